@@ -1,0 +1,20 @@
+"""Fixtures for app tests: one launched app per session, driven through gradio_client."""
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import launch_app
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    demo, url = launch_app()
+    yield url
+    demo.close()
+
+
+@pytest.fixture(scope="session")
+def client(app_url):
+    from gradio_client import Client
+
+    return Client(app_url, verbose=False)

@@ -1,0 +1,44 @@
+"""Helpers shared by the test suites: tiny models, launched apps, browsers."""
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def make_tiny_model(folder: Path) -> Path:
+    """Save a 2-layer, 64-wide BertForPreTraining-like encoder + tokenizer so tests train in seconds."""
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    from trainer_backend.settings import packaged_model_dir
+
+    tokenizer = AutoTokenizer.from_pretrained(str(packaged_model_dir()))
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=64, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=128, max_position_embeddings=256)
+    import torch
+
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def launch_app():
+    """Launch the full app in this process on a free port; returns (demo, url)."""
+    import app as app_module
+    from ui.theme import CSS, THEME
+
+    demo = app_module.demo
+    demo.queue(default_concurrency_limit=8)
+    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(),
+                            quiet=True, theme=THEME, css=CSS)
+    return demo, url
