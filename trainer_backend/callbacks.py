@@ -1,0 +1,72 @@
+"""TrainerCallbacks: live metrics into the run store, and a graceful save-and-stop on request."""
+from __future__ import annotations
+
+import math
+import signal
+import time
+
+from transformers import TrainerCallback
+
+from trainer_backend.runs import RunStore
+
+STOP_SIGNALS = [s for s in (getattr(signal, "SIGUSR1", None), signal.SIGTERM, signal.SIGINT) if s is not None]
+
+
+class StopFlag:
+    """Set by a signal handler or the store's stop_requested column; read by the callback."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def install(self) -> None:
+        for sig in STOP_SIGNALS:
+            try:
+                signal.signal(sig, self._handle)
+            except ValueError:  # not the main thread
+                pass
+
+    def _handle(self, signum, frame) -> None:  # noqa: ANN001
+        self.requested = True
+
+
+class StoreCallback(TrainerCallback):
+    """Writes every log (training loss, eval metrics) as metric rows and keeps progress current."""
+
+    def __init__(self, store: RunStore | None, run_id: str | None, stop_flag: StopFlag | None = None,
+                 poll_seconds: float = 1.0) -> None:
+        self.store, self.run_id = store, run_id
+        self.stop_flag = stop_flag or StopFlag()
+        self.poll_seconds = poll_seconds
+        self._last_poll = 0.0
+        self.stopped_early = False
+
+    @property
+    def enabled(self) -> bool:
+        return self.store is not None and self.run_id is not None
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        if self.enabled:
+            self.store.update(self.run_id, max_steps=state.max_steps, step=state.global_step)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not self.enabled or not logs:
+            return
+        values = {k: float(v) for k, v in logs.items()
+                  if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and k != "epoch"}
+        if values:
+            self.store.log_metrics(self.run_id, state.global_step, state.epoch, values)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        now = time.monotonic()
+        if now - self._last_poll >= self.poll_seconds or self.stop_flag.requested:
+            self._last_poll = now
+            if self.enabled:
+                self.store.update(self.run_id, step=state.global_step, epoch=state.epoch or 0.0)
+                run = self.store.get(self.run_id)
+                if run and run.stop_requested:
+                    self.stop_flag.requested = True
+        if self.stop_flag.requested and not self.stopped_early:
+            self.stopped_early = True
+            control.should_save = True
+            control.should_training_stop = True
+        return control

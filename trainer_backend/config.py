@@ -1,0 +1,114 @@
+"""TrainConfig: every training knob in one typed dataclass, with defaults, help text and validation."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Optional
+
+PRECISIONS = ("auto", "fp32", "fp16", "bf16")
+SCHEDULERS = ("linear", "cosine", "cosine_with_restarts", "polynomial", "constant", "constant_with_warmup")
+STRATEGIES = ("no", "steps", "epoch")
+AUTO = "auto"
+
+
+class ConfigError(ValueError):
+    """A TrainConfig value that cannot work; the message says which and why."""
+
+
+@dataclass
+class TrainConfig:
+    """Everything a fine-tuning run needs. "auto" means: choose for this hardware and network."""
+
+    model_name_or_path: str = field(default=AUTO, metadata={
+        "help": "Hub model id or local folder. auto: bert-base-uncased on a GPU, a small BERT on CPU, "
+                "the packaged all-MiniLM-L6-v2 when offline."})
+    dataset: str = field(default=AUTO, metadata={
+        "help": "glue/mrpc (Hub), any Hub dataset id, 'sample' (bundled), a local MRPC folder or a "
+                "CSV/TSV/JSONL file. auto: glue/mrpc online, else a local MRPC folder or the sample."})
+    sentence1_column: str = field(default="sentence1", metadata={"help": "Column holding the first sentence."})
+    sentence2_column: str = field(default="sentence2", metadata={"help": "Column holding the second sentence."})
+    label_column: str = field(default="label", metadata={"help": "Column holding the 0/1 (or yes/no …) label."})
+    max_length: int = field(default=128, metadata={"help": "Truncate each tokenized pair to this many tokens."})
+    num_train_epochs: float = field(default=3.0, metadata={"help": "Passes over the training set."})
+    max_steps: int = field(default=-1, metadata={"help": "If > 0, stop after this many optimizer steps (overrides epochs)."})
+    learning_rate: Optional[float] = field(default=None, metadata={"help": "Peak learning rate. Empty: the recipe's."})
+    per_device_train_batch_size: Optional[int] = field(default=None, metadata={"help": "Batch size. Empty: suited to the device."})
+    gradient_accumulation_steps: int = field(default=1, metadata={"help": "Add up gradients over this many batches before a step."})
+    lr_scheduler_type: str = field(default="linear", metadata={"help": "How the learning rate changes over the run."})
+    warmup_ratio: float = field(default=0.0, metadata={"help": "Fraction of steps spent ramping the learning rate up."})
+    weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay."})
+    eval_strategy: str = field(default="epoch", metadata={"help": "When to evaluate: no, steps or epoch."})
+    eval_steps: Optional[int] = field(default=None, metadata={"help": "Evaluate every N steps (eval_strategy=steps)."})
+    logging_strategy: str = field(default="steps", metadata={"help": "When to log training loss: no, steps or epoch."})
+    logging_steps: Optional[int] = field(default=None, metadata={"help": "Log every N steps. Empty: about 40 points per run."})
+    seed: int = field(default=42, metadata={"help": "Random seed (the new head's initialisation, shuffling)."})
+    precision: str = field(default=AUTO, metadata={"help": "auto, fp32, fp16 or bf16 (mixed precision)."})
+    group_by_length: bool = field(default=True, metadata={"help": "Batch pairs of similar length together (less padding)."})
+    freeze_embeddings: bool = field(default=False, metadata={"help": "Keep the word-embedding matrix fixed (faster on CPU)."})
+    max_train_samples: Optional[int] = field(default=None, metadata={"help": "Use only the first N training pairs."})
+    max_eval_samples: Optional[int] = field(default=None, metadata={"help": "Use only the first N validation pairs."})
+    output_dir: str = field(default="outputs/run", metadata={"help": "Where checkpoints, the final model and results go."})
+    push_to_hub: bool = field(default=False, metadata={"help": "Push the final model to the Hub (needs a token)."})
+    hub_model_id: Optional[str] = field(default=None, metadata={"help": "Repo id to push to. Empty: <user>/<model>-finetuned-mrpc."})
+    hub_private: bool = field(default=False, metadata={"help": "Create the Hub repo as private."})
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not str(self.model_name_or_path).strip():
+            problems.append("model_name_or_path is empty: give a Hub id, a local folder or 'auto'")
+        if not str(self.dataset).strip():
+            problems.append("dataset is empty: give glue/mrpc, 'sample', a folder, a file or 'auto'")
+        if not 8 <= self.max_length <= 512:
+            problems.append(f"max_length={self.max_length} must be between 8 and 512 tokens")
+        if self.max_steps <= 0 and not 0 < self.num_train_epochs <= 100:
+            problems.append(f"num_train_epochs={self.num_train_epochs} must be above 0 and at most 100")
+        if self.max_steps > 1_000_000:
+            problems.append(f"max_steps={self.max_steps} is unreasonably large")
+        if self.learning_rate is not None and not 0 < self.learning_rate <= 1e-2:
+            problems.append(f"learning_rate={self.learning_rate} must be above 0 and at most 0.01 (typical: 2e-5 to 1e-4)")
+        if self.per_device_train_batch_size is not None and not 1 <= self.per_device_train_batch_size <= 1024:
+            problems.append(f"per_device_train_batch_size={self.per_device_train_batch_size} must be 1 to 1024")
+        if not 1 <= self.gradient_accumulation_steps <= 1024:
+            problems.append(f"gradient_accumulation_steps={self.gradient_accumulation_steps} must be 1 to 1024")
+        if self.lr_scheduler_type not in SCHEDULERS:
+            problems.append(f"lr_scheduler_type={self.lr_scheduler_type!r} is not one of {', '.join(SCHEDULERS)}")
+        if not 0 <= self.warmup_ratio < 1:
+            problems.append(f"warmup_ratio={self.warmup_ratio} must be in [0, 1)")
+        if not 0 <= self.weight_decay <= 1:
+            problems.append(f"weight_decay={self.weight_decay} must be in [0, 1]")
+        for name in ("eval_strategy", "logging_strategy"):
+            if getattr(self, name) not in STRATEGIES:
+                problems.append(f"{name}={getattr(self, name)!r} is not one of {', '.join(STRATEGIES)}")
+        if self.eval_strategy == "steps" and (self.eval_steps is None or self.eval_steps < 1):
+            problems.append("eval_strategy='steps' needs eval_steps ≥ 1")
+        for name in ("eval_steps", "logging_steps", "max_train_samples", "max_eval_samples"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                problems.append(f"{name}={value} must be at least 1 (or left empty)")
+        if self.precision not in PRECISIONS:
+            problems.append(f"precision={self.precision!r} is not one of {', '.join(PRECISIONS)}")
+        if not 0 <= self.seed < 2**32:
+            problems.append(f"seed={self.seed} must be between 0 and 2**32 - 1")
+        if not str(self.output_dir).strip():
+            problems.append("output_dir is empty: the Trainer needs a folder to write to")
+        if problems:
+            raise ConfigError("Invalid training settings:\n- " + "\n- ".join(problems))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2), encoding="utf-8")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+        """Build from a dict; unknown keys are an error that names them."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"Unknown setting(s): {', '.join(unknown)}")
+        return cls(**data)
+
+    def replace(self, **changes: Any) -> "TrainConfig":
+        return TrainConfig.from_dict({**self.to_dict(), **changes})

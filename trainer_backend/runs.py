@@ -1,0 +1,187 @@
+"""Run store (SQLite): runs with settings, status and final metrics; metric rows written during training."""
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from trainer_backend import settings
+
+ACTIVE = ("starting", "running")
+FINISHED = ("completed", "stopped", "failed", "interrupted", "cancelled")
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY, label TEXT, group_id TEXT, created REAL, started REAL, finished REAL,
+    status TEXT NOT NULL, config TEXT NOT NULL, output_dir TEXT, pid INTEGER, resume INTEGER DEFAULT 0,
+    model TEXT, data TEXT, device TEXT, precision TEXT, info TEXT DEFAULT '{}',
+    step INTEGER DEFAULT 0, max_steps INTEGER DEFAULT 0, epoch REAL DEFAULT 0,
+    samples_per_second REAL, final_metrics TEXT DEFAULT '{}', error TEXT, stop_requested INTEGER DEFAULT 0,
+    hub_repo TEXT
+);
+CREATE TABLE IF NOT EXISTS metrics (
+    run_id TEXT NOT NULL, step INTEGER NOT NULL, epoch REAL, name TEXT NOT NULL, value REAL NOT NULL, time REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS metrics_run ON metrics(run_id, name, step);
+"""
+
+
+@dataclass
+class Run:
+    """One row of the runs table, decoded."""
+
+    id: str
+    label: str
+    group_id: str | None
+    created: float
+    started: float | None
+    finished: float | None
+    status: str
+    config: dict[str, Any]
+    output_dir: str
+    pid: int | None
+    resume: bool
+    model: str | None
+    data: str | None
+    device: str | None
+    precision: str | None
+    info: dict[str, Any]
+    step: int
+    max_steps: int
+    epoch: float
+    samples_per_second: float | None
+    final_metrics: dict[str, Any]
+    error: str | None
+    stop_requested: bool
+    hub_repo: str | None
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    def eta_seconds(self, now: float | None = None) -> float | None:
+        """Seconds left, from the pace so far; None before the first steps."""
+        if self.status != "running" or not self.started or self.step < 1 or self.max_steps <= 0:
+            return None
+        elapsed = (now or time.time()) - self.started
+        return max(0.0, elapsed / self.step * (self.max_steps - self.step))
+
+
+def default_db_path() -> Path:
+    return settings.data_dir() / "runs.sqlite"
+
+
+class RunStore:
+    """Thread- and process-safe access to the run store; each call opens a short connection."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path else default_db_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as con:
+            con.executescript(SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        con.row_factory = sqlite3.Row
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA busy_timeout=30000")
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """An exclusive write transaction (BEGIN IMMEDIATE), so two processes never both start a job."""
+        with self._connect() as con:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                yield con
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
+    # --- runs -----------------------------------------------------------------------------
+    def create(self, config: dict[str, Any], label: str = "", group_id: str | None = None,
+               status: str = "queued", output_root: Path | None = None) -> str:
+        run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:4]
+        output_dir = str((output_root or settings.data_dir() / "runs") / run_id)
+        config = {**config, "output_dir": output_dir}
+        with self._connect() as con:
+            con.execute("INSERT INTO runs (id, label, group_id, created, status, config, output_dir) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (run_id, label or run_id, group_id, time.time(), status, json.dumps(config), output_dir))
+        return run_id
+
+    def update(self, run_id: str, **values: Any) -> None:
+        if not values:
+            return
+        for key in ("info", "final_metrics", "config"):
+            if key in values and not isinstance(values[key], str):
+                values[key] = json.dumps(values[key])
+        cols = ", ".join(f"{k} = ?" for k in values)
+        with self._connect() as con:
+            con.execute(f"UPDATE runs SET {cols} WHERE id = ?", (*values.values(), run_id))
+
+    def merge_info(self, run_id: str, **info: Any) -> None:
+        run = self.get(run_id)
+        if run:
+            self.update(run_id, info={**run.info, **info})
+
+    def get(self, run_id: str) -> Run | None:
+        with self._connect() as con:
+            row = con.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return _decode(row) if row else None
+
+    def list(self, statuses: tuple[str, ...] | None = None, limit: int = 200) -> list[Run]:
+        query, args = "SELECT * FROM runs", []
+        if statuses:
+            query += f" WHERE status IN ({','.join('?' * len(statuses))})"
+            args = list(statuses)
+        query += " ORDER BY created DESC LIMIT ?"
+        with self._connect() as con:
+            rows = con.execute(query, (*args, limit)).fetchall()
+        return [_decode(r) for r in rows]
+
+    def queued(self) -> list[Run]:
+        """Waiting runs, first in line first."""
+        return sorted(self.list(("queued",)), key=lambda r: r.created)
+
+    def delete(self, run_id: str) -> None:
+        with self._connect() as con:
+            con.execute("DELETE FROM metrics WHERE run_id = ?", (run_id,))
+            con.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+
+    # --- metrics --------------------------------------------------------------------------
+    def log_metrics(self, run_id: str, step: int, epoch: float | None, values: dict[str, float]) -> None:
+        now = time.time()
+        rows = [(run_id, int(step), epoch, k, float(v), now) for k, v in values.items()]
+        with self._connect() as con:
+            con.executemany("INSERT INTO metrics (run_id, step, epoch, name, value, time) VALUES (?,?,?,?,?,?)", rows)
+
+    def metrics(self, run_id: str, names: list[str] | None = None) -> list[dict[str, Any]]:
+        query, args = "SELECT step, epoch, name, value, time FROM metrics WHERE run_id = ?", [run_id]
+        if names:
+            query += f" AND name IN ({','.join('?' * len(names))})"
+            args += names
+        with self._connect() as con:
+            return [dict(r) for r in con.execute(query + " ORDER BY step, time", args).fetchall()]
+
+    def metric_count(self, run_id: str) -> int:
+        with self._connect() as con:
+            return con.execute("SELECT COUNT(*) FROM metrics WHERE run_id = ?", (run_id,)).fetchone()[0]
+
+
+def _decode(row: sqlite3.Row) -> Run:
+    d = dict(row)
+    for key in ("config", "info", "final_metrics"):
+        d[key] = json.loads(d[key] or "{}")
+    d["resume"] = bool(d["resume"])
+    d["stop_requested"] = bool(d["stop_requested"])
+    return Run(**d)

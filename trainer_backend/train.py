@@ -1,0 +1,170 @@
+"""One fine-tuning run end to end: data, model, TrainingArguments, Trainer, results on disk and in the store."""
+from __future__ import annotations
+
+import json
+import os
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from trainer_backend import recipe, settings
+from trainer_backend.callbacks import StopFlag, StoreCallback
+from trainer_backend.config import ConfigError, TrainConfig
+from trainer_backend.data import DataError, load_data, tokenize
+from trainer_backend.jobs import last_checkpoint
+from trainer_backend.metrics import compute_metrics, confusion, logits_to_predictions, metric_source
+from trainer_backend.modeling import ModelError, count_parameters, freeze_word_embeddings, load_for_classification
+from trainer_backend.runs import RunStore
+
+KNOWN_ERRORS = (ConfigError, DataError, ModelError)
+
+
+@dataclass
+class RunResult:
+    """What a finished run produced."""
+
+    output_dir: str
+    metrics: dict[str, Any]
+    confusion: list[list[int]]
+    stopped_early: bool
+    notes: list[str] = field(default_factory=list)
+
+
+def build_training_args(cfg: TrainConfig, resolved: recipe.Resolved, n_train: int, hw: settings.Hardware,
+                        quiet: bool, overrides: dict[str, Any] | None = None):
+    """TrainingArguments from our config and the hardware recipe; explicit CLI flags win."""
+    from transformers import TrainingArguments
+
+    steps = recipe.total_steps(cfg, n_train, resolved.batch_size)
+    kwargs: dict[str, Any] = dict(
+        output_dir=cfg.output_dir,
+        num_train_epochs=cfg.num_train_epochs,
+        max_steps=cfg.max_steps,
+        learning_rate=resolved.learning_rate,
+        per_device_train_batch_size=resolved.batch_size,
+        per_device_eval_batch_size=max(64, resolved.batch_size),
+        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+        lr_scheduler_type=cfg.lr_scheduler_type,
+        warmup_steps=cfg.warmup_ratio,
+        weight_decay=cfg.weight_decay,
+        eval_strategy=cfg.eval_strategy,
+        eval_steps=cfg.eval_steps,
+        logging_strategy=cfg.logging_strategy,
+        logging_steps=recipe.logging_steps(cfg, steps),
+        save_strategy=cfg.eval_strategy if cfg.eval_strategy != "no" else "epoch",
+        save_steps=cfg.eval_steps or 500,
+        save_total_limit=1,
+        seed=cfg.seed,
+        bf16=resolved.precision == "bf16",
+        fp16=resolved.precision == "fp16",
+        use_cpu=hw.device == "cpu",
+        train_sampling_strategy="group_by_length" if cfg.group_by_length else "random",
+        report_to="none",
+        disable_tqdm=quiet,
+        dataloader_num_workers=2 if hw.is_gpu else 0,
+    )
+    kwargs.update(overrides or {})
+    return TrainingArguments(**kwargs)
+
+
+def run_training(cfg: TrainConfig, run_id: str | None = None, store: RunStore | None = None,
+                 overrides: dict[str, Any] | None = None, resume: bool = False) -> RunResult:
+    """Train and evaluate; writes the model, tokenizer and all_results.json to cfg.output_dir."""
+    from transformers import DataCollatorWithPadding, Trainer, set_seed
+
+    hw = settings.hardware()
+    stop_flag = StopFlag()
+    stop_flag.install()
+    if store and run_id:
+        store.update(run_id, status="running", started=time.time(), pid=os.getpid(), device=hw.describe())
+    try:
+        set_seed(cfg.seed)
+        data = load_data(cfg.dataset, cfg.sentence1_column, cfg.sentence2_column, cfg.label_column,
+                         cfg.max_train_samples, cfg.max_eval_samples)
+        loaded = load_for_classification(cfg.model_name_or_path)
+        resolved = recipe.resolve(cfg, loaded.name, hw)
+        notes = [f"model: {loaded.name} — {loaded.reason}", f"data: {data.summary()} — {data.reason}",
+                 *resolved.notes, f"metrics: {metric_source()}"]
+        if cfg.freeze_embeddings:
+            frozen = freeze_word_embeddings(loaded.model)
+            notes.append(f"word embeddings frozen ({frozen / 1e6:.1f}M parameters not updated)")
+        total, trainable = count_parameters(loaded.model)
+        if store and run_id:
+            store.update(run_id, model=loaded.name, data=data.summary(), precision=resolved.precision)
+            store.merge_info(run_id, notes=notes, head_swap=loaded.report.to_dict(),
+                             parameters={"total": total, "trainable": trainable},
+                             n_train=len(data.dataset["train"]), n_validation=len(data.dataset["validation"]))
+        for note in notes:
+            print(f"[studio] {note}", flush=True)
+        tokenized = tokenize(data.dataset, loaded.tokenizer, cfg.max_length)
+        args = build_training_args(cfg, resolved, len(tokenized["train"]), hw, quiet=bool(run_id), overrides=overrides)
+        callback = StoreCallback(store, run_id, stop_flag)
+        trainer = Trainer(
+            model=loaded.model,
+            args=args,
+            train_dataset=tokenized["train"],
+            eval_dataset=tokenized["validation"],
+            data_collator=DataCollatorWithPadding(tokenizer=loaded.tokenizer),
+            processing_class=loaded.tokenizer,
+            compute_metrics=compute_metrics,
+            callbacks=[callback],
+        )
+        checkpoint = last_checkpoint(cfg.output_dir) if resume else None
+        train_output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+        trainer.save_model(cfg.output_dir)
+        prediction = trainer.predict(tokenized["validation"], metric_key_prefix="eval")
+        preds = logits_to_predictions(prediction.predictions)
+        matrix = confusion(preds, prediction.label_ids)
+        results = {**train_output.metrics, **prediction.metrics, "eval_samples": len(tokenized["validation"]),
+                   "train_samples": len(tokenized["train"])}
+        trainer.save_metrics("all", results)
+        _write_run_card(cfg, args, loaded, data, resolved, results, matrix, trainer)
+        status = "stopped" if callback.stopped_early else "completed"
+        if store and run_id:
+            store.update(run_id, status=status, finished=time.time(), step=trainer.state.global_step,
+                         samples_per_second=results.get("train_samples_per_second"),
+                         final_metrics={**results, "confusion": matrix})
+        print(f"[studio] {status}: accuracy {results.get('eval_accuracy', float('nan')):.4f}, "
+              f"F1 {results.get('eval_f1', float('nan')):.4f} -> {cfg.output_dir}", flush=True)
+        result = RunResult(cfg.output_dir, results, matrix, callback.stopped_early, notes)
+    except KNOWN_ERRORS as err:
+        if store and run_id:
+            store.update(run_id, status="failed", finished=time.time(), error=str(err))
+        raise
+    except BaseException as err:
+        if store and run_id:
+            stopped = isinstance(err, KeyboardInterrupt)
+            store.update(run_id, status="stopped" if stopped else "failed", finished=time.time(),
+                         error=f"{err.__class__.__name__}: {err}".strip()[:2000])
+            if not stopped:
+                traceback.print_exc()
+        raise
+    if cfg.push_to_hub:
+        from trainer_backend import hub
+
+        repo = hub.push_run(cfg.output_dir, repo_id=cfg.hub_model_id, private=cfg.hub_private)
+        if store and run_id:
+            store.update(run_id, hub_repo=repo)
+    return result
+
+
+def _write_run_card(cfg: TrainConfig, args, loaded, data, resolved, results, matrix, trainer) -> None:
+    """studio_run.json beside the model: what Predict and the model card show about this checkpoint."""
+    losses = [(h["step"], h["loss"]) for h in trainer.state.log_history if "loss" in h]
+    card = {
+        "base_model": loaded.name, "data": data.summary(), "precision": resolved.precision,
+        "hyperparameters": {"learning_rate": args.learning_rate, "batch_size": args.per_device_train_batch_size,
+                            "epochs": args.num_train_epochs, "max_steps": args.max_steps, "seed": args.seed,
+                            "max_length": cfg.max_length, "group_by_length": cfg.group_by_length,
+                            "lr_scheduler_type": str(args.lr_scheduler_type), "weight_decay": args.weight_decay},
+        "metrics": {k: results[k] for k in ("eval_accuracy", "eval_f1", "eval_loss") if k in results},
+        "confusion": matrix, "loss_curve": losses, "head_swap": loaded.report.to_dict(),
+        "created": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    Path(cfg.output_dir, "studio_run.json").write_text(json.dumps(card, indent=2, default=str), encoding="utf-8")
+
+
