@@ -38,14 +38,16 @@ class TrainConfig:
     lr_scheduler_type: str = field(default="linear", metadata={"help": "How the learning rate changes over the run."})
     warmup_ratio: float = field(default=0.0, metadata={"help": "Fraction of steps spent ramping the learning rate up."})
     weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay."})
-    eval_strategy: str = field(default="epoch", metadata={"help": "When to evaluate: no, steps or epoch."})
-    eval_steps: Optional[int] = field(default=None, metadata={"help": "Evaluate every N steps (eval_strategy=steps)."})
+    eval_strategy: str = field(default="steps", metadata={"help": "When to evaluate: no, steps or epoch."})
+    eval_steps: Optional[float] = field(default=0.1, metadata={
+        "help": "Evaluate every N steps (eval_strategy=steps); a value below 1 is a fraction of the run."})
     logging_strategy: str = field(default="steps", metadata={"help": "When to log training loss: no, steps or epoch."})
     logging_steps: Optional[int] = field(default=None, metadata={"help": "Log every N steps. Empty: about 40 points per run."})
     seed: int = field(default=42, metadata={"help": "Random seed (the new head's initialisation, shuffling)."})
     precision: str = field(default=AUTO, metadata={"help": "auto, fp32, fp16 or bf16 (mixed precision)."})
     group_by_length: bool = field(default=True, metadata={"help": "Batch pairs of similar length together (less padding)."})
-    freeze_embeddings: bool = field(default=False, metadata={"help": "Keep the word-embedding matrix fixed (faster on CPU)."})
+    freeze_embeddings: Optional[bool] = field(default=None, metadata={
+        "help": "Keep the word-embedding matrix fixed (fewer weights to update). Empty: on for CPU, off for GPU."})
     max_train_samples: Optional[int] = field(default=None, metadata={"help": "Use only the first N training pairs."})
     max_eval_samples: Optional[int] = field(default=None, metadata={"help": "Use only the first N validation pairs."})
     output_dir: str = field(default="outputs/run", metadata={"help": "Where checkpoints, the final model and results go."})
@@ -80,9 +82,10 @@ class TrainConfig:
         for name in ("eval_strategy", "logging_strategy"):
             if getattr(self, name) not in STRATEGIES:
                 problems.append(f"{name}={getattr(self, name)!r} is not one of {', '.join(STRATEGIES)}")
-        if self.eval_strategy == "steps" and (self.eval_steps is None or self.eval_steps < 1):
-            problems.append("eval_strategy='steps' needs eval_steps ≥ 1")
-        for name in ("eval_steps", "logging_steps", "max_train_samples", "max_eval_samples"):
+        if self.eval_strategy == "steps" and (self.eval_steps is None or self.eval_steps <= 0
+                                              or (self.eval_steps > 1 and self.eval_steps != int(self.eval_steps))):
+            problems.append("eval_strategy='steps' needs eval_steps: a whole number of steps, or a fraction below 1")
+        for name in ("logging_steps", "max_train_samples", "max_eval_samples"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 problems.append(f"{name}={value} must be at least 1 (or left empty)")

@@ -1,6 +1,11 @@
 """Named training presets the Train tab offers and other tabs link to."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+from trainer_backend import settings
+from trainer_backend.config import TrainConfig
+
 QUICK_LOOK = "Quick look"
 SEED_RECIPE = "Seed recipe"
 BEST = "Best for this hardware"
@@ -8,3 +13,58 @@ SEED_SPREAD = "Seed spread (3 seeds)"
 PRECISION_AB = "Precision on vs off"
 
 PRESET_NAMES = [QUICK_LOOK, SEED_RECIPE, BEST, SEED_SPREAD, PRECISION_AB]
+QUICK_SIZES = {"num_train_epochs": 1.0, "max_train_samples": 800, "max_eval_samples": 200,
+               "eval_strategy": "steps", "eval_steps": 0.25}
+
+
+@dataclass
+class Preset:
+    """A base config plus the variants to launch (one run per seed × precision)."""
+
+    name: str
+    description: str
+    config: TrainConfig
+    seeds: list[int] = field(default_factory=lambda: [42])
+    precisions: list[str] = field(default_factory=lambda: ["auto"])
+
+
+def mixed_precision(hw: settings.Hardware) -> str:
+    """The mixed-precision mode this hardware can run (bf16 where supported, else fp16 on CUDA, else bf16 autocast)."""
+    return "fp16" if hw.device == "cuda" and not hw.bf16 else "bf16"
+
+
+def get(name: str, hw: settings.Hardware | None = None) -> Preset:
+    """The preset called `name` (unknown names are an error that lists the known ones)."""
+    hw = hw or settings.hardware()
+    quick = TrainConfig(**QUICK_SIZES)
+    if name == QUICK_LOOK:
+        return Preset(name, "A one-epoch taste on 800 pairs: about a minute on a laptop CPU.", quick)
+    if name == SEED_RECIPE:
+        return Preset(name, "The course's recipe: Trainer defaults (batch 8, learning rate 5e-5, fp32, random "
+                            "batches), 3 epochs, evaluated after each epoch.",
+                      TrainConfig(learning_rate=5e-5, per_device_train_batch_size=8, precision="fp32",
+                                  group_by_length=False, freeze_embeddings=False, eval_strategy="epoch"))
+    if name == BEST:
+        return Preset(name, "Our default for this machine: length-grouped batches of 32, dynamic padding, "
+                            "the fastest safe precision, 3 epochs with 10 evaluations.", TrainConfig())
+    if name == SEED_SPREAD:
+        base = TrainConfig() if hw.is_gpu else quick
+        return Preset(name, "The same settings three times with seeds 1, 2 and 3: watch the random head make "
+                            "the runs land a little apart (mean ± std is drawn).", base, seeds=[1, 2, 3])
+    if name == PRECISION_AB:
+        mixed = mixed_precision(hw)
+        note = "" if hw.is_gpu or hw.bf16 else (" This CPU has no native bf16, so expect the mixed run to be "
+                                                 "slower here: the switch pays off on GPUs and recent CPUs.")
+        return Preset(name, f"Two runs, fp32 and {mixed} mixed precision, otherwise identical: compare speed "
+                            f"and metrics.{note}", quick, precisions=["fp32", mixed])
+    raise KeyError(f"Unknown preset {name!r}; choose one of: {', '.join(PRESET_NAMES)}")
+
+
+def expand(config: TrainConfig, seeds: list[int], precisions: list[str]) -> list[tuple[str, TrainConfig]]:
+    """One (label suffix, config) per seed × precision combination."""
+    out = []
+    for seed in seeds or [config.seed]:
+        for precision in precisions or [config.precision]:
+            parts = ([f"seed {seed}"] if len(seeds) > 1 else []) + ([precision] if len(precisions) > 1 else [])
+            out.append((", ".join(parts), config.replace(seed=seed, precision=precision)))
+    return out

@@ -52,11 +52,11 @@ def build_training_args(cfg: TrainConfig, resolved: recipe.Resolved, n_train: in
         warmup_steps=cfg.warmup_ratio,
         weight_decay=cfg.weight_decay,
         eval_strategy=cfg.eval_strategy,
-        eval_steps=cfg.eval_steps,
+        eval_steps=_steps(cfg.eval_steps),
         logging_strategy=cfg.logging_strategy,
         logging_steps=recipe.logging_steps(cfg, steps),
         save_strategy=cfg.eval_strategy if cfg.eval_strategy != "no" else "epoch",
-        save_steps=cfg.eval_steps or 500,
+        save_steps=_steps(cfg.eval_steps) or 500,
         save_total_limit=1,
         seed=cfg.seed,
         bf16=resolved.precision == "bf16",
@@ -69,6 +69,13 @@ def build_training_args(cfg: TrainConfig, resolved: recipe.Resolved, n_train: in
     )
     kwargs.update(overrides or {})
     return TrainingArguments(**kwargs)
+
+
+def _steps(value: float | None) -> float | int | None:
+    """TrainingArguments takes a whole number of steps, or a float below 1 as a fraction of the run."""
+    if value is None:
+        return None
+    return int(value) if value >= 1 else float(value)
 
 
 def run_training(cfg: TrainConfig, run_id: str | None = None, store: RunStore | None = None,
@@ -89,7 +96,7 @@ def run_training(cfg: TrainConfig, run_id: str | None = None, store: RunStore | 
         resolved = recipe.resolve(cfg, loaded.name, hw)
         notes = [f"model: {loaded.name} — {loaded.reason}", f"data: {data.summary()} — {data.reason}",
                  *resolved.notes, f"metrics: {metric_source()}"]
-        if cfg.freeze_embeddings:
+        if cfg.freeze_embeddings or (cfg.freeze_embeddings is None and not hw.is_gpu):
             frozen = freeze_word_embeddings(loaded.model)
             notes.append(f"word embeddings frozen ({frozen / 1e6:.1f}M parameters not updated)")
         total, trainable = count_parameters(loaded.model)

@@ -1,0 +1,115 @@
+"""Plotly figures for runs: training loss, evaluation metrics, seed spread (mean ± std), confusion matrix."""
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from typing import Iterable
+
+import plotly.graph_objects as go
+
+from trainer_backend.runs import Run, RunStore
+
+PALETTE = ["#4f46e5", "#f59e0b", "#10b981", "#ef4444", "#0ea5e9", "#a855f7", "#84cc16", "#ec4899"]
+EVAL_NAMES = ("eval_loss", "eval_accuracy", "eval_f1")
+TABLE_HEADERS = ["Epoch", "Training Loss", "Validation Loss", "Accuracy", "F1"]
+
+
+def _layout(fig: go.Figure, title: str, y_title: str, revision: str) -> go.Figure:
+    fig.update_layout(title=title, xaxis_title="step", yaxis_title=y_title, uirevision=revision,
+                      template="plotly_white", height=330, margin=dict(l=50, r=20, t=50, b=40),
+                      legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def series(store: RunStore, run_id: str, name: str) -> list[tuple[int, float]]:
+    return [(m["step"], m["value"]) for m in store.metrics(run_id, [name])]
+
+
+def loss_figure(store: RunStore, runs: list[Run], revision: str = "loss") -> go.Figure:
+    """Training loss per logging step, one line per run; eval loss as dashed markers."""
+    fig = go.Figure()
+    for i, run in enumerate(runs):
+        color = PALETTE[i % len(PALETTE)]
+        train = series(store, run.id, "loss")
+        if train:
+            fig.add_trace(go.Scatter(x=[s for s, _ in train], y=[v for _, v in train], mode="lines",
+                                     name=f"{run.label} · train", line=dict(color=color)))
+        evals = series(store, run.id, "eval_loss")
+        if evals:
+            fig.add_trace(go.Scatter(x=[s for s, _ in evals], y=[v for _, v in evals], mode="lines+markers",
+                                     name=f"{run.label} · validation", line=dict(color=color, dash="dash")))
+    return _layout(fig, "Loss", "cross-entropy", revision)
+
+
+def eval_figure(store: RunStore, runs: list[Run], revision: str = "eval") -> go.Figure:
+    """Validation accuracy and F1 at each evaluation."""
+    fig = go.Figure()
+    for i, run in enumerate(runs):
+        color = PALETTE[i % len(PALETTE)]
+        for name, dash in (("eval_accuracy", "solid"), ("eval_f1", "dot")):
+            points = series(store, run.id, name)
+            if points:
+                fig.add_trace(go.Scatter(x=[s for s, _ in points], y=[v for _, v in points], mode="lines+markers",
+                                         name=f"{run.label} · {name[5:]}", line=dict(color=color, dash=dash)))
+    return _layout(fig, "Validation accuracy and F1", "score", revision)
+
+
+def spread_figure(store: RunStore, runs: list[Run], name: str = "eval_accuracy",
+                  revision: str = "spread") -> go.Figure:
+    """Mean ± std across runs (e.g. the same settings with several seeds), per evaluation step."""
+    by_step: dict[int, list[float]] = defaultdict(list)
+    for run in runs:
+        for step, value in series(store, run.id, name):
+            by_step[step].append(value)
+    steps = sorted(s for s, vals in by_step.items() if len(vals) >= 2)
+    fig = go.Figure()
+    if steps:
+        mean = [statistics.mean(by_step[s]) for s in steps]
+        std = [statistics.stdev(by_step[s]) for s in steps]
+        fig.add_trace(go.Scatter(x=steps + steps[::-1], y=[m + d for m, d in zip(mean, std)] +
+                                 [m - d for m, d in zip(mean, std)][::-1], fill="toself", line=dict(width=0),
+                                 fillcolor="rgba(79,70,229,0.18)", name="± 1 std", hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=steps, y=mean, mode="lines+markers", name=f"mean {name[5:]} ({len(runs)} runs)",
+                                 line=dict(color=PALETTE[0])))
+    return _layout(fig, f"Spread across runs: {name[5:]}", "score", revision)
+
+
+def confusion_figure(matrix: list[list[int]] | None, title: str = "Confusion matrix (validation)") -> go.Figure:
+    """2x2 heatmap, rows = true label, columns = predicted label."""
+    matrix = matrix or [[0, 0], [0, 0]]
+    labels = ["not paraphrase", "paraphrase"]
+    fig = go.Figure(go.Heatmap(z=matrix, x=[f"predicted {l}" for l in labels], y=[f"true {l}" for l in labels],
+                               text=[[str(v) for v in row] for row in matrix], texttemplate="%{text}",
+                               colorscale="Blues", showscale=False))
+    fig.update_layout(title=title, template="plotly_white", height=300, margin=dict(l=40, r=20, t=50, b=40),
+                      yaxis=dict(autorange="reversed"))
+    return fig
+
+
+def results_table(store: RunStore, run_id: str) -> list[list]:
+    """Rows of Epoch | Training Loss | Validation Loss | Accuracy | F1, one per evaluation."""
+    rows = store.metrics(run_id, ["loss", *EVAL_NAMES])
+    last_loss = None
+    table: dict[int, dict] = {}
+    for m in rows:
+        if m["name"] == "loss":
+            last_loss = m["value"]
+            continue
+        entry = table.setdefault(m["step"], {"epoch": m["epoch"], "loss": last_loss})
+        entry[m["name"]] = m["value"]
+
+    def fmt(v: float | None, digits: int = 4) -> str:
+        return "—" if v is None else f"{v:.{digits}f}"
+
+    return [[fmt(e["epoch"], 2), fmt(e["loss"]), fmt(e.get("eval_loss")), fmt(e.get("eval_accuracy")),
+             fmt(e.get("eval_f1"))] for _, e in sorted(table.items())]
+
+
+def group_summary(runs: Iterable[Run]) -> dict[str, tuple[float, float, int]]:
+    """Final accuracy and F1 as (mean, std, n) over finished runs."""
+    out = {}
+    for key in ("eval_accuracy", "eval_f1"):
+        vals = [r.final_metrics[key] for r in runs if key in r.final_metrics]
+        if vals:
+            out[key] = (statistics.mean(vals), statistics.stdev(vals) if len(vals) > 1 else 0.0, len(vals))
+    return out

@@ -1,0 +1,106 @@
+"""ETA before Start: from the measured pace of past runs on this machine, else from a quick speed probe."""
+from __future__ import annotations
+
+import functools
+import json
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from trainer_backend import recipe, settings
+from trainer_backend.config import TrainConfig
+from trainer_backend.runs import RunStore
+
+KNOWN_SIZES = {"glue/mrpc": (3668, 408)}
+MEAN_PAIR_TOKENS = 55          # MRPC pairs average ~53 BERT tokens; length grouping keeps padding near zero
+EFFICIENCY = 1.0               # training steps reach about the probed matmul speed (fused kernels, measured on CPU)
+STARTUP_SECONDS = 12           # process start, imports, model and data loading
+
+
+@dataclass
+class Estimate:
+    seconds: float
+    samples: int
+    how: str
+
+    def text(self) -> str:
+        return f"≈ {format_duration(self.seconds)} for {self.samples:,} training samples ({self.how})"
+
+
+def format_duration(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, sec = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {sec:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+@functools.lru_cache(maxsize=1)
+def probe_gflops() -> float:
+    """Measure this machine's float32 matmul speed once (about a quarter of a second)."""
+    import torch
+
+    device = settings.hardware().device if settings.hardware().device == "cuda" else "cpu"
+    a = torch.randn(512, 512, device=device)
+    b = torch.randn(512, 512, device=device)
+    (a @ b).sum().item()
+    reps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < 0.25:
+        (a @ b).sum().item()
+        reps += 1
+    return reps * 2 * 512**3 / (time.perf_counter() - start) / 1e9
+
+
+@functools.lru_cache(maxsize=16)
+def encoder_parameters(model_path: str) -> int:
+    """Non-embedding parameter count from the model's config (no weights loaded)."""
+    try:
+        config = json.loads((Path(model_path) / "config.json").read_text())
+    except OSError:
+        from transformers import AutoConfig
+
+        config = AutoConfig.from_pretrained(model_path).to_dict()
+    h, layers = config.get("hidden_size", 768), config.get("num_hidden_layers", 12)
+    inter = config.get("intermediate_size", 4 * h)
+    return layers * (4 * h * h + 2 * h * inter)
+
+
+def samples_to_train(cfg: TrainConfig, n_train: int, batch: int) -> int:
+    if cfg.max_steps > 0:
+        return cfg.max_steps * batch * cfg.gradient_accumulation_steps
+    n = min(n_train, cfg.max_train_samples or n_train)
+    return int(n * cfg.num_train_epochs)
+
+
+def from_history(store: RunStore, model: str, device: str, precision: str, batch: int) -> list[float]:
+    """samples/s of finished runs with the same model, device, precision and batch size."""
+    pace = []
+    for run in store.list(("completed",), limit=100):
+        if (run.model == model and (run.device or "") == device and run.precision == precision
+                and run.config.get("per_device_train_batch_size") in (batch, None) and run.samples_per_second):
+            pace.append(run.samples_per_second)
+    return pace
+
+
+def estimate(cfg: TrainConfig, n_train: int, model_path: str, model_name: str, store: RunStore | None = None,
+             hw: settings.Hardware | None = None) -> Estimate:
+    """Seconds the run should take, and how that number was obtained."""
+    hw = hw or settings.hardware()
+    resolved = recipe.resolve(cfg, model_name, hw)
+    samples = samples_to_train(cfg, n_train, resolved.batch_size)
+    pace = from_history(store, model_name, hw.describe(), resolved.precision, resolved.batch_size) if store else []
+    if pace:
+        sps = statistics.median(pace)
+        return Estimate(STARTUP_SECONDS + samples / sps, samples,
+                        f"measured: {sps:.1f} samples/s over {len(pace)} past run(s) here")
+    flops_per_sample = 6 * encoder_parameters(model_path) * MEAN_PAIR_TOKENS
+    factor = 0.6 if not cfg.group_by_length else 1.0
+    factor *= 0.75 if resolved.batch_size < 16 else 1.0
+    speedup = 2.5 if resolved.precision in ("bf16", "fp16") and (hw.is_gpu or hw.bf16) else 1.0
+    sps = probe_gflops() * 1e9 * EFFICIENCY * factor * speedup / flops_per_sample
+    return Estimate(STARTUP_SECONDS + samples / sps, samples,
+                    f"from a speed probe of this machine: ~{sps:.0f} samples/s expected")
