@@ -1,0 +1,217 @@
+"""Grading over a table of real sample answers: good, partial, wrong, empty, very long, non-English."""
+from __future__ import annotations
+
+import pytest
+
+from quiz import grading
+from quiz.bank import default_bank
+from quiz.grading import COVERED, MISSED, PARTLY, grade
+
+_FILLER = ("I spent the afternoon reading the course notes and rerunning the notebook on a laptop. "
+           "The coffee machine broke again, so everything took longer than planned. ")
+
+# (item id, kind, answer, ideas that must be COVERED, ideas that must NOT be covered)
+SAMPLES = [
+    # --- dynamic padding
+    ("dynamic_padding", "good",
+     "It pads on the fly: every batch is only padded to the length of the longest example inside that batch. "
+     "If you padded the entire dataset to the longest sentence overall, most batches would be full of useless "
+     "pad tokens and training would be slower.",
+     {"per_batch", "on_the_fly", "less_waste"}, set()),
+    ("dynamic_padding", "partial",
+     "The collator makes the sequences in a batch the same length so they can be stacked into a tensor.",
+     set(), {"less_waste"}),
+    ("dynamic_padding", "wrong",
+     "It removes stop words and lowercases the text before tokenization.",
+     set(), {"per_batch", "on_the_fly", "less_waste"}),
+    # --- head-swap warning
+    ("head_swap_warning", "good",
+     "No, that's expected. The checkpoint's pretraining head for masked language modelling gets thrown away "
+     "and a new classification layer with random weights is put on top, so the warning just tells you to "
+     "train it, which is what fine-tuning does.",
+     {"expected", "old_head_dropped", "new_head_random", "training_fixes_it"}, set()),
+    ("head_swap_warning", "partial",
+     "It's normal, the classifier on top is new and starts out random.",
+     {"expected", "new_head_random"}, set()),
+    ("head_swap_warning", "wrong",
+     "Yes, the download was corrupted, so you should delete the cache and download the model again.",
+     set(), {"expected", "old_head_dropped", "new_head_random"}),
+    ("head_swap_warning", "wrong, negated",
+     "Yes. This is not expected: the weights are broken, so the new head cannot be trained.",
+     set(), {"expected"}),
+    # --- TrainingArguments
+    ("training_arguments", "good",
+     "You only have to give it output_dir, the folder where checkpoints get saved. It holds all the "
+     "hyperparameters like learning rate, batch size, number of epochs and the evaluation strategy; "
+     "everything else falls back to defaults.",
+     {"output_dir", "saves_there", "hyperparameters", "defaults"}, set()),
+    ("training_arguments", "partial",
+     "It stores the training settings such as learning rate and number of epochs.",
+     {"hyperparameters"}, {"output_dir", "defaults"}),
+    ("training_arguments", "wrong",
+     "You must pass the model and the tokenizer, and it returns the trained weights.",
+     set(), {"output_dir", "defaults", "saves_there"}),
+    ("training_arguments", "wrong, negated",
+     "The output_dir is optional; what you must give it is the learning rate.",
+     set(), {"output_dir"}),
+    # --- Trainer inputs
+    ("trainer_inputs", "good",
+     "You pass the model, the training arguments, train_dataset and eval_dataset, the data collator, the "
+     "tokenizer as processing_class and optionally compute_metrics. Then trainer.train() kicks off training.",
+     {"model_and_args", "datasets", "collator_tokenizer", "train_call"}, set()),
+    ("trainer_inputs", "partial",
+     "The model and the datasets; training starts when you call trainer.train().",
+     {"model_and_args", "datasets", "train_call"}, {"collator_tokenizer"}),
+    ("trainer_inputs", "wrong",
+     "It takes a CSV file path and starts automatically once it is created.",
+     set(), {"model_and_args", "collator_tokenizer", "train_call"}),
+    # --- loss is not enough
+    ("loss_not_enough", "good",
+     "The training loss only shows the model is fitting the data it trains on, it could just be overfitting. "
+     "You need to measure it on held-out validation data it has never seen, with an eval_strategy and a "
+     "compute_metrics function that reports accuracy and F1.",
+     {"fit_only", "generalisation", "metrics"}, set()),
+    ("loss_not_enough", "partial",
+     "Because the model might overfit, you should check it on a validation set.",
+     {"generalisation"}, {"metrics"}),
+    ("loss_not_enough", "wrong",
+     "It is enough, a lower loss always means better predictions.",
+     set(), {"generalisation", "metrics"}),
+    # --- logits to labels
+    ("logits_to_labels", "good",
+     "Use np.argmax(logits, axis=-1), which picks the index of the larger of the two scores in every row, "
+     "giving 408 predicted labels that are 0 or 1.",
+     {"argmax", "last_axis", "one_label_each"}, set()),
+    ("logits_to_labels", "partial",
+     "Take the argmax of the logits.",
+     {"argmax"}, {"last_axis"}),
+    ("logits_to_labels", "wrong",
+     "Average the two columns and round the result to the nearest integer.",
+     set(), {"argmax", "last_axis"}),
+    # --- compute_metrics
+    ("compute_metrics", "good",
+     "It gets an EvalPrediction with the logits and the true labels. You take the argmax of the logits and "
+     "score them with a metric from the evaluate library, and you return a dict like "
+     "{'accuracy': 0.86, 'f1': 0.9}.",
+     {"receives", "argmax_and_score", "returns_dict"}, set()),
+    ("compute_metrics", "partial",
+     "It returns a dictionary with accuracy and F1.",
+     {"returns_dict"}, {"argmax_and_score"}),
+    ("compute_metrics", "wrong",
+     "It receives the raw text of the dataset and prints a plot of the loss.",
+     set(), {"argmax_and_score", "returns_dict"}),
+    # --- Part B
+    ("part_b_seed_spread", "good",
+     "No mistake: the classification head is initialised randomly, so each run starts from different weights "
+     "and lands a bit differently. To compare setups you should average several runs with different seeds.",
+     {"normal", "random_init", "average_runs"}, set()),
+    ("part_b_seed_spread", "partial",
+     "No, it's just random noise between runs.",
+     {"normal"}, {"average_runs"}),
+    ("part_b_seed_spread", "wrong",
+     "Yes, the second run must have used a different dataset, so the script is broken.",
+     set(), {"random_init", "average_runs"}),
+    ("part_b_seed_spread", "wrong, negated",
+     "Yes, that's not normal noise, the script is broken because the seed changed the data.",
+     set(), {"normal"}),
+    # --- Part C
+    ("part_c_fp16", "good",
+     "fp16=True turns on mixed precision training with 16-bit floats. On a GPU training gets faster and uses "
+     "less memory, and accuracy and F1 should stay about the same.",
+     {"mixed_precision", "faster_lighter", "same_metrics"}, set()),
+    ("part_c_fp16", "partial",
+     "It uses half precision, so it runs faster.",
+     {"mixed_precision", "faster_lighter"}, {"same_metrics"}),
+    ("part_c_fp16", "wrong",
+     "It saves the model in a smaller file format at the end.",
+     set(), {"mixed_precision", "same_metrics"}),
+    # --- very long answers: a good answer buried in unrelated text, and rambling off-topic text
+    ("training_arguments", "very long",
+     _FILLER * 12 + "Anyway: the only thing TrainingArguments needs is output_dir, the directory where the "
+     "checkpoints are written, and it keeps every hyperparameter such as learning rate and batch size. "
+     + _FILLER * 12,
+     {"output_dir", "hyperparameters"}, set()),
+    ("dynamic_padding", "very long", _FILLER * 80, set(), {"per_batch", "on_the_fly", "less_waste"}),
+    # --- non-English: code names still count; prose is not claimed as covered
+    ("logits_to_labels", "non-English",
+     "Man nimmt np.argmax(logits, axis=-1), also für jede Zeile den Index des größten Wertes.",
+     {"argmax", "last_axis"}, set()),
+    ("head_swap_warning", "non-English",
+     "这是正常的，预训练的头被丢弃，新的分类头是随机初始化的。",
+     set(), {"old_head_dropped", "training_fixes_it"}),
+]
+
+
+@pytest.fixture(scope="module")
+def bank():
+    return default_bank()
+
+
+@pytest.mark.parametrize("item_id,kind,answer,must_cover,must_not_cover", SAMPLES,
+                         ids=[f"{s[0]}-{s[1]}" for s in SAMPLES])
+def test_sample_answers(bank, item_id, kind, answer, must_cover, must_not_cover):
+    fb = grade(bank.item(item_id), answer)
+    table = {r.idea_id: (r.status, r.similarity, r.keyword) for r in fb.results}
+    for idea in must_cover:
+        assert fb.status(idea) == COVERED, f"{kind}: expected {idea} covered; got {table}"
+    for idea in must_not_cover:
+        assert fb.status(idea) != COVERED, f"{kind}: expected {idea} not covered; got {table}"
+
+
+def test_every_item_has_a_good_sample_that_covers_everything(bank):
+    good = {s[0]: s for s in SAMPLES if s[1] == "good"}
+    assert set(good) == {q.id for q in bank.questions + bank.exercises}
+    for item_id, (_, _, answer, must_cover, _) in good.items():
+        assert must_cover == {k.id for k in bank.item(item_id).key_ideas}
+        assert grade(bank.item(item_id), answer).missed == []
+
+
+def test_model_answers_cover_their_own_key_ideas(bank):
+    for item in bank.questions + bank.exercises:
+        fb = grade(item, item.model_answer)
+        assert fb.covered == [k.id for k in item.key_ideas], (item.id, fb.results)
+
+
+@pytest.mark.parametrize("answer", ["", "   \n\t "])
+def test_empty_answer_misses_everything_gently(bank, answer):
+    fb = grade(bank.item("dynamic_padding"), answer)
+    assert not fb.attempted
+    assert fb.covered == [] and fb.partly == []
+    assert len(fb.missed) == 3
+    assert fb.notes and "No answer yet" in fb.notes[0]
+
+
+def test_long_and_foreign_answers_get_a_note(bank):
+    long_fb = grade(bank.item("dynamic_padding"), _FILLER * 80)
+    assert any("long answer" in n for n in long_fb.notes)
+    foreign = grade(bank.item("head_swap_warning"), SAMPLES[-1][2])
+    assert any("English" in n for n in foreign.notes)
+    german = grade(bank.item("logits_to_labels"), SAMPLES[-2][2])
+    assert any("English" in n for n in german.notes)
+    english = grade(bank.item("logits_to_labels"), SAMPLES[15][2])
+    assert english.notes == ()
+
+
+def test_evidence_quotes_the_learners_own_sentence(bank):
+    fb = grade(bank.item("part_c_fp16"), "It is mixed precision. Also I like trains.")
+    res = next(r for r in fb.results if r.idea_id == "mixed_precision")
+    assert res.status == COVERED and res.evidence == "It is mixed precision."
+
+
+def test_chunks_split_sentences_and_window_long_ones():
+    pieces = grading.chunks("One idea. Another idea!\nA third")
+    assert pieces[:3] == ["One idea.", "Another idea!", "A third"]
+    long = grading.chunks(" ".join(f"w{i}" for i in range(200)))
+    assert len(long) > 5 and all(len(p.split()) <= 24 for p in long)
+
+
+def test_needs_keyword_caps_semantics_at_partly(bank):
+    item = bank.item("training_arguments")
+    fb = grade(item, "There is one mandatory setting: where results go on disk.")
+    assert fb.status("output_dir") in {PARTLY, MISSED}
+
+
+def test_non_string_answer_is_treated_as_empty(bank):
+    fb = grade(bank.item("compute_metrics"), None)  # type: ignore[arg-type]
+    assert not fb.attempted and set(fb.missed) == {"receives", "argmax_and_score", "returns_dict"}
+    assert MISSED == "missed"
