@@ -56,8 +56,9 @@ SAMPLES = [
      set(), {"output_dir"}),
     # --- Trainer inputs
     ("trainer_inputs", "good",
-     "You pass the model, the training arguments, train_dataset and eval_dataset, the data collator, the "
-     "tokenizer as processing_class and optionally compute_metrics. Then trainer.train() kicks off training.",
+     "You pass the model, the training arguments, train_dataset and eval_dataset, the collator, and the "
+     "tokenizer via processing_class, plus compute_metrics if you want scores. Then trainer.train() kicks off "
+     "training.",
      {"model_and_args", "datasets", "collator_tokenizer", "train_call"}, set()),
     ("trainer_inputs", "partial",
      "The model and the datasets; training starts when you call trainer.train().",
