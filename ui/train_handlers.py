@@ -1,0 +1,334 @@
+"""Thin handlers for the Train tab: widgets in, backend calls, component updates out."""
+from __future__ import annotations
+
+import functools
+import hashlib
+import html
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from trainer_backend import charts, estimate, presets, settings
+from trainer_backend.config import ConfigError, TrainConfig
+from trainer_backend.data import DataError, load_data, resolve_dataset
+from trainer_backend.jobs import JobRunner, QueueFull, last_checkpoint
+from trainer_backend.modeling import resolve_model
+from trainer_backend.runs import ACTIVE, Run, RunStore
+
+RUN_COLUMNS = ["Run", "Status", "Model", "Data", "Settings", "Accuracy", "F1", "Samples/s", "Started"]
+FREEZE_CHOICES = {"auto (on for CPU)": None, "on": True, "off": False}
+
+
+@functools.lru_cache(maxsize=1)
+def runner() -> JobRunner:
+    """The process-wide job runner (one per app; the queue itself lives in the run store)."""
+    job_runner = JobRunner(RunStore())
+    job_runner.start_background()
+    return job_runner
+
+
+def store() -> RunStore:
+    return runner().store
+
+
+# --- environment and ETA ------------------------------------------------------------------------
+def environment_markdown() -> str:
+    """Which hardware, network, default model, data and precision will be used, and why."""
+    hw = settings.hardware()
+    offline = settings.offline_reason()
+    _, model_name, model_why = resolve_model("auto", hw)
+    data_spec, data_why = resolve_dataset("auto")
+    precision = settings.auto_precision(hw)
+    net = f"offline — {offline}" if offline else "online — the Hugging Face Hub is reachable"
+    return (f"**Hardware:** {hw.describe()} · **Network:** {net}\n\n"
+            f"**Default model:** `{model_name}` — {model_why}.\n\n"
+            f"**Default data:** `{data_spec}` — {data_why}.\n\n"
+            f"**Precision:** {precision} — "
+            + {"bf16": "bf16 autocast, supported natively here.", "fp16": "fp16 mixed precision on the GPU.",
+               "fp32": "full fp32: this CPU lacks AVX512-BF16/AMX, where bf16 would only slow things down."}[precision])
+
+
+@functools.lru_cache(maxsize=32)
+def _train_size(spec: str, s1: str, s2: str, label: str) -> int:
+    if spec in estimate.KNOWN_SIZES:
+        return estimate.KNOWN_SIZES[spec][0]
+    return len(load_data(spec, s1, s2, label).dataset["train"])
+
+
+def eta_markdown(model: str, data: str, s1: str, s2: str, label: str, epochs: float, max_steps: float,
+                 batch: float, grad_acc: float, precision: str, group: bool, max_train: float, seeds: str) -> str:
+    """The expected duration of the configured run(s), shown before Start."""
+    try:
+        cfg = _config(model, data, s1, s2, label, epochs=epochs, max_steps=max_steps, batch=batch,
+                      grad_acc=grad_acc, precision=precision, group=group, max_train=max_train)
+        path, name, _ = resolve_model(cfg.model_name_or_path)
+        spec, _ = resolve_dataset(cfg.dataset)
+        n_train = _train_size(spec, s1, s2, label)
+        est = estimate.estimate(cfg, n_train, path, name, store())
+        runs = len(_seeds(seeds)) * (2 if precision == "compare" else 1)
+        more = f" each, {runs} runs ≈ {estimate.format_duration(est.seconds * runs)} in all" if runs > 1 else ""
+        return f"⏱ **Estimated duration:** {est.text()}{more}."
+    except (ConfigError, DataError, ValueError, OSError) as err:
+        return f"⏱ Estimate unavailable: {_first_line(err)}"
+
+
+# --- building configs ----------------------------------------------------------------------------
+def _none_if_zero(value: float | None) -> float | None:
+    return None if value in (None, "", 0) else value
+
+
+def _seeds(text: str) -> list[int]:
+    try:
+        seeds = [int(s) for s in str(text).replace(";", ",").split(",") if s.strip()]
+    except ValueError:
+        raise ConfigError(f"Seeds must be whole numbers separated by commas, not {text!r}") from None
+    if not seeds or len(seeds) > 5:
+        raise ConfigError("Give between 1 and 5 seeds, e.g. 42 or 1, 2, 3")
+    return seeds
+
+
+def _config(model: str, data: str, s1: str, s2: str, label: str, *, epochs: float = 3, max_steps: float = 0,
+            lr: float = 0, batch: float = 0, grad_acc: float = 1, scheduler: str = "linear", warmup: float = 0,
+            weight_decay: float = 0, eval_strategy: str = "steps", eval_steps: float = 0.1,
+            logging_steps: float = 0, precision: str = "auto", group: bool = True, freeze: str = "auto (on for CPU)",
+            max_length: float = 128, max_train: float = 0, max_eval: float = 0) -> TrainConfig:
+    return TrainConfig(
+        model_name_or_path=(model or "auto").strip(), dataset=(data or "auto").strip(),
+        sentence1_column=s1 or "sentence1", sentence2_column=s2 or "sentence2", label_column=label or "label",
+        num_train_epochs=float(epochs or 3), max_steps=int(max_steps or 0) or -1,
+        learning_rate=_none_if_zero(lr), per_device_train_batch_size=int(batch) if batch else None,
+        gradient_accumulation_steps=int(grad_acc or 1), lr_scheduler_type=scheduler, warmup_ratio=float(warmup or 0),
+        weight_decay=float(weight_decay or 0), eval_strategy=eval_strategy, eval_steps=_none_if_zero(eval_steps),
+        logging_steps=int(logging_steps) if logging_steps else None,
+        precision="auto" if precision == "compare" else precision, group_by_length=bool(group),
+        freeze_embeddings=FREEZE_CHOICES.get(freeze), max_length=int(max_length or 128),
+        max_train_samples=int(max_train) if max_train else None, max_eval_samples=int(max_eval) if max_eval else None)
+
+
+def apply_preset(name: str) -> list[Any]:
+    """Fill every widget from a preset; returns values in PRESET_OUTPUTS order."""
+    p = presets.get(name)
+    c = p.config
+    freeze = next(k for k, v in FREEZE_CHOICES.items() if v == c.freeze_embeddings)
+    precision = "compare" if len(p.precisions) > 1 else c.precision
+    return [f"*{p.description}*", c.num_train_epochs, max(c.max_steps, 0), c.learning_rate or 0,
+            c.per_device_train_batch_size or 0, c.gradient_accumulation_steps, c.lr_scheduler_type, c.warmup_ratio,
+            c.weight_decay, c.eval_strategy, c.eval_steps or 0, c.logging_steps or 0,
+            ", ".join(map(str, p.seeds)), precision, c.group_by_length, freeze, c.max_length,
+            c.max_train_samples or 0, c.max_eval_samples or 0]
+
+
+def start_training(preset: str, model: str, data: str, s1: str, s2: str, label: str, epochs: float,
+                   max_steps: float, lr: float, batch: float, grad_acc: float, scheduler: str, warmup: float,
+                   weight_decay: float, eval_strategy: str, eval_steps: float, logging_steps: float, seeds: str,
+                   precision: str, group: bool, freeze: str, max_length: float, max_train: float,
+                   max_eval: float) -> tuple[str, str | None]:
+    """Validate the settings, queue one run per seed (× precision), and say what happened.
+
+    Returns (message markdown, id of the first new run or None)."""
+    try:
+        cfg = _config(model, data, s1, s2, label, epochs=epochs, max_steps=max_steps, lr=lr, batch=batch,
+                      grad_acc=grad_acc, scheduler=scheduler, warmup=warmup, weight_decay=weight_decay,
+                      eval_strategy=eval_strategy, eval_steps=eval_steps, logging_steps=logging_steps,
+                      precision=precision, group=group, freeze=freeze, max_length=max_length,
+                      max_train=max_train, max_eval=max_eval)
+        seed_list = _seeds(seeds)
+        spec, _ = resolve_dataset(cfg.dataset)
+        if spec != "glue/mrpc" and not settings.is_offline() or Path(spec).exists() or spec == "sample":
+            load_data(spec, cfg.sentence1_column, cfg.sentence2_column, cfg.label_column)  # fail fast, before queueing
+    except (ConfigError, DataError) as err:
+        return f"❌ **Not started.** {err}", None
+    precisions = ["fp32", presets.mixed_precision(settings.hardware())] if precision == "compare" else [cfg.precision]
+    variants = presets.expand(cfg, seed_list, precisions)
+    group_id = f"g{int(time.time())}" if len(variants) > 1 else None
+    base_label = (preset or "custom").split(" (")[0]
+    lines, first = [], None
+    for suffix, variant in variants:
+        try:
+            run_id, position = runner().submit(variant, label=f"{base_label}{' · ' + suffix if suffix else ''}",
+                                               group_id=group_id)
+        except QueueFull as err:
+            lines.append(f"❌ {err}")
+            break
+        first = first or run_id
+        lines.append(f"▶ `{run_id}` started" if position == 0 else f"⏳ `{run_id}` queued — position {position} "
+                     "in line (one training at a time on this device)")
+    return "\n\n".join(lines), first
+
+
+def stop_training(run_id: str | None) -> str:
+    """Ask the viewed run to save a checkpoint and stop."""
+    if not run_id:
+        return "No run selected."
+    return runner().stop(run_id)
+
+
+def resume_training(run_id: str | None) -> str:
+    """Queue an interrupted or stopped run again from its last checkpoint."""
+    if not run_id:
+        return "No run selected."
+    return runner().resume(run_id)
+
+
+# --- viewing -------------------------------------------------------------------------------------
+def _first_line(err: BaseException) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else err.__class__.__name__
+
+
+def _settings_summary(run: Run) -> str:
+    c = run.config
+    parts = [f"lr {c.get('learning_rate') or 'auto'}", f"bs {c.get('per_device_train_batch_size') or 'auto'}",
+             f"{c.get('max_steps')} steps" if (c.get("max_steps") or -1) > 0 else f"{c.get('num_train_epochs')} ep",
+             f"seed {c.get('seed')}", run.precision or c.get("precision", "auto")]
+    if c.get("group_by_length"):
+        parts.append("grouped")
+    return " · ".join(str(p) for p in parts)
+
+
+def runs_table() -> list[list]:
+    """Past and current runs, newest first."""
+    rows = []
+    for run in store().list(limit=100):
+        fm = run.final_metrics
+        rows.append([run.id, run.status, run.model or run.config.get("model_name_or_path", ""),
+                     (run.data or run.config.get("dataset", ""))[:40], _settings_summary(run),
+                     f"{fm['eval_accuracy']:.4f}" if "eval_accuracy" in fm else "",
+                     f"{fm['eval_f1']:.4f}" if "eval_f1" in fm else "",
+                     f"{run.samples_per_second:.1f}" if run.samples_per_second else "",
+                     time.strftime("%m-%d %H:%M", time.localtime(run.created))])
+    return rows
+
+
+def run_choices() -> list[tuple[str, str]]:
+    return [(f"{r.id} · {r.label} · {r.status}", r.id) for r in store().list(limit=100)]
+
+
+def default_run() -> str | None:
+    """The active run if any, else the newest."""
+    runs = store().list(limit=50)
+    active = [r for r in runs if r.active] or [r for r in runs if r.status == "queued"]
+    return (active or runs or [None])[0].id if (active or runs) else None
+
+
+def progress_html(run: Run | None) -> str:
+    if run is None:
+        return "<div class='run-progress'>No run yet: choose a preset and press <b>Start</b>.</div>"
+    pct = 100.0 * run.step / run.max_steps if run.max_steps else (100.0 if run.status == "completed" else 0.0)
+    eta = run.eta_seconds()
+    parts = [f"<b>{html.escape(run.label)}</b> — {run.status}",
+             f"step {run.step}/{run.max_steps or '?'}", f"epoch {run.epoch:.2f}"]
+    if run.started:
+        parts.append(f"elapsed {estimate.format_duration((run.finished or time.time()) - run.started)}")
+    if eta is not None:
+        parts.append(f"ETA {estimate.format_duration(eta)}")
+    if run.status == "queued":
+        parts.append(f"position {runner().position(run.id)} in line")
+    if run.error:
+        parts.append(f"<span class='run-error'>{html.escape(run.error.splitlines()[0][:300])}</span>")
+    return (f"<div class='run-progress' data-status='{run.status}'><div class='bar'><div class='fill' "
+            f"style='width:{pct:.1f}%'></div></div><div class='caption'>{' · '.join(parts)}</div></div>")
+
+
+def run_details(run: Run | None) -> str:
+    """Head-swap report and the choices made for this run, in plain words."""
+    if run is None:
+        return ""
+    from trainer_backend.modeling import HeadSwapReport
+
+    info = run.info
+    out = []
+    if info.get("head_swap"):
+        out.append("#### The head swap\nLoading a pretrained encoder for classification replaced its head:\n\n"
+                   + HeadSwapReport(**info["head_swap"]).explain())
+    if info.get("notes"):
+        out.append("#### Choices for this run\n" + "\n".join(f"- {n}" for n in info["notes"]))
+    ckpt = last_checkpoint(run.output_dir) if run.status in ("interrupted", "stopped") else None
+    if ckpt:
+        out.append(f"💾 Checkpoint kept: `{ckpt.name}` — press **Resume** to continue from it.")
+    return "\n\n".join(out)
+
+
+def compared_runs(view_id: str | None, compare_ids: list[str] | None) -> list[Run]:
+    """The runs drawn together: those picked to compare, else the viewed run and its seed group."""
+    s = store()
+    if compare_ids:
+        return [r for r in (s.get(i) for i in compare_ids) if r]
+    run = s.get(view_id) if view_id else None
+    if run is None:
+        return []
+    if run.group_id:
+        group = [r for r in s.list(limit=200) if r.group_id == run.group_id]
+        return sorted(group, key=lambda r: r.created)
+    return [run]
+
+
+def refresh(view_id: str | None, compare_ids: list[str] | None, last_signature: str) -> list[Any]:
+    """Redraw what changed since the last tick; unchanged outputs are skipped so zoom and scroll survive."""
+    s = store()
+    run = s.get(view_id) if view_id else None
+    runs = compared_runs(view_id, compare_ids)
+    signature = "|".join(f"{r.id}:{r.status}:{s.metric_count(r.id)}" for r in runs) + f"#{len(s.list(limit=500))}"
+    progress = progress_html(run)
+    if signature == last_signature:
+        return [progress] + [gr.skip()] * 8 + [signature]
+    revision = ",".join(r.id for r in runs)
+    spread = len(runs) >= 2
+    matrix = run.final_metrics.get("confusion") if run else None
+    return [progress,
+            charts.loss_figure(s, runs, revision),
+            charts.eval_figure(s, runs, revision),
+            gr.Plot(value=charts.spread_figure(s, runs, revision=revision), visible=spread),
+            charts.results_table(s, run.id) if run else [],
+            gr.Plot(value=charts.confusion_figure(matrix), visible=bool(matrix)),
+            run_details(run),
+            runs_table(),
+            gr.Dropdown(choices=run_choices()),
+            signature]
+
+
+def select_run_on_load() -> tuple[Any, Any]:
+    """On page (re)load: show the active run, or the latest one."""
+    choices = run_choices()
+    return gr.Dropdown(choices=choices, value=default_run()), gr.Dropdown(choices=choices, value=[])
+
+
+def after_start(message: str, run_id: str | None, current: str | None) -> tuple[Any, Any]:
+    choices = run_choices()
+    return gr.Dropdown(choices=choices, value=run_id or current), gr.Dropdown(choices=choices)
+
+
+def run_status(run_id: str) -> dict[str, Any]:
+    """API view of one run: status, progress, final metrics and the metric rows' count."""
+    run = store().get(run_id)
+    if run is None:
+        raise gr.Error(f"No run {run_id!r}.")
+    return {"id": run.id, "status": run.status, "step": run.step, "max_steps": run.max_steps,
+            "label": run.label, "error": run.error, "final_metrics": run.final_metrics,
+            "metric_rows": store().metric_count(run.id),
+            "loss_points": len(store().metrics(run.id, ["loss"])),
+            "eval_points": len(store().metrics(run.id, ["eval_accuracy"])),
+            "queued_position": runner().position(run.id)}
+
+
+def save_upload(file_path: str | None) -> tuple[str, str]:
+    """Keep an uploaded data file in the data folder and check it; returns (data spec, message)."""
+    if not file_path:
+        return gr.skip(), ""
+    src = Path(file_path)
+    digest = hashlib.sha1(src.read_bytes()).hexdigest()[:10]
+    dest = settings.data_dir() / "uploads" / f"{src.stem[:40]}-{digest}{src.suffix.lower()}"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dest)
+    return str(dest), f"Uploaded **{src.name}**. Map its columns below if they are not sentence1/sentence2/label."
+
+
+def check_data(data: str, s1: str, s2: str, label: str) -> str:
+    """Load the chosen data now and report its size or the problem."""
+    try:
+        loaded = load_data(data or "auto", s1, s2, label)
+    except DataError as err:
+        return f"❌ {err}"
+    return f"✅ {loaded.summary()} — {loaded.reason}"
