@@ -1,0 +1,1 @@
+"""Lesson content and the pure helpers behind its live demos (no gradio here)."""

@@ -1,0 +1,155 @@
+"""Head-swap, logits-to-labels and compute_metrics demos on the real model and validation pairs."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lesson import live
+from trainer_backend.data import LABEL_NAMES
+from trainer_backend.metrics import compute_metrics, confusion, logits_to_predictions, metric_source
+
+MAX_LOGIT_PAIRS = 64
+
+
+def weight_meaning(name: str, hidden: int | None = None) -> str:
+    """What one weight named in the head-swap report is for, in a phrase."""
+    width = f"{hidden}" if hidden else "hidden-size"
+    if name.startswith("classifier.weight"):
+        return f"the new head: a {width} × 2 matrix turning the pooled [CLS] vector into two scores"
+    if name.startswith("classifier.bias"):
+        return "the new head: one offset per class, added to the two scores"
+    if name.startswith("cls.predictions"):
+        return "pretraining head that guessed masked-out words; useless for pair classification"
+    if name.startswith("cls.seq_relationship"):
+        return "pretraining head that guessed whether sentence B followed A; replaced by our own head"
+    if "pooler" in name:
+        return "the pooler (a dense layer + tanh over [CLS]) the classifier reads from"
+    return "a weight the checkpoint and the model class do not share"
+
+
+@dataclass
+class HeadSwap:
+    """The real report of one load, as table rows and an explanation."""
+
+    model_name: str
+    explanation: str
+    rows: list[list]
+    dropped: int
+    new: int
+
+
+def head_swap_demo(model_spec: str = "auto") -> HeadSwap:
+    """Load the model as a run would and list what was dropped, newly initialised or re-shaped."""
+    loaded = live.model(model_spec)
+    params = dict(loaded.model.named_parameters())
+    hidden = getattr(loaded.model.config, "hidden_size", None)
+    rows = []
+    for status, names in (("dropped", loaded.report.dropped), ("newly initialised", loaded.report.new),
+                          ("re-initialised (shape)", loaded.report.mismatched)):
+        for name in names:
+            shape = " × ".join(map(str, params[name].shape)) if name in params else "—"
+            rows.append([name, status, shape, weight_meaning(name, hidden)])
+    return HeadSwap(loaded.name, loaded.report.explain(), rows, len(loaded.report.dropped), len(loaded.report.new))
+
+
+def trained_models(limit: int = 20) -> list[tuple[str, str]]:
+    """(label, folder) for finished runs in the run store whose model folder still exists."""
+    try:
+        from trainer_backend.runs import RunStore
+
+        runs = RunStore().list(("completed", "stopped"), limit=limit)
+    except Exception:  # noqa: BLE001 - a missing or locked store just means no trained models to offer
+        return []
+    out = []
+    for run in runs:
+        if run.output_dir and (Path(run.output_dir) / "config.json").is_file():
+            acc = run.final_metrics.get("eval_accuracy")
+            score = f", accuracy {acc:.3f}" if isinstance(acc, (int, float)) else ""
+            out.append((f"your run {run.label or run.id}{score}", run.output_dir))
+    return out
+
+
+@dataclass
+class LogitsResult:
+    """Model outputs for N validation pairs."""
+
+    logits: np.ndarray        # (N, 2)
+    predictions: np.ndarray   # (N,)
+    labels: np.ndarray        # (N,)
+    sentence1: list[str]
+    sentence2: list[str]
+    model_name: str
+
+    def rows(self) -> list[list]:
+        """# | sentence 1 | sentence 2 | logit 0 | logit 1 | argmax | label | right?"""
+        out = []
+        for i, (a, b, z, p, y) in enumerate(zip(self.sentence1, self.sentence2, self.logits, self.predictions,
+                                                self.labels)):
+            out.append([i, a, b, round(float(z[0]), 4), round(float(z[1]), 4), int(p), int(y),
+                        "✓" if p == y else "✗"])
+        return out
+
+    def to_dict(self) -> dict:
+        return {"logits": self.logits.tolist(), "labels": self.labels.tolist()}
+
+
+def run_logits(model, tok, sentence1: list[str], sentence2: list[str], max_length: int = 128) -> np.ndarray:
+    """Forward the pairs through the model and return the raw (N, 2) scores."""
+    import torch
+
+    enc = tok(list(sentence1), list(sentence2), truncation=True, max_length=max_length, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        return model(**enc).logits.float().numpy()
+
+
+def logits_demo(model_spec: str = "auto", n: int = 8, data_spec: str = "auto") -> LogitsResult:
+    """Logits, argmax and labels for the first `n` validation pairs."""
+    n = int(n)
+    if not 1 <= n <= MAX_LOGIT_PAIRS:
+        raise ValueError(f"Choose between 1 and {MAX_LOGIT_PAIRS} pairs.")
+    loaded = live.model(model_spec)
+    val = live.data(data_spec).dataset["validation"]
+    val = val.select(range(min(n, len(val))))
+    s1, s2, labels = list(val["sentence1"]), list(val["sentence2"]), np.asarray(list(val["label"]))
+    logits = run_logits(loaded.model, loaded.tokenizer, s1, s2)
+    return LogitsResult(logits, logits_to_predictions(logits), labels, s1, s2, loaded.name)
+
+
+@dataclass
+class MetricsResult:
+    """What compute_metrics returned, and the same numbers worked out by hand."""
+
+    returned: dict[str, float]
+    matrix: list[list[int]]
+    by_hand: dict[str, float]
+    source: str
+
+    def markdown(self) -> str:
+        (tn, fp), (fn, tp) = self.matrix
+        n = tn + fp + fn + tp
+        shown = {k: round(v, 4) for k, v in self.returned.items()}
+        return (f"`compute_metrics` returned `{shown}` "
+                f"(scored by the {self.source}).\n\n"
+                f"By hand, from the confusion counts (true {LABEL_NAMES[1]} = {tp}, false alarms = {fp}, "
+                f"missed = {fn}, true {LABEL_NAMES[0]} = {tn}):\n\n"
+                f"- accuracy = right / all = ({tp} + {tn}) / {n} = **{self.by_hand['accuracy']:.4f}**\n"
+                f"- precision = {tp} / ({tp} + {fp}) = {self.by_hand['precision']:.4f}; "
+                f"recall = {tp} / ({tp} + {fn}) = {self.by_hand['recall']:.4f}\n"
+                f"- F1 = 2 · precision · recall / (precision + recall) = **{self.by_hand['f1']:.4f}**")
+
+
+def metrics_demo(logits: list[list[float]], labels: list[int]) -> MetricsResult:
+    """Feed (logits, labels) to the real compute_metrics and check it against a hand calculation."""
+    z, y = np.asarray(logits, dtype=float), np.asarray(labels, dtype=int)
+    if z.ndim != 2 or z.shape[1] != 2 or len(z) != len(y) or not len(y):
+        raise ValueError(f"Need logits of shape (N, 2) and N labels; got {z.shape} and {y.shape}.")
+    returned = {k: float(v) for k, v in compute_metrics((z, y)).items()}
+    matrix = confusion(logits_to_predictions(z), y)
+    (tn, fp), (fn, tp) = matrix
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    by_hand = {"accuracy": (tp + tn) / len(y), "precision": precision, "recall": recall, "f1": f1}
+    return MetricsResult(returned, matrix, by_hand, metric_source())

@@ -1,0 +1,89 @@
+"""The lesson's sections in reading order: title, prose file, the backend code each one shows, demo and preset."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from lesson import whole_loop
+from lesson.source import CodeRef, Snippet, SourceError, render
+from trainer_backend import callbacks, data, metrics, modeling, presets, train
+
+CONTENT_DIR = Path(__file__).resolve().parent / "content"
+RUN = train.run_training
+
+
+@dataclass(frozen=True)
+class Section:
+    """One step of the loop."""
+
+    id: str
+    title: str
+    code: tuple[CodeRef, ...]
+    demo: str | None          # which live demo the tab builds under the prose (None: prose and code only)
+    preset: str               # the Train-tab preset its "Try it" button opens
+
+    @property
+    def path(self) -> Path:
+        return CONTENT_DIR / f"{self.id}.md"
+
+    def text(self) -> str:
+        """The section's prose (markdown)."""
+        return self.path.read_text(encoding="utf-8").strip()
+
+    def snippets(self, strict: bool = False) -> list[Snippet]:
+        """The backend code this section shows; if an excerpt's markers vanished, the whole function (unless strict)."""
+        out = []
+        for ref in self.code:
+            try:
+                out.append(render(ref))
+            except SourceError:
+                if strict:
+                    raise
+                out.append(render(CodeRef(ref.target, note="excerpt markers moved; showing the whole function")))
+        return out
+
+    def code_markdown(self) -> str:
+        """Every snippet as captioned, fenced Python."""
+        return "\n\n".join(s.markdown() for s in self.snippets())
+
+    def full_markdown(self) -> str:
+        """Title, prose and code together: what the lesson_section endpoint returns."""
+        return f"## {self.title}\n\n{self.text()}\n\n### The code the app runs\n\n{self.code_markdown()}"
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section("load", "Load MRPC", (CodeRef(data.load_data),), "peek", presets.QUICK_LOOK),
+    Section("tokenize", "Tokenize the pairs", (CodeRef(data.tokenize),), "tokenize", presets.QUICK_LOOK),
+    Section("padding", "Dynamic padding", (
+        CodeRef(RUN, "data_collator=DataCollatorWithPadding", "data_collator=DataCollatorWithPadding",
+                note="the collator the Trainer receives"),
+        CodeRef(train.build_training_args, "train_sampling_strategy=", "train_sampling_strategy=",
+                note="group_by_length, on by default here")), "padding", presets.BEST),
+    Section("model", "Load the model with a new head", (CodeRef(modeling.load_for_classification),),
+            "head_swap", presets.SEED_SPREAD),
+    Section("args", "TrainingArguments", (CodeRef(train.build_training_args),), None, presets.PRECISION_AB),
+    Section("trainer", "The Trainer", (CodeRef(RUN, "trainer = Trainer(", ")\n"),), None, presets.SEED_RECIPE),
+    Section("train", "Train", (CodeRef(RUN, "checkpoint = last_checkpoint", "trainer.save_model"),), None,
+            presets.QUICK_LOOK),
+    Section("predict", "Predict: logits to labels", (
+        CodeRef(RUN, "prediction = trainer.predict", "matrix = confusion"),
+        CodeRef(metrics.logits_to_predictions)), "logits", presets.QUICK_LOOK),
+    Section("metrics", "compute_metrics", (CodeRef(metrics.compute_metrics), CodeRef(metrics.load_metric)),
+            "metrics", presets.QUICK_LOOK),
+    Section("evaluate", "Evaluate during training", (
+        CodeRef(train.build_training_args, "eval_strategy=cfg.eval_strategy", "logging_steps=",
+                note="when to evaluate and log"),
+        CodeRef(RUN, "compute_metrics=compute_metrics", "callbacks=[callback]", note="what to compute"),
+        CodeRef(callbacks.StoreCallback.on_log, note="how each log reaches the Train tab's charts")),
+        "curves", presets.SEED_RECIPE),
+    Section("whole", "The whole loop in about 25 lines", (CodeRef(whole_loop.run),), None, presets.BEST),
+)
+BY_ID = {s.id: s for s in SECTIONS}
+IDS = [s.id for s in SECTIONS]
+
+
+def get(section_id: str) -> Section:
+    """The section with this id (unknown ids are an error listing the known ones)."""
+    if section_id not in BY_ID:
+        raise KeyError(f"Unknown section {section_id!r}; choose one of: {', '.join(IDS)}")
+    return BY_ID[section_id]
