@@ -1,0 +1,457 @@
+"""Loads fine-tuned checkpoints (Hub id or local run) into a bounded cache and classifies sentence pairs fast."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+from trainer_backend import settings
+from trainer_backend.data import LABEL_NAMES
+from trainer_backend.runs import RunStore
+
+MAX_CHARS = 2000           # per sentence; a pair never uses more than a few hundred tokens anyway
+BATCH_SIZE = 32
+DEFAULT_MAX_LENGTH = 128
+MAX_MODEL_BYTES = int(float(os.environ.get("PREDICT_MAX_MODEL_MB", "2000")) * 1e6)
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json")
+NO_MODEL_MESSAGE = (
+    "There is no fine-tuned model yet. Train one in the **Train** tab (a short run is enough to try this "
+    "tab), or set the environment variable `PREDICT_MODEL_ID` to a Hub model id or a checkpoint folder. "
+    "The packaged all-MiniLM-L6-v2 is not offered here on its own: its paraphrase head would be brand new "
+    "and random, so its answers would mean nothing until it is trained.")
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+Progress = Callable[[float, str], None]
+
+
+class InferenceError(RuntimeError):
+    """A model or an input that cannot be used for prediction; the message says why and what to do."""
+
+
+@dataclass
+class ModelRef:
+    """Which checkpoint to use: a Hub id or a folder, how to show it, and a local copy to fall back on."""
+
+    spec: str
+    title: str
+    source: str  # "env", "pushed", "run" or "chosen"
+    fallback: str | None = None
+
+
+@dataclass
+class PairResult:
+    """One pair's answer: label, both probabilities, notes about the input, or an error instead."""
+
+    label: str | None = None
+    confidences: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+# --- choosing a model ---------------------------------------------------------------------------
+def has_weights(folder: str | Path | None) -> bool:
+    return bool(folder) and any((Path(folder) / name).is_file() for name in WEIGHT_FILES)
+
+
+def _run_title(run) -> str:
+    acc = run.final_metrics.get("eval_accuracy")
+    score = f" · accuracy {acc:.3f}" if isinstance(acc, (int, float)) else ""
+    return f"run {run.label} · {run.model or 'unknown base'}{score}"
+
+
+def default_model(store: RunStore | None = None) -> ModelRef | None:
+    """PREDICT_MODEL_ID, else the last pushed run, else the latest completed local run, else None."""
+    env = os.environ.get("PREDICT_MODEL_ID", "").strip()
+    if env:
+        return ModelRef(env, env, "env")
+    runs = (store or RunStore()).list(("completed",))
+    for run in runs:
+        if run.hub_repo:
+            return ModelRef(run.hub_repo, f"{run.hub_repo} (pushed from run {run.label})", "pushed",
+                            fallback=run.output_dir if has_weights(run.output_dir) else None)
+    for run in runs:
+        if has_weights(run.output_dir):
+            return ModelRef(run.output_dir, _run_title(run), "run")
+    return None
+
+
+def model_choices(store: RunStore | None = None) -> list[tuple[str, str]]:
+    """(title, value) for every pushed repo and every finished local run that saved a model."""
+    choices: list[tuple[str, str]] = []
+    for run in (store or RunStore()).list(("completed", "stopped")):
+        if run.hub_repo and (run.hub_repo, run.hub_repo) not in choices:
+            choices.append((f"{run.hub_repo} (Hub)", run.hub_repo))
+        if has_weights(run.output_dir):
+            choices.append((_run_title(run), f"run:{run.id}"))
+    return choices
+
+
+def resolve_choice(value: str | None, store: RunStore | None = None) -> ModelRef:
+    """Turn a dropdown value (empty = default, run:<id>, Hub id, or folder) into a ModelRef."""
+    value = (value or "").strip()
+    if not value or value.startswith("("):
+        ref = default_model(store)
+        if ref is None:
+            raise InferenceError(NO_MODEL_MESSAGE)
+        return ref
+    if value.startswith("run:"):
+        run = (store or RunStore()).get(value[4:])
+        if run is None or not has_weights(run.output_dir):
+            raise InferenceError(f"Run {value[4:]!r} has no saved model (it may have been deleted).")
+        return ModelRef(run.output_dir, _run_title(run), "run")
+    if not _local_paths_allowed() and (value.startswith(("/", ".", "~")) or Path(value).expanduser().exists()):
+        raise InferenceError("Loading folders from this server is turned off here; enter a Hub model id.")
+    return ModelRef(value, value, "chosen")
+
+
+def _local_paths_allowed() -> bool:
+    """Visitors of a public Space may name Hub ids only, not folders on the server."""
+    return not os.environ.get("SPACE_ID")
+
+
+# --- input hygiene ------------------------------------------------------------------------------
+def clean_sentence(text: object, which: str) -> tuple[str, list[str]]:
+    """Strip control/invisible characters, collapse whitespace, cap the length; empty is an error."""
+    raw = "" if text is None else str(text)
+    notes = []
+    cleaned, removed = _INVISIBLE.subn(" ", raw)
+    if removed:
+        notes.append(f"{which}: {removed} control or invisible character(s) were replaced by spaces.")
+    cleaned = " ".join(cleaned.split())
+    if not cleaned:
+        detail = " (it holds only spaces or control characters)" if raw else ""
+        raise InferenceError(f"{which} is empty{detail}: type a sentence to compare.")
+    if len(cleaned) > MAX_CHARS:
+        notes.append(f"{which} has {len(cleaned):,} characters; only the first {MAX_CHARS:,} were read "
+                     "(the model reads a few hundred tokens per pair at most).")
+        cleaned = cleaned[:MAX_CHARS]
+    return cleaned, notes
+
+
+# --- the predictor ------------------------------------------------------------------------------
+class Predictor:
+    """A loaded classifier: length-sorted, dynamically padded batches under torch.inference_mode."""
+
+    def __init__(self, model, tokenizer, ref: ModelRef, facts: dict, loaded_from: str, notes: list[str]):
+        import torch
+
+        self.model, self.tokenizer, self.ref, self.facts = model.eval(), tokenizer, ref, facts
+        self.loaded_from, self.notes = loaded_from, notes
+        hw = settings.hardware()
+        self.device = hw.device
+        self.model.to(self.device)
+        self.use_bf16 = os.environ.get("PREDICT_PRECISION", "auto") != "fp32" and hw.bf16
+        limit = min(getattr(model.config, "max_position_embeddings", 512) or 512,
+                    getattr(tokenizer, "model_max_length", 512) or 512, 512)
+        trained = (facts.get("hyperparameters") or {}).get("max_length") or DEFAULT_MAX_LENGTH
+        self.max_length = int(min(trained, limit))
+        raw = [model.config.id2label.get(i, f"LABEL_{i}") for i in range(2)]
+        self.labels = LABEL_NAMES if raw == ["LABEL_0", "LABEL_1"] else [str(x) for x in raw]
+        self.pad_id = tokenizer.pad_token_id or 0
+        self.memory_bytes = sum(t.numel() * t.element_size() for t in
+                                list(model.parameters()) + list(model.buffers()))
+        self._torch = torch
+
+    def _autocast(self):
+        if not self.use_bf16:
+            return contextlib.nullcontext()
+        return self._torch.autocast(device_type=self.device, dtype=self._torch.bfloat16)
+
+    def _encode(self, firsts: Sequence[str], seconds: Sequence[str]) -> tuple[list, list | None, list[bool]]:
+        enc = self.tokenizer(list(firsts), list(seconds), truncation=True, max_length=self.max_length)
+        ids = enc["input_ids"]
+        types = enc.get("token_type_ids")
+        truncated = [False] * len(ids)
+        at_limit = [i for i, x in enumerate(ids) if len(x) >= self.max_length]
+        if at_limit:  # only pairs that hit the limit can have been cut: one token more tells
+            full = self.tokenizer([firsts[i] for i in at_limit], [seconds[i] for i in at_limit],
+                                  truncation=True, max_length=self.max_length + 1)["input_ids"]
+            for i, x in zip(at_limit, full):
+                truncated[i] = len(x) > self.max_length
+        return ids, types, truncated
+
+    def probabilities(self, firsts: Sequence[str], seconds: Sequence[str],
+                      batch_size: int = BATCH_SIZE) -> tuple[list[list[float]], list[bool]]:
+        """P(label) rows for clean pairs, in input order, plus which pairs were truncated."""
+        torch = self._torch
+        ids, types, truncated = self._encode(firsts, seconds)
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        out: list[list[float]] = [[]] * len(ids)
+        fields = {"input_ids": ids, "attention_mask": [[1] * len(x) for x in ids]}
+        if types is not None:
+            fields["token_type_ids"] = types
+        with torch.inference_mode(), self._autocast():
+            for start in range(0, len(order), batch_size):
+                chunk = order[start:start + batch_size]
+                width = max(len(ids[i]) for i in chunk)
+                inputs = {}
+                for name, values in fields.items():  # dynamic padding: only as wide as this batch's longest pair
+                    fill = self.pad_id if name == "input_ids" else 0
+                    rows = [values[i] + [fill] * (width - len(values[i])) for i in chunk]
+                    inputs[name] = torch.tensor(rows, dtype=torch.long, device=self.device)
+                probs = self.model(**inputs).logits.float().softmax(-1).cpu().tolist()
+                for row, i in enumerate(chunk):
+                    out[i] = probs[row]
+        return out, truncated
+
+    def predict_pairs(self, pairs: Sequence[tuple[object, object]], batch_size: int = BATCH_SIZE) -> list[PairResult]:
+        """Clean, classify and explain each pair; a bad pair gets an error, the others still run."""
+        results = [PairResult() for _ in pairs]
+        good, firsts, seconds = [], [], []
+        for i, (a, b) in enumerate(pairs):
+            try:
+                a, notes_a = clean_sentence(a, "Sentence 1")
+                b, notes_b = clean_sentence(b, "Sentence 2")
+            except InferenceError as err:
+                results[i].error = str(err)
+                continue
+            results[i].notes = notes_a + notes_b
+            good.append(i)
+            firsts.append(a)
+            seconds.append(b)
+        if good:
+            probs, truncated = self.probabilities(firsts, seconds, batch_size)
+            for i, p, cut in zip(good, probs, truncated):
+                results[i].confidences = {self.labels[k]: float(p[k]) for k in range(2)}
+                results[i].label = self.labels[int(p[1] > p[0])]
+                if cut:
+                    results[i].notes.append(f"The pair is longer than the {self.max_length} tokens this model "
+                                            "reads, so its end was cut off before classifying.")
+        return results
+
+
+# --- loading ------------------------------------------------------------------------------------
+def _facts_for(spec: str, folder: Path | None) -> dict:
+    """studio_run.json of a local folder or a Hub repo (from the cache when offline); {} if absent."""
+    try:
+        if folder is not None:
+            path = folder / "studio_run.json"
+        else:
+            from huggingface_hub import hf_hub_download
+
+            path = Path(hf_hub_download(spec, "studio_run.json"))
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except Exception:  # noqa: BLE001 - facts are optional: a foreign repo simply has none
+        return {}
+
+
+def _check_hub_size(repo_id: str) -> None:
+    """Refuse very large repos before downloading them (skipped when the Hub cannot be asked)."""
+    if settings.is_offline():
+        return
+    try:
+        from huggingface_hub import model_info
+
+        info = model_info(repo_id, files_metadata=True)
+        size = sum((s.size or 0) for s in info.siblings or [] if s.rfilename.endswith((".safetensors", ".bin")))
+    except Exception:  # noqa: BLE001 - a failed size check is decided by the download itself
+        return
+    if size > MAX_MODEL_BYTES:
+        raise InferenceError(f"{repo_id} is {size / 1e9:.1f} GB, above this app's {MAX_MODEL_BYTES / 1e9:.1f} GB "
+                             "limit for prediction models.")
+
+
+def _where(spec: str) -> Path | None:
+    """The local folder, or None for a Hub id; raises for specs that can be neither."""
+    from huggingface_hub.utils import validate_repo_id
+
+    folder = Path(spec).expanduser()
+    if folder.is_dir():
+        if not has_weights(folder):
+            raise InferenceError(f"The folder {spec} holds no model weights (model.safetensors).")
+        return folder.resolve()
+    looks_like_path = spec.startswith(("/", ".", "~")) or os.sep + os.sep in spec
+    try:
+        if looks_like_path:
+            raise ValueError
+        validate_repo_id(spec)
+    except Exception:  # noqa: BLE001 - HFValidationError or our ValueError: same message
+        raise InferenceError(f"{spec!r} is neither a model folder on this machine nor a valid Hub "
+                             "model id (owner/name, letters, digits, '-', '_' and '.').") from None
+    return None
+
+
+def _load_raw(spec: str, progress: Progress) -> tuple[object, object, Path | None]:
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    folder = _where(spec)
+    target = str(folder) if folder is not None else spec
+    if folder is None:
+        _check_hub_size(spec)
+    try:
+        progress(0.3, "Loading the tokenizer")
+        tokenizer = AutoTokenizer.from_pretrained(target)
+        progress(0.5, "Loading the weights")
+        model, info = AutoModelForSequenceClassification.from_pretrained(target, output_loading_info=True)
+    except (OSError, ValueError, EnvironmentError) as err:
+        if folder is None:
+            offline = settings.offline_reason()
+            if offline:
+                raise InferenceError(f"Model {spec!r} is not in this machine's Hugging Face cache and cannot be "
+                                     f"downloaded: {offline}. Pick a local run instead, or load it once while "
+                                     "online.") from None
+            raise InferenceError(f"Model {spec!r} could not be loaded from the Hub: it may not exist, be private "
+                                 f"(sign in or set HF_TOKEN), or not be a text classifier ({err.__class__.__name__})."
+                                 ) from None
+        raise InferenceError(f"The folder {spec} is not a usable checkpoint ({err.__class__.__name__}).") from None
+    missing = list(info.get("missing_keys") or []) + [str(k) for k in info.get("mismatched_keys") or []]
+    if missing:
+        raise InferenceError(f"{spec} has no trained paraphrase head (it is a base model: "
+                             f"{len(missing)} weight(s) such as {missing[0]} would be random). Fine-tune it in the "
+                             "Train tab first.")
+    if model.config.num_labels != 2:
+        raise InferenceError(f"{spec} predicts {model.config.num_labels} labels; Predict needs a 2-label "
+                             "paraphrase classifier.")
+    return model, tokenizer, folder
+
+
+def load_predictor(ref: ModelRef, progress: Progress | None = None) -> Predictor:
+    """Load a checkpoint for prediction; a pushed model falls back to its local run folder when needed."""
+    progress = progress or (lambda f, d: None)
+    progress(0.1, f"Resolving {ref.title}")
+    notes = []
+    try:
+        model, tokenizer, folder = _load_raw(ref.spec, progress)
+        loaded_from = str(folder) if folder is not None else f"Hub: {ref.spec}"
+    except InferenceError as err:
+        if not ref.fallback:
+            raise
+        notes.append(f"{ref.spec} could not be loaded ({err}); using the local copy of the same run instead.")
+        model, tokenizer, folder = _load_raw(ref.fallback, progress)
+        loaded_from = str(folder)
+    facts = _facts_for(ref.spec, folder)
+    predictor = Predictor(model, tokenizer, ref, facts, loaded_from, notes)
+    progress(0.9, "Warming up")
+    predictor.predict_pairs([("A short warm-up sentence.", "A brief sentence to warm up.")])
+    progress(1.0, "Ready")
+    return predictor
+
+
+class ModelCache:
+    """Least-recently-used predictors, bounded by total parameter memory and by count; thread-safe."""
+
+    def __init__(self, max_bytes: int, max_models: int = 4) -> None:
+        self.max_bytes, self.max_models = max_bytes, max_models
+        self._items: OrderedDict[str, Predictor] = OrderedDict()
+        self._lock = threading.RLock()
+        self._load_lock = threading.Lock()  # one load at a time: two visitors asking for one model load it once
+
+    @staticmethod
+    def key(ref: ModelRef) -> str:
+        """Folders are keyed by path and weights timestamp, so a retrained run is reloaded."""
+        folder = Path(ref.spec).expanduser()
+        weights = [folder / n for n in WEIGHT_FILES if (folder / n).is_file()] if folder.is_dir() else []
+        return f"{folder.resolve()}@{weights[0].stat().st_mtime_ns}" if weights else ref.spec
+
+    def get(self, ref: ModelRef, progress: Progress | None = None,
+            loader: Callable[[ModelRef, Progress | None], Predictor] = load_predictor) -> Predictor:
+        """The cached predictor for ref, loading it when absent and evicting the least recently used."""
+        key = self.key(ref)
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        with self._load_lock:
+            with self._lock:
+                hit = self._items.get(key)
+            if hit is None:
+                hit = loader(ref, progress)
+                with self._lock:
+                    self._items[key] = hit
+                    while len(self._items) > 1 and (len(self._items) > self.max_models
+                                                    or self.used_bytes() > self.max_bytes):
+                        self._items.popitem(last=False)
+            return hit
+
+    def used_bytes(self) -> int:
+        return sum(p.memory_bytes for p in self._items.values())
+
+    def keys(self) -> list[str]:
+        with self._lock:
+            return list(self._items)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+CACHE = ModelCache(int(float(os.environ.get("PREDICT_CACHE_MB", "1500")) * 1e6),
+                   int(os.environ.get("PREDICT_CACHE_MODELS", "4")))
+
+
+def get_predictor(value: str | None = None, progress: Progress | None = None,
+                  store: RunStore | None = None) -> Predictor:
+    """The predictor for a dropdown value (empty: the default model), from the shared cache."""
+    return CACHE.get(resolve_choice(value, store), progress)
+
+
+# --- batch files --------------------------------------------------------------------------------
+MAX_TABLE_ROWS = 10_000
+
+
+@dataclass
+class TableReport:
+    """Predictions for an uploaded table: the CSV written, a preview, and metrics when labels were given."""
+
+    csv_path: Path
+    rows: list[dict]
+    seconds: float
+    metrics: dict[str, float] | None
+    confusion: list[list[int]] | None
+    labels: list[str]
+    notes: list[str]
+
+
+def predict_table(path: str | Path, predictor: Predictor, s1: str = "sentence1", s2: str = "sentence2",
+                  label: str = "label") -> TableReport:
+    """Classify every pair of a CSV/TSV/JSONL file (same parsing and column mapping as training)."""
+    import csv
+    import tempfile
+
+    from trainer_backend.data import DataError, read_table, rows_to_pairs
+    from trainer_backend.metrics import confusion, load_metric
+
+    path = Path(path)
+    rows = read_table(path)
+    if len(rows) > MAX_TABLE_ROWS:
+        raise DataError(f"{path.name} has {len(rows):,} rows; Predict handles up to {MAX_TABLE_ROWS:,} per file.")
+    has_label = bool(label) and label in rows[0]
+    pairs = rows_to_pairs(rows, s1, s2, label if has_label else "label", path.name, require_label=has_label)
+    start = time.perf_counter()
+    results = predictor.predict_pairs(list(zip(pairs["sentence1"], pairs["sentence2"])))
+    seconds = time.perf_counter() - start
+    for number, result in enumerate(results, 2):
+        if result.error:
+            raise DataError(f"{path.name}, row {number}: {result.error}")
+    positive = predictor.labels[1]
+    predicted = [int(r.label == positive) for r in results]
+    out_rows = []
+    for i, r in enumerate(results):
+        row = {"sentence1": pairs["sentence1"][i], "sentence2": pairs["sentence2"][i]}
+        if has_label:
+            row["label"] = predictor.labels[pairs["label"][i]]
+        row.update(predicted_label=r.label, **{f"probability_{positive}": round(r.confidences[positive], 4)})
+        if has_label:
+            row["correct"] = predicted[i] == pairs["label"][i]
+        out_rows.append(row)
+    folder = Path(tempfile.mkdtemp(prefix="studio-predictions-"))
+    csv_path = folder / f"{path.stem[:60]}-predictions.csv"
+    with csv_path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(out_rows[0]))
+        writer.writeheader()
+        writer.writerows(out_rows)
+    metrics = matrix = None
+    if has_label:
+        metrics = {k: float(v) for k, v in load_metric().compute(predictions=predicted,
+                                                                  references=pairs["label"]).items()}
+        matrix = confusion(predicted, pairs["label"])
+    truncated = sum(any("cut off" in n or "characters" in n for n in r.notes) for r in results)
+    notes = [f"{truncated} pair(s) were longer than the model reads and were truncated."] if truncated else []
+    return TableReport(csv_path, out_rows, seconds, metrics, matrix, list(predictor.labels), notes)
