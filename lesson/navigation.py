@@ -42,7 +42,7 @@ def neighbours(section_id: str) -> tuple[str | None, str | None]:
 def choices(progress: Any) -> list[tuple[str, str]]:
     """(label, id) for the sidebar: number, title, and a tick once visited."""
     visited = set(normalize(progress)["visited"])
-    return [(f"{'✓' if s.id in visited else '○'} {i}. {s.title}", s.id) for i, s in enumerate(SECTIONS, 1)]
+    return [(f"{i}. {s.title}{' ✓' if s.id in visited else ''}", s.id) for i, s in enumerate(SECTIONS, 1)]
 
 
 def progress_html(progress: Any) -> str:

@@ -1,17 +1,294 @@
-"""The Lesson tab (placeholder until its issue lands)."""
+"""The Lesson tab: the fine-tuning loop section by section, with live demos and the code the app really runs."""
 from __future__ import annotations
+
+from typing import Any
 
 import gradio as gr
 
+from lesson import curves, live, navigation, padding, predictions, sections
+from trainer_backend.data import DataError
+from trainer_backend.modeling import ModelError
 from ui.common import AppContext
+
+PROGRESS_KEY = "finetune-studio-lesson-progress"
+KNOWN_ERRORS = (DataError, ModelError, ValueError, KeyError, OSError)
+AUTO_MODEL = ("packaged / auto model with a fresh, untrained head", "auto")
+ARTICLE_CHOICE = ("the seed article's run (bert-base, 3 epochs)", curves.ARTICLE)
+# Keeps the address bar on the open section (shareable deep link) and brings the section's top into view.
+URL_JS = """(section) => {
+  const url = new URL(window.location.href);
+  if (section && url.searchParams.get('section') !== section) {
+    url.searchParams.set('section', section);
+    window.history.replaceState(null, '', url);
+  }
+  const top = document.getElementById('lesson-main');
+  if (top && top.getBoundingClientRect().top < 0) top.scrollIntoView({block: 'start'});
+}"""
+STYLE = """<style>
+#lesson-nav .wrap { flex-direction: column; gap: 4px; }
+#lesson-nav label { width: 100%; }
+.lesson-progress-label { font-size: 0.9em; margin-bottom: 4px; }
+</style>"""
+
+
+def _fail(err: Exception) -> gr.Error:
+    return gr.Error(str(err).strip("'\"") or err.__class__.__name__)
+
+
+# ---- navigation -------------------------------------------------------------------------------------------
+def _show(section_id: str, progress: Any) -> tuple:
+    """Every navigation output for opening `section_id`."""
+    progress = navigation.visit(progress, section_id)
+    prev_id, next_id = navigation.neighbours(section_id)
+    prev_label = f"← {sections.get(prev_id).title}" if prev_id else "←"
+    next_label = f"{sections.get(next_id).title} →" if next_id else "The end: well done"
+    return (gr.Radio(choices=navigation.choices(progress), value=section_id), progress,
+            navigation.progress_html(progress),
+            gr.Button(value=prev_label, interactive=prev_id is not None),
+            gr.Button(value=next_label, interactive=next_id is not None),
+            *[gr.Column(visible=s.id == section_id) for s in sections.SECTIONS])
+
+
+def open_section(section_id: str, progress: Any) -> tuple:
+    """Sidebar click."""
+    return _show(section_id if section_id in sections.IDS else sections.IDS[0], progress)
+
+
+def open_previous(section_id: str, progress: Any) -> tuple:
+    prev_id, _ = navigation.neighbours(section_id)
+    return _show(prev_id or section_id, progress)
+
+
+def open_next(section_id: str, progress: Any) -> tuple:
+    _, next_id = navigation.neighbours(section_id)
+    return _show(next_id or section_id, progress)
+
+
+def restore(progress: Any, request: gr.Request) -> tuple:
+    """Page load: a ?section= deep link wins, else where this browser left off."""
+    requested = request.query_params.get(navigation.QUERY_KEY) if request is not None else None
+    return _show(navigation.start_section(requested, progress), progress)
+
+
+def reset_progress() -> tuple:
+    return _show(sections.IDS[0], None)
+
+
+def lesson_section(section_id: str) -> str:
+    """One section as markdown: title, prose and the backend code it shows."""
+    try:
+        return sections.get(section_id).full_markdown()
+    except KeyError as err:
+        raise _fail(err) from None
+
+
+# ---- demos (each a named endpoint) ------------------------------------------------------------------------
+def lesson_peek(n: float) -> tuple[str, list[list]]:
+    try:
+        p = live.peek("auto", int(n))
+    except KNOWN_ERRORS as err:
+        raise _fail(err) from None
+    return p.markdown(), p.rows
+
+
+def lesson_tokenize(sentence1: str, sentence2: str) -> tuple[str, list[list]]:
+    try:
+        t = live.tokenize_pair(sentence1, sentence2)
+    except KNOWN_ERRORS as err:
+        raise _fail(err) from None
+    return f"**{t.length} tokens** as the model reads them:\n\n`{t.text}`", t.rows
+
+
+def lesson_padding(batch_size: float) -> tuple[str, Any, list[list]]:
+    try:
+        report = live.padding_demo(int(batch_size))
+    except KNOWN_ERRORS as err:
+        raise _fail(err) from None
+    return padding.summary(report), padding.figure(report), report.rows()
+
+
+def lesson_head_swap(model: str) -> tuple[str, list[list]]:
+    try:
+        swap = predictions.head_swap_demo(model or "auto")
+    except KNOWN_ERRORS as err:
+        raise _fail(err) from None
+    intro = (f"Loaded **{swap.model_name}**: {swap.dropped} weight(s) dropped, {swap.new} newly initialised.\n\n"
+             f"{swap.explanation}")
+    return intro, swap.rows or [["(none)", "nothing dropped or added", "—", "the head already fits this task"]]
+
+
+def lesson_logits(model: str, n: float) -> tuple[str, list[list], dict]:
+    try:
+        result = predictions.logits_demo(model or "auto", int(n))
+    except KNOWN_ERRORS as err:
+        raise _fail(err) from None
+    right = int((result.predictions == result.labels).sum())
+    text = (f"Model **{result.model_name}** · logits shape **{tuple(result.logits.shape)}** → argmax shape "
+            f"**{tuple(result.predictions.shape)}** · {right} of {len(result.labels)} match the labels.")
+    return text, result.rows(), result.to_dict()
+
+
+def lesson_metrics(arrays: dict | None) -> tuple[str, dict]:
+    """compute_metrics on {'logits': (N, 2), 'labels': (N,)}; empty input runs the logits demo first."""
+    try:
+        if not arrays or not arrays.get("logits"):
+            arrays = predictions.logits_demo("auto", 8).to_dict()
+        result = predictions.metrics_demo(arrays["logits"], arrays["labels"])
+    except KNOWN_ERRORS as err:
+        raise _fail(err) from None
+    return result.markdown(), result.returned
+
+
+def lesson_curves(source: str) -> tuple[Any, str, list[list]]:
+    try:
+        data = curves.load(source or curves.ARTICLE)
+    except KNOWN_ERRORS as err:
+        raise _fail(err) from None
+    return curves.figure(data), "\n".join(f"- {line}" for line in curves.reading(data)), data.rows()
+
+
+def refresh_models() -> gr.Dropdown:
+    return gr.Dropdown(choices=[AUTO_MODEL, *predictions.trained_models()])
+
+
+def refresh_runs() -> gr.Dropdown:
+    return gr.Dropdown(choices=[ARTICLE_CHOICE, *curves.run_choices()])
+
+
+# ---- layout -----------------------------------------------------------------------------------------------
+def _model_picker(label: str) -> gr.Dropdown:
+    with gr.Row(equal_height=True):
+        picker = gr.Dropdown([AUTO_MODEL, *predictions.trained_models()], value="auto", label=label,
+                             allow_custom_value=True, scale=5)
+        refresh = gr.Button("↻ runs", size="sm", scale=1, min_width=60)
+    refresh.click(refresh_models, None, picker, api_name=False)
+    return picker
+
+
+def _demo_peek(shared: dict) -> None:
+    n = gr.Slider(3, 20, value=6, step=1, label="Pairs to show")
+    go = gr.Button("Load the data", variant="primary")
+    info = gr.Markdown()
+    table = gr.Dataframe(headers=["#", "sentence1", "sentence2", "label", "meaning"], wrap=True)
+    go.click(lesson_peek, n, [info, table], api_name="lesson_peek")
+
+
+def _demo_tokenize(shared: dict) -> None:
+    with gr.Row():
+        s1 = gr.Textbox("The company posted a loss for the third quarter.", label="sentence1")
+        s2 = gr.Textbox("A third-quarter loss was reported by the firm.", label="sentence2")
+    go = gr.Button("Tokenize the pair", variant="primary")
+    text = gr.Markdown()
+    table = gr.Dataframe(headers=["position", "token", "input_id", "token_type_id"], max_height=360)
+    go.click(lesson_tokenize, [s1, s2], [text, table], api_name="lesson_tokenize")
+
+
+def _demo_padding(shared: dict) -> None:
+    size = gr.Slider(1, 128, value=8, step=1, label="Batch size (the seed recipe uses 8)")
+    go = gr.Button("Count the padding", variant="primary")
+    text = gr.Markdown()
+    chart = gr.Plot(label="Padding per batch")
+    table = gr.Dataframe(headers=["strategy", "token positions", "of which padding", "padding share",
+                                  "compute vs. padding to the longest"])
+    go.click(lesson_padding, size, [text, chart, table], api_name="lesson_padding")
+
+
+def _demo_head_swap(shared: dict) -> None:
+    model = _model_picker("Model to load")
+    go = gr.Button("Load and show the report", variant="primary")
+    text = gr.Markdown()
+    table = gr.Dataframe(headers=["weight", "what happened", "shape", "what it is"], wrap=True)
+    go.click(lesson_head_swap, model, [text, table], api_name="lesson_head_swap")
+
+
+def _demo_logits(shared: dict) -> None:
+    model = _model_picker("Model")
+    n = gr.Slider(1, predictions.MAX_LOGIT_PAIRS, value=8, step=1, label="Validation pairs")
+    go = gr.Button("Run the model", variant="primary")
+    text = gr.Markdown()
+    table = gr.Dataframe(headers=["#", "sentence1", "sentence2", "logit 0", "logit 1", "argmax", "label", "right?"],
+                         wrap=True, max_height=420)
+    with gr.Accordion("The raw arrays (what compute_metrics receives)", open=False):
+        arrays = gr.JSON(label="logits and labels")
+    go.click(lesson_logits, [model, n], [text, table, arrays], api_name="lesson_logits")
+    shared["arrays"] = arrays
+
+
+def _demo_metrics(shared: dict) -> None:
+    gr.Markdown("Uses the logits and labels from *Predict: logits to labels*; if you have not run that demo, "
+                "it runs it first with the default model on 8 pairs.")
+    go = gr.Button("Call compute_metrics", variant="primary")
+    text = gr.Markdown()
+    returned = gr.JSON(label="the returned dict")
+    go.click(lesson_metrics, shared["arrays"], [text, returned], api_name="lesson_metrics")
+
+
+def _demo_curves(shared: dict) -> None:
+    with gr.Row(equal_height=True):
+        source = gr.Dropdown([ARTICLE_CHOICE, *curves.run_choices()], value=curves.ARTICLE,
+                             label="Curves of", scale=5)
+        refresh = gr.Button("↻ runs", size="sm", scale=1, min_width=60)
+    article = curves.article()
+    chart = gr.Plot(value=curves.figure(article), label="Learning curves")
+    text = gr.Markdown("\n".join(f"- {line}" for line in curves.reading(article)))
+    table = gr.Dataframe(value=article.rows(), headers=["epoch", "training loss", "validation loss", "accuracy",
+                                                         "F1"])
+    refresh.click(refresh_runs, None, source, api_name=False)
+    source.change(lesson_curves, source, [chart, text, table], api_name="lesson_curves")
+
+
+DEMOS = {"peek": _demo_peek, "tokenize": _demo_tokenize, "padding": _demo_padding, "head_swap": _demo_head_swap,
+         "logits": _demo_logits, "metrics": _demo_metrics, "curves": _demo_curves}
+
+
+def _section(number: int, section: sections.Section, ctx: AppContext | None, shared: dict) -> None:
+    gr.Markdown(f"## {number}. {section.title}", elem_classes="lesson-title")
+    gr.Markdown(section.text(), elem_classes="lesson-text")
+    if section.demo:
+        with gr.Group(elem_classes="lesson-demo"):
+            DEMOS[section.demo](shared)
+    with gr.Accordion("The code the app runs (read live from trainer_backend)", open=True):
+        gr.Markdown(section.code_markdown(), elem_classes="lesson-code")
+    with gr.Row():
+        if ctx is not None:
+            try_it = gr.Button(f"Try it: open Train with “{section.preset}”", variant="secondary", size="sm")
+            ctx.link_to_train(try_it, section.preset)
+        gr.Markdown(f"[Link to this section](?{navigation.QUERY_KEY}={section.id})", elem_classes="lesson-link")
 
 
 def build(ctx: AppContext | None = None) -> None:
     """Create the tab's components inside the current Blocks."""
-    gr.Markdown("This tab is coming soon.")
+    progress = gr.BrowserState({"current": None, "visited": []}, storage_key=PROGRESS_KEY)
+    gr.HTML(head=STYLE, js_on_load=None)
+    shared: dict = {}
+    with gr.Row(elem_id="lesson"):
+        with gr.Column(scale=1, min_width=230, elem_id="lesson-sidebar"):
+            bar = gr.HTML(navigation.progress_html(None), js_on_load=None)
+            nav = gr.Radio(navigation.choices(None), value=sections.IDS[0], show_label=False, container=False,
+                           elem_id="lesson-nav")
+            reset = gr.Button("Start over", size="sm", variant="secondary")
+        with gr.Column(scale=4, elem_id="lesson-main"):
+            columns = []
+            for number, section in enumerate(sections.SECTIONS, 1):
+                with gr.Column(visible=number == 1, elem_id=f"lesson-{section.id}") as column:
+                    _section(number, section, ctx, shared)
+                columns.append(column)
+            with gr.Row():
+                prev_btn = gr.Button("←", interactive=False, elem_id="lesson-prev")
+                next_btn = gr.Button(f"{sections.SECTIONS[1].title} →", variant="primary", elem_id="lesson-next")
+    outputs = [nav, progress, bar, prev_btn, next_btn, *columns]
+    nav.input(open_section, [nav, progress], outputs, api_name=False, show_progress="hidden")
+    prev_btn.click(open_previous, [nav, progress], outputs, api_name=False, show_progress="hidden")
+    next_btn.click(open_next, [nav, progress], outputs, api_name=False, show_progress="hidden")
+    reset.click(reset_progress, None, outputs, api_name=False, show_progress="hidden")
+    nav.change(None, nav, None, js=URL_JS, api_name=False)
+    gr.api(lesson_section, api_name="lesson_section")
+    root = gr.context.Context.root_block
+    if root is not None:
+        root.load(restore, progress, outputs, api_name=False, show_progress="hidden")
 
 
 if __name__ == "__main__":
-    with gr.Blocks() as demo:
-        build(AppContext())
+    with gr.Blocks(title="Lesson · fine-tuning studio") as demo:
+        build(None)
     demo.launch()
