@@ -1,0 +1,95 @@
+"""Job runner: one training at a time, a FIFO queue, graceful stop with a checkpoint, interruption and resume."""
+import os
+import signal
+import time
+
+import pytest
+
+from trainer_backend.config import TrainConfig
+from trainer_backend.jobs import JobRunner, QueueFull, last_checkpoint
+from trainer_backend.runs import RunStore
+
+pytestmark = pytest.mark.slow
+
+
+def _cfg(model, **kw):
+    base = dict(model_name_or_path=str(model), dataset="sample", max_eval_samples=16, eval_strategy="steps",
+                eval_steps=5, per_device_train_batch_size=8, learning_rate=5e-4)
+    return TrainConfig(**{**base, **kw})
+
+
+def _wait(runner, run_id, until, timeout=180):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        runner.dispatch()
+        run = runner.store.get(run_id)
+        if until(run):
+            return run
+        time.sleep(0.5)
+    raise AssertionError(f"timed out; run is {runner.store.get(run_id)}")
+
+
+def test_second_job_waits_in_line_then_runs(tiny_model_dir, tmp_path):
+    runner = JobRunner(RunStore(tmp_path / "r.sqlite"))
+    first, pos1 = runner.submit(_cfg(tiny_model_dir, max_steps=6))
+    second, pos2 = runner.submit(_cfg(tiny_model_dir, max_steps=6))
+    assert (pos1, pos2) == (0, 1)
+    assert runner.store.get(second).status == "queued"
+    running = [r for r in runner.store.list() if r.status in ("starting", "running")]
+    assert [r.id for r in running] == [first]  # never two trainings on one device
+    done = _wait(runner, second, lambda r: r.status in ("completed", "failed"))
+    assert done.status == "completed", done.error
+    assert runner.store.get(first).status == "completed"
+    assert runner.store.get(first).finished <= runner.store.get(second).started
+
+
+def test_queue_limit_refuses_with_message(tiny_model_dir, tmp_path, monkeypatch):
+    import trainer_backend.jobs as jobs
+
+    monkeypatch.setattr(jobs, "MAX_QUEUE", 1)
+    runner = JobRunner(RunStore(tmp_path / "r.sqlite"))
+    runner.dispatch = lambda: None  # keep everything waiting
+    runner.submit(_cfg(tiny_model_dir))
+    with pytest.raises(QueueFull, match="already waiting"):
+        runner.submit(_cfg(tiny_model_dir))
+
+
+def test_stop_saves_a_checkpoint_and_resume_finishes(tiny_model_dir, tmp_path):
+    runner = JobRunner(RunStore(tmp_path / "r.sqlite"))
+    run_id, _ = runner.submit(_cfg(tiny_model_dir, max_steps=150, eval_steps=1000))
+    _wait(runner, run_id, lambda r: r.status == "running" and r.step >= 3)
+    assert "Stopping" in runner.stop(run_id)
+    stopped = _wait(runner, run_id, lambda r: r.status not in ("starting", "running"))
+    assert stopped.status == "stopped", stopped.error
+    assert 3 <= stopped.step < 150
+    ckpt = last_checkpoint(stopped.output_dir)
+    assert ckpt is not None and int(ckpt.name.split("-")[1]) == stopped.step
+    assert "resume" in runner.resume(run_id)
+    done = _wait(runner, run_id, lambda r: r.status in ("completed", "failed", "stopped") and r.resume)
+    assert done.status == "completed", done.error
+    assert done.step == 150
+
+
+def test_killed_process_is_marked_interrupted_and_can_resume(tiny_model_dir, tmp_path):
+    store = RunStore(tmp_path / "r.sqlite")
+    runner = JobRunner(store)
+    run_id, _ = runner.submit(_cfg(tiny_model_dir, max_steps=120, eval_steps=10))
+    run = _wait(runner, run_id, lambda r: r.status == "running" and r.step >= 12)
+    os.kill(run.pid, signal.SIGKILL)
+    # A fresh runner (as after an app restart) must notice the dead process.
+    fresh = JobRunner(RunStore(tmp_path / "r.sqlite"))
+    interrupted = _wait(fresh, run_id, lambda r: r.status == "interrupted", timeout=30)
+    assert "ended unexpectedly" in interrupted.error
+    assert last_checkpoint(interrupted.output_dir) is not None
+    assert "queued to resume" in fresh.resume(run_id)
+    done = _wait(fresh, run_id, lambda r: r.status in ("completed", "failed"))
+    assert done.status == "completed" and done.step == 120
+
+
+def test_cancel_a_queued_run(tiny_model_dir, tmp_path):
+    runner = JobRunner(RunStore(tmp_path / "r.sqlite"))
+    runner.dispatch = lambda: None
+    run_id, _ = runner.submit(_cfg(tiny_model_dir))
+    assert "cancelled" in runner.stop(run_id)
+    assert runner.store.get(run_id).status == "cancelled"
+    assert "only interrupted" in runner.resume(run_id)
