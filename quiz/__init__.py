@@ -1,0 +1,1 @@
+"""Quiz and flashcards as data plus the plain-Python logic around them (no gradio here)."""

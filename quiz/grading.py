@@ -168,10 +168,11 @@ def grade(question: Question, answer: str, embedder: Embedder | None = None) -> 
     scan = answer[:MAX_CHARS]
     results = []
     for idea, refs in zip(question.key_ideas, ref_vecs):
-        sims = answer_vecs @ refs.T  # (pieces, references)
-        best_piece = int(sims.max(axis=1).argmax())
-        sim = float(sims.max())
+        per_piece = (answer_vecs @ refs.T).max(axis=1)  # best reference for each piece
+        sim = float(per_piece.max())
         kw = any(p.search(scan) for p in idea.patterns)
+        with_kw = [i for i, piece in enumerate(pieces) if any(p.search(piece) for p in idea.patterns)]
+        best_piece = max(with_kw, key=lambda i: per_piece[i]) if with_kw else int(per_piece.argmax())
         status = _judge(idea, sim, kw)
         if any(p.search(scan) for p in idea.contradiction_patterns):
             status = MISSED

@@ -1,17 +1,348 @@
-"""The Quiz tab (placeholder until its issue lands)."""
+"""The Quiz & Flashcards tab: answer-then-reveal quiz and exercises, spaced-repetition cards, print and Anki."""
 from __future__ import annotations
 
-import gradio as gr
+import functools
+import json
+import random
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
 
+import gradio as gr
+from gradio.context import Context
+
+from quiz import progress as prog
+from quiz import render
+from quiz.anki import write_apkg
+from quiz.bank import default_bank
+from quiz.grading import grade
+from quiz.pdf import write_pdf
+from quiz.scheduler import GRADE_NAMES, GRADES, CardState, format_interval, next_intervals
+from trainer_backend import presets
 from ui.common import AppContext
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+# BrowserState encrypts with this key; a fixed one keeps progress readable across server restarts.
+# It is obfuscation only: the stored progress is the visitor's own and not sensitive.
+PROGRESS_SECRET = "finetune-studio/quiz-progress/v1"
+MARKS_KEY, DECK_KEY = "finetune-studio-quiz-marks", "finetune-studio-flashcards"
+EXPORT_DIR = Path(tempfile.gettempdir()) / "finetune-studio-exports"
+NO_CARD = {"card": None, "flipped": False}
+
+
+def _asset(name: str) -> str:
+    return (ASSETS / name).read_text(encoding="utf-8")
+
+
+def _item_ids() -> list[str]:
+    bank = default_bank()
+    return [q.id for q in bank.questions + bank.exercises]
+
+
+# ---------- quiz and exercises ----------
+
+def quiz_feedback(question_id: str, answer: str, dont_know: bool) -> tuple[str, str]:
+    """Our model answer and a checklist of the key ideas found in the learner's answer."""
+    try:
+        item = default_bank().item(question_id)
+    except KeyError:
+        raise gr.Error(f"Unknown question {question_id!r}.") from None
+    answer = answer or ""
+    if not answer.strip() and not dont_know:
+        raise gr.Error("Write an attempt first, or tick “I don't know yet”.")
+    return render.model_answer_md(item), render.feedback_md(grade(item, answer))
+
+
+def reveal_gate(answer: str, dont_know: bool) -> Any:
+    """Reveal opens only after an attempt or an explicit “I don't know”."""
+    return gr.Button(interactive=bool((answer or "").strip()) or bool(dont_know))
+
+
+def show_revealed() -> Any:
+    """Open the model answer, the feedback and the self-grade buttons."""
+    return gr.Column(visible=True)
+
+
+def choose_question(question_id: str) -> tuple:
+    """Show a question with a blank answer and the reveal closed."""
+    bank = default_bank()
+    item = bank.item(question_id)
+    number = [q.id for q in bank.questions].index(question_id) + 1
+    return (render.prompt_md(item, number), gr.Textbox(value=""), gr.Checkbox(value=False),
+            gr.Button(interactive=False), gr.Column(visible=False), "", "")
+
+
+def next_question(question_id: str, marks_raw: Any) -> str:
+    """The next question the learner has not graded yet (or simply the next one)."""
+    ids = [q.id for q in default_bank().questions]
+    marks = prog.load_marks(marks_raw, _item_ids())
+    start = ids.index(question_id) if question_id in ids else -1
+    rotated = ids[start + 1:] + ids[:start + 1]
+    return next((i for i in rotated if i not in marks), rotated[0])
+
+
+def _mark(item_id: str, marks_raw: Any, mark: str) -> tuple[dict, str]:
+    marks = prog.set_mark(prog.load_marks(marks_raw, _item_ids()), item_id, mark)
+    return marks, render.marks_md(prog.summarise_marks(marks, _item_ids()), default_bank())
+
+
+def mark_got(item_id: str, marks_raw: Any) -> tuple[dict, str]:
+    """Self-grade: got it."""
+    return _mark(item_id, marks_raw, "got")
+
+
+def mark_partly(item_id: str, marks_raw: Any) -> tuple[dict, str]:
+    """Self-grade: partly."""
+    return _mark(item_id, marks_raw, "partly")
+
+
+def mark_missed(item_id: str, marks_raw: Any) -> tuple[dict, str]:
+    """Self-grade: missed."""
+    return _mark(item_id, marks_raw, "missed")
+
+
+MARK_HANDLERS = (("got", mark_got), ("partly", mark_partly), ("missed", mark_missed))
+
+
+# ---------- flashcards ----------
+
+def _view(deck: dict, current: dict, now: float) -> tuple:
+    """deck store, current card, card HTML, stats, flip button, four grade buttons."""
+    bank = default_bank()
+    card_id, flipped = current.get("card"), bool(current.get("flipped"))
+    stats = prog.deck_stats(deck, now)
+    if card_id is None:
+        html = render.caught_up_html(stats.next_due_in)
+    else:
+        html = render.card_html(bank.card(card_id), bank.card_ids.index(card_id) + 1, len(bank.cards), flipped)
+    ivl = next_intervals(CardState.from_dict(deck["cards"][card_id])) if card_id else {g: 0.0 for g in GRADES}
+    grades = [gr.Button(value=f"{GRADE_NAMES[g]} ({g}) · {'1 min' if g == 1 else format_interval(ivl[g])}",
+                        interactive=flipped and card_id is not None) for g in GRADES]
+    flip = gr.Button(value="Flip back (Space)" if flipped else "Flip (Space)", interactive=card_id is not None)
+    return (deck, current, html, render.stats_md(stats), flip, *grades)
+
+
+def _deck(raw: Any) -> dict:
+    return prog.load_deck(raw, default_bank().card_ids)
+
+
+def _current(raw: Any, deck: dict) -> dict:
+    if isinstance(raw, dict) and raw.get("card") in deck["cards"]:
+        return {"card": raw["card"], "flipped": bool(raw.get("flipped"))}
+    return dict(NO_CARD)
+
+
+def _show_next(deck: dict, now: float, ahead: bool = False) -> tuple:
+    return _view(deck, {"card": prog.next_card(deck, now, ahead=ahead), "flipped": False}, now)
+
+
+def tab_load(deck_raw: Any, marks_raw: Any) -> tuple:
+    """On page load: restore this visitor's deck and quiz grades from the browser."""
+    marks = prog.load_marks(marks_raw, _item_ids())
+    summary = render.marks_md(prog.summarise_marks(marks, _item_ids()), default_bank())
+    return (*_show_next(_deck(deck_raw), time.time()), summary)
+
+
+def fc_flip(deck_raw: Any, current_raw: Any) -> tuple:
+    """Turn the card over (or back)."""
+    deck = _deck(deck_raw)
+    current = _current(current_raw, deck)
+    if current["card"] is not None:
+        current["flipped"] = not current["flipped"]
+    return _view(deck, current, time.time())
+
+
+def _grade(deck_raw: Any, current_raw: Any, g: int) -> tuple:
+    deck, now = _deck(deck_raw), time.time()
+    current = _current(current_raw, deck)
+    if current["card"] is None or not current["flipped"]:
+        return _view(deck, current, now)  # grading needs a flipped card
+    return _show_next(prog.record(deck, current["card"], g, now), now)
+
+
+def fc_again(deck_raw: Any, current_raw: Any) -> tuple:
+    """Grade 1: forgot it; the card comes back in a minute."""
+    return _grade(deck_raw, current_raw, 1)
+
+
+def fc_hard(deck_raw: Any, current_raw: Any) -> tuple:
+    """Grade 2: recalled with effort."""
+    return _grade(deck_raw, current_raw, 2)
+
+
+def fc_good(deck_raw: Any, current_raw: Any) -> tuple:
+    """Grade 3: recalled."""
+    return _grade(deck_raw, current_raw, 3)
+
+
+def fc_easy(deck_raw: Any, current_raw: Any) -> tuple:
+    """Grade 4: recalled at once."""
+    return _grade(deck_raw, current_raw, 4)
+
+
+def fc_shuffle(deck_raw: Any) -> tuple:
+    """Shuffle which due card comes first."""
+    deck = prog.shuffle(_deck(deck_raw), random.randrange(2**31))
+    return _show_next(deck, time.time())
+
+
+def fc_ahead(deck_raw: Any) -> tuple:
+    """Review the soonest card even if it is not due yet."""
+    return _show_next(_deck(deck_raw), time.time(), ahead=True)
+
+
+def fc_reset_ask() -> Any:
+    """Ask before wiping progress."""
+    return gr.Row(visible=True)
+
+
+def fc_reset_cancel() -> Any:
+    """Keep progress."""
+    return gr.Row(visible=False)
+
+
+def fc_reset() -> tuple:
+    """Start the deck over: every card new, streaks at zero."""
+    return (*_show_next(prog.new_deck(default_bank().card_ids), time.time()), gr.Row(visible=False))
+
+
+# ---------- print and export ----------
+
+@functools.lru_cache(maxsize=1)
+def anki_deck() -> str:
+    """The nine flashcards as an Anki package (.apkg) to download and import."""
+    return str(write_apkg(default_bank(), EXPORT_DIR / "finetune-studio-flashcards.apkg"))
+
+
+@functools.lru_cache(maxsize=1)
+def flashcards_pdf() -> str:
+    """The flashcards as a print-ready PDF: one page per card side, question then answer."""
+    return str(write_pdf(default_bank(), EXPORT_DIR / "finetune-studio-flashcards.pdf"))
+
+
+def print_js() -> str:
+    """Client-side code that lays the cards out with the print stylesheet and opens the print dialog."""
+    code = _asset("print_cards.js").split("\n", 1)[1]  # drop the comment line
+    return (code.replace("__PRINT_CSS__", json.dumps(_asset("print.css")))
+            .replace("__PRINT_SHEET__", json.dumps(render.print_sheet_html(default_bank()))))
+
+
+# ---------- layout ----------
+
+def _answer_block() -> tuple:
+    """Answer box, gated Reveal, model answer + checklist, self-grade buttons. Returns the pieces."""
+    answer = gr.Textbox(label="Your answer", lines=4, max_lines=12,
+                        placeholder="Write it in your own words first. Rough is fine.")
+    with gr.Row():
+        dont_know = gr.Checkbox(label="I don't know yet: show me", value=False, scale=2)
+        reveal = gr.Button("Reveal", variant="primary", interactive=False, scale=1)
+    with gr.Column(visible=False) as revealed:
+        model_md = gr.Markdown()
+        feedback = gr.Markdown()
+        gr.Markdown("**How did it go?** Grade yourself:")
+        with gr.Row():
+            mark_buttons = [(gr.Button(render.mark_label(m), size="sm"), fn) for m, fn in MARK_HANDLERS]
+    return answer, dont_know, reveal, revealed, model_md, feedback, mark_buttons
+
+
+def _wire_answer_block(item_input: Any, parts: tuple, marks_store: Any, summary: Any, api_name: str | bool) -> None:
+    """Reveal gating, feedback (named endpoint when `api_name`), self-grades into the browser store."""
+    answer, dont_know, reveal, revealed, model_md, feedback, mark_buttons = parts
+    gr.on([answer.change, dont_know.change], reveal_gate, [answer, dont_know], reveal, api_name=False,
+          show_progress="hidden", queue=False)
+    reveal.click(quiz_feedback, [item_input, answer, dont_know], [model_md, feedback], api_name=api_name) \
+        .success(show_revealed, None, revealed, api_name=False, show_progress="hidden")
+    for button, fn in mark_buttons:
+        button.click(fn, [item_input, marks_store], [marks_store, summary], api_name=False, show_progress="hidden")
 
 
 def build(ctx: AppContext | None = None) -> None:
     """Create the tab's components inside the current Blocks."""
-    gr.Markdown("This tab is coming soon.")
+    bank = default_bank()
+    marks_store = gr.BrowserState({}, storage_key=MARKS_KEY, secret=PROGRESS_SECRET)
+    deck_store = gr.BrowserState(None, storage_key=DECK_KEY, secret=PROGRESS_SECRET)
+    current = gr.State(dict(NO_CARD))
+    gr.Markdown("Test yourself on the fine-tuning recipe: write an answer, then compare. "
+                "Your progress stays in this browser only.")
+    summary = gr.Markdown(render.marks_md(prog.summarise_marks({}, _item_ids()), bank), elem_id="quiz-summary")
+    with gr.Tabs():
+        with gr.Tab("Quiz", id="quiz-questions"):
+            with gr.Row():
+                with gr.Column(scale=1, min_width=220):
+                    picker = gr.Radio([(f"{n}. {q.topic}", q.id) for n, q in enumerate(bank.questions, 1)],
+                                      value=bank.questions[0].id, label="Question", elem_id="quiz-picker")
+                with gr.Column(scale=3):
+                    prompt = gr.Markdown(render.prompt_md(bank.questions[0], 1), elem_id="quiz-prompt")
+                    parts = _answer_block()
+                    next_btn = gr.Button("Next question →", size="sm")
+            _wire_answer_block(picker, parts, marks_store, summary, "quiz_feedback")
+            answer, dont_know, reveal, revealed, model_md, feedback, _ = parts
+            picker.change(choose_question, picker, [prompt, answer, dont_know, reveal, revealed, model_md, feedback],
+                          api_name=False, show_progress="hidden")
+            next_btn.click(next_question, [picker, marks_store], picker, api_name=False, show_progress="hidden")
+
+        with gr.Tab("Exercises", id="quiz-exercises"):
+            gr.Markdown("Two questions about real runs. Reason it out, reveal, then watch it happen on the Train tab.")
+            for ex in bank.exercises:
+                with gr.Group():
+                    gr.Markdown(render.prompt_md(ex))
+                    item_id = gr.State(ex.id)
+                    ex_parts = _answer_block()
+                    train_btn = gr.Button(ex.train_button, variant="secondary", interactive=ctx is not None)
+                _wire_answer_block(item_id, ex_parts, marks_store, summary, False)
+                if ctx is not None:
+                    ctx.link_to_train(train_btn, getattr(presets, ex.train_preset))
+
+        with gr.Tab("Flashcards", id="quiz-flashcards"):
+            stats = gr.Markdown(elem_id="fc-stats")
+            card = gr.HTML("", elem_id="fc-card", css_template=_asset("flashcards.css"),
+                           js_on_load=_asset("flashcards.js"))
+            flip = gr.Button("Flip (Space)", variant="primary", elem_id="fc-flip")
+            with gr.Row():
+                grade_buttons = [gr.Button(f"{GRADE_NAMES[g]} ({g})", interactive=False, elem_id=f"fc-grade-{g}",
+                                           elem_classes=["fc-grade"]) for g in GRADES]
+            with gr.Row():
+                shuffle_btn = gr.Button("⇄ Shuffle", size="sm")
+                ahead_btn = gr.Button("Practise ahead", size="sm")
+                reset_btn = gr.Button("Reset progress", size="sm", variant="stop")
+            with gr.Row(visible=False) as confirm_row:
+                gr.Markdown("Forget all flashcard progress in this browser?")
+                reset_yes = gr.Button("Yes, reset", size="sm", variant="stop", elem_id="fc-reset-yes")
+                reset_no = gr.Button("Cancel", size="sm")
+            gr.Markdown("<sub>Keys: Space flips · 1 Again · 2 Hard · 3 Good · 4 Easy. A spaced-repetition "
+                        "schedule (SM-2) decides when each card comes back.</sub>")
+
+        with gr.Tab("Print & Anki", id="quiz-export"):
+            gr.Markdown("Take the nine cards offline: print them (one card per page, the question, then its "
+                        "answer on the next page) or import them into Anki.")
+            with gr.Row():
+                pdf_btn = gr.Button("Print flashcards (PDF)", variant="primary", elem_id="fc-print-pdf")
+                print_btn = gr.Button("Open print view", elem_id="fc-print-view")
+                anki_btn = gr.Button("Anki deck (.apkg)", elem_id="fc-anki")
+            export_file = gr.File(label="Download", interactive=False, elem_id="fc-export-file")
+
+    view = [deck_store, current, card, stats, flip, *grade_buttons]
+    flip.click(fc_flip, [deck_store, current], view, api_name=False, show_progress="hidden")
+    card.click(fc_flip, [deck_store, current], view, api_name=False, show_progress="hidden")
+    for button, fn in zip(grade_buttons, (fc_again, fc_hard, fc_good, fc_easy)):
+        button.click(fn, [deck_store, current], view, api_name=False, show_progress="hidden")
+    shuffle_btn.click(fc_shuffle, deck_store, view, api_name=False, show_progress="hidden")
+    ahead_btn.click(fc_ahead, deck_store, view, api_name=False, show_progress="hidden")
+    reset_btn.click(fc_reset_ask, None, confirm_row, api_name=False, show_progress="hidden")
+    reset_no.click(fc_reset_cancel, None, confirm_row, api_name=False, show_progress="hidden")
+    reset_yes.click(fc_reset, None, [*view, confirm_row], api_name=False, show_progress="hidden")
+    pdf_btn.click(flashcards_pdf, None, export_file, api_name="flashcards_pdf")
+    anki_btn.click(anki_deck, None, export_file, api_name="anki_deck")
+    print_btn.click(None, None, None, js=print_js())
+    root = Context.root_block
+    if root is not None:
+        root.load(tab_load, [deck_store, marks_store], [*view, summary], api_name=False, show_progress="hidden")
 
 
 if __name__ == "__main__":
-    with gr.Blocks() as demo:
-        build(AppContext())
-    demo.launch()
+    from ui.theme import CSS, THEME
+
+    with gr.Blocks(title="Quiz & Flashcards") as demo:
+        build(None)
+    demo.launch(theme=THEME, css=CSS)
