@@ -1,6 +1,7 @@
 """Head-swap, logits-to-labels and compute_metrics demos on the real model and validation pairs."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from trainer_backend.data import LABEL_NAMES
 from trainer_backend.metrics import compute_metrics, confusion, logits_to_predictions, metric_source
 
 MAX_LOGIT_PAIRS = 64
+MAX_METRIC_ROWS = 100_000
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
 
 def weight_meaning(name: str, hidden: int | None = None) -> str:
@@ -69,6 +72,16 @@ def trained_models(limit: int = 20) -> list[tuple[str, str]]:
             score = f", accuracy {acc:.3f}" if isinstance(acc, (int, float)) else ""
             out.append((f"your run {run.label or run.id}{score}", run.output_dir))
     return out
+
+
+def checked_model_spec(spec: str | None) -> str:
+    """Allow 'auto', 'packaged', a finished run's folder or a Hub id; never an arbitrary server path."""
+    spec = (spec or "auto").strip()
+    if spec in {"auto", "packaged"} or spec in {folder for _, folder in trained_models()}:
+        return spec
+    if HUB_ID.match(spec) and ".." not in spec and not Path(spec).expanduser().exists():
+        return spec
+    raise ValueError(f"{spec!r} is not offered here: choose 'auto', one of your finished runs, or a Hub model id.")
 
 
 @dataclass
@@ -143,7 +156,7 @@ class MetricsResult:
 def metrics_demo(logits: list[list[float]], labels: list[int]) -> MetricsResult:
     """Feed (logits, labels) to the real compute_metrics and check it against a hand calculation."""
     z, y = np.asarray(logits, dtype=float), np.asarray(labels, dtype=int)
-    if z.ndim != 2 or z.shape[1] != 2 or len(z) != len(y) or not len(y):
+    if z.ndim != 2 or z.shape[1] != 2 or len(z) != len(y) or not 0 < len(y) <= MAX_METRIC_ROWS:
         raise ValueError(f"Need logits of shape (N, 2) and N labels; got {z.shape} and {y.shape}.")
     returned = {k: float(v) for k, v in compute_metrics((z, y)).items()}
     matrix = confusion(logits_to_predictions(z), y)

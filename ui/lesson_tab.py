@@ -11,6 +11,9 @@ from trainer_backend.modeling import ModelError
 from ui.common import AppContext
 
 PROGRESS_KEY = "finetune-studio-lesson-progress"
+# Not a credential: the stored value is only a list of section ids. A fixed key (instead of Gradio's random
+# per-process one) keeps a reader's progress readable after the server restarts.
+PROGRESS_KEY_SALT = "lesson-progress-v1"
 KNOWN_ERRORS = (DataError, ModelError, ValueError, KeyError, OSError)
 AUTO_MODEL = ("packaged / auto model with a fresh, untrained head", "auto")
 ARTICLE_CHOICE = ("the seed article's run (bert-base, 3 epochs)", curves.ARTICLE)
@@ -109,7 +112,7 @@ def lesson_padding(batch_size: float) -> tuple[str, Any, list[list]]:
 
 def lesson_head_swap(model: str) -> tuple[str, list[list]]:
     try:
-        swap = predictions.head_swap_demo(model or "auto")
+        swap = predictions.head_swap_demo(predictions.checked_model_spec(model))
     except KNOWN_ERRORS as err:
         raise _fail(err) from None
     intro = (f"Loaded **{swap.model_name}**: {swap.dropped} weight(s) dropped, {swap.new} newly initialised.\n\n"
@@ -119,7 +122,7 @@ def lesson_head_swap(model: str) -> tuple[str, list[list]]:
 
 def lesson_logits(model: str, n: float) -> tuple[str, list[list], dict]:
     try:
-        result = predictions.logits_demo(model or "auto", int(n))
+        result = predictions.logits_demo(predictions.checked_model_spec(model), int(n))
     except KNOWN_ERRORS as err:
         raise _fail(err) from None
     right = int((result.predictions == result.labels).sum())
@@ -258,7 +261,7 @@ def _section(number: int, section: sections.Section, ctx: AppContext | None, sha
 
 def build(ctx: AppContext | None = None) -> None:
     """Create the tab's components inside the current Blocks."""
-    progress = gr.BrowserState({"current": None, "visited": []}, storage_key=PROGRESS_KEY)
+    progress = gr.BrowserState({"current": None, "visited": []}, storage_key=PROGRESS_KEY, secret=PROGRESS_KEY_SALT)
     gr.HTML(head=STYLE, js_on_load=None)
     shared: dict = {}
     with gr.Row(elem_id="lesson"):

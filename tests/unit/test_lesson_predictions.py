@@ -65,3 +65,12 @@ def test_weight_meanings():
     assert "masked" in predictions.weight_meaning("cls.predictions.decoder.weight")
     assert "followed" in predictions.weight_meaning("cls.seq_relationship.bias")
     assert "768 × 2" in predictions.weight_meaning("classifier.weight", 768)
+
+
+def test_model_spec_is_checked(tmp_path):
+    assert predictions.checked_model_spec(None) == "auto"
+    assert predictions.checked_model_spec("bert-base-uncased") == "bert-base-uncased"
+    assert predictions.checked_model_spec("google/bert_uncased_L-4_H-256_A-4").startswith("google/")
+    for bad in ["/etc", str(tmp_path), "../secrets", "a/b/c"]:
+        with pytest.raises(ValueError):
+            predictions.checked_model_spec(bad)
