@@ -1,17 +1,268 @@
-"""The Predict tab (placeholder until its issue lands)."""
+"""The Predict tab: ask a fine-tuned checkpoint about one sentence pair or a whole file of pairs."""
 from __future__ import annotations
 
-import gradio as gr
+import html
+import logging
+import time
+from typing import Any
 
+import gradio as gr
+import pandas as pd
+from gradio.context import Context
+
+from trainer_backend import hub, inference
+from trainer_backend.data import DataError
 from ui.common import AppContext
+
+DEFAULT_CHOICE = "(default model)"
+MAX_BATCH = 16
+PREVIEW_ROWS = 20
+LOG = logging.getLogger(__name__)
+EXAMPLES = [  # written for this app; the last five are near misses that share most of their words
+    ["The library stays open until nine on weekdays.", "On weekdays the library closes at nine."],
+    ["Heavy snow forced the airport to cancel dozens of flights.",
+     "Dozens of flights were called off after a heavy snowfall hit the airport."],
+    ["The company's profit rose 12 percent in the third quarter.",
+     "The company's profit rose 21 percent in the third quarter."],
+    ["The minister said the fuel tax would be raised in April.",
+     "The minister said the fuel tax would not be raised in April."],
+    ["The bank bought the insurer for two billion dollars.", "The insurer bought the bank for two billion dollars."],
+    ["The striker scored twice before half-time.", "The striker was booked twice before half-time."],
+    ["Researchers found the drug lowered blood pressure in older patients.",
+     "Researchers are still recruiting older patients for the blood pressure trial."],
+]
+INTRO = ("Ask a fine-tuned checkpoint whether two sentences say the same thing. The model reads both sentences "
+         "as one input (`[CLS] first [SEP] second [SEP]`), and its two-way head turns the `[CLS]` vector into "
+         "probabilities for *paraphrase* and *not paraphrase*. Try the near misses below: one changed number, "
+         "word or role is often enough to flip the meaning, and a small model can miss it.")
+
+
+def _esc(text: str) -> str:
+    """Make user-controlled text inert in Markdown/HTML (quotes stay readable for API clients)."""
+    return html.escape(str(text), quote=False)
+
+
+def _warn(message: str) -> str:
+    return f"⚠️ {_esc(message)}"
+
+
+def _choices() -> list[tuple[str, str]]:
+    try:
+        runs = inference.model_choices()
+    except Exception:  # noqa: BLE001 - an unreadable run store must not break the page
+        runs = []
+    return [("Default model", DEFAULT_CHOICE)] + runs
+
+
+def _details(result: inference.PairResult, ms: float, n: int, predictor: inference.Predictor) -> str:
+    share = f"in a batch of {n} requests" if n > 1 else "for this request"
+    lines = [f"**{result.label}** with {max(result.confidences.values()):.1%} confidence · "
+             f"{ms:.0f} ms {share} · model: {_esc(predictor.ref.title)}"]
+    lines += [f"- {_esc(note)}" for note in result.notes]
+    return "\n".join(lines)
+
+
+def predict(sentence1: list[str], sentence2: list[str], model: list[str]) -> tuple[list, list]:
+    """Batched across visitors: each list holds one entry per waiting request, grouped here by model."""
+    n = len(sentence1)
+    labels: list[Any] = [None] * n
+    details = [""] * n
+    groups: dict[str, list[int]] = {}
+    for i, value in enumerate(model):
+        groups.setdefault((value or "").strip() or DEFAULT_CHOICE, []).append(i)
+    for value, idx in groups.items():
+        try:
+            predictor = inference.get_predictor(value)
+            start = time.perf_counter()
+            results = predictor.predict_pairs([(sentence1[i], sentence2[i]) for i in idx])
+            ms = (time.perf_counter() - start) * 1000
+        except inference.InferenceError as err:
+            for i in idx:
+                details[i] = _warn(str(err))
+            continue
+        except Exception as err:  # noqa: BLE001 - one broken model must not fail other visitors' requests
+            LOG.exception("prediction failed")
+            for i in idx:
+                details[i] = _warn(f"Prediction failed unexpectedly ({err.__class__.__name__}); please try again.")
+            continue
+        for i, result in zip(idx, results):
+            if result.error:
+                details[i] = _warn(result.error)
+            else:
+                labels[i] = result.confidences
+                details[i] = _details(result, ms, n, predictor)
+    return labels, details
+
+
+def swap_check(sentence1: str, sentence2: str, model: str, enabled: bool) -> str:
+    """Ask again with the sentences swapped and say whether the answer is the same."""
+    if not enabled:
+        return ""
+    try:
+        predictor = inference.get_predictor(model)
+    except inference.InferenceError:
+        return ""
+    forward, backward = predictor.predict_pairs([(sentence1, sentence2), (sentence2, sentence1)])
+    if forward.error or backward.error:
+        return ""
+    positive = predictor.labels[1]
+    moved = abs(forward.confidences[positive] - backward.confidences[positive])
+    verdict = "the same answer" if forward.label == backward.label else "a **different** answer"
+    return (f"**Swap check:** with the sentences swapped the model says **{backward.label}** "
+            f"({backward.confidences[backward.label]:.1%}) — {verdict}; P({positive}) moved by {moved:.1%}. "
+            "Being a paraphrase is symmetric, but the model reads the pair in order (the first sentence gets "
+            "segment id 0, the second 1), so small shifts are normal and large ones are worth a look.")
+
+
+def facts_markdown(predictor: inference.Predictor) -> str:
+    """What the loaded checkpoint is: source, base model, data, validation scores, settings."""
+    facts = predictor.facts
+    lines = [f"**Loaded:** {_esc(predictor.ref.title)}", f"- from {_esc(predictor.loaded_from)}"]
+    if facts:
+        metrics = facts.get("metrics") or {}
+        hyper = facts.get("hyperparameters") or {}
+        lines.append(f"- base model: `{_esc(str(facts.get('base_model', '?')))}`")
+        lines.append(f"- data: {_esc(str(facts.get('data', '?')))}")
+        if metrics:
+            lines.append("- validation: " + ", ".join(f"{k.removeprefix('eval_')} {v:.3f}" for k, v in metrics.items()
+                                                     if isinstance(v, (int, float))))
+        if hyper:
+            keys = ("learning_rate", "batch_size", "epochs", "max_steps", "max_length", "seed")
+            lines.append("- settings: " + ", ".join(f"{k} {hyper[k]}" for k in keys if k in hyper))
+        if facts.get("created"):
+            lines.append(f"- trained: {_esc(str(facts['created']))}")
+    else:
+        lines.append("- no studio_run.json beside this checkpoint, so its training facts are unknown")
+    lines.append(f"- reads up to {predictor.max_length} tokens per pair on {predictor.device}"
+                 f"{' with bf16' if predictor.use_bf16 else ''}")
+    lines += [f"- {_esc(note)}" for note in predictor.notes]
+    return "\n".join(lines)
+
+
+def default_summary() -> str:
+    """Shown on page load: which model a request without a choice will use."""
+    try:
+        ref = inference.default_model()
+    except Exception:  # noqa: BLE001 - an unreadable run store must not break the page
+        ref = None
+    if ref is None:
+        return inference.NO_MODEL_MESSAGE
+    why = {"env": "named by PREDICT_MODEL_ID", "pushed": "the last model this app pushed to the Hub",
+           "run": "the latest finished training run"}[ref.source]
+    return f"**Default model:** {_esc(ref.title)} ({why}). Press **Load** to see its facts."
+
+
+def load_model(model: str, progress=gr.Progress()) -> tuple[str, Any]:
+    """Load (or fetch from the cache) the chosen model, with progress, and show its facts."""
+    try:
+        predictor = inference.get_predictor(model, progress=lambda f, desc: progress(f, desc=desc))
+    except inference.InferenceError as err:
+        return _warn(str(err)), gr.Button(visible=False)
+    return facts_markdown(predictor), gr.Button(visible=inference.has_weights(predictor.loaded_from))
+
+
+def refresh_models(current: str) -> Any:
+    """Re-read the run store so newly finished or pushed runs appear in the list."""
+    return gr.Dropdown(choices=_choices(), value=current or DEFAULT_CHOICE)
+
+
+def on_page_load(current: str) -> tuple[Any, str]:
+    """A (re)loaded page lists the runs finished or pushed since the app started and names the default."""
+    return refresh_models(current), default_summary()
+
+
+def zip_model(model: str) -> Any:
+    """A zip of the loaded local checkpoint, for download."""
+    try:
+        predictor = inference.get_predictor(model)
+        if not inference.has_weights(predictor.loaded_from):
+            raise gr.Error("This model came from the Hub; download it there instead.", print_exception=False)
+        return gr.File(value=str(hub.zip_checkpoint(predictor.loaded_from)), visible=True)
+    except (inference.InferenceError, hub.HubError) as err:
+        raise gr.Error(_esc(str(err)), print_exception=False) from None
+
+
+def predict_batch(file: str | None, sentence1_column: str, sentence2_column: str, label_column: str,
+                  model: str) -> tuple[str, str, pd.DataFrame, pd.DataFrame]:
+    """Classify every pair in an uploaded CSV/TSV/JSONL; metrics and a confusion matrix when labels are given."""
+    if not file:
+        raise gr.Error("Upload a CSV, TSV or JSONL file of sentence pairs first.", print_exception=False)
+    try:
+        predictor = inference.get_predictor(model)
+        report = inference.predict_table(file, predictor, (sentence1_column or "").strip() or "sentence1",
+                                         (sentence2_column or "").strip() or "sentence2",
+                                         (label_column or "").strip())
+    except (inference.InferenceError, DataError) as err:
+        raise gr.Error(_esc(str(err)), print_exception=False) from None
+    n = len(report.rows)
+    lines = [f"**{n:,} pairs** classified in {report.seconds:.2f} s ({n / max(report.seconds, 1e-9):,.0f} pairs/s) "
+             f"by {_esc(predictor.ref.title)}."]
+    if report.metrics:
+        lines.append("Against your labels: " + ", ".join(f"{k} **{v:.3f}**" for k, v in report.metrics.items()) + ".")
+    else:
+        lines.append("No label column was found, so there is nothing to score against.")
+    lines += [f"- {_esc(note)}" for note in report.notes]
+    confusion = pd.DataFrame()
+    if report.confusion:
+        names = report.labels
+        confusion = pd.DataFrame([[f"true {names[r]}", *report.confusion[r]] for r in range(2)],
+                                 columns=["", *(f"predicted {x}" for x in names)])
+    return str(report.csv_path), "\n".join(lines), pd.DataFrame(report.rows[:PREVIEW_ROWS]), confusion
 
 
 def build(ctx: AppContext | None = None) -> None:
     """Create the tab's components inside the current Blocks."""
-    gr.Markdown("This tab is coming soon.")
+    gr.Markdown(INTRO)
+    with gr.Row(equal_height=True):
+        model = gr.Dropdown(choices=_choices(), value=DEFAULT_CHOICE, allow_custom_value=True, scale=4,
+                            label="Model", info="A finished run, a pushed repo, or type any Hub model id.")
+        load_button = gr.Button("Load", scale=1)
+        refresh_button = gr.Button("↻ Refresh list", scale=1, size="sm")
+    facts = gr.Markdown(elem_id="predict-facts")
+    with gr.Row():
+        zip_button = gr.Button("Download this model (zip)", visible=False, size="sm")
+        zip_file = gr.File(label="Model zip", visible=False)
+    with gr.Tabs():
+        with gr.Tab("One pair"):
+            with gr.Row():
+                sentence1 = gr.Textbox(label="Sentence 1", lines=2, elem_id="predict-s1")
+                sentence2 = gr.Textbox(label="Sentence 2", lines=2, elem_id="predict-s2")
+            with gr.Row():
+                predict_button = gr.Button("Predict", variant="primary", elem_id="predict-button")
+                swap = gr.Checkbox(value=True, label="Also check with the sentences swapped")
+            label = gr.Label(num_top_classes=2, label="Prediction", elem_id="predict-label")
+            details = gr.Markdown(elem_id="predict-details")
+            swap_md = gr.Markdown()
+            gr.Examples(EXAMPLES, inputs=[sentence1, sentence2], label="Examples (the last five are near misses)")
+        with gr.Tab("A file of pairs"):
+            gr.Markdown("Upload pairs as CSV, TSV or JSONL with the same column mapping as **Train**. With a "
+                        "label column you also get accuracy, F1 and a confusion matrix.")
+            upload = gr.File(label="Pairs file", file_types=[".csv", ".tsv", ".jsonl", ".json", ".txt"],
+                             type="filepath")
+            with gr.Row():
+                col1 = gr.Textbox(value="sentence1", label="Sentence 1 column")
+                col2 = gr.Textbox(value="sentence2", label="Sentence 2 column")
+                col_label = gr.Textbox(value="label", label="Label column (optional)")
+            batch_button = gr.Button("Predict the file", variant="primary")
+            summary = gr.Markdown()
+            predictions = gr.File(label="Predictions (CSV)")
+            confusion = gr.Dataframe(label="Confusion matrix", interactive=False)
+            preview = gr.Dataframe(label=f"First {PREVIEW_ROWS} predictions", interactive=False, wrap=True)
+
+    gr.on([predict_button.click, sentence1.submit, sentence2.submit], predict, [sentence1, sentence2, model],
+          [label, details], api_name="predict", batch=True, max_batch_size=MAX_BATCH, concurrency_limit=1,
+          ).then(swap_check, [sentence1, sentence2, model, swap], swap_md, api_name=False)
+    batch_button.click(predict_batch, [upload, col1, col2, col_label, model],
+                       [predictions, summary, preview, confusion], api_name="predict_batch", concurrency_limit=1)
+    load_button.click(load_model, model, [facts, zip_button], api_name=False, concurrency_limit=2)
+    refresh_button.click(refresh_models, model, model, api_name=False)
+    root = Context.root_block
+    if root is not None:
+        root.load(on_page_load, model, [model, facts], api_name=False, show_progress="hidden")
+    zip_button.click(zip_model, model, zip_file, api_name=False)
 
 
 if __name__ == "__main__":
     with gr.Blocks() as demo:
         build(AppContext())
-    demo.launch()
+    demo.queue().launch()
