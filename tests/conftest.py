@@ -26,3 +26,13 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     from tests.helpers import make_tiny_model
 
     return make_tiny_model(tmp_path_factory.mktemp("tiny-bert"))
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """One launched app per test session, shared by the gradio_client and browser suites."""
+    from tests.helpers import launch_app
+
+    demo, url = launch_app()
+    yield url
+    demo.close()

@@ -113,9 +113,9 @@ def run_training(cfg: TrainConfig, run_id: str | None = None, store: RunStore | 
         trainer = Trainer(
             model=loaded.model,
             args=args,
+            data_collator=DataCollatorWithPadding(tokenizer=loaded.tokenizer),
             train_dataset=tokenized["train"],
             eval_dataset=tokenized["validation"],
-            data_collator=DataCollatorWithPadding(tokenizer=loaded.tokenizer),
             processing_class=loaded.tokenizer,
             compute_metrics=compute_metrics,
             callbacks=[callback],

@@ -136,9 +136,8 @@ def start_training(preset: str, model: str, data: str, s1: str, s2: str, label: 
                       precision=precision, group=group, freeze=freeze, max_length=max_length,
                       max_train=max_train, max_eval=max_eval)
         seed_list = _seeds(seeds)
-        spec, _ = resolve_dataset(cfg.dataset)
-        if spec != "glue/mrpc" and not settings.is_offline() or Path(spec).exists() or spec == "sample":
-            load_data(spec, cfg.sentence1_column, cfg.sentence2_column, cfg.label_column)  # fail fast, before queueing
+        # Fail fast, before queueing: the same loader the run will use (also warms the Hub dataset cache).
+        load_data(cfg.dataset, cfg.sentence1_column, cfg.sentence2_column, cfg.label_column)
     except (ConfigError, DataError) as err:
         return f"❌ **Not started.** {err}", None
     precisions = ["fp32", presets.mixed_precision(settings.hardware())] if precision == "compare" else [cfg.precision]

@@ -3,14 +3,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import launch_app
-
-
-@pytest.fixture(scope="session")
-def app_url():
-    demo, url = launch_app()
-    yield url
-    demo.close()
 
 
 @pytest.fixture(scope="session")

@@ -3,14 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import CHROMIUM, CHROMIUM_ARGS, launch_app
-
-
-@pytest.fixture(scope="session")
-def app_url():
-    demo, url = launch_app()
-    yield url
-    demo.close()
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS
 
 
 @pytest.fixture(scope="session")

@@ -83,6 +83,9 @@ SAMPLES = [
      "Use np.argmax(logits, axis=-1), which picks the index of the larger of the two scores in every row, "
      "giving 408 predicted labels that are 0 or 1.",
      {"argmax", "last_axis", "one_label_each"}, set()),
+    ("logits_to_labels", "good, terse",
+     "Use np.argmax(logits, axis=-1) so every row becomes one label, 0 or 1.",
+     {"argmax", "last_axis", "one_label_each"}, set()),
     ("logits_to_labels", "partial",
      "Take the argmax of the logits.",
      {"argmax"}, {"last_axis"}),
@@ -143,6 +146,10 @@ SAMPLES = [
 ]
 
 
+def _sample(item_id: str, kind: str) -> str:
+    return next(s[2] for s in SAMPLES if s[0] == item_id and s[1] == kind)
+
+
 @pytest.fixture(scope="module")
 def bank():
     return default_bank()
@@ -185,11 +192,11 @@ def test_empty_answer_misses_everything_gently(bank, answer):
 def test_long_and_foreign_answers_get_a_note(bank):
     long_fb = grade(bank.item("dynamic_padding"), _FILLER * 80)
     assert any("long answer" in n for n in long_fb.notes)
-    foreign = grade(bank.item("head_swap_warning"), SAMPLES[-1][2])
+    foreign = grade(bank.item("head_swap_warning"), _sample("head_swap_warning", "non-English"))
     assert any("English" in n for n in foreign.notes)
-    german = grade(bank.item("logits_to_labels"), SAMPLES[-2][2])
+    german = grade(bank.item("logits_to_labels"), _sample("logits_to_labels", "non-English"))
     assert any("English" in n for n in german.notes)
-    english = grade(bank.item("logits_to_labels"), SAMPLES[15][2])
+    english = grade(bank.item("logits_to_labels"), _sample("logits_to_labels", "good"))
     assert english.notes == ()
 
 

@@ -1,0 +1,146 @@
+"""Predict through gradio_client on the launched app: single pairs, files, every bad input, 20 concurrent clients."""
+from __future__ import annotations
+
+import csv
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+pytest.register_assert_rewrite("tests.predict_fixtures")
+from tests.predict_fixtures import HUB_ID, write_pairs  # noqa: E402
+
+pytest_plugins = ["tests.predict_fixtures"]
+LABELS = {"paraphrase", "not_paraphrase"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def default_model(tiny_checkpoint):
+    """The launched app's default model is the CLI-trained tiny checkpoint (read on every request)."""
+    old = os.environ.get("PREDICT_MODEL_ID")
+    os.environ["PREDICT_MODEL_ID"] = str(tiny_checkpoint)
+    yield tiny_checkpoint
+    if old is None:
+        os.environ.pop("PREDICT_MODEL_ID", None)
+    else:
+        os.environ["PREDICT_MODEL_ID"] = old
+
+
+def _ask(client, s1, s2, model=None):
+    args = (s1, s2) if model is None else (s1, s2, model)
+    return client.predict(*args, api_name="/predict")
+
+
+def test_api_lists_predict_endpoints(client):
+    named = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    params = [p["parameter_name"] for p in named["/predict"]["parameters"]]
+    assert params == ["sentence1", "sentence2", "model"]
+    assert [p["parameter_has_default"] for p in named["/predict"]["parameters"]] == [False, False, True]
+    assert "/predict_batch" in named
+
+
+def test_single_pair_gives_label_confidences_and_latency(client):
+    label, details = _ask(client, "The shop opens at nine.", "The store opens its doors at 9 a.m.")
+    assert label["label"] in LABELS
+    confidences = {c["label"]: c["confidence"] for c in label["confidences"]}
+    assert set(confidences) == LABELS and sum(confidences.values()) == pytest.approx(1.0, abs=1e-4)
+    assert " ms " in details and label["label"] in details
+
+
+@pytest.mark.parametrize("s1, s2, expected", [
+    ("", "A sentence.", "Sentence 1 is empty"),
+    ("A sentence.", "   \n\t ", "Sentence 2 is empty"),
+    ("\x00\x01\x02", "A sentence.", "only spaces or control characters"),
+])
+def test_empty_inputs_get_a_clear_message(client, s1, s2, expected):
+    label, details = _ask(client, s1, s2)
+    assert not label and expected in details and details.startswith("⚠️")
+
+
+def test_100k_characters_are_truncated_with_a_visible_note(client):
+    label, details = _ask(client, "word " * 19_999 + "words", "A short one.")  # exactly 100,000 characters
+    assert label["label"] in LABELS
+    assert "100,000 characters" in details and "only the first 2,000" in details and "cut off" in details
+
+
+def test_control_characters_are_cleaned_and_noted(client):
+    label, details = _ask(client, "Tea\x00 is\x1b ready\u200b.", "The tea is ready.")
+    assert label["label"] in LABELS and "control or invisible" in details
+
+
+def test_html_and_script_stay_inert(client):
+    label, details = _ask(client, "<script>alert('x')</script><b>bold</b>", "<img src=x onerror=alert(1)>")
+    assert label["label"] in LABELS
+    assert "<script" not in details and "<img" not in details
+
+
+@pytest.mark.parametrize("model, expected", [
+    ("studio-tests/not-in-cache", "HF_HUB_OFFLINE=1"),
+    ("not a valid id!!", "neither a model folder"),
+    ("/no/such/folder", "neither a model folder"),
+])
+def test_missing_or_broken_model_ids_are_explained_and_the_server_keeps_serving(client, model, expected):
+    label, details = _ask(client, "One.", "Two.", model)
+    assert not label and expected in details
+    label, _ = _ask(client, "Still here?", "Are you still here?")
+    assert label["label"] in LABELS
+
+
+def test_model_from_the_offline_hub_cache(client, use_hub_cache):
+    label, details = _ask(client, "The train left late.", "The train departed behind schedule.", HUB_ID)
+    assert label["label"] in LABELS and HUB_ID in details
+
+
+def test_twenty_concurrent_clients_see_no_error(app_url):
+    from gradio_client import Client
+
+    clients = [Client(app_url, verbose=False) for _ in range(20)]
+
+    def one(i):
+        return _ask(clients[i], f"Visitor {i} asked a question.", f"A question came from visitor {i}.")
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(one, range(20), timeout=120))
+    assert all(label["label"] in LABELS for label, _ in answers)
+    assert all(not details.startswith("⚠️") for _, details in answers)
+    assert any("in a batch of" in details for _, details in answers)  # visitors really were batched together
+
+
+def test_batch_file_with_labels(client, tmp_path):
+    from gradio_client import handle_file
+
+    path, summary, preview, confusion = client.predict(
+        handle_file(str(write_pairs(tmp_path / "pairs.tsv"))), "sentence1", "sentence2", "label",
+        api_name="/predict_batch")
+    with open(path, encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 40 and rows[0]["predicted_label"] in LABELS
+    assert "40 pairs" in summary and "accuracy" in summary and "f1" in summary
+    assert confusion["headers"][1:] == ["predicted not_paraphrase", "predicted paraphrase"]
+    assert sum(sum(r[1:]) for r in confusion["data"]) == 40
+    assert len(preview["data"]) == 20
+
+
+def test_batch_file_without_labels_as_csv(client, tmp_path):
+    from gradio_client import handle_file
+
+    path, summary, _, confusion = client.predict(
+        handle_file(str(write_pairs(tmp_path / "pairs.csv", with_label=False, sep=","))), api_name="/predict_batch")
+    assert "No label column" in summary and not confusion.get("data")
+    assert path.endswith(".csv")
+
+
+@pytest.mark.parametrize("content, name, columns, expected", [
+    ("sentence1,sentence2\n", "empty.csv", ("sentence1", "sentence2"), "header but no rows"),
+    ("a,b\nx,y\n", "cols.csv", ("sentence1", "sentence2"), "missing column"),
+    ("just text", "notes.pdf", ("sentence1", "sentence2"), "unsupported file type"),
+])
+def test_broken_files_are_explained(client, tmp_path, content, name, columns, expected):
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+
+    (tmp_path / name).write_text(content, encoding="utf-8")
+    with pytest.raises(AppError, match=expected):
+        client.predict(handle_file(str(tmp_path / name)), *columns, "", api_name="/predict_batch")
+    label, _ = _ask(client, "Still serving?", "Is it still serving?")
+    assert label["label"] in LABELS

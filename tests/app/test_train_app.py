@@ -1,0 +1,65 @@
+"""Train tab through gradio_client against the launched app: a real run on a tiny model, the queue, bad input."""
+import time
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+DEFAULTS = dict(preset="Quick look", model="auto", data="sample", s1="sentence1", s2="sentence2", label="label",
+                epochs=1, max_steps=24, lr=5e-4, batch=16, grad_acc=1, scheduler="linear", warmup=0.0,
+                weight_decay=0.0, eval_strategy="steps", eval_steps=8, logging_steps=0, seeds="42",
+                precision="auto", group=True, freeze="auto (on for CPU)", max_length=128, max_train=0, max_eval=40)
+
+
+def _start(client, **changes):
+    return client.predict(**{**DEFAULTS, **changes}, api_name="/start_training")
+
+
+def _wait(client, run_id, timeout=240):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        status = client.predict(run_id, api_name="/run_status")
+        if status["status"] in ("completed", "failed", "stopped", "interrupted", "cancelled"):
+            return status
+        time.sleep(1)
+    raise AssertionError(f"run {run_id} did not finish: {status}")
+
+
+def test_run_on_tiny_model_then_second_start_is_queued(client, tiny_model_dir):
+    message, first = _start(client, model=str(tiny_model_dir))
+    assert "started" in message and first
+    message2, second = _start(client, model=str(tiny_model_dir), seeds="7")
+    assert "queued — position 1" in message2
+    assert client.predict(second, api_name="/run_status")["status"] == "queued"
+    done = _wait(client, first)
+    assert done["status"] == "completed", done["error"]
+    assert done["loss_points"] >= 20 and done["eval_points"] == 3
+    assert 0 <= done["final_metrics"]["eval_accuracy"] <= 1 and "eval_f1" in done["final_metrics"]
+    assert done["final_metrics"]["confusion"]
+    second_done = _wait(client, second)
+    assert second_done["status"] == "completed", second_done["error"]
+
+
+def test_bad_settings_are_refused_and_nothing_is_queued(client):
+    message, run_id = _start(client, lr=5.0)
+    assert message.startswith("❌") and "learning_rate" in message and not run_id
+    message, run_id = _start(client, seeds="one, two")
+    assert "Seeds must be whole numbers" in message and not run_id
+    message, run_id = _start(client, data="/no/such/file.csv")
+    assert "File not found" in message and not run_id
+
+
+def test_check_data_reports_size_or_problem(client, tmp_path):
+    ok = client.predict("sample", "sentence1", "sentence2", "label", api_name="/check_data")
+    assert ok.startswith("✅") and "train 400" in ok
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("label\tsentence1\tsentence2\n5\ta\tb\n")
+    msg = client.predict(str(bad), "sentence1", "sentence2", "label", api_name="/check_data")
+    assert msg.startswith("❌") and "not binary" in msg
+
+
+def test_unknown_run_status_is_an_error(client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="No run"):
+        client.predict("nope", api_name="/run_status")
