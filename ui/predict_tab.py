@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import html
 import logging
+import os
+import threading
 import time
 from typing import Any
 
@@ -210,14 +212,26 @@ def predict_batch(file: str | None, sentence1_column: str, sentence2_column: str
     return str(report.csv_path), "\n".join(lines), pd.DataFrame(report.rows[:PREVIEW_ROWS]), confusion
 
 
+def warm_default_model() -> None:
+    """Load the default model in the background at start-up, so the first visitor does not wait for it."""
+    try:
+        if inference.default_model() is not None:
+            inference.get_predictor(DEFAULT_CHOICE)
+    except Exception:  # noqa: BLE001 - a failed warm-up is reported when someone actually asks
+        LOG.info("default model not preloaded", exc_info=True)
+
+
 def build(ctx: AppContext | None = None) -> None:
     """Create the tab's components inside the current Blocks."""
+    if os.environ.get("PREDICT_WARM", "1") != "0":
+        threading.Thread(target=warm_default_model, name="predict-warm-up", daemon=True).start()
     gr.Markdown(INTRO)
-    with gr.Row(equal_height=True):
+    with gr.Row():
         model = gr.Dropdown(choices=_choices(), value=DEFAULT_CHOICE, allow_custom_value=True, scale=4,
                             label="Model", info="A finished run, a pushed repo, or type any Hub model id.")
-        load_button = gr.Button("Load", scale=1)
-        refresh_button = gr.Button("↻ Refresh list", scale=1, size="sm")
+        with gr.Column(scale=1, min_width=160):
+            load_button = gr.Button("Load", size="sm", elem_id="predict-load")
+            refresh_button = gr.Button("↻ Refresh list", size="sm")
     facts = gr.Markdown(elem_id="predict-facts")
     with gr.Row():
         zip_button = gr.Button("Download this model (zip)", visible=False, size="sm")

@@ -133,7 +133,8 @@ def test_batch_file_without_labels_as_csv(client, tmp_path):
 @pytest.mark.parametrize("content, name, columns, expected", [
     ("sentence1,sentence2\n", "empty.csv", ("sentence1", "sentence2"), "header but no rows"),
     ("a,b\nx,y\n", "cols.csv", ("sentence1", "sentence2"), "missing column"),
-    ("just text", "notes.pdf", ("sentence1", "sentence2"), "unsupported file type"),
+    ("just text", "notes.pdf", ("sentence1", "sentence2"), "Invalid file type"),  # refused by gr.File itself
+    ("sentence1\tsentence2\nonly one field\n", "short.tsv", ("sentence1", "sentence2"), "a sentence is empty"),
 ])
 def test_broken_files_are_explained(client, tmp_path, content, name, columns, expected):
     from gradio_client import handle_file

@@ -1,0 +1,46 @@
+"""Predict in a real browser: paste a pair, see the label bars; pasted HTML stays text."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+pytest_plugins = ["tests.predict_fixtures"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def default_model(tiny_checkpoint):
+    old = os.environ.get("PREDICT_MODEL_ID")
+    os.environ["PREDICT_MODEL_ID"] = str(tiny_checkpoint)
+    yield
+    if old is None:
+        os.environ.pop("PREDICT_MODEL_ID", None)
+    else:
+        os.environ["PREDICT_MODEL_ID"] = old
+
+
+def test_paste_a_pair_and_see_the_label_bars(page, app_url):
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(app_url)
+    page.get_by_role("tab", name="Predict").click()
+    page.locator("#predict-s1 textarea").fill("<img src=x onerror=alert(1)> The ferry leaves at noon.")
+    page.locator("#predict-s2 textarea").fill("At midday the ferry departs.")
+    page.locator("#predict-button").click()
+    label = page.locator("#predict-label")
+    label.locator("[data-testid='paraphrase-confidence-set'] meter").wait_for(timeout=60_000)
+    assert label.locator("[data-testid='not_paraphrase-confidence-set'] meter").count() == 1
+    assert label.locator("[data-testid='label-output-value']").inner_text() in {"paraphrase", "not_paraphrase"}
+    assert "%" in label.locator("[data-testid='paraphrase-confidence-set'] dd").inner_text()
+    details = page.locator("#predict-details")
+    assert "confidence" in details.inner_text() and " ms " in details.inner_text()
+    page.get_by_text("Swap check:").wait_for(timeout=30_000)
+    assert dialogs == []  # the pasted <img onerror> never ran
+
+
+def test_an_empty_sentence_is_explained_on_the_page(page, app_url):
+    page.goto(app_url)
+    page.get_by_role("tab", name="Predict").click()
+    page.locator("#predict-s2 textarea").fill("Only the second sentence is here.")
+    page.locator("#predict-button").click()
+    page.locator("#predict-details").get_by_text("Sentence 1 is empty").wait_for(timeout=60_000)
