@@ -331,3 +331,50 @@ def check_data(data: str, s1: str, s2: str, label: str) -> str:
     except DataError as err:
         return f"❌ {err}"
     return f"✅ {loaded.summary()} — {loaded.reason}"
+
+
+# --- Hub push and download -----------------------------------------------------------------------
+def _oauth_value(oauth_token: gr.OAuthToken | None) -> str | None:
+    return getattr(oauth_token, "token", None) if oauth_token else None
+
+
+def push_status(run_id: str | None, oauth_token: gr.OAuthToken | None = None) -> str:
+    """Whether the viewed run can be pushed now, and if not, why (never shows a token)."""
+    from trainer_backend import hub
+
+    run = store().get(run_id) if run_id else None
+    if run is None or run.status not in ("completed", "stopped") or not Path(run.output_dir, "config.json").exists():
+        return "Finish a run first: only a trained model can be pushed or downloaded."
+    ok, why = hub.push_availability(hub.visitor_token(_oauth_value(oauth_token)))
+    pushed = f" Already pushed to `{run.hub_repo}`." if run.hub_repo else ""
+    return ("✅ " if ok else "ℹ️ ") + why + pushed
+
+
+def push_to_hub(run_id: str | None, repo_id: str, private: bool,
+                oauth_token: gr.OAuthToken | None = None) -> str:
+    """Push the viewed run's model with a generated card; the pushed id then shows up in Predict."""
+    from trainer_backend import hub
+
+    run = store().get(run_id) if run_id else None
+    if run is None or run.status not in ("completed", "stopped"):
+        return "❌ Choose a finished run to push."
+    try:
+        repo = hub.push_run(run.output_dir, repo_id=(repo_id or "").strip() or None, private=bool(private),
+                            token=hub.visitor_token(_oauth_value(oauth_token)))
+    except hub.HubError as err:
+        return f"❌ {err}"
+    store().update(run.id, hub_repo=repo)
+    return f"✅ Pushed to [`{repo}`](https://huggingface.co/{repo}). It is now the default model in **Predict**."
+
+
+def download_checkpoint(run_id: str | None) -> tuple[Any, str]:
+    """A zip of the viewed run's final model (weights, tokenizer, config, model card)."""
+    from trainer_backend import hub
+
+    run = store().get(run_id) if run_id else None
+    if run is None or run.status not in ("completed", "stopped"):
+        return None, "❌ Choose a finished run to download."
+    try:
+        return str(hub.zip_checkpoint(run.output_dir)), f"📦 Zip of `{run.id}` ready."
+    except hub.HubError as err:
+        return None, f"❌ {err}"

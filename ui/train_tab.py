@@ -4,7 +4,7 @@ from __future__ import annotations
 import gradio as gr
 from gradio.context import Context
 
-from trainer_backend import charts, presets, settings
+from trainer_backend import charts, hub, presets, settings
 from trainer_backend.config import SCHEDULERS, STRATEGIES
 from ui import train_handlers as h
 from ui.common import AppContext
@@ -82,6 +82,17 @@ def build(ctx: AppContext | None = None) -> None:
                                  interactive=False, elem_id="train-results")
             confusion = gr.Plot(label="Confusion matrix", visible=False)
             details = gr.Markdown()
+    with gr.Accordion("Push to the Hub or download", open=False):
+        if hub.on_space():
+            gr.LoginButton()
+        push_md = gr.Markdown()
+        with gr.Row():
+            repo_box = gr.Textbox(label="Repo id (empty: <you>/<base-model>-finetuned-mrpc)", scale=3)
+            private_box = gr.Checkbox(False, label="Private repo", scale=1)
+        with gr.Row():
+            push_btn = gr.Button("Push to Hub", elem_id="train-push")
+            zip_btn = gr.Button("Download model (.zip)", elem_id="train-zip")
+        zip_file = gr.File(label="Model zip", interactive=False)
     with gr.Accordion("Run history", open=True):
         history = gr.Dataframe(headers=h.RUN_COLUMNS, interactive=False, elem_id="train-history")
     signature = gr.State("")
@@ -120,6 +131,9 @@ def build(ctx: AppContext | None = None) -> None:
     status_box = gr.Textbox(visible=False)
     status_json = gr.JSON(visible=False)
     status_box.submit(h.run_status, status_box, status_json, api_name="run_status")
+    view_run.change(h.push_status, view_run, push_md, api_name=False, show_progress="hidden")
+    push_btn.click(h.push_to_hub, [view_run, repo_box, private_box], push_md, api_name="push_to_hub")
+    zip_btn.click(h.download_checkpoint, view_run, [zip_file, push_md], api_name="download_checkpoint")
     timer.tick(h.refresh, [view_run, compare, signature], view_outputs, api_name=False, show_progress="hidden",
                queue=False)
     view_run.change(h.refresh, [view_run, compare, gr.State("")], view_outputs, api_name=False,

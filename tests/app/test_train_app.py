@@ -39,6 +39,15 @@ def test_run_on_tiny_model_then_second_start_is_queued(client, tiny_model_dir):
     second_done = _wait(client, second)
     assert second_done["status"] == "completed", second_done["error"]
 
+    # Offline, a push explains itself and keeps the local checkpoint, which downloads as a zip.
+    pushed = client.predict(first, "", False, api_name="/push_to_hub")
+    assert pushed.startswith("❌") and "HF_HUB_OFFLINE" in pushed and "kept" in pushed
+    zip_path, note = client.predict(first, api_name="/download_checkpoint")
+    import zipfile
+
+    names = zipfile.ZipFile(zip_path).namelist()
+    assert any(n.endswith("model.safetensors") for n in names) and any(n.endswith("README.md") for n in names)
+
 
 def test_bad_settings_are_refused_and_nothing_is_queued(client):
     message, run_id = _start(client, lr=5.0)
