@@ -24,15 +24,22 @@ const target = (e) => {
   if (["1", "2", "3", "4"].includes(e.key)) return "fc-grade-" + e.key;
   return null;
 };
+const press = (id, tries) => {
+  const el = document.getElementById(id);
+  const btn = el && (el.tagName === "BUTTON" ? el : el.querySelector("button"));
+  if (btn && !btn.disabled && btn.offsetParent !== null) { btn.click(); return; }
+  // A grade typed right after Space waits for the flip to come back (grade buttons open then).
+  const flipping = Date.now() - (window.__fcFlipAt || 0) < 3000;
+  if (id !== "fc-flip" && flipping && tries > 0) setTimeout(() => press(id, tries - 1), 100);
+};
 window.__fcKeys = (e) => {
   const id = target(e);
   if (!id) return;
   e.preventDefault();  // no page scroll, no double click on a focused button
   e.stopPropagation();
   if (e.repeat) return;
-  const el = document.getElementById(id);
-  const btn = el && (el.tagName === "BUTTON" ? el : el.querySelector("button"));
-  if (btn && !btn.disabled && btn.offsetParent !== null) btn.click();
+  if (id === "fc-flip") window.__fcFlipAt = Date.now();
+  press(id, 30);
 };
 window.__fcKeyUp = (e) => { if (target(e) === "fc-flip") e.preventDefault(); };
 document.addEventListener("keydown", window.__fcKeys, true);

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
-from gradio.context import Context
 
 from quiz import progress as prog
 from quiz import render
@@ -28,7 +27,6 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 PROGRESS_SECRET = "finetune-studio/quiz-progress/v1"
 MARKS_KEY, DECK_KEY = "finetune-studio-quiz-marks", "finetune-studio-flashcards"
 EXPORT_DIR = Path(tempfile.gettempdir()) / "finetune-studio-exports"
-NO_CARD = {"card": None, "flipped": False}
 
 
 def _asset(name: str) -> str:
@@ -107,8 +105,8 @@ MARK_HANDLERS = (("got", mark_got), ("partly", mark_partly), ("missed", mark_mis
 
 # ---------- flashcards ----------
 
-def _view(deck: dict, current: dict, now: float) -> tuple:
-    """deck store, current card, card HTML, stats, flip button, four grade buttons."""
+def _render(deck: dict, current: dict, now: float) -> tuple[str, str, list[str], str]:
+    """Plain values for the view: card HTML, stats markdown, grade button labels, flip label."""
     bank = default_bank()
     card_id, flipped = current.get("card"), bool(current.get("flipped"))
     stats = prog.deck_stats(deck, now)
@@ -117,10 +115,16 @@ def _view(deck: dict, current: dict, now: float) -> tuple:
     else:
         html = render.card_html(bank.card(card_id), bank.card_ids.index(card_id) + 1, len(bank.cards), flipped)
     ivl = next_intervals(CardState.from_dict(deck["cards"][card_id])) if card_id else {g: 0.0 for g in GRADES}
-    grades = [gr.Button(value=f"{GRADE_NAMES[g]} ({g}) · {'1 min' if g == 1 else format_interval(ivl[g])}",
-                        interactive=flipped and card_id is not None) for g in GRADES]
-    flip = gr.Button(value="Flip back (Space)" if flipped else "Flip (Space)", interactive=card_id is not None)
-    return (deck, current, html, render.stats_md(stats), flip, *grades)
+    labels = [f"{GRADE_NAMES[g]} ({g}) · {'1 min' if g == 1 else format_interval(ivl[g])}" for g in GRADES]
+    return html, render.stats_md(stats), labels, "Flip back (Space)" if flipped else "Flip (Space)"
+
+
+def _view(deck: dict, current: dict, now: float) -> tuple:
+    """Current card state, card HTML, stats, flip button, four grade buttons (labelled with intervals)."""
+    html, stats, labels, flip_label = _render(deck, current, now)
+    has_card, flipped = current.get("card") is not None, bool(current.get("flipped"))
+    grades = [gr.Button(value=label, interactive=flipped and has_card) for label in labels]
+    return ({**current, "ready": True}, html, stats, gr.Button(value=flip_label, interactive=has_card), *grades)
 
 
 def _deck(raw: Any) -> dict:
@@ -130,18 +134,25 @@ def _deck(raw: Any) -> dict:
 def _current(raw: Any, deck: dict) -> dict:
     if isinstance(raw, dict) and raw.get("card") in deck["cards"]:
         return {"card": raw["card"], "flipped": bool(raw.get("flipped"))}
-    return dict(NO_CARD)
+    return {"card": None, "flipped": False}
 
 
-def _show_next(deck: dict, now: float, ahead: bool = False) -> tuple:
-    return _view(deck, {"card": prog.next_card(deck, now, ahead=ahead), "flipped": False}, now)
+def _next(deck: dict, now: float, ahead: bool = False) -> tuple:
+    """The deck (to store) and the view of the next card to study."""
+    return (deck, *_view(deck, {"card": prog.next_card(deck, now, ahead=ahead), "flipped": False}, now))
 
 
-def tab_load(deck_raw: Any, marks_raw: Any) -> tuple:
-    """On page load: restore this visitor's deck and quiz grades from the browser."""
+def fc_restore(deck_raw: Any, current_raw: Any) -> tuple:
+    """When the browser store loads saved progress, show it, unless this page already moved on."""
+    if isinstance(current_raw, dict) and current_raw.get("ready"):
+        return tuple(gr.skip() for _ in range(8))
+    return _next(_deck(deck_raw), time.time())[1:]
+
+
+def show_marks(marks_raw: Any) -> str:
+    """The quiz summary from self-grades kept in the browser."""
     marks = prog.load_marks(marks_raw, _item_ids())
-    summary = render.marks_md(prog.summarise_marks(marks, _item_ids()), default_bank())
-    return (*_show_next(_deck(deck_raw), time.time()), summary)
+    return render.marks_md(prog.summarise_marks(marks, _item_ids()), default_bank())
 
 
 def fc_flip(deck_raw: Any, current_raw: Any) -> tuple:
@@ -157,8 +168,8 @@ def _grade(deck_raw: Any, current_raw: Any, g: int) -> tuple:
     deck, now = _deck(deck_raw), time.time()
     current = _current(current_raw, deck)
     if current["card"] is None or not current["flipped"]:
-        return _view(deck, current, now)  # grading needs a flipped card
-    return _show_next(prog.record(deck, current["card"], g, now), now)
+        return (gr.skip(), *_view(deck, current, now))  # grading needs a flipped card
+    return _next(prog.record(deck, current["card"], g, now), now)
 
 
 def fc_again(deck_raw: Any, current_raw: Any) -> tuple:
@@ -183,13 +194,12 @@ def fc_easy(deck_raw: Any, current_raw: Any) -> tuple:
 
 def fc_shuffle(deck_raw: Any) -> tuple:
     """Shuffle which due card comes first."""
-    deck = prog.shuffle(_deck(deck_raw), random.randrange(2**31))
-    return _show_next(deck, time.time())
+    return _next(prog.shuffle(_deck(deck_raw), random.randrange(2**31)), time.time())
 
 
 def fc_ahead(deck_raw: Any) -> tuple:
     """Review the soonest card even if it is not due yet."""
-    return _show_next(_deck(deck_raw), time.time(), ahead=True)
+    return _next(_deck(deck_raw), time.time(), ahead=True)
 
 
 def fc_reset_ask() -> Any:
@@ -204,7 +214,7 @@ def fc_reset_cancel() -> Any:
 
 def fc_reset() -> tuple:
     """Start the deck over: every card new, streaks at zero."""
-    return (*_show_next(prog.new_deck(default_bank().card_ids), time.time()), gr.Row(visible=False))
+    return (*_next(prog.new_deck(default_bank().card_ids), time.time()), gr.Row(visible=False))
 
 
 # ---------- print and export ----------
@@ -262,7 +272,9 @@ def build(ctx: AppContext | None = None) -> None:
     bank = default_bank()
     marks_store = gr.BrowserState({}, storage_key=MARKS_KEY, secret=PROGRESS_SECRET)
     deck_store = gr.BrowserState(None, storage_key=DECK_KEY, secret=PROGRESS_SECRET)
-    current = gr.State(dict(NO_CARD))
+    first = {"card": bank.cards[0].id, "flipped": False, "ready": False}
+    html0, stats0, labels0, _ = _render(prog.new_deck(bank.card_ids), first, time.time())
+    current = gr.State(first)
     gr.Markdown("Test yourself on the fine-tuning recipe: write an answer, then compare. "
                 "Your progress stays in this browser only.")
     summary = gr.Markdown(render.marks_md(prog.summarise_marks({}, _item_ids()), bank), elem_id="quiz-summary")
@@ -295,13 +307,13 @@ def build(ctx: AppContext | None = None) -> None:
                     ctx.link_to_train(train_btn, getattr(presets, ex.train_preset))
 
         with gr.Tab("Flashcards", id="quiz-flashcards"):
-            stats = gr.Markdown(elem_id="fc-stats")
-            card = gr.HTML("", elem_id="fc-card", css_template=_asset("flashcards.css"),
+            stats = gr.Markdown(stats0, elem_id="fc-stats")
+            card = gr.HTML(html0, elem_id="fc-card", css_template=_asset("flashcards.css"),
                            js_on_load=_asset("flashcards.js"))
             flip = gr.Button("Flip (Space)", variant="primary", elem_id="fc-flip")
             with gr.Row():
-                grade_buttons = [gr.Button(f"{GRADE_NAMES[g]} ({g})", interactive=False, elem_id=f"fc-grade-{g}",
-                                           elem_classes=["fc-grade"]) for g in GRADES]
+                grade_buttons = [gr.Button(label, interactive=False, elem_id=f"fc-grade-{g}", elem_classes=["fc-grade"])
+                                 for g, label in zip(GRADES, labels0)]
             with gr.Row():
                 shuffle_btn = gr.Button("⇄ Shuffle", size="sm")
                 ahead_btn = gr.Button("Practise ahead", size="sm")
@@ -322,22 +334,23 @@ def build(ctx: AppContext | None = None) -> None:
                 anki_btn = gr.Button("Anki deck (.apkg)", elem_id="fc-anki")
             export_file = gr.File(label="Download", interactive=False, elem_id="fc-export-file")
 
-    view = [deck_store, current, card, stats, flip, *grade_buttons]
-    flip.click(fc_flip, [deck_store, current], view, api_name=False, show_progress="hidden")
-    card.click(fc_flip, [deck_store, current], view, api_name=False, show_progress="hidden")
+    view = [current, card, stats, flip, *grade_buttons]
+    hidden = {"api_name": False, "show_progress": "hidden"}
+    flip.click(fc_flip, [deck_store, current], view, **hidden)
+    card.click(fc_flip, [deck_store, current], view, **hidden)
     for button, fn in zip(grade_buttons, (fc_again, fc_hard, fc_good, fc_easy)):
-        button.click(fn, [deck_store, current], view, api_name=False, show_progress="hidden")
-    shuffle_btn.click(fc_shuffle, deck_store, view, api_name=False, show_progress="hidden")
-    ahead_btn.click(fc_ahead, deck_store, view, api_name=False, show_progress="hidden")
-    reset_btn.click(fc_reset_ask, None, confirm_row, api_name=False, show_progress="hidden")
-    reset_no.click(fc_reset_cancel, None, confirm_row, api_name=False, show_progress="hidden")
-    reset_yes.click(fc_reset, None, [*view, confirm_row], api_name=False, show_progress="hidden")
+        button.click(fn, [deck_store, current], [deck_store, *view], **hidden)
+    shuffle_btn.click(fc_shuffle, deck_store, [deck_store, *view], **hidden)
+    ahead_btn.click(fc_ahead, deck_store, [deck_store, *view], **hidden)
+    reset_btn.click(fc_reset_ask, None, confirm_row, **hidden)
+    reset_no.click(fc_reset_cancel, None, confirm_row, **hidden)
+    reset_yes.click(fc_reset, None, [deck_store, *view, confirm_row], **hidden)
+    # BrowserState reads localStorage when it mounts (the first time this tab opens) and then fires change.
+    deck_store.change(fc_restore, [deck_store, current], view, **hidden)
+    marks_store.change(show_marks, marks_store, summary, **hidden)
     pdf_btn.click(flashcards_pdf, None, export_file, api_name="flashcards_pdf")
     anki_btn.click(anki_deck, None, export_file, api_name="anki_deck")
     print_btn.click(None, None, None, js=print_js())
-    root = Context.root_block
-    if root is not None:
-        root.load(tab_load, [deck_store, marks_store], [*view, summary], api_name=False, show_progress="hidden")
 
 
 if __name__ == "__main__":

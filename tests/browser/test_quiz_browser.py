@@ -1,0 +1,98 @@
+"""Quiz & Flashcards in headless Chromium: keyboard flip and grade survive a reload; gated reveal; print view."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.slow
+
+
+def _open_flashcards(page, app_url):
+    page.goto(app_url)
+    page.get_by_role("tab", name="Quiz & Flashcards").click()
+    page.get_by_role("tab", name="Flashcards", exact=True).click()
+    card = page.locator("#fc-card .fc-card")
+    expect(card).to_be_visible(timeout=20_000)
+    return card
+
+
+def test_flip_with_keyboard_grade_reload_and_progress_is_kept(page, app_url):
+    card = _open_flashcards(page, app_url)
+    stats = page.locator("#fc-stats")
+    expect(stats).to_contain_text("0 of 9 learned")
+    expect(card).to_contain_text("Card 1 of 9")
+    expect(page.locator("#fc-grade-3")).to_be_disabled()
+
+    page.keyboard.press("Space")
+    expect(card).to_have_attribute("data-flipped", "1")
+    expect(page.locator("#fc-card .fc-back")).to_be_visible()
+    expect(page.locator("#fc-grade-3")).to_be_enabled()
+
+    page.keyboard.press("3")  # Good
+    expect(stats).to_contain_text("1 of 9 learned")
+    expect(stats).to_contain_text("1 review")
+    expect(card).to_contain_text("Card 2 of 9")
+    expect(card).to_have_attribute("data-flipped", "0")
+
+    page.keyboard.press("Space")
+    page.keyboard.press("1")  # Again: not learned, back within a minute
+    expect(stats).to_contain_text("2 reviews")
+    expect(card).to_contain_text("Card 3 of 9")
+
+    page.reload()
+    card = _open_flashcards(page, app_url)
+    expect(stats).to_contain_text("1 of 9 learned")
+    expect(stats).to_contain_text("2 reviews")
+    expect(card).to_contain_text("Card 3 of 9")  # new cards first; the lapsed card 2 is due in a minute
+
+    page.get_by_role("button", name="Reset progress").click()
+    page.locator("#fc-reset-yes").click()
+    expect(stats).to_contain_text("0 of 9 learned")
+
+
+def test_keys_do_nothing_while_typing(page, app_url):
+    card = _open_flashcards(page, app_url)
+    page.evaluate("""() => { const i = document.createElement('textarea'); i.id = 'scratch';
+                              document.querySelector('#fc-stats').after(i); }""")
+    page.locator("#scratch").click()
+    page.keyboard.type(" 3 1 ")
+    expect(page.locator("#scratch")).to_have_value(" 3 1 ")
+    page.wait_for_timeout(500)
+    expect(card).to_have_attribute("data-flipped", "0")
+    page.locator("#fc-card .fc-card").click()  # a click flips too
+    expect(card).to_have_attribute("data-flipped", "1")
+
+
+def test_reveal_opens_only_after_an_attempt(page, app_url):
+    page.goto(app_url)
+    page.get_by_role("tab", name="Quiz & Flashcards").click()
+    reveal = page.get_by_role("button", name="Reveal").first
+    expect(reveal).to_be_disabled(timeout=20_000)
+    page.get_by_label("Your answer").first.click()
+    page.keyboard.type("It pads per batch.")
+    expect(reveal).to_be_enabled()
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Backspace")
+    expect(reveal).to_be_disabled()
+    page.get_by_label("I don't know yet: show me").first.check()
+    expect(reveal).to_be_enabled()
+
+
+def test_print_view_lays_out_one_card_side_per_page(page, app_url):
+    page.goto(app_url)
+    page.get_by_role("tab", name="Quiz & Flashcards").click()
+    page.get_by_role("tab", name="Print & Anki").click()
+    page.evaluate("() => { window.__printed = 0; window.print = () => { window.__printed += 1; }; }")
+    page.get_by_role("button", name="Open print view").click()
+    page.wait_for_function("() => window.__printed === 1")
+    assert page.locator("#fc-print-root .fc-print-side").count() == 18
+    page.emulate_media(media="print")
+    expect(page.locator("#fc-print-root")).to_be_visible()
+    expect(page.locator("gradio-app")).to_be_hidden()
+    pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    assert len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf)) == 18
+    page.emulate_media(media="screen")
+    page.evaluate("() => window.dispatchEvent(new Event('afterprint'))")
+    expect(page.locator("gradio-app")).to_be_visible()
