@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -23,6 +24,7 @@ MAX_CHUNKS = 80
 _WINDOW, _STRIDE = 24, 12
 
 Embedder = Callable[[Sequence[str]], np.ndarray]
+_ONE_THREAD = threading.Lock()
 
 _ENGLISH = set("""the a an is are was were be it its this that these those of to in on for with by as at from
 and or but not no so if then than because each every only one two all you your we they he she can will would
@@ -88,20 +90,40 @@ def embed(texts: Sequence[str]) -> np.ndarray:
 
     tokenizer, model = _model()
     out = []
-    for start in range(0, len(texts), 32):
-        batch = tokenizer(list(texts[start:start + 32]), padding=True, truncation=True, max_length=128,
-                          return_tensors="pt")
-        with torch.inference_mode():
-            hidden = model(**batch).last_hidden_state
-        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-        out.append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
+    with _ONE_THREAD:
+        # A few short sentences run fastest on one thread, and one thread does not fight a training
+        # run (or another visitor) for the CPU cores; the process-wide setting is restored after.
+        previous = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            for start in range(0, len(texts), 32):
+                batch = tokenizer(list(texts[start:start + 32]), padding=True, truncation=True, max_length=128,
+                                  return_tensors="pt")
+                with torch.inference_mode():
+                    hidden = model(**batch).last_hidden_state
+                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                out.append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
+        finally:
+            torch.set_num_threads(previous)
     return np.concatenate(out) if out else np.zeros((0, 384), dtype=np.float32)
 
 
-@functools.lru_cache(maxsize=256)
-def _embed_cached(texts: tuple[str, ...]) -> np.ndarray:
-    return embed(texts)
+_CACHE: dict[str, np.ndarray] = {}  # text -> embedding; read-only reuse across calls, bounded below
+_CACHE_MAX = 4096
+
+
+def _embed_cached(texts: Sequence[str]) -> np.ndarray:
+    """Like `embed`, but reuses vectors of texts seen before (references, repeated answers)."""
+    found = {t: _CACHE.get(t) for t in texts}
+    todo = [t for t, v in found.items() if v is None]
+    if todo:
+        fresh = dict(zip(todo, embed(todo)))
+        found.update(fresh)
+        if len(_CACHE) + len(fresh) > _CACHE_MAX:
+            _CACHE.clear()
+        _CACHE.update(fresh)
+    return np.stack([found[t] for t in texts]) if texts else np.zeros((0, 384), dtype=np.float32)
 
 
 def chunks(answer: str) -> list[str]:
@@ -160,7 +182,7 @@ def grade(question: Question, answer: str, embedder: Embedder | None = None) -> 
                      "even when they are right; names such as `output_dir` or `np.argmax` are still recognised. "
                      "Compare with the model answer yourself.")
     if embedder is None:
-        answer_vecs = embed(pieces)
+        answer_vecs = _embed_cached(pieces)
         ref_vecs = [_embed_cached(k.references) for k in question.key_ideas]
     else:
         answer_vecs = embedder(pieces)
