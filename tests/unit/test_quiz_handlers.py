@@ -1,0 +1,109 @@
+"""The Quiz tab's handlers and views without a browser: gating, flashcard flow, restore, exports, rendering."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import gradio as gr
+import pytest
+
+from quiz import render
+from quiz.bank import Card, default_bank
+from quiz.grading import COVERED, MISSED, PARTLY, Feedback, IdeaResult
+from quiz.progress import deck_stats, new_deck, summarise_marks
+from ui import quiz_tab as tab
+
+
+def test_reveal_is_gated_on_an_attempt_or_i_dont_know():
+    assert tab.reveal_gate("", False).interactive is False
+    assert tab.reveal_gate("  ", False).interactive is False
+    assert tab.reveal_gate("pads per batch", False).interactive is True
+    assert tab.reveal_gate("", True).interactive is True
+    with pytest.raises(gr.Error, match="attempt first"):
+        tab.quiz_feedback("dynamic_padding", " ", False)
+    with pytest.raises(gr.Error, match="Unknown question"):
+        tab.quiz_feedback("nope", "x", False)
+
+
+def test_i_dont_know_reveals_the_answer_and_the_ideas_to_look_for():
+    model, feedback = tab.quiz_feedback("training_arguments", "", True)
+    assert "Only `output_dir` is required" in model
+    assert "Key ideas to look for" in feedback and feedback.count("○") == 4
+
+
+def test_choose_and_next_question():
+    prompt, *_ = tab.choose_question("logits_to_labels")
+    assert prompt.startswith("### 6. From logits to labels")
+    assert tab.next_question("dynamic_padding", {}) == "head_swap_warning"
+    marks = {"head_swap_warning": "got", "training_arguments": "partly"}
+    assert tab.next_question("dynamic_padding", marks) == "trainer_inputs"
+    assert tab.next_question("compute_metrics", None) == "dynamic_padding"
+
+
+def test_self_grade_updates_store_and_summary():
+    marks, summary = tab.mark_partly("compute_metrics", {"dynamic_padding": "got"})
+    assert marks == {"dynamic_padding": "got", "compute_metrics": "partly"}
+    assert "✓ 1 got it · ◐ 1 partly" in summary and "Worth another look: compute_metrics" in summary
+    assert tab.show_marks(marks) == summary
+
+
+def test_flashcard_flow_flip_grade_and_restore():
+    first = {"card": "what_is_finetuning", "flipped": False, "ready": False}
+    current, html, stats, flip, *grades = tab.fc_flip(None, first)
+    assert current["flipped"] and current["ready"] and "fc-back" in html
+    assert all(g.interactive for g in grades) and grades[2].value == "Good (3) · 1 d"
+    deck, current, html, stats, *_ = tab.fc_good(None, current)
+    assert deck["cards"]["what_is_finetuning"]["reps"] == 1
+    assert current == {"card": "data_collator", "flipped": False, "ready": True}
+    assert "**1** of 9 learned" in stats
+    # grading an unflipped card changes nothing
+    skipped, still, *_ = tab.fc_again(deck, current)
+    assert skipped == gr.skip() and still == current
+    # a page that already shows a card ignores the store's late "change"; a fresh page restores
+    assert all(x == gr.skip() for x in tab.fc_restore(deck, current))
+    restored = tab.fc_restore(json.loads(json.dumps(deck)), {"card": "what_is_finetuning", "ready": False})
+    assert restored[0]["card"] == "data_collator" and "**1** of 9 learned" in restored[2]
+
+
+def test_reset_and_shuffle_and_ahead():
+    deck = new_deck(default_bank().card_ids)
+    for cid in default_bank().card_ids:
+        deck = tab.fc_good(deck, {"card": cid, "flipped": True})[0]
+    out = tab.fc_shuffle(deck)
+    assert out[1]["card"] is None and "All caught up" in out[2]
+    ahead = tab.fc_ahead(deck)
+    assert ahead[1]["card"] in default_bank().card_ids
+    reset = tab.fc_reset()
+    assert deck_stats(reset[0], 0).new == 9 and reset[-1].visible is False
+
+
+def test_exports_and_print_js():
+    assert Path(tab.anki_deck()).suffix == ".apkg" and Path(tab.anki_deck()).exists()
+    assert Path(tab.flashcards_pdf()).suffix == ".pdf"
+    js = tab.print_js()
+    assert "__PRINT_" not in js and js.lstrip().startswith("() =>") and "@media print" in js
+    assert js.count("fc-print-side") >= 18
+
+
+def test_card_html_escapes_and_shows_back_only_when_flipped():
+    card = Card("x", "Is <b>this</b> `code`?", "Yes & no", ("t1",))
+    front = render.card_html(card, 2, 9, flipped=False)
+    assert "&lt;b&gt;" in front and "<code>code</code>" in front and "Yes" not in front
+    assert "Card 2 of 9" in front and "#t1" in front
+    assert "Yes &amp; no" in render.card_html(card, 2, 9, flipped=True)
+
+
+def test_feedback_markdown_is_a_gentle_checklist():
+    fb = Feedback("q", True, (IdeaResult("a", "Idea A", COVERED, 0.8, True, "I said *A*"),
+                              IdeaResult("b", "Idea B", PARTLY, 0.5, False, "sort of B"),
+                              IdeaResult("c", "Idea C", MISSED, 0.1, False)), ("A note.",))
+    md = render.feedback_md(fb)
+    assert "✓ **Idea A** — in your answer" in md and r"I said \*A\*" in md
+    assert "◐ **Idea B** — partly there" in md and "○ **Idea C** — not in your answer yet" in md
+    assert "You touched 1 of 3 key ideas and got close on 1" in md and "> A note." in md
+    assert "%" not in md and "/10" not in md
+
+
+def test_marks_summary_when_everything_is_done():
+    ids = ["a", "b"]
+    assert "All done" in render.marks_md(summarise_marks({"a": "got", "b": "got"}, ids), default_bank())
