@@ -17,7 +17,7 @@ def build_app() -> gr.Blocks:
     ctx = AppContext()
     with gr.Blocks(title=TITLE) as demo:
         gr.Markdown(f"# {TITLE}\nLearn, practise and run the fine-tuning of a pretrained encoder "
-                    "on the GLUE MRPC paraphrase task with the 🤗 `Trainer`.")
+                    "on the GLUE MRPC paraphrase task with the Hugging Face `Trainer`.")
         with gr.Tabs() as tabs:
             ctx.tabs = tabs
             with gr.Tab("Lesson", id=TAB_IDS["lesson"]):

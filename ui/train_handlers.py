@@ -70,9 +70,9 @@ def eta_markdown(model: str, data: str, s1: str, s2: str, label: str, epochs: fl
         est = estimate.estimate(cfg, n_train, path, name, store())
         runs = len(_seeds(seeds)) * (2 if precision == "compare" else 1)
         more = f" each, {runs} runs ≈ {estimate.format_duration(est.seconds * runs)} in all" if runs > 1 else ""
-        return f"⏱ **Estimated duration:** {est.text()}{more}."
+        return f"**Estimated duration:** {est.text()}{more}."
     except (ConfigError, DataError, ValueError, OSError) as err:
-        return f"⏱ Estimate unavailable: {_first_line(err)}"
+        return f"Estimate unavailable: {_first_line(err)}"
 
 
 # --- building configs ----------------------------------------------------------------------------
