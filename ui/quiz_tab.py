@@ -1,10 +1,12 @@
 """The Quiz & Flashcards tab: answer-then-reveal quiz and exercises, spaced-repetition cards, print and Anki."""
 from __future__ import annotations
 
-import functools
+import hashlib
 import json
+import os
 import random
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ import gradio as gr
 from quiz import progress as prog
 from quiz import render
 from quiz.anki import write_apkg
-from quiz.bank import default_bank
+from quiz.bank import BANK_FILE, default_bank
 from quiz.grading import grade
 from quiz.pdf import write_pdf
 from quiz.scheduler import GRADE_NAMES, GRADES, CardState, format_interval, next_intervals
@@ -149,10 +151,17 @@ def fc_restore(deck_raw: Any, current_raw: Any) -> tuple:
     return _next(_deck(deck_raw), time.time())[1:]
 
 
-def show_marks(marks_raw: Any) -> str:
-    """The quiz summary from self-grades kept in the browser."""
+def picker_choices(marks: dict[str, str]) -> list[tuple[str, str]]:
+    """Question list labels, each with the learner's self-grade mark once they have one."""
+    return [(f"{render.mark_label(marks[q.id])[0] + ' ' if q.id in marks else ''}{n}. {q.topic}", q.id)
+            for n, q in enumerate(default_bank().questions, 1)]
+
+
+def show_marks(marks_raw: Any) -> tuple[str, Any]:
+    """The quiz summary and the marked question list, from self-grades kept in the browser."""
     marks = prog.load_marks(marks_raw, _item_ids())
-    return render.marks_md(prog.summarise_marks(marks, _item_ids()), default_bank())
+    summary = render.marks_md(prog.summarise_marks(marks, _item_ids()), default_bank())
+    return summary, gr.Radio(choices=picker_choices(marks))
 
 
 def fc_flip(deck_raw: Any, current_raw: Any) -> tuple:
@@ -219,16 +228,26 @@ def fc_reset() -> tuple:
 
 # ---------- print and export ----------
 
-@functools.lru_cache(maxsize=1)
+def _export(name: str, writer: Any) -> str:
+    """Write an export once per bank version into a temp folder Gradio may serve; atomic under concurrency."""
+    folder = EXPORT_DIR / hashlib.sha256(BANK_FILE.read_bytes()).hexdigest()[:12]
+    path = folder / name
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = folder / f".{name}.{os.getpid()}.{threading.get_ident()}{path.suffix}"
+        writer(default_bank(), partial)
+        os.replace(partial, path)
+    return str(path)
+
+
 def anki_deck() -> str:
     """The nine flashcards as an Anki package (.apkg) to download and import."""
-    return str(write_apkg(default_bank(), EXPORT_DIR / "finetune-studio-flashcards.apkg"))
+    return _export("finetune-studio-flashcards.apkg", write_apkg)
 
 
-@functools.lru_cache(maxsize=1)
 def flashcards_pdf() -> str:
     """The flashcards as a print-ready PDF: one page per card side, question then answer."""
-    return str(write_pdf(default_bank(), EXPORT_DIR / "finetune-studio-flashcards.pdf"))
+    return _export("finetune-studio-flashcards.pdf", write_pdf)
 
 
 def print_js() -> str:
@@ -282,8 +301,8 @@ def build(ctx: AppContext | None = None) -> None:
         with gr.Tab("Quiz", id="quiz-questions"):
             with gr.Row():
                 with gr.Column(scale=1, min_width=220):
-                    picker = gr.Radio([(f"{n}. {q.topic}", q.id) for n, q in enumerate(bank.questions, 1)],
-                                      value=bank.questions[0].id, label="Question", elem_id="quiz-picker")
+                    picker = gr.Radio(picker_choices({}), value=bank.questions[0].id, label="Question",
+                                      elem_id="quiz-picker")
                 with gr.Column(scale=3):
                     prompt = gr.Markdown(render.prompt_md(bank.questions[0], 1), elem_id="quiz-prompt")
                     parts = _answer_block()
@@ -347,7 +366,7 @@ def build(ctx: AppContext | None = None) -> None:
     reset_yes.click(fc_reset, None, [deck_store, *view, confirm_row], **hidden)
     # BrowserState reads localStorage when it mounts (the first time this tab opens) and then fires change.
     deck_store.change(fc_restore, [deck_store, current], view, **hidden)
-    marks_store.change(show_marks, marks_store, summary, **hidden)
+    marks_store.change(show_marks, marks_store, [summary, picker], **hidden)
     pdf_btn.click(flashcards_pdf, None, export_file, api_name="flashcards_pdf")
     anki_btn.click(anki_deck, None, export_file, api_name="anki_deck")
     print_btn.click(None, None, None, js=print_js())

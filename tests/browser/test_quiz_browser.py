@@ -65,7 +65,7 @@ def test_keys_do_nothing_while_typing(page, app_url):
     expect(card).to_have_attribute("data-flipped", "1")
 
 
-def test_reveal_opens_only_after_an_attempt(page, app_url):
+def test_reveal_opens_only_after_an_attempt_and_self_grades_persist(page, app_url):
     page.goto(app_url)
     page.get_by_role("tab", name="Quiz & Flashcards").click()
     reveal = page.get_by_role("button", name="Reveal").first
@@ -78,6 +78,17 @@ def test_reveal_opens_only_after_an_attempt(page, app_url):
     expect(reveal).to_be_disabled()
     page.get_by_label("I don't know yet: show me").first.check()
     expect(reveal).to_be_enabled()
+    reveal.click()
+    expect(page.get_by_text("Key ideas to look for")).to_be_visible(timeout=20_000)
+    page.get_by_role("button", name="◐ Partly").first.click()
+    summary = page.locator("#quiz-summary")
+    expect(summary).to_contain_text("◐ 1 partly")
+    expect(page.locator("#quiz-picker")).to_contain_text("◐ 1. Dynamic padding")
+    expect(page.get_by_text("Key ideas to look for")).to_be_visible()  # grading keeps the reveal open
+
+    page.reload()
+    page.get_by_role("tab", name="Quiz & Flashcards").click()
+    expect(page.locator("#quiz-summary")).to_contain_text("◐ 1 partly", timeout=20_000)
 
 
 def test_print_view_lays_out_one_card_side_per_page(page, app_url):

@@ -44,7 +44,10 @@ def test_self_grade_updates_store_and_summary():
     marks, summary = tab.mark_partly("compute_metrics", {"dynamic_padding": "got"})
     assert marks == {"dynamic_padding": "got", "compute_metrics": "partly"}
     assert "✓ 1 got it · ◐ 1 partly" in summary and "Worth another look: compute_metrics" in summary
-    assert tab.show_marks(marks) == summary
+    shown, picker = tab.show_marks(marks)
+    assert shown == summary
+    labels = dict((v, k) for k, v in picker.choices)
+    assert labels["dynamic_padding"] == "✓ 1. Dynamic padding" and labels["loss_not_enough"] == "5. Why loss is not enough"
 
 
 def test_flashcard_flow_flip_grade_and_restore():
