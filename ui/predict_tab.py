@@ -235,7 +235,7 @@ def build(ctx: AppContext | None = None) -> None:
     facts = gr.Markdown(elem_id="predict-facts")
     with gr.Row():
         zip_button = gr.Button("Download this model (zip)", visible=False, size="sm")
-        zip_file = gr.File(label="Model zip", visible=False)
+        zip_file = gr.File(label="Model zip", visible=False, elem_id="predict-zip")
     with gr.Tabs():
         with gr.Tab("One pair"):
             with gr.Row():
@@ -252,7 +252,7 @@ def build(ctx: AppContext | None = None) -> None:
             gr.Markdown("Upload pairs as CSV, TSV or JSONL with the same column mapping as **Train**. With a "
                         "label column you also get accuracy, F1 and a confusion matrix.")
             upload = gr.File(label="Pairs file", file_types=[".csv", ".tsv", ".jsonl", ".json", ".txt"],
-                             type="filepath")
+                             type="filepath", elem_id="predict-upload")
             with gr.Row():
                 col1 = gr.Textbox(value="sentence1", label="Sentence 1 column")
                 col2 = gr.Textbox(value="sentence2", label="Sentence 2 column")
@@ -261,7 +261,8 @@ def build(ctx: AppContext | None = None) -> None:
             summary = gr.Markdown()
             predictions = gr.File(label="Predictions (CSV)")
             confusion = gr.Dataframe(label="Confusion matrix", interactive=False)
-            preview = gr.Dataframe(label=f"First {PREVIEW_ROWS} predictions", interactive=False, wrap=True)
+            preview = gr.Dataframe(label=f"First {PREVIEW_ROWS} predictions", interactive=False, wrap=True,
+                                   elem_id="predict-preview")
 
     gr.on([predict_button.click, sentence1.submit, sentence2.submit], predict, [sentence1, sentence2, model],
           [label, details], api_name="predict", batch=True, max_batch_size=MAX_BATCH, concurrency_limit=1,

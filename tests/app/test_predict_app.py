@@ -11,6 +11,7 @@ pytest.register_assert_rewrite("tests.predict_fixtures")
 from tests.predict_fixtures import HUB_ID, write_pairs  # noqa: E402
 
 pytest_plugins = ["tests.predict_fixtures"]
+pytestmark = pytest.mark.slow
 LABELS = {"paraphrase", "not_paraphrase"}
 
 

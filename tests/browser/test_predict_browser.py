@@ -6,6 +6,7 @@ import os
 import pytest
 
 pytest_plugins = ["tests.predict_fixtures"]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -44,3 +45,34 @@ def test_an_empty_sentence_is_explained_on_the_page(page, app_url):
     page.locator("#predict-s2 textarea").fill("Only the second sentence is here.")
     page.locator("#predict-button").click()
     page.locator("#predict-details").get_by_text("Sentence 1 is empty").wait_for(timeout=60_000)
+
+
+def test_load_shows_the_model_facts_and_offers_a_zip(page, app_url):
+    page.goto(app_url)
+    page.get_by_role("tab", name="Predict").click()
+    page.locator("#predict-load").click()
+    facts = page.locator("#predict-facts")
+    facts.get_by_text("Loaded:").wait_for(timeout=60_000)
+    text = facts.inner_text()
+    assert "validation: accuracy" in text and "learning_rate" in text and "pairs.tsv" in text
+    page.get_by_role("button", name="Download this model (zip)").click()
+    page.locator("#predict-zip").get_by_text(".zip").first.wait_for(timeout=60_000)
+
+
+def test_a_file_with_html_is_shown_as_text(page, app_url, tmp_path):
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    path = tmp_path / "pairs.csv"
+    path.write_text('sentence1,sentence2,label\n"<img src=x onerror=alert(2)>Cats sleep.",Cats nap.,1\n'
+                    "Dogs bark.,<b>Birds</b> sing.,0\n", encoding="utf-8")
+    page.goto(app_url)
+    page.get_by_role("tab", name="Predict").click()
+    page.get_by_role("tab", name="A file of pairs").click()
+    page.locator("#predict-upload input[type=file]").set_input_files(str(path))
+    page.get_by_role("button", name="Predict the file").click()
+    page.get_by_text("2 pairs").wait_for(timeout=60_000)
+    preview = page.locator("#predict-preview")
+    preview.get_by_text("Cats sleep.", exact=False).first.wait_for(state="attached", timeout=30_000)
+    assert "<img src=x onerror=alert(2)>" in preview.text_content()  # shown as text ...
+    assert preview.locator("img[src=x], b").count() == 0  # ... never turned into elements
+    assert dialogs == []

@@ -40,6 +40,7 @@ def test_a_visitor_never_gets_the_space_owners_token(monkeypatch):
     assert hub.visitor_token("visitor-oauth") == "visitor-oauth"
 
 
+@pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_upload_folder_holds_model_tokenizer_labels_and_card(tiny_checkpoint):
     import yaml
     from PIL import Image
@@ -65,6 +66,7 @@ def test_upload_folder_holds_model_tokenizer_labels_and_card(tiny_checkpoint):
     assert str(tiny_checkpoint.parent) not in (stage / "studio_run.json").read_text()
 
 
+@pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_push_offline_fails_with_our_message(tiny_checkpoint):
     with pytest.raises(HubError) as info:
         hub.push_run(tiny_checkpoint, repo_id="ana/tiny", token=TOKEN)
@@ -72,6 +74,7 @@ def test_push_offline_fails_with_our_message(tiny_checkpoint):
     assert info.value.__cause__ is None and info.value.__context__ is None  # no chained traceback
 
 
+@pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_push_without_token_or_with_bad_repo_id(tiny_checkpoint, monkeypatch):
     monkeypatch.setattr(settings, "offline_reason", lambda: None)
     with pytest.raises(HubError, match="needs a token"):
@@ -82,6 +85,7 @@ def test_push_without_token_or_with_bad_repo_id(tiny_checkpoint, monkeypatch):
         hub.push_run(tiny_checkpoint / "no-such-run", token=TOKEN)
 
 
+@pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_upload_attempt_with_no_network_fails_clearly(tiny_checkpoint, monkeypatch):
     """The real HfApi calls run against a closed local port: no network, one clear token-free sentence."""
     from huggingface_hub import constants
@@ -106,6 +110,7 @@ def test_error_messages_never_carry_tokens():
     assert TOKEN not in message and "hf_AnotherLeakedToken99" not in message and "ana/x" in message
 
 
+@pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_zip_checkpoint_has_the_final_model_and_card(tiny_checkpoint):
     path = hub.zip_checkpoint(tiny_checkpoint)
     with zipfile.ZipFile(path) as archive:

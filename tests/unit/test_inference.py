@@ -42,6 +42,7 @@ def test_very_long_sentences_are_cut_with_a_note():
 
 
 # --- the predictor ------------------------------------------------------------------------------
+@pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_predictor_reads_labels_and_facts_from_the_run(predictor, tiny_checkpoint):
     assert predictor.labels == ["not_paraphrase", "paraphrase"]
     assert predictor.max_length == 64  # the run's training length from studio_run.json
@@ -50,6 +51,7 @@ def test_predictor_reads_labels_and_facts_from_the_run(predictor, tiny_checkpoin
     assert predictor.loaded_from == str(tiny_checkpoint.resolve())
 
 
+@pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_batched_answers_equal_single_answers(predictor):
     pairs = [("A dog ran.", "A dog was running in the park near the river all afternoon long."),
              ("The vote was delayed until Friday because two members were ill.", "The vote moved."),
@@ -63,6 +65,7 @@ def test_batched_answers_equal_single_answers(predictor):
         assert sum(joint.confidences.values()) == pytest.approx(1.0, abs=1e-5)
 
 
+@pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_bad_pairs_get_errors_and_good_pairs_still_run(predictor):
     results = predictor.predict_pairs([("", "x"), ("One.", "Two."), ("a", "\x00 \x01")])
     assert "Sentence 1 is empty" in results[0].error and results[0].label is None
@@ -70,6 +73,7 @@ def test_bad_pairs_get_errors_and_good_pairs_still_run(predictor):
     assert "Sentence 2 is empty" in results[2].error
 
 
+@pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_long_pairs_are_truncated_with_a_visible_note(predictor):
     result = predictor.predict_pairs([("many words here " * 6000, "and a second sentence")])[0]
     assert result.label in predictor.labels
@@ -78,6 +82,7 @@ def test_long_pairs_are_truncated_with_a_visible_note(predictor):
 
 
 # --- choosing and loading -----------------------------------------------------------------------
+@pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_default_model_order(tmp_path, tiny_checkpoint, monkeypatch):
     monkeypatch.delenv("PREDICT_MODEL_ID", raising=False)
     store = RunStore(tmp_path / "runs.sqlite")
@@ -99,6 +104,7 @@ def test_default_model_order(tmp_path, tiny_checkpoint, monkeypatch):
     assert inference.default_model(store).spec == "org/from-env"
 
 
+@pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_folders_are_refused_on_a_public_space(monkeypatch, tiny_checkpoint):
     monkeypatch.setenv("SPACE_ID", "someone/studio")
     with pytest.raises(InferenceError, match="turned off"):
@@ -116,6 +122,7 @@ def test_missing_or_broken_model_ids_are_explained(spec, message):
         inference.load_predictor(ModelRef(spec, spec, "chosen"))
 
 
+@pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_a_base_model_without_a_trained_head_is_refused(tiny_model_dir, tmp_path):
     with pytest.raises(InferenceError, match="no trained paraphrase head"):
         inference.load_predictor(ModelRef(str(tiny_model_dir), "base", "chosen"))
@@ -123,6 +130,7 @@ def test_a_base_model_without_a_trained_head_is_refused(tiny_model_dir, tmp_path
         inference.load_predictor(ModelRef(str(tmp_path), "empty", "chosen"))
 
 
+@pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_loading_by_repo_id_from_the_offline_hub_cache(use_hub_cache):
     loaded = inference.load_predictor(ModelRef(HUB_ID, HUB_ID, "chosen"))
     assert loaded.loaded_from == f"Hub: {HUB_ID}"
@@ -130,6 +138,7 @@ def test_loading_by_repo_id_from_the_offline_hub_cache(use_hub_cache):
     assert loaded.predict_pairs([("One cat.", "A single cat.")])[0].label in loaded.labels
 
 
+@pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_a_pushed_model_falls_back_to_its_local_run(tiny_checkpoint):
     ref = ModelRef("studio-tests/never-cached", "pushed", "pushed", fallback=str(tiny_checkpoint))
     loaded = inference.load_predictor(ref)
@@ -172,6 +181,7 @@ def test_cache_loads_a_model_once_under_concurrency():
 
 
 # --- files of pairs -----------------------------------------------------------------------------
+@pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_predict_table_with_labels_scores_and_writes_csv(predictor, tmp_path):
     report = inference.predict_table(write_pairs(tmp_path / "pairs.tsv"), predictor)
     assert set(report.metrics) == {"accuracy", "f1"}
@@ -181,6 +191,7 @@ def test_predict_table_with_labels_scores_and_writes_csv(predictor, tmp_path):
     assert len(rows) == 40 and {"predicted_label", "probability_paraphrase", "correct"} <= set(rows[0])
 
 
+@pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_predict_table_without_labels_and_as_jsonl(predictor, tmp_path):
     path = tmp_path / "pairs.jsonl"
     path.write_text("\n".join(json.dumps({"a": f"Line {i} here.", "b": f"Here is line {i}."}) for i in range(5)))
@@ -190,6 +201,7 @@ def test_predict_table_without_labels_and_as_jsonl(predictor, tmp_path):
         inference.predict_table(path, predictor, "first", "b", "")
 
 
+@pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_predict_table_names_a_bad_row(predictor, tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("sentence1,sentence2\nfine,also fine\n\x00\x01,second\n", encoding="utf-8")
