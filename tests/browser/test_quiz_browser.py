@@ -107,3 +107,14 @@ def test_print_view_lays_out_one_card_side_per_page(page, app_url):
     page.emulate_media(media="screen")
     page.evaluate("() => window.dispatchEvent(new Event('afterprint'))")
     expect(page.locator("gradio-app")).to_be_visible()
+
+
+def test_exercise_button_opens_train_with_the_matching_preset(page, app_url):
+    from trainer_backend.presets import SEED_SPREAD
+
+    page.goto(app_url)
+    page.get_by_role("tab", name="Quiz & Flashcards").click()
+    page.get_by_role("tab", name="Exercises").click()
+    page.get_by_role("button", name="See it happen: train with several seeds").click()
+    expect(page.get_by_role("tab", name="Train")).to_have_attribute("aria-selected", "true", timeout=20_000)
+    expect(page.get_by_label("Preset", exact=True)).to_have_value(SEED_SPREAD)
