@@ -153,9 +153,17 @@ def run_training(cfg: TrainConfig, run_id: str | None = None, store: RunStore | 
     if cfg.push_to_hub:
         from trainer_backend import hub
 
-        repo = hub.push_run(cfg.output_dir, repo_id=cfg.hub_model_id, private=cfg.hub_private)
-        if store and run_id:
-            store.update(run_id, hub_repo=repo)
+        try:
+            repo = hub.push_run(cfg.output_dir, repo_id=cfg.hub_model_id, private=cfg.hub_private)
+        except hub.HubError as err:  # the model is trained and kept: a failed push is a note, not a crash
+            print(f"[studio] push skipped: {err}", flush=True)
+            result.notes.append(f"push skipped: {err}")
+            if store and run_id:
+                store.merge_info(run_id, push_error=str(err))
+        else:
+            print(f"[studio] pushed to {repo}", flush=True)
+            if store and run_id:
+                store.update(run_id, hub_repo=repo)
     return result
 
 
@@ -167,7 +175,7 @@ def _write_run_card(cfg: TrainConfig, args, loaded, data, resolved, results, mat
         "hyperparameters": {"learning_rate": args.learning_rate, "batch_size": args.per_device_train_batch_size,
                             "epochs": args.num_train_epochs, "max_steps": args.max_steps, "seed": args.seed,
                             "max_length": cfg.max_length, "group_by_length": cfg.group_by_length,
-                            "lr_scheduler_type": str(args.lr_scheduler_type), "weight_decay": args.weight_decay},
+                            "lr_scheduler_type": getattr(args.lr_scheduler_type, "value", str(args.lr_scheduler_type)), "weight_decay": args.weight_decay},
         "metrics": {k: results[k] for k in ("eval_accuracy", "eval_f1", "eval_loss") if k in results},
         "confusion": matrix, "loss_curve": losses, "head_swap": loaded.report.to_dict(),
         "created": time.strftime("%Y-%m-%d %H:%M:%S"),

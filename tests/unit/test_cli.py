@@ -65,3 +65,13 @@ def test_cli_bad_data_is_a_clear_error(tmp_path):
     bad.write_text("x,y\n1,2\n")
     proc = _cli("--dataset", str(bad), "--output_dir", str(tmp_path / "o"))
     assert proc.returncode == 2 and "missing column(s)" in proc.stderr
+
+
+@pytest.mark.slow
+def test_cli_push_offline_keeps_the_model_and_explains(tiny_model_dir, tmp_path):
+    proc = _cli("--model_name_or_path", str(tiny_model_dir), "--dataset", "sample", "--output_dir",
+                str(tmp_path / "o"), "--max_steps", "2", "--eval_strategy", "no", "--max_eval_samples", "8",
+                "--push_to_hub", "true")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "push skipped" in proc.stdout and "HF_HUB_OFFLINE" in proc.stdout
+    assert (tmp_path / "o" / "model.safetensors").is_file()
