@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 from trainer_backend import recipe, settings
 from trainer_backend.callbacks import StopFlag, StoreCallback

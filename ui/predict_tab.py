@@ -14,6 +14,7 @@ from gradio.context import Context
 
 from trainer_backend import hub, inference
 from trainer_backend.data import DataError
+from trainer_backend.predict_table import predict_table
 from ui.common import AppContext
 
 DEFAULT_CHOICE = "(default model)"
@@ -191,7 +192,7 @@ def predict_batch(file: str | None, sentence1_column: str, sentence2_column: str
         raise gr.Error("Upload a CSV, TSV or JSONL file of sentence pairs first.", print_exception=False)
     try:
         predictor = inference.get_predictor(model)
-        report = inference.predict_table(file, predictor, (sentence1_column or "").strip() or "sentence1",
+        report = predict_table(file, predictor, (sentence1_column or "").strip() or "sentence1",
                                          (sentence2_column or "").strip() or "sentence2",
                                          (label_column or "").strip())
     except (inference.InferenceError, DataError) as err:

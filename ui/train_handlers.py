@@ -16,7 +16,7 @@ from trainer_backend.config import ConfigError, TrainConfig
 from trainer_backend.data import DataError, load_data, resolve_dataset
 from trainer_backend.jobs import JobRunner, QueueFull, last_checkpoint
 from trainer_backend.modeling import resolve_model
-from trainer_backend.runs import ACTIVE, Run, RunStore
+from trainer_backend.runs import Run, RunStore
 
 RUN_COLUMNS = ["Run", "Status", "Model", "Data", "Settings", "Accuracy", "F1", "Samples/s", "Started"]
 FREEZE_CHOICES = {"auto (on for CPU)": None, "on": True, "off": False}

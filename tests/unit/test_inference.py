@@ -13,6 +13,7 @@ from tests.predict_fixtures import HUB_ID, write_pairs
 from trainer_backend import inference
 from trainer_backend.data import DataError
 from trainer_backend.inference import InferenceError, ModelCache, ModelRef
+from trainer_backend.predict_table import predict_table
 from trainer_backend.runs import RunStore
 
 pytest_plugins = ["tests.predict_fixtures"]  # one CLI-trained checkpoint for the whole session
@@ -183,7 +184,7 @@ def test_cache_loads_a_model_once_under_concurrency():
 # --- files of pairs -----------------------------------------------------------------------------
 @pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_predict_table_with_labels_scores_and_writes_csv(predictor, tmp_path):
-    report = inference.predict_table(write_pairs(tmp_path / "pairs.tsv"), predictor)
+    report = predict_table(write_pairs(tmp_path / "pairs.tsv"), predictor)
     assert set(report.metrics) == {"accuracy", "f1"}
     assert sum(map(sum, report.confusion)) == 40
     with report.csv_path.open(encoding="utf-8") as handle:
@@ -195,10 +196,10 @@ def test_predict_table_with_labels_scores_and_writes_csv(predictor, tmp_path):
 def test_predict_table_without_labels_and_as_jsonl(predictor, tmp_path):
     path = tmp_path / "pairs.jsonl"
     path.write_text("\n".join(json.dumps({"a": f"Line {i} here.", "b": f"Here is line {i}."}) for i in range(5)))
-    report = inference.predict_table(path, predictor, "a", "b", "label")
+    report = predict_table(path, predictor, "a", "b", "label")
     assert report.metrics is None and report.confusion is None and len(report.rows) == 5
     with pytest.raises(DataError, match="missing column"):
-        inference.predict_table(path, predictor, "first", "b", "")
+        predict_table(path, predictor, "first", "b", "")
 
 
 @pytest.mark.slow  # uses the CLI-trained checkpoint
@@ -206,5 +207,5 @@ def test_predict_table_names_a_bad_row(predictor, tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("sentence1,sentence2\nfine,also fine\n\x00\x01,second\n", encoding="utf-8")
     with pytest.raises(DataError, match="row 3"):
-        inference.predict_table(path, predictor)
+        predict_table(path, predictor)
     assert Path(path).exists()
