@@ -21,13 +21,15 @@ class Resolved:
 
 
 def default_batch_size(hw: settings.Hardware) -> int:
-    return 32 if hw.is_gpu else 32
+    """32 keeps a GPU busy. On CPU, length grouping already removes the padding, and 16 runs as fast as 32
+    (measured: 25.8 vs 23.9 samples/s with MiniLM) while giving twice the optimizer steps per epoch — at 32
+    a 3-epoch MiniLM run stalled near the majority-class score."""
+    return 32 if hw.is_gpu else 16
 
 
 def default_learning_rate(model_name: str) -> float:
-    """Small models (MiniLM, 4-layer BERTs) like a larger step than bert-base."""
-    small = any(tag in model_name.lower() for tag in ("minilm", "l-4", "l-2", "tiny", "mini", "small"))
-    return 1e-4 if small else 5e-5
+    """5e-5, the Trainer default: 1e-4 and 2e-4 made MiniLM collapse to the majority class on MRPC."""
+    return 5e-5
 
 
 def resolve(cfg: TrainConfig, model_name: str, hw: settings.Hardware | None = None) -> Resolved:
@@ -36,10 +38,11 @@ def resolve(cfg: TrainConfig, model_name: str, hw: settings.Hardware | None = No
     notes = []
     batch = cfg.per_device_train_batch_size or default_batch_size(hw)
     if not cfg.per_device_train_batch_size:
-        notes.append(f"batch size {batch}: large enough to keep the {hw.device.upper()} busy")
+        notes.append(f"batch size {batch}: " + ("keeps the GPU busy" if hw.is_gpu else
+                                                "as fast as 32 on CPU once batches are length-grouped, with twice the steps"))
     lr = cfg.learning_rate or default_learning_rate(model_name)
     if not cfg.learning_rate:
-        notes.append(f"learning rate {lr:g} for this model size")
+        notes.append(f"learning rate {lr:g} (the Trainer's default)")
     precision = cfg.precision
     if precision == "auto":
         precision = settings.auto_precision(hw)

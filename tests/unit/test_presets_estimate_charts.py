@@ -48,9 +48,10 @@ def test_fp16_on_cpu_becomes_bf16_with_a_note():
     assert r.precision == "bf16" and any("fp16" in n for n in r.notes)
 
 
-def test_recipe_learning_rate_depends_on_model_size():
-    assert recipe.resolve(TrainConfig(), "all-MiniLM-L6-v2", CPU).learning_rate == 1e-4
-    assert recipe.resolve(TrainConfig(), "bert-base-uncased", GPU).learning_rate == 5e-5
+def test_recipe_batch_and_learning_rate_per_device():
+    cpu, gpu = recipe.resolve(TrainConfig(), "all-MiniLM-L6-v2", CPU), recipe.resolve(TrainConfig(), "bert-base", GPU)
+    assert (cpu.batch_size, cpu.learning_rate) == (16, 5e-5)
+    assert (gpu.batch_size, gpu.learning_rate) == (32, 5e-5)
     assert recipe.resolve(TrainConfig(learning_rate=3e-5), "x", CPU).learning_rate == 3e-5
 
 
