@@ -45,8 +45,9 @@ def get(name: str, hw: settings.Hardware | None = None) -> Preset:
                       TrainConfig(learning_rate=5e-5, per_device_train_batch_size=8, precision="fp32",
                                   group_by_length=False, freeze_embeddings=False, eval_strategy="epoch"))
     if name == BEST:
-        return Preset(name, "Our default for this machine: length-grouped batches of 32, dynamic padding, "
-                            "the fastest safe precision, 3 epochs with 10 evaluations.", TrainConfig())
+        return Preset(name, "Our default for this machine: length-grouped batches (16 on CPU, 32 on GPU), "
+                            "dynamic padding, the fastest safe precision, 3 epochs with 10 evaluations.",
+                      TrainConfig())
     if name == SEED_SPREAD:
         base = TrainConfig() if hw.is_gpu else quick
         return Preset(name, "The same settings three times with seeds 1, 2 and 3: watch the random head make "
