@@ -6,7 +6,6 @@ import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
@@ -271,8 +270,3 @@ def tokenize(dd: DatasetDict, tokenizer, max_length: int = 128) -> DatasetDict:
         return tokenizer(batch["sentence1"], batch["sentence2"], truncation=True, max_length=max_length)
 
     return dd.map(encode, batched=True, desc="Tokenizing")
-
-
-def iter_pairs(dd: DatasetDict, split: str = "validation") -> Iterable[tuple[str, str, int]]:
-    ds = dd[split]
-    return zip(ds["sentence1"], ds["sentence2"], ds["label"])
