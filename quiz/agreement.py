@@ -1,0 +1,111 @@
+"""How far the grader agrees with a teacher on a set of learner answers with expected key-idea judgements."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import yaml
+
+from quiz.bank import Bank, default_bank
+from quiz.grading import COVERED, MISSED, Feedback, grade
+
+ANSWERS_FILE = Path(__file__).resolve().parent.parent / "tests" / "data" / "grading_answers.yaml"
+RIGHT_KINDS = ("full", "unusual", "short")   # answers whose listed ideas are all stated correctly
+WRONG_KINDS = ("wrong", "offtopic")          # answers that state no idea correctly
+KINDS = ("full", "unusual", "short", "partial", "wrong", "offtopic")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One learner answer with the ideas a teacher ticks."""
+
+    item: str
+    kind: str
+    text: str
+    covered: frozenset[str]
+
+
+@dataclass
+class Agreement:
+    """The figures: judgement agreement, right ideas marked missed, wrong answers credited."""
+
+    judgements: int = 0
+    agreed: int = 0
+    right_ideas: int = 0              # ideas of fully right answers (kinds full/unusual/short) a teacher ticks
+    right_missed: int = 0             # ... that the grader marked "missed"
+    right_not_covered: int = 0        # ... that the grader did not mark "covered" (missed or partly)
+    wrong_answers: int = 0
+    wrong_credited: int = 0           # wrong or off-topic answers with at least one idea marked "covered"
+    answers: int = 0
+    skipped_ideas: int = 0            # teacher ideas the bank does not have (only when measuring an old bank)
+    disagreements: list[str] = field(default_factory=list)
+    by_kind: dict[str, list[int]] = field(default_factory=dict)  # kind -> [agreed, judgements]
+
+    @property
+    def agreement(self) -> float:
+        return self.agreed / self.judgements if self.judgements else 0.0
+
+    @property
+    def wrong_credited_rate(self) -> float:
+        return self.wrong_credited / self.wrong_answers if self.wrong_answers else 0.0
+
+    def summary(self) -> dict:
+        """The figures as a JSON-ready dict."""
+        return {"answers": self.answers, "judgements": self.judgements, "agreed": self.agreed,
+                "agreement": round(self.agreement, 4), "right_ideas": self.right_ideas,
+                "right_missed": self.right_missed, "right_not_covered": self.right_not_covered,
+                "wrong_answers": self.wrong_answers, "wrong_credited": self.wrong_credited,
+                "wrong_credited_rate": round(self.wrong_credited_rate, 4), "skipped_ideas": self.skipped_ideas,
+                "by_kind": {k: f"{a}/{n}" for k, (a, n) in self.by_kind.items()}}
+
+
+def load_answers(path: str | Path = ANSWERS_FILE) -> list[Answer]:
+    """The learner answers file; raises ValueError on a malformed entry."""
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    out = []
+    for i, a in enumerate(raw["answers"]):
+        if a.get("kind") not in KINDS or not str(a.get("answer", "")).strip():
+            raise ValueError(f"{path}: answers[{i}] needs a kind in {KINDS} and an answer")
+        covered = frozenset(a.get("covered") or [])
+        if a["kind"] in WRONG_KINDS and covered:
+            raise ValueError(f"{path}: answers[{i}] is {a['kind']} but lists covered ideas")
+        out.append(Answer(a["item"], a["kind"], " ".join(str(a["answer"]).split()), covered))
+    return out
+
+
+def measure(answers: list[Answer] | None = None, bank: Bank | None = None,
+            grader: Callable[..., Feedback] = grade) -> Agreement:
+    """Grade every answer and compare each key idea's status with the teacher's tick."""
+    answers = load_answers() if answers is None else answers
+    bank = bank or default_bank()
+    out = Agreement()
+    for a in answers:
+        item = bank.item(a.item)
+        ids = {k.id for k in item.key_ideas}
+        out.skipped_ideas += len(a.covered - ids)
+        fb = grader(item, a.text)
+        out.answers += 1
+        credited_any = False
+        for idea in item.key_ideas:
+            status = fb.status(idea.id)
+            teacher = idea.id in a.covered
+            credited = status == COVERED
+            credited_any |= credited
+            ok = teacher == credited
+            out.judgements += 1
+            out.agreed += ok
+            tally = out.by_kind.setdefault(a.kind, [0, 0])
+            tally[0] += ok
+            tally[1] += 1
+            if not ok:
+                out.disagreements.append(f"{a.item}/{a.kind}/{idea.id}: teacher {'✓' if teacher else '✗'}, "
+                                         f"grader {status} — {a.text[:90]}")
+            if teacher and a.kind in RIGHT_KINDS:
+                out.right_ideas += 1
+                out.right_missed += status == MISSED
+                out.right_not_covered += not credited
+        if a.kind in WRONG_KINDS:
+            out.wrong_answers += 1
+            out.wrong_credited += credited_any
+    return out
