@@ -11,7 +11,7 @@ _MD_SPECIAL = set("\\`*_{}[]()#+|~!$")
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 # Only special at the start of a line: list items, setext underlines, ordered lists ("1." / "1)").
-_LINE_START = re.compile(r"^(\s*)(?:([-=])|(\d+)([.)]))")
+_LINE_START = re.compile(r"^(\s*)(?:([-=])|(\d{1,9})([.)])(?=\s|$))")
 
 
 def md_escape(text: object) -> str:
@@ -19,7 +19,7 @@ def md_escape(text: object) -> str:
 
     Markdown specials get a backslash, `& < >` become entities (so `<script>` cannot become a tag), line
     breaks and other control characters become one space (a value can never start a new heading, list
-    item or table row), and a leading `-`, `=` or `1.` is escaped so it cannot start a list. Meant for
+    item or table row), and a leading `-`, `=` or `1. ` is escaped so it cannot start a list. Meant for
     inline text, a table cell or a list item; not for inside a code span or code block (escapes would show).
     """
     flat = _CONTROL.sub(" ", "" if text is None else str(text))
