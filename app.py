@@ -1,41 +1,56 @@
-"""Assembles the four tabs of the fine-tuning studio and launches it."""
+"""Assembles the four tabs of the fine-tuning studio, builds its services once, and launches it."""
 from __future__ import annotations
-
-import os
 
 import gradio as gr
 
+from trainer_backend import settings
+from trainer_backend.jobs import JobRunner
+from trainer_backend.runs import RunStore
 from ui import lesson_tab, predict_tab, quiz_tab, train_tab
-from ui.common import TAB_IDS, AppContext
+from ui.common import TAB_IDS, AppContext, ensure_visitor_id, timer_off, timer_on, visitor_state
 from ui.theme import CSS, HEAD, THEME
 
 TITLE = "Fine-tuning studio · BERT on MRPC"
 
 
-def build_app() -> gr.Blocks:
-    """The whole app: Lesson, Quiz & Flashcards, Train, Predict."""
-    ctx = AppContext()
-    with gr.Blocks(title=TITLE) as demo:
+def build_app(runner: JobRunner | None = None) -> gr.Blocks:
+    """The whole app: Lesson, Quiz & Flashcards, Train, Predict. Services are built here, never at import."""
+    settings.seal_owner_secrets()  # on a Space the owner's HF_TOKEN leaves this process before any visitor arrives
+    ctx = AppContext(runner=runner or JobRunner(RunStore()))
+    # Old download copies Gradio keeps for visitors are deleted after an hour (checked every 10 minutes).
+    with gr.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:
+        ctx.visitor = visitor_state()
         gr.Markdown(f"# {TITLE}\nLearn, practise and run the fine-tuning of a pretrained encoder "
                     "on the GLUE MRPC paraphrase task with the Hugging Face `Trainer`.")
+        if settings.on_space():
+            gr.LoginButton(elem_id="login")
         with gr.Tabs() as tabs:
             ctx.tabs = tabs
-            with gr.Tab("Lesson", id=TAB_IDS["lesson"]):
+            with gr.Tab("Lesson", id=TAB_IDS["lesson"]) as lesson:
                 lesson_tab.build(ctx)
-            with gr.Tab("Quiz & Flashcards", id=TAB_IDS["quiz"]):
+            with gr.Tab("Quiz & Flashcards", id=TAB_IDS["quiz"]) as quiz:
                 quiz_tab.build(ctx)
-            with gr.Tab("Train", id=TAB_IDS["train"]):
+            with gr.Tab("Train", id=TAB_IDS["train"]) as train:
                 train_tab.build(ctx)
-            with gr.Tab("Predict", id=TAB_IDS["predict"]):
+            with gr.Tab("Predict", id=TAB_IDS["predict"]) as predict:
                 predict_tab.build(ctx)
+        demo.load(ensure_visitor_id, ctx.visitor, ctx.visitor, api_name=False)
+        train.select(timer_on, None, ctx.train_timer, api_name=False)
+        for other in (lesson, quiz, predict):
+            other.select(timer_off, None, ctx.train_timer, api_name=False)
         ctx.wire()
+    demo.runner = ctx.runner
     return demo
 
 
-demo = build_app()
+def launch(demo: gr.Blocks, **kwargs) -> tuple:
+    """Start the job runner's loop and serve, with every resource bounded (README: Security)."""
+    lim = settings.limits()
+    demo.runner.start_background()
+    return demo.queue(default_concurrency_limit=8, max_size=lim.gradio_queue).launch(
+        theme=THEME, css=CSS, head=HEAD, server_name=settings.server_name(),
+        max_file_size=lim.upload_bytes, **kwargs)
+
 
 if __name__ == "__main__":
-    demo.queue(default_concurrency_limit=8).launch(
-        theme=THEME, css=CSS, head=HEAD,
-        server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
-    )
+    launch(build_app())

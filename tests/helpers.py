@@ -36,10 +36,7 @@ def free_port() -> int:
 def launch_app():
     """Launch the full app in this process on a free port; returns (demo, url)."""
     import app as app_module
-    from ui.theme import CSS, THEME
 
-    demo = app_module.demo
-    demo.queue(default_concurrency_limit=8)
-    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(),
-                            quiet=True, theme=THEME, css=CSS)
+    demo = app_module.build_app()
+    _, url, _ = app_module.launch(demo, prevent_thread_lock=True, server_port=free_port(), quiet=True)
     return demo, url

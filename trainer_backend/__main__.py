@@ -19,6 +19,8 @@ class RunArgs:
     run_id: Optional[str] = field(default=None, metadata={"help": "Run id in the run store (set by the app)."})
     db: Optional[str] = field(default=None, metadata={"help": "Path of the SQLite run store."})
     resume: bool = field(default=False, metadata={"help": "Continue from the last checkpoint in output_dir."})
+    time_limit: Optional[float] = field(default=None, metadata={
+        "help": "Wall-time limit in seconds: the run saves a checkpoint and stops when it is reached."})
 
 
 def _training_arg_overrides(extra: list[str] | dict[str, Any]) -> dict[str, Any]:
@@ -68,8 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         store = RunStore(run_args.db) if run_args.db or run_args.run_id else None
         if store and not run_args.run_id:
             run_args.run_id = store.create(cfg.to_dict(), status="starting")
-            cfg = cfg.replace(output_dir=cfg.output_dir)
-        run_training(cfg, run_args.run_id, store, overrides, resume=run_args.resume)
+        run_training(cfg, run_args.run_id, store, overrides, resume=run_args.resume,
+                     time_limit=run_args.time_limit)
     except KNOWN_ERRORS as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

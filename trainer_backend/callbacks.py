@@ -33,12 +33,15 @@ class StoreCallback(TrainerCallback):
     """Writes every log (training loss, eval metrics) as metric rows and keeps progress current."""
 
     def __init__(self, store: RunStore | None, run_id: str | None, stop_flag: StopFlag | None = None,
-                 poll_seconds: float = 1.0) -> None:
+                 poll_seconds: float = 1.0, time_limit: float | None = None) -> None:
         self.store, self.run_id = store, run_id
         self.stop_flag = stop_flag or StopFlag()
         self.poll_seconds = poll_seconds
+        self.time_limit = time_limit
+        self._started = time.monotonic()
         self._last_poll = 0.0
         self.stopped_early = False
+        self.hit_time_limit = False
 
     @property
     def enabled(self) -> bool:
@@ -65,6 +68,9 @@ class StoreCallback(TrainerCallback):
                 run = self.store.get(self.run_id)
                 if run and run.stop_requested:
                     self.stop_flag.requested = True
+        if self.time_limit and now - self._started > self.time_limit and not self.stop_flag.requested:
+            self.hit_time_limit = True
+            self.stop_flag.requested = True
         if self.stop_flag.requested and not self.stopped_early:
             self.stopped_early = True
             control.should_save = True

@@ -203,13 +203,21 @@ def from_mrpc_folder(folder: str | Path) -> DatasetDict:
 
 
 def from_hub(dataset_id: str, config: str | None = None, s1: str = "sentence1", s2: str = "sentence2",
-             label: str = "label") -> DatasetDict:
-    """`glue`/`mrpc` or any Hub dataset with a column mapping (needs the network)."""
+             label: str = "label", token: str | bool | None = None) -> DatasetDict:
+    """`glue`/`mrpc` or any Hub dataset with a column mapping (needs the network); size-checked first."""
     from datasets import load_dataset
 
-    raw = load_dataset(dataset_id, config) if config else load_dataset(dataset_id)
+    from trainer_backend.access import AccessError, check_hub_size
+
+    try:
+        check_hub_size(dataset_id, "dataset", token)
+    except AccessError as err:
+        raise DataError(str(err)) from None
+    raw = load_dataset(dataset_id, config, token=token) if config else load_dataset(dataset_id, token=token)
     dd = DatasetDict()
     for split, ds in raw.items():
+        if len(ds) > MAX_ROWS:
+            raise DataError(f"{dataset_id}:{split} has {len(ds):,} rows; the limit is {MAX_ROWS:,}.")
         name = "validation" if split in {"dev", "valid", "validation"} else split
         pairs = rows_to_pairs(ds.to_list(), s1, s2, label, f"{dataset_id}:{split}", require_label=True) \
             if name != "test" or set(ds["label"]) - {-1} else None
@@ -238,24 +246,44 @@ def resolve_dataset(spec: str) -> tuple[str, str]:
     return "sample", f"{reason}; using the bundled sample (480 pairs)"
 
 
-def load_data(spec: str = "auto", s1: str = "sentence1", s2: str = "sentence2", label: str = "label",
-              max_train_samples: int | None = None, max_eval_samples: int | None = None) -> LoadedData:
-    """Load any supported source into train/validation(/test) pairs."""
-    spec, reason = resolve_dataset(spec)
-    path = Path(spec).expanduser()
+DATA_SUFFIXES = {".csv", ".tsv", ".jsonl", ".json", ".ndjson"}
+
+
+def _source_kind(spec: str) -> tuple[str, str]:
+    """('sample' | 'folder' | 'file' | 'hub', what to read). 'hub:<id>' never touches the file system."""
+    if spec.startswith("hub:"):
+        return "hub", spec[4:]
     if spec == "sample":
+        return "sample", spec
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        return "folder", str(path)
+    if path.suffix.lower() in DATA_SUFFIXES or path.is_file():
+        return "file", str(path)
+    return "hub", spec
+
+
+def load_data(spec: str = "auto", s1: str = "sentence1", s2: str = "sentence2", label: str = "label",
+              max_train_samples: int | None = None, max_eval_samples: int | None = None,
+              token: str | bool | None = None) -> LoadedData:
+    """Load any supported source into train/validation(/test) pairs.
+
+    'hub:<id>' is always a Hub dataset, never a local path (what a Space visitor's Hub ids become)."""
+    spec, reason = resolve_dataset(spec)
+    kind, target = _source_kind(spec)
+    if kind == "sample":
         dd, name = sample(), "bundled sample (assets/mrpc_sample.tsv)"
-    elif path.is_dir():
-        dd, name = from_mrpc_folder(path), f"local MRPC folder {path}"
-    elif path.suffix.lower() in {".csv", ".tsv", ".jsonl", ".json", ".ndjson"} or path.is_file():
-        dd, name = from_file(path, s1, s2, label), f"file {path.name}"
+    elif kind == "folder":
+        dd, name = from_mrpc_folder(target), f"local MRPC folder {target}"
+    elif kind == "file":
+        dd, name = from_file(target, s1, s2, label), f"file {Path(target).name}"
     else:
-        hub_id, _, config = spec.partition("/") if spec.startswith("glue/") else (spec, "", "")
+        hub_id, _, config = target.partition("/") if target.startswith("glue/") else (target, "", "")
         offline = settings.offline_reason()
         if offline:
-            raise DataError(f"Cannot load {spec!r} from the Hub: {offline}. Use 'sample', a local MRPC folder "
+            raise DataError(f"Cannot load {target!r} from the Hub: {offline}. Use 'sample', a local MRPC folder "
                             "or a data file instead.")
-        dd, name = from_hub(hub_id, config or None, s1, s2, label), f"Hub dataset {spec}"
+        dd, name = from_hub(hub_id, config or None, s1, s2, label, token=token), f"Hub dataset {target}"
     if max_train_samples:
         dd["train"] = dd["train"].select(range(min(max_train_samples, len(dd["train"]))))
     if max_eval_samples:

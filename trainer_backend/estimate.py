@@ -56,14 +56,14 @@ def probe_gflops() -> float:
 
 
 @functools.lru_cache(maxsize=16)
-def encoder_parameters(model_path: str) -> int:
-    """Non-embedding parameter count from the model's config (no weights loaded)."""
+def encoder_parameters(model_path: str, token: str | bool | None = None) -> int:
+    """Non-embedding parameter count from the model's config (no weights loaded; a Hub read sends `token`)."""
     try:
         config = json.loads((Path(model_path) / "config.json").read_text())
     except OSError:
         from transformers import AutoConfig
 
-        config = AutoConfig.from_pretrained(model_path).to_dict()
+        config = AutoConfig.from_pretrained(model_path, token=token).to_dict()
     h, layers = config.get("hidden_size", 768), config.get("num_hidden_layers", 12)
     inter = config.get("intermediate_size", 4 * h)
     return layers * (4 * h * h + 2 * h * inter)
@@ -87,7 +87,7 @@ def from_history(store: RunStore, model: str, device: str, precision: str, batch
 
 
 def estimate(cfg: TrainConfig, n_train: int, model_path: str, model_name: str, store: RunStore | None = None,
-             hw: settings.Hardware | None = None) -> Estimate:
+             hw: settings.Hardware | None = None, token: str | bool | None = None) -> Estimate:
     """Seconds the run should take, and how that number was obtained."""
     hw = hw or settings.hardware()
     resolved = recipe.resolve(cfg, model_name, hw)
@@ -97,7 +97,7 @@ def estimate(cfg: TrainConfig, n_train: int, model_path: str, model_name: str, s
         sps = statistics.median(pace)
         return Estimate(STARTUP_SECONDS + samples / sps, samples,
                         f"measured: {sps:.1f} samples/s over {len(pace)} past run(s) here")
-    flops_per_sample = 6 * encoder_parameters(model_path) * MEAN_PAIR_TOKENS
+    flops_per_sample = 6 * encoder_parameters(model_path, token) * MEAN_PAIR_TOKENS
     factor = 0.6 if not cfg.group_by_length else 1.0
     factor *= 0.75 if resolved.batch_size < 16 else 1.0
     speedup = 2.5 if resolved.precision in ("bf16", "fp16") and (hw.is_gpu or hw.bf16) else 1.0

@@ -1,8 +1,10 @@
-"""Job runner: one training subprocess per device at a time, a FIFO queue, stop and resume."""
+"""Job runner: one training subprocess per device, a bounded FIFO queue, owners, quotas, stop, resume, pruning."""
 from __future__ import annotations
 
 import json
+import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,14 +14,22 @@ from pathlib import Path
 
 from trainer_backend import settings
 from trainer_backend.config import TrainConfig
-from trainer_backend.runs import ACTIVE, RunStore
+from trainer_backend.runs import ACTIVE, FINISHED, Run, RunStore, last_checkpoint
 
-MAX_QUEUE = 8
+__all__ = ["JobRunner", "QueueFull", "last_checkpoint", "pid_alive", "process_matches"]
+
 STOP_SIGNAL = signal.SIGUSR1 if hasattr(signal, "SIGUSR1") else signal.SIGTERM
+LOG_TAIL_LINES = 8
+PRUNE_EVERY_SECONDS = 300
+log = logging.getLogger("studio.jobs")
 
 
 class QueueFull(RuntimeError):
-    """Too many runs are waiting; the message says how many."""
+    """Too many runs are waiting (for everyone, or for this visitor); the message says how many."""
+
+
+class NotYours(PermissionError):
+    """A visitor tried to control another visitor's run."""
 
 
 def pid_alive(pid: int | None) -> bool:
@@ -29,27 +39,76 @@ def pid_alive(pid: int | None) -> bool:
     try:
         import psutil
 
-        proc = psutil.Process(pid)
-        return proc.status() != psutil.STATUS_ZOMBIE
-    except Exception:  # noqa: BLE001 - psutil.NoSuchProcess, AccessDenied, missing psutil
-        try:
-            os.kill(pid, 0)
-            return True
-        except OSError:
-            return False
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except Exception:  # noqa: BLE001 - psutil.NoSuchProcess, AccessDenied
+        return False
 
 
-def last_checkpoint(output_dir: str | Path) -> Path | None:
-    """The newest checkpoint-N folder in a run's output folder, if any."""
-    folder = Path(output_dir)
-    if not folder.is_dir():
+def process_start(pid: int | None) -> float | None:
+    """The OS start time of a process (psutil), which a recycled pid cannot share."""
+    try:
+        import psutil
+
+        return psutil.Process(pid).create_time() if pid else None
+    except Exception:  # noqa: BLE001
         return None
-    ckpts = [p for p in folder.glob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit()]
-    return max(ckpts, key=lambda p: int(p.name.split("-")[-1])) if ckpts else None
+
+
+def process_matches(pid: int | None, started: float | None, run_id: str) -> bool:
+    """True only if `pid` is still our training process for `run_id`: same start time and command line."""
+    if not pid or not pid_alive(pid):
+        return False
+    try:
+        import psutil
+
+        proc = psutil.Process(pid)
+        if started is not None and abs(proc.create_time() - started) > 1.0:
+            return False
+        cmdline = " ".join(proc.cmdline())
+        return "trainer_backend" in cmdline and (run_id in cmdline or "--run_id" not in cmdline)
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "the training process vanished (the app or the machine restarted)"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        why = " — most often the machine ran out of memory" if -code == signal.SIGKILL else ""
+        return f"the training process was killed ({name}){why}"
+    return f"the training process crashed (exit code {code})"
+
+
+def _log_tail(output_dir: str, lines: int = LOG_TAIL_LINES) -> list[str]:
+    try:
+        with open(Path(output_dir) / "train.log", "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - 16384))
+            text = fh.read().decode("utf-8", "replace")
+    except OSError:
+        return []
+    return [line[:300] for line in text.splitlines() if line.strip()][-lines:]
+
+
+def folder_bytes(folder: str | Path) -> int:
+    total = 0
+    for path in Path(folder).rglob("*"):
+        try:
+            if path.is_file():
+                total += path.stat().st_size
+        except OSError:
+            pass
+    return total
 
 
 class JobRunner:
-    """Starts queued runs as `python -m trainer_backend` subprocesses, one at a time."""
+    """Starts queued runs as `python -m trainer_backend` subprocesses, one at a time.
+
+    Build one per app (app.py) and call `start_background()`; tests drive `dispatch()` themselves."""
 
     def __init__(self, store: RunStore | None = None, python: str | None = None) -> None:
         self.store = store or RunStore()
@@ -57,15 +116,27 @@ class JobRunner:
         self._children: dict[str, subprocess.Popen] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._last_prune = 0.0
 
     # --- submitting ------------------------------------------------------------------------
-    def submit(self, config: TrainConfig, label: str = "", group_id: str | None = None) -> tuple[str, int]:
-        """Queue a run; returns (run id, position in line: 0 = starting now)."""
-        waiting = self.store.queued()
-        if len(waiting) >= MAX_QUEUE:
-            raise QueueFull(f"{len(waiting)} runs are already waiting; the queue holds {MAX_QUEUE}. "
-                            "Stop or cancel one, or wait for the current run to finish.")
-        run_id = self.store.create(config.to_dict(), label=label, group_id=group_id)
+    def _check_room(self, owner: str | None, extra: int = 1) -> None:
+        lim = settings.limits()
+        waiting = len(self.store.queued())
+        if waiting + extra > lim.queue_size:
+            raise QueueFull(f"{waiting} runs are already waiting; the queue holds {lim.queue_size}. "
+                            "Wait for a run to finish, or stop or cancel one of yours.")
+        if settings.on_space() and owner is not None:
+            mine = self.store.count_open(owner)
+            if mine + extra > lim.runs_per_visitor:
+                raise QueueFull(f"You already have {mine} run(s) queued or running; each visitor may have "
+                                f"{lim.runs_per_visitor} at a time. Wait for one to finish or stop it.")
+
+    def submit(self, config: TrainConfig, label: str = "", group_id: str | None = None,
+               owner: str | None = None) -> tuple[str, int]:
+        """Queue a run; returns (run id, position in line: 0 = starting now). Raises QueueFull."""
+        with self._lock:
+            self._check_room(owner)
+            run_id = self.store.create(config.to_dict(), label=label, group_id=group_id, owner=owner)
         self.dispatch()
         return run_id, self.position(run_id)
 
@@ -76,17 +147,25 @@ class JobRunner:
 
     # --- the loop --------------------------------------------------------------------------
     def reconcile(self) -> None:
-        """Mark runs whose process has vanished (app or machine restart, crash) as interrupted."""
+        """Runs whose process is gone (crash, kill, app or machine restart) become 'interrupted', with the reason."""
         for run in self.store.list(ACTIVE):
             child = self._children.get(run.id)
-            alive = child.poll() is None if child else pid_alive(run.pid)
-            if not alive:
-                fresh = self.store.get(run.id)
-                if fresh and fresh.status in ACTIVE:
-                    code = child.returncode if child else None
-                    self.store.update(run.id, status="interrupted", finished=time.time(),
-                                      error=fresh.error or f"the training process ended unexpectedly (exit code {code})")
-                self._children.pop(run.id, None)
+            if child is not None:
+                alive = child.poll() is None
+            else:
+                alive = process_matches(run.pid, run.pid_start, run.id) if run.pid else (
+                    run.status == "starting" and time.time() - run.created < 5)
+            if alive:
+                continue
+            fresh = self.store.get(run.id)
+            if fresh and fresh.status in ACTIVE:
+                reason = _describe_exit(child.returncode if child else None)
+                tail = _log_tail(fresh.output_dir)
+                self.store.update(run.id, status="interrupted", finished=time.time(),
+                                  error=fresh.error or f"{reason}; press Resume to continue from the last checkpoint")
+                self.store.merge_info(run.id, log_tail=tail)
+                log.warning("run %s interrupted: %s", run.id, reason)
+            self._children.pop(run.id, None)
         for run_id, child in list(self._children.items()):
             if child.poll() is not None:
                 self._children.pop(run_id, None)
@@ -112,7 +191,7 @@ class JobRunner:
                 self.store.update(run_id, status="failed", finished=time.time(), error=f"could not start: {err}")
                 return None
             self._children[run_id] = child
-            self.store.update(run_id, pid=child.pid)
+            self.store.update(run_id, pid=child.pid, pid_start=process_start(child.pid))
             return run_id
 
     def _spawn(self, run_id: str, config_json: str, output_dir: str, resume: bool) -> subprocess.Popen:
@@ -121,61 +200,131 @@ class JobRunner:
         config_path = folder / "run_config.json"
         config_path.write_text(json.dumps(json.loads(config_json), indent=2), encoding="utf-8")
         cmd = [self.python, "-m", "trainer_backend", str(config_path), "--run_id", run_id,
-               "--db", str(self.store.path)]
+               "--db", str(self.store.path), "--time_limit", str(int(settings.limits().run_seconds))]
         if resume:
             cmd.append("--resume")
-        log = open(folder / "train.log", "ab")
-        env = {k: v for k, v in os.environ.items() if k not in {"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"}}
-        env["PYTHONUNBUFFERED"] = "1"
-        return subprocess.Popen(cmd, cwd=str(settings.PROJECT_ROOT), stdout=log, stderr=subprocess.STDOUT,
-                                env=env, start_new_session=True)
+        with open(folder / "train.log", "ab") as log_file:  # the child keeps its own handle; ours closes here
+            return subprocess.Popen(cmd, cwd=str(settings.PROJECT_ROOT), stdout=log_file, stderr=subprocess.STDOUT,
+                                    env=settings.child_environment(), start_new_session=True)
+
+    def tick(self) -> None:
+        """One pass of the background loop: start what can start, and prune now and then."""
+        self.dispatch()
+        if time.time() - self._last_prune > PRUNE_EVERY_SECONDS:
+            self._last_prune = time.time()
+            self.prune()
 
     def start_background(self, interval: float = 1.0) -> None:
-        """A daemon thread that keeps the queue moving while the app runs."""
+        """A daemon thread that keeps the queue moving while the app runs (errors are logged, never fatal)."""
         if self._thread and self._thread.is_alive():
             return
 
         def loop() -> None:
             while True:
                 try:
-                    self.dispatch()
-                except Exception:  # noqa: BLE001 - the loop must survive a locked DB or a bad row
-                    pass
+                    self.tick()
+                except Exception:  # noqa: BLE001 - a locked DB or a bad row must not end the loop
+                    log.exception("job dispatcher error (the loop goes on)")
                 time.sleep(interval)
 
         self._thread = threading.Thread(target=loop, name="job-dispatch", daemon=True)
         self._thread.start()
 
     # --- control ---------------------------------------------------------------------------
-    def stop(self, run_id: str) -> str:
-        """Ask a run to save and stop (or cancel it if still queued); returns what happened."""
+    def _owned(self, run_id: str, owner: str | None) -> Run:
         run = self.store.get(run_id)
         if run is None:
+            raise KeyError(run_id)
+        if settings.on_space() and (owner is None or run.owner != owner):
+            raise NotYours("This run belongs to another visitor: you can watch it, but only its owner can "
+                           "stop, resume, push, download or delete it.")
+        return run
+
+    def stop(self, run_id: str, owner: str | None = None) -> str:
+        """Ask a run to save and stop (or cancel it if still queued); returns what happened."""
+        try:
+            run = self._owned(run_id, owner)
+        except KeyError:
             return f"No run {run_id}."
+        except NotYours as err:
+            return str(err)
         if run.status == "queued":
             self.store.update(run_id, status="cancelled", finished=time.time())
             return f"Run {run.label} was waiting and is now cancelled."
         if run.status not in ACTIVE:
             return f"Run {run.label} is not running (it is {run.status})."
         self.store.update(run_id, stop_requested=1)
-        if pid_alive(run.pid):
+        if process_matches(run.pid, run.pid_start, run.id):
             try:
                 os.kill(run.pid, STOP_SIGNAL)
             except OSError:
                 pass
         return f"Stopping {run.label}: it saves a checkpoint and stops after the current step."
 
-    def resume(self, run_id: str) -> str:
-        """Queue an interrupted or stopped run again, continuing from its last checkpoint."""
-        run = self.store.get(run_id)
-        if run is None:
+    def resume(self, run_id: str, owner: str | None = None) -> str:
+        """Queue an interrupted or stopped run again, continuing from its last checkpoint (queue caps apply)."""
+        try:
+            run = self._owned(run_id, owner)
+        except KeyError:
             return f"No run {run_id}."
+        except NotYours as err:
+            return str(err)
         if run.status not in ("interrupted", "stopped", "failed"):
             return f"Run {run.label} is {run.status}; only interrupted, stopped or failed runs can be resumed."
         ckpt = last_checkpoint(run.output_dir)
         if ckpt is None:
             return f"Run {run.label} has no checkpoint to resume from; start it again instead."
-        self.store.update(run_id, status="queued", resume=1, stop_requested=0, error=None, finished=None,
-                          created=time.time())
+        try:
+            with self._lock:
+                self._check_room(run.owner)
+                self.store.update(run_id, status="queued", resume=1, stop_requested=0, error=None, finished=None,
+                                  created=time.time())
+        except QueueFull as err:
+            return str(err)
         self.dispatch()
         return f"Run {run.label} is queued to resume from {ckpt.name}."
+
+    def delete(self, run_id: str, owner: str | None = None) -> str:
+        """Remove a finished run: its folder and its rows. Running or queued runs must be stopped first."""
+        try:
+            run = self._owned(run_id, owner)
+        except KeyError:
+            return f"No run {run_id}."
+        except NotYours as err:
+            return str(err)
+        if run.status not in FINISHED:
+            return f"Run {run.label} is {run.status}; stop it before deleting it."
+        self._remove(run)
+        return f"Run {run.label} and its files are deleted."
+
+    def _remove(self, run: Run) -> None:
+        root = (settings.data_dir() / "runs").resolve()
+        folder = Path(run.output_dir).resolve()
+        if root in folder.parents:  # never delete outside the runs folder, whatever the row says
+            shutil.rmtree(folder, ignore_errors=True)
+        self.store.delete(run.id)
+
+    # --- retention -------------------------------------------------------------------------
+    def prune(self, now: float | None = None) -> list[str]:
+        """Delete finished runs beyond the age limit, then oldest-first beyond the disk budget. Never an open run."""
+        lim = settings.limits()
+        now = now or time.time()
+        finished = sorted(self.store.list(FINISHED, limit=100000), key=lambda r: r.created)
+        removed = []
+        if lim.run_max_age_days > 0:
+            for run in [r for r in finished if now - (r.finished or r.created) > lim.run_max_age_days * 86400]:
+                self._remove(run)
+                removed.append(run.id)
+        remaining = [r for r in finished if r.id not in removed]
+        sizes = {r.id: folder_bytes(r.output_dir) for r in remaining}
+        total = sum(sizes.values()) + sum(folder_bytes(r.output_dir) for r in self.store.list(
+            ("queued", *ACTIVE), limit=1000))
+        for run in remaining:
+            if total <= lim.runs_disk_bytes:
+                break
+            self._remove(run)
+            removed.append(run.id)
+            total -= sizes[run.id]
+        if removed:
+            log.info("pruned %d run(s): %s", len(removed), ", ".join(removed))
+        return removed

@@ -84,24 +84,34 @@ def _missing_message(spec: str, err: Exception) -> str:
     return f"Could not load model {spec!r}: {err.__class__.__name__}: {err}"
 
 
-def load_tokenizer(spec: str):
+def load_tokenizer(spec: str, token: str | bool | None = None):
     from transformers import AutoTokenizer
 
     try:
-        return AutoTokenizer.from_pretrained(spec)
+        return AutoTokenizer.from_pretrained(spec, token=token)
     except (OSError, ValueError) as err:
         raise ModelError(_missing_message(spec, err)) from None
 
 
-def load_for_classification(spec: str = "auto") -> LoadedModel:
-    """Load tokenizer and a sequence-classification model with labels not_paraphrase/paraphrase."""
+def load_for_classification(spec: str = "auto", token: str | bool | None = None) -> LoadedModel:
+    """Load tokenizer and a sequence-classification model with labels not_paraphrase/paraphrase.
+
+    A Hub model is size-checked first; `token` is what Hub requests send (False: none, on a Space for anonymous
+    visitors)."""
     from transformers import AutoModelForSequenceClassification
 
+    from trainer_backend.access import AccessError, check_hub_size
+
     path, name, reason = resolve_model(spec)
-    tokenizer = load_tokenizer(path)
+    if not Path(path).expanduser().exists():
+        try:
+            check_hub_size(path, "model", token)
+        except AccessError as err:
+            raise ModelError(str(err)) from None
+    tokenizer = load_tokenizer(path, token)
     try:
         model, info = AutoModelForSequenceClassification.from_pretrained(
-            path, num_labels=2, id2label=ID2LABEL, label2id=LABEL2ID, output_loading_info=True)
+            path, num_labels=2, id2label=ID2LABEL, label2id=LABEL2ID, output_loading_info=True, token=token)
     except (OSError, ValueError) as err:
         raise ModelError(_missing_message(path, err)) from None
     report = HeadSwapReport(

@@ -28,6 +28,12 @@ CREATE TABLE IF NOT EXISTS metrics (
 );
 CREATE INDEX IF NOT EXISTS metrics_run ON metrics(run_id, name, step);
 """
+# Schema changes after version 0 (the first release), applied in order; PRAGMA user_version records how far.
+MIGRATIONS = [
+    # 1: every run has an owner (who may stop, resume, push, download or delete it) and a verified process.
+    "ALTER TABLE runs ADD COLUMN owner TEXT; ALTER TABLE runs ADD COLUMN pid_start REAL;",
+]
+SCHEMA_VERSION = len(MIGRATIONS)
 
 
 @dataclass
@@ -58,6 +64,8 @@ class Run:
     error: str | None
     stop_requested: bool
     hub_repo: str | None
+    owner: str | None = None
+    pid_start: float | None = None
 
     @property
     def active(self) -> bool:
@@ -69,6 +77,27 @@ class Run:
             return None
         elapsed = (now or time.time()) - self.started
         return max(0.0, elapsed / self.step * (self.max_steps - self.step))
+
+
+def last_checkpoint(output_dir: str | Path) -> Path | None:
+    """The newest checkpoint-N folder of a run (transformers' own get_last_checkpoint), if any."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    folder = Path(output_dir)
+    found = get_last_checkpoint(str(folder)) if folder.is_dir() else None
+    return Path(found) if found else None
+
+
+def drop_checkpoints(output_dir: str | Path) -> int:
+    """Delete the intermediate checkpoint-N folders of a finished run (the final model stays); returns how many."""
+    import shutil
+
+    gone = 0
+    for ckpt in Path(output_dir).glob("checkpoint-*"):
+        if ckpt.is_dir():
+            shutil.rmtree(ckpt, ignore_errors=True)
+            gone += 1
+    return gone
 
 
 def default_db_path() -> Path:
@@ -83,6 +112,34 @@ class RunStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as con:
             con.executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring an older database up to SCHEMA_VERSION, one step at a time, each step in one transaction."""
+        with self._connect() as con:
+            version = con.execute("PRAGMA user_version").fetchone()[0]
+            for number in range(version, SCHEMA_VERSION):
+                con.execute("BEGIN IMMEDIATE")
+                try:
+                    if con.execute("PRAGMA user_version").fetchone()[0] == number:  # another process may be first
+                        for statement in filter(str.strip, MIGRATIONS[number].split(";")):
+                            con.execute(statement)
+                        con.execute(f"PRAGMA user_version = {number + 1}")
+                    con.execute("COMMIT")
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+
+    def version(self) -> tuple:
+        """A cheap fingerprint that changes whenever any process writes to the store (no query needed)."""
+        out = []
+        for suffix in ("", "-wal"):
+            try:
+                st = Path(f"{self.path}{suffix}").stat()
+                out += [st.st_mtime_ns, st.st_size]
+            except OSError:
+                out += [0, 0]
+        return tuple(out)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -109,14 +166,15 @@ class RunStore:
 
     # --- runs -----------------------------------------------------------------------------
     def create(self, config: dict[str, Any], label: str = "", group_id: str | None = None,
-               status: str = "queued", output_root: Path | None = None) -> str:
+               status: str = "queued", output_root: Path | None = None, owner: str | None = None) -> str:
         run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:4]
         output_dir = str((output_root or settings.data_dir() / "runs") / run_id)
         config = {**config, "output_dir": output_dir}
         with self._connect() as con:
-            con.execute("INSERT INTO runs (id, label, group_id, created, status, config, output_dir) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (run_id, label or run_id, group_id, time.time(), status, json.dumps(config), output_dir))
+            con.execute("INSERT INTO runs (id, label, group_id, created, status, config, output_dir, owner) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (run_id, label or run_id, group_id, time.time(), status, json.dumps(config), output_dir,
+                         owner))
         return run_id
 
     def update(self, run_id: str, **values: Any) -> None:
@@ -148,6 +206,16 @@ class RunStore:
         with self._connect() as con:
             rows = con.execute(query, (*args, limit)).fetchall()
         return [_decode(r) for r in rows]
+
+    def count_open(self, owner: str | None = None) -> int:
+        """Runs queued or running, of one owner or of everyone."""
+        query = f"SELECT COUNT(*) FROM runs WHERE status IN ('queued', {','.join('?' * len(ACTIVE))})"
+        args: list[Any] = list(ACTIVE)
+        if owner is not None:
+            query += " AND owner = ?"
+            args.append(owner)
+        with self._connect() as con:
+            return con.execute(query, args).fetchone()[0]
 
     def queued(self) -> list[Run]:
         """Waiting runs, first in line first."""

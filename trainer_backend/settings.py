@@ -115,9 +115,131 @@ def auto_precision(hw: Hardware | None = None) -> str:
     return "fp32"
 
 
+OWNER_TOKEN_VARS = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
+
+
+def on_space() -> bool:
+    """True when the app runs as a Hugging Face Space (SPACE_ID set): every visitor is then untrusted."""
+    return bool(os.environ.get("SPACE_ID"))
+
+
 def hub_token_from_env() -> str | None:
-    """A locally configured token (HF_TOKEN); never logged or stored."""
-    return os.environ.get("HF_TOKEN") or None
+    """The local user's own token (HF_TOKEN). Never on a Space: there it is the owner's secret, not a visitor's."""
+    if on_space():
+        return None
+    return os.environ.get("HF_TOKEN") or os.environ.get("HUGGING_FACE_HUB_TOKEN") or None
+
+
+def hub_read_token(visitor_token: str | None) -> str | bool | None:
+    """What a Hub read triggered by a visitor sends: their own token, else nothing on a Space (False), else the default."""
+    if visitor_token:
+        return visitor_token
+    return False if on_space() else None
+
+
+def seal_owner_secrets() -> list[str]:
+    """On a Space, drop the owner's Hub token from this process's environment so no library sends it implicitly.
+
+    Called once by app.py when it builds its services (never at import). Returns the names removed."""
+    if not on_space():
+        return []
+    removed = [name for name in OWNER_TOKEN_VARS if os.environ.pop(name, None) is not None]
+    os.environ["HF_HUB_DISABLE_IMPLICIT_TOKEN"] = "1"
+    return removed
+
+
+# Names of the environment variables a training child may see; everything else (OAuth secrets, tokens) stays out.
+CHILD_ENV_ALLOW = ("PATH", "HOME", "USER", "LANG", "LANGUAGE", "TZ", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV",
+                   "HF_HOME", "HF_HUB_CACHE", "HF_DATASETS_CACHE", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE",
+                   "TRANSFORMERS_OFFLINE", "HF_ENDPOINT", "HF_HUB_DISABLE_TELEMETRY", "XDG_CACHE_HOME",
+                   "TOKENIZERS_PARALLELISM", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "CUDA_VISIBLE_DEVICES",
+                   "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SPACE_ID")
+CHILD_ENV_PREFIXES = ("LC_", "STUDIO_", "PYTORCH_", "ACCELERATE_", "NVIDIA_", "CUDA_")
+
+
+def child_environment() -> dict[str, str]:
+    """An allow-listed environment for the training process: no tokens, no OAuth secrets, nothing else."""
+    env = {k: v for k, v in os.environ.items()
+           if k in CHILD_ENV_ALLOW or (k.startswith(CHILD_ENV_PREFIXES) and "TOKEN" not in k and "SECRET" not in k)}
+    env["PYTHONUNBUFFERED"] = "1"
+    env["HF_HUB_DISABLE_IMPLICIT_TOKEN"] = "1"
+    return env
+
+
+def _env_number(name: str, space_default: float, local_default: float) -> float:
+    raw = os.environ.get(name)
+    if raw not in (None, ""):
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError(f"{name}={raw!r} is not a number") from None
+    return space_default if on_space() else local_default
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Every bound on what a visitor can use; set by STUDIO_* variables, safe defaults on a Space (README: Security)."""
+
+    runs_per_visitor: int          # queued or running at once
+    queue_size: int                # training runs waiting, all visitors together (Resume included)
+    run_seconds: float             # wall time of one run before it is stopped with a checkpoint
+    min_eval_steps: int            # evaluate/save at most this often
+    upload_bytes: int              # one uploaded file (enforced by Gradio before anything is read)
+    uploads_per_visitor: int       # files kept per visitor (oldest dropped)
+    gradio_queue: int              # requests waiting in Gradio's queue
+    hub_model_bytes: int           # weights of a Hub model a visitor may name
+    hub_dataset_bytes: int         # files of a Hub dataset a visitor may name
+    runs_disk_bytes: int           # all run folders together; oldest finished runs pruned beyond it
+    run_max_age_days: float        # finished runs older than this are pruned (0 = never)
+    lesson_chars: int              # characters per sentence in Lesson demos
+    downloads_bytes: int           # zips and CSVs kept for download
+    downloads_age_seconds: float   # how long a prepared download is kept
+
+
+def limits() -> Limits:
+    """The bounds in force now (read from the environment each call; cheap)."""
+    mb = 1024 * 1024
+    return Limits(
+        runs_per_visitor=int(_env_number("STUDIO_RUNS_PER_VISITOR", 2, 8)),
+        queue_size=int(_env_number("STUDIO_QUEUE_SIZE", 8, 8)),
+        run_seconds=_env_number("STUDIO_RUN_SECONDS", 20 * 60, 24 * 3600),
+        min_eval_steps=int(_env_number("STUDIO_MIN_EVAL_STEPS", 10, 1)),
+        upload_bytes=int(_env_number("STUDIO_UPLOAD_MB", 10, 50) * mb),
+        uploads_per_visitor=int(_env_number("STUDIO_UPLOADS_PER_VISITOR", 5, 100)),
+        gradio_queue=int(_env_number("STUDIO_GRADIO_QUEUE", 64, 256)),
+        hub_model_bytes=int(_env_number("STUDIO_HUB_MODEL_MB", 1500, 1500) * mb),
+        hub_dataset_bytes=int(_env_number("STUDIO_HUB_DATASET_MB", 100, 500) * mb),
+        runs_disk_bytes=int(_env_number("STUDIO_RUNS_DISK_MB", 5000, 50000) * mb),
+        run_max_age_days=_env_number("STUDIO_RUN_MAX_AGE_DAYS", 7, 0),
+        lesson_chars=int(_env_number("STUDIO_LESSON_CHARS", 1000, 1000)),
+        downloads_bytes=int(_env_number("STUDIO_DOWNLOADS_MB", 500, 2000) * mb),
+        downloads_age_seconds=_env_number("STUDIO_DOWNLOADS_SECONDS", 3600, 3600),
+    )
+
+
+def browser_secret() -> str:
+    """A stable secret for encrypting BrowserState, kept in the data folder so values survive app restarts."""
+    import secrets as _secrets
+
+    path = data_dir() / ".browser_secret"
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        value = ""
+    if len(value) < 16:
+        value = _secrets.token_urlsafe(24)
+        path.write_text(value, encoding="utf-8")
+        path.chmod(0o600)
+    return value
+
+
+def predict_model_id() -> str:
+    """PREDICT_MODEL_ID: the owner's choice of default Predict model ('' when unset)."""
+    return os.environ.get("PREDICT_MODEL_ID", "").strip()
+
+
+def server_name() -> str:
+    return os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1")
 
 
 def local_mrpc_dirs() -> list[Path]:

@@ -14,10 +14,9 @@ from trainer_backend import recipe, settings
 from trainer_backend.callbacks import StopFlag, StoreCallback
 from trainer_backend.config import ConfigError, TrainConfig
 from trainer_backend.data import DataError, load_data, tokenize
-from trainer_backend.jobs import last_checkpoint
 from trainer_backend.metrics import compute_metrics, confusion, logits_to_predictions, metric_source
 from trainer_backend.modeling import ModelError, count_parameters, freeze_word_embeddings, load_for_classification
-from trainer_backend.runs import RunStore
+from trainer_backend.runs import RunStore, drop_checkpoints, last_checkpoint
 
 KNOWN_ERRORS = (ConfigError, DataError, ModelError)
 
@@ -39,6 +38,7 @@ def build_training_args(cfg: TrainConfig, resolved: recipe.Resolved, n_train: in
     from transformers import TrainingArguments
 
     steps = recipe.total_steps(cfg, n_train, resolved.batch_size)
+    eval_every = _eval_interval(cfg.eval_steps, steps)
     kwargs: dict[str, Any] = dict(
         output_dir=cfg.output_dir,
         num_train_epochs=cfg.num_train_epochs,
@@ -51,11 +51,11 @@ def build_training_args(cfg: TrainConfig, resolved: recipe.Resolved, n_train: in
         warmup_steps=cfg.warmup_ratio,
         weight_decay=cfg.weight_decay,
         eval_strategy=cfg.eval_strategy,
-        eval_steps=_steps(cfg.eval_steps),
+        eval_steps=eval_every,
         logging_strategy=cfg.logging_strategy,
         logging_steps=recipe.logging_steps(cfg, steps),
         save_strategy=cfg.eval_strategy if cfg.eval_strategy != "no" else "epoch",
-        save_steps=_steps(cfg.eval_steps) or 500,
+        save_steps=eval_every or 500,
         save_total_limit=1,
         seed=cfg.seed,
         bf16=resolved.precision == "bf16",
@@ -70,15 +70,22 @@ def build_training_args(cfg: TrainConfig, resolved: recipe.Resolved, n_train: in
     return TrainingArguments(**kwargs)
 
 
-def _steps(value: float | None) -> float | int | None:
-    """TrainingArguments takes a whole number of steps, or a float below 1 as a fraction of the run."""
+def _eval_interval(value: float | None, total_steps: int) -> float | int | None:
+    """Steps between evaluations (and checkpoints): a whole number, or a fraction of the run below 1.
+
+    Never more often than settings.limits().min_eval_steps, so no run saves a checkpoint every step on a Space."""
     if value is None:
         return None
+    floor = settings.limits().min_eval_steps
+    steps = value * max(total_steps, 1) if value < 1 else value
+    if steps < floor:
+        return floor
     return int(value) if value >= 1 else float(value)
 
 
 def run_training(cfg: TrainConfig, run_id: str | None = None, store: RunStore | None = None,
-                 overrides: dict[str, Any] | None = None, resume: bool = False) -> RunResult:
+                 overrides: dict[str, Any] | None = None, resume: bool = False,
+                 time_limit: float | None = None) -> RunResult:
     """Train and evaluate; writes the model, tokenizer and all_results.json to cfg.output_dir."""
     from transformers import DataCollatorWithPadding, Trainer, set_seed
 
@@ -86,7 +93,11 @@ def run_training(cfg: TrainConfig, run_id: str | None = None, store: RunStore | 
     stop_flag = StopFlag()
     stop_flag.install()
     if store and run_id:
-        store.update(run_id, status="running", started=time.time(), pid=os.getpid(), device=hw.describe())
+        from trainer_backend.jobs import process_start
+
+        started = (store.get(run_id).started if resume else None) or time.time()
+        store.update(run_id, status="running", started=started, pid=os.getpid(),
+                     pid_start=process_start(os.getpid()), device=hw.describe())
     try:
         set_seed(cfg.seed)
         data = load_data(cfg.dataset, cfg.sentence1_column, cfg.sentence2_column, cfg.label_column,
@@ -108,7 +119,7 @@ def run_training(cfg: TrainConfig, run_id: str | None = None, store: RunStore | 
             print(f"[studio] {note}", flush=True)
         tokenized = tokenize(data.dataset, loaded.tokenizer, cfg.max_length)
         args = build_training_args(cfg, resolved, len(tokenized["train"]), hw, quiet=bool(run_id), overrides=overrides)
-        callback = StoreCallback(store, run_id, stop_flag)
+        callback = StoreCallback(store, run_id, stop_flag, time_limit=time_limit)
         trainer = Trainer(
             model=loaded.model,
             args=args,
@@ -130,7 +141,15 @@ def run_training(cfg: TrainConfig, run_id: str | None = None, store: RunStore | 
         trainer.save_metrics("all", results)
         _write_run_card(cfg, args, loaded, data, resolved, results, matrix, trainer)
         status = "stopped" if callback.stopped_early else "completed"
+        if status == "completed":
+            drop_checkpoints(cfg.output_dir)  # the final model is saved; intermediate checkpoints only cost disk
+        if callback.hit_time_limit:
+            notes.append(f"stopped at this app's time limit of {time_limit / 60:.0f} min per run (checkpoint "
+                         "saved: Resume continues it)")
         if store and run_id:
+            if callback.hit_time_limit:
+                store.merge_info(run_id, notes=notes)
+                store.update(run_id, error=notes[-1])
             store.update(run_id, status=status, finished=time.time(), step=trainer.state.global_step,
                          samples_per_second=results.get("train_samples_per_second"),
                          final_metrics={**results, "confusion": matrix})

@@ -1,10 +1,34 @@
-"""Shared UI plumbing: the app context that lets one tab open another with a preset."""
+"""Shared UI plumbing: the services and handles the tabs share, cross-tab links, and who a request comes from."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
 import gradio as gr
+
+from trainer_backend import access, settings
+
+VISITOR_KEY = "studio-visitor-id"
+
+
+def visitor_of(browser_id: Any, request: gr.Request | None, profile: gr.OAuthProfile | None = None,
+               oauth_token: gr.OAuthToken | None = None) -> access.Visitor:
+    """The visitor behind a request: signed-in name, else the browser's random id, else the session."""
+    return access.make_visitor(getattr(profile, "username", None), getattr(oauth_token, "token", None),
+                               browser_id if isinstance(browser_id, str) else None,
+                               getattr(request, "session_hash", None))
+
+
+def ensure_visitor_id(current: Any) -> str:
+    """On page load: keep the browser's random visitor id, or make one (it never leaves this browser's storage)."""
+    if isinstance(current, str) and access.VISITOR_ID.match(current):
+        return current
+    return access.new_browser_id()
+
+
+def visitor_state() -> gr.BrowserState:
+    """The anonymous visitor id, kept (encrypted) in the browser's localStorage across reloads and app restarts."""
+    return gr.BrowserState("", storage_key=VISITOR_KEY, secret=settings.browser_secret())
 
 TAB_IDS = {"lesson": "lesson", "quiz": "quiz", "train": "train", "predict": "predict"}
 
@@ -15,6 +39,9 @@ class AppContext:
 
     tabs: gr.Tabs | None = None
     train_preset: gr.Dropdown | None = None
+    runner: Any = None                       # trainer_backend.jobs.JobRunner, built once in app.py
+    visitor: gr.BrowserState | None = None   # the anonymous visitor id (see visitor_of)
+    train_timer: gr.Timer | None = None      # ticks only while the Train tab is shown
     _train_links: list[tuple[gr.Button, str]] = field(default_factory=list)
 
     def link_to_train(self, button: gr.Button, preset: str) -> None:
@@ -25,13 +52,25 @@ class AppContext:
         """Connect every recorded cross-tab link; call inside the top-level Blocks after all tabs."""
         if self.tabs is None or self.train_preset is None:
             return
+        outputs = [self.tabs, self.train_preset] + ([self.train_timer] if self.train_timer else [])
         for button, preset in self._train_links:
-            button.click(_goto_train_factory(preset), None, [self.tabs, self.train_preset], api_name=False)
+            button.click(_goto_train_factory(preset, bool(self.train_timer)), None, outputs, api_name=False)
 
 
-def _goto_train_factory(preset: str):
-    def goto_train() -> tuple[Any, Any]:
-        return gr.Tabs(selected=TAB_IDS["train"]), gr.Dropdown(value=preset)
+def _goto_train_factory(preset: str, with_timer: bool):
+    def goto_train() -> tuple[Any, ...]:
+        out = (gr.Tabs(selected=TAB_IDS["train"]), gr.Dropdown(value=preset))
+        return out + (gr.Timer(active=True),) if with_timer else out
 
     goto_train.__name__ = f"goto_train_{abs(hash(preset))}"
     return goto_train
+
+
+def timer_on() -> gr.Timer:
+    """The Train tab is shown: poll the run store."""
+    return gr.Timer(active=True)
+
+
+def timer_off() -> gr.Timer:
+    """Another tab is shown: no polling at all."""
+    return gr.Timer(active=False)

@@ -4,34 +4,66 @@ from __future__ import annotations
 import functools
 import hashlib
 import html
-import shutil
+import re
 import time
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from trainer_backend import charts, estimate, presets, settings
+from trainer_backend import access, charts, estimate, presets, settings
+from trainer_backend.access import AccessError, Visitor
 from trainer_backend.config import ConfigError, TrainConfig
 from trainer_backend.data import DataError, load_data, resolve_dataset
-from trainer_backend.jobs import JobRunner, QueueFull, last_checkpoint
+from trainer_backend.jobs import JobRunner, QueueFull
 from trainer_backend.modeling import resolve_model
-from trainer_backend.runs import Run, RunStore
+from trainer_backend.runs import Run, RunStore, last_checkpoint
+from trainer_backend.textsafe import md_escape
+from ui.common import visitor_of
 
 RUN_COLUMNS = ["Run", "Status", "Model", "Data", "Settings", "Accuracy", "F1", "Samples/s", "Started"]
 FREEZE_CHOICES = {"auto (on for CPU)": None, "on": True, "off": False}
+_SERVICES: dict[str, JobRunner] = {}
 
 
-@functools.lru_cache(maxsize=1)
+def bind(job_runner: JobRunner) -> None:
+    """Hand the handlers the app's job runner (built once in app.py; nothing is built at import)."""
+    _SERVICES["runner"] = job_runner
+
+
 def runner() -> JobRunner:
-    """The process-wide job runner (one per app; the queue itself lives in the run store)."""
-    job_runner = JobRunner(RunStore())
-    job_runner.start_background()
-    return job_runner
+    """The app's job runner; a standalone tab (python -m ui.train_tab) builds its own on first use."""
+    if "runner" not in _SERVICES:
+        job_runner = JobRunner(RunStore())
+        job_runner.start_background()
+        bind(job_runner)
+    return _SERVICES["runner"]
 
 
 def store() -> RunStore:
     return runner().store
+
+
+def _visitor(browser_id: Any, request: gr.Request | None, profile: gr.OAuthProfile | None = None,
+             oauth_token: gr.OAuthToken | None = None) -> Visitor:
+    try:
+        return visitor_of(browser_id, request, profile, oauth_token)
+    except AccessError as err:
+        raise gr.Error(str(err)) from None
+
+
+def _run_folders(visitor: Visitor) -> dict[str, str]:
+    """'run:<id>' -> model folder, for this visitor's own finished runs (usable as a base model)."""
+    out = {}
+    for run in store().list(("completed", "stopped"), limit=200):
+        if visitor.owns(run.owner) and Path(run.output_dir, "config.json").is_file():
+            out[f"run:{run.id}"] = run.output_dir
+    return out
+
+
+def _checked(model: str, data: str, visitor: Visitor) -> tuple[str, str]:
+    """Model and data names this visitor may use, as the training process reads them. Raises AccessError."""
+    return (access.check_model(model, visitor, _run_folders(visitor)), access.check_data(data, visitor))
 
 
 # --- environment and ETA ------------------------------------------------------------------------
@@ -52,27 +84,32 @@ def environment_markdown() -> str:
 
 
 @functools.lru_cache(maxsize=32)
-def _train_size(spec: str, s1: str, s2: str, label: str) -> int:
+def _train_size(spec: str, s1: str, s2: str, label: str, token: str | bool | None = None) -> int:
     if spec in estimate.KNOWN_SIZES:
         return estimate.KNOWN_SIZES[spec][0]
-    return len(load_data(spec, s1, s2, label).dataset["train"])
+    return len(load_data(spec, s1, s2, label, token=token).dataset["train"])
 
 
 def eta_markdown(model: str, data: str, s1: str, s2: str, label: str, epochs: float, max_steps: float,
-                 batch: float, grad_acc: float, precision: str, group: bool, max_train: float, seeds: str) -> str:
+                 batch: float, grad_acc: float, precision: str, group: bool, max_train: float, seeds: str,
+                 browser_id: Any = None, request: gr.Request = None) -> str:
     """The expected duration of the configured run(s), shown before Start."""
     try:
+        visitor = visitor_of(browser_id, request)
+        model, data = _checked(model, data, visitor)
         cfg = _config(model, data, s1, s2, label, epochs=epochs, max_steps=max_steps, batch=batch,
                       grad_acc=grad_acc, precision=precision, group=group, max_train=max_train)
         path, name, _ = resolve_model(cfg.model_name_or_path)
+        if not Path(path).exists():
+            access.check_hub_size(path, "model", visitor.hub_token)
         spec, _ = resolve_dataset(cfg.dataset)
-        n_train = _train_size(spec, s1, s2, label)
-        est = estimate.estimate(cfg, n_train, path, name, store())
+        n_train = _train_size(spec, s1, s2, label, visitor.hub_token)
+        est = estimate.estimate(cfg, n_train, path, name, store(), token=visitor.hub_token)
         runs = len(_seeds(seeds)) * (2 if precision == "compare" else 1)
         more = f" each, {runs} runs ≈ {estimate.format_duration(est.seconds * runs)} in all" if runs > 1 else ""
         return f"**Estimated duration:** {est.text()}{more}."
     except (ConfigError, DataError, ValueError, OSError) as err:
-        return f"Estimate unavailable: {_first_line(err)}"
+        return f"Estimate unavailable: {md_escape(_first_line(err))}"
 
 
 # --- building configs ----------------------------------------------------------------------------
@@ -125,11 +162,15 @@ def start_training(preset: str, model: str, data: str, s1: str, s2: str, label: 
                    max_steps: float, lr: float, batch: float, grad_acc: float, scheduler: str, warmup: float,
                    weight_decay: float, eval_strategy: str, eval_steps: float, logging_steps: float, seeds: str,
                    precision: str, group: bool, freeze: str, max_length: float, max_train: float,
-                   max_eval: float) -> tuple[str, str | None]:
+                   max_eval: float, browser_id: Any = None, request: gr.Request = None,
+                   profile: gr.OAuthProfile | None = None,
+                   oauth_token: gr.OAuthToken | None = None) -> tuple[str, str | None]:
     """Validate the settings, queue one run per seed (× precision), and say what happened.
 
     Returns (message markdown, id of the first new run or None)."""
+    visitor = _visitor(browser_id, request, profile, oauth_token)
     try:
+        model, data = _checked(model, data, visitor)
         cfg = _config(model, data, s1, s2, label, epochs=epochs, max_steps=max_steps, lr=lr, batch=batch,
                       grad_acc=grad_acc, scheduler=scheduler, warmup=warmup, weight_decay=weight_decay,
                       eval_strategy=eval_strategy, eval_steps=eval_steps, logging_steps=logging_steps,
@@ -137,18 +178,22 @@ def start_training(preset: str, model: str, data: str, s1: str, s2: str, label: 
                       max_train=max_train, max_eval=max_eval)
         seed_list = _seeds(seeds)
         # Fail fast, before queueing: the same loader the run will use (also warms the Hub dataset cache).
-        load_data(cfg.dataset, cfg.sentence1_column, cfg.sentence2_column, cfg.label_column)
-    except (ConfigError, DataError) as err:
-        return f"❌ **Not started.** {err}", None
+        load_data(cfg.dataset, cfg.sentence1_column, cfg.sentence2_column, cfg.label_column,
+                  token=visitor.hub_token)
+        path, _, _ = resolve_model(cfg.model_name_or_path)
+        if not Path(path).exists():
+            access.check_hub_size(path, "model", visitor.hub_token)
+    except (ConfigError, DataError, AccessError) as err:
+        return f"❌ **Not started.** {md_escape(str(err))}", None
     precisions = ["fp32", presets.mixed_precision(settings.hardware())] if precision == "compare" else [cfg.precision]
     variants = presets.expand(cfg, seed_list, precisions)
     group_id = f"g{int(time.time())}" if len(variants) > 1 else None
-    base_label = (preset or "custom").split(" (")[0]
+    base_label = (preset if preset in presets.PRESET_NAMES else "custom").split(" (")[0]
     lines, first = [], None
     for suffix, variant in variants:
         try:
             run_id, position = runner().submit(variant, label=f"{base_label}{' · ' + suffix if suffix else ''}",
-                                               group_id=group_id)
+                                               group_id=group_id, owner=visitor.key)
         except QueueFull as err:
             lines.append(f"❌ {err}")
             break
@@ -158,18 +203,28 @@ def start_training(preset: str, model: str, data: str, s1: str, s2: str, label: 
     return "\n\n".join(lines), first
 
 
-def stop_training(run_id: str | None) -> str:
-    """Ask the viewed run to save a checkpoint and stop."""
+def stop_training(run_id: str | None, browser_id: Any = None, request: gr.Request = None,
+                  profile: gr.OAuthProfile | None = None) -> str:
+    """Ask the viewed run to save a checkpoint and stop (its owner only)."""
     if not run_id:
         return "No run selected."
-    return runner().stop(run_id)
+    return md_escape(runner().stop(str(run_id), _visitor(browser_id, request, profile).key))
 
 
-def resume_training(run_id: str | None) -> str:
-    """Queue an interrupted or stopped run again from its last checkpoint."""
+def resume_training(run_id: str | None, browser_id: Any = None, request: gr.Request = None,
+                    profile: gr.OAuthProfile | None = None) -> str:
+    """Queue an interrupted or stopped run again from its last checkpoint (its owner only)."""
     if not run_id:
         return "No run selected."
-    return runner().resume(run_id)
+    return md_escape(runner().resume(str(run_id), _visitor(browser_id, request, profile).key))
+
+
+def delete_run(run_id: str | None, browser_id: Any = None, request: gr.Request = None,
+               profile: gr.OAuthProfile | None = None) -> str:
+    """Delete the viewed run and its files (its owner only; finished runs only)."""
+    if not run_id:
+        return "No run selected."
+    return md_escape(runner().delete(str(run_id), _visitor(browser_id, request, profile).key))
 
 
 # --- viewing -------------------------------------------------------------------------------------
@@ -187,13 +242,23 @@ def _settings_summary(run: Run) -> str:
     return " · ".join(str(p) for p in parts)
 
 
-def runs_table() -> list[list]:
-    """Past and current runs, newest first."""
+def _shown_model_data(run: Run, visitor: Visitor) -> tuple[str, str]:
+    """Model and data as this visitor may see them: other visitors' server paths and upload names are hidden."""
+    model = run.model or run.config.get("model_name_or_path", "")
+    data = run.data or run.config.get("dataset", "")
+    if visitor.space and not visitor.owns(run.owner):
+        return access.public_name(model), access.public_name(data)
+    return str(model), str(data)
+
+
+def runs_table(visitor: Visitor = access.LOCAL) -> list[list]:
+    """Past and current runs, newest first (yours marked with a star on a Space)."""
     rows = []
     for run in store().list(limit=100):
         fm = run.final_metrics
-        rows.append([run.id, run.status, run.model or run.config.get("model_name_or_path", ""),
-                     (run.data or run.config.get("dataset", ""))[:40], _settings_summary(run),
+        model, data = _shown_model_data(run, visitor)
+        mine = "★ " if visitor.space and visitor.owns(run.owner) else ""
+        rows.append([mine + run.id, run.status, model, data[:40], _settings_summary(run),
                      f"{fm['eval_accuracy']:.4f}" if "eval_accuracy" in fm else "",
                      f"{fm['eval_f1']:.4f}" if "eval_f1" in fm else "",
                      f"{run.samples_per_second:.1f}" if run.samples_per_second else "",
@@ -201,24 +266,31 @@ def runs_table() -> list[list]:
     return rows
 
 
-def run_choices() -> list[tuple[str, str]]:
-    return [(f"{r.id} · {r.label} · {r.status}", r.id) for r in store().list(limit=100)]
+def run_choices(visitor: Visitor = access.LOCAL) -> list[tuple[str, str]]:
+    out = []
+    for r in store().list(limit=100):
+        mine = "★ " if visitor.space and visitor.owns(r.owner) else ""
+        out.append((f"{mine}{r.id} · {r.label} · {r.status}", r.id))
+    return out
 
 
-def default_run() -> str | None:
-    """The active run if any, else the newest."""
-    runs = store().list(limit=50)
+def default_run(visitor: Visitor = access.LOCAL) -> str | None:
+    """This visitor's active run if any, else their newest; off a Space the active or newest run."""
+    runs = [r for r in store().list(limit=50) if visitor.owns(r.owner)]
     active = [r for r in runs if r.active] or [r for r in runs if r.status == "queued"]
-    return (active or runs or [None])[0].id if (active or runs) else None
+    return (active or runs)[0].id if (active or runs) else None
 
 
-def progress_html(run: Run | None) -> str:
+def progress_html(run: Run | None, visitor: Visitor = access.LOCAL) -> str:
     if run is None:
         return "<div class='run-progress'>No run yet: choose a preset and press <b>Start</b>.</div>"
     pct = 100.0 * run.step / run.max_steps if run.max_steps else (100.0 if run.status == "completed" else 0.0)
     eta = run.eta_seconds()
-    parts = [f"<b>{html.escape(run.label)}</b> — {run.status}",
+    owner = visitor.owns(run.owner)
+    parts = [f"<b>{html.escape(run.label)}</b> — {html.escape(run.status)}",
              f"step {run.step}/{run.max_steps or '?'}", f"epoch {run.epoch:.2f}"]
+    if not owner:
+        parts.append("another visitor's run (read-only)")
     if run.started:
         parts.append(f"elapsed {estimate.format_duration((run.finished or time.time()) - run.started)}")
     if eta is not None:
@@ -226,26 +298,33 @@ def progress_html(run: Run | None) -> str:
     if run.status == "queued":
         parts.append(f"position {runner().position(run.id)} in line")
     if run.error:
-        parts.append(f"<span class='run-error'>{html.escape(run.error.splitlines()[0][:300])}</span>")
-    return (f"<div class='run-progress' data-status='{run.status}'><div class='bar'><div class='fill' "
+        shown = run.error.splitlines()[0][:300] if owner else "it ended with an error (details go to its owner)"
+        parts.append(f"<span class='run-error'>{html.escape(shown)}</span>")
+    return (f"<div class='run-progress' data-status='{html.escape(run.status)}'><div class='bar'><div class='fill' "
             f"style='width:{pct:.1f}%'></div></div><div class='caption'>{' · '.join(parts)}</div></div>")
 
 
-def run_details(run: Run | None) -> str:
-    """Head-swap report and the choices made for this run, in plain words."""
+def run_details(run: Run | None, visitor: Visitor = access.LOCAL) -> str:
+    """Head-swap report and the choices made for this run, in plain words (paths and logs only for the owner)."""
     if run is None:
         return ""
     from trainer_backend.modeling import HeadSwapReport
 
     info = run.info
+    owner = visitor.owns(run.owner)
     out = []
     if info.get("head_swap"):
+        swap = {k: [md_escape(x) for x in v] for k, v in info["head_swap"].items()}
         out.append("#### The head swap\nLoading a pretrained encoder for classification replaced its head:\n\n"
-                   + HeadSwapReport(**info["head_swap"]).explain())
+                   + HeadSwapReport(**swap).explain().replace("`", ""))
     if info.get("notes"):
-        out.append("#### Choices for this run\n" + "\n".join(f"- {n}" for n in info["notes"]))
+        notes = [md_escape(n if owner else access.public_name(n)) for n in info["notes"]]
+        out.append("#### Choices for this run\n" + "\n".join(f"- {n}" for n in notes))
+    if owner and info.get("log_tail") and run.status in ("interrupted", "failed"):
+        tail = "\n".join(line.replace("`", "'") for line in info["log_tail"])
+        out.append("#### Last lines of the training log\n```text\n" + tail + "\n```")
     ckpt = last_checkpoint(run.output_dir) if run.status in ("interrupted", "stopped") else None
-    if ckpt:
+    if ckpt and owner:
         out.append(f"💾 Checkpoint kept: `{ckpt.name}` — press **Resume** to continue from it.")
     return "\n\n".join(out)
 
@@ -254,8 +333,8 @@ def compared_runs(view_id: str | None, compare_ids: list[str] | None) -> list[Ru
     """The runs drawn together: those picked to compare, else the viewed run and its seed group."""
     s = store()
     if compare_ids:
-        return [r for r in (s.get(i) for i in compare_ids) if r]
-    run = s.get(view_id) if view_id else None
+        return [r for r in (s.get(str(i)) for i in list(compare_ids)[:12]) if r]
+    run = s.get(str(view_id)) if view_id else None
     if run is None:
         return []
     if run.group_id:
@@ -264,73 +343,118 @@ def compared_runs(view_id: str | None, compare_ids: list[str] | None) -> list[Ru
     return [run]
 
 
-def refresh(view_id: str | None, compare_ids: list[str] | None, last_signature: str) -> list[Any]:
-    """Redraw what changed since the last tick; unchanged outputs are skipped so zoom and scroll survive."""
+def _viewer(browser_id: Any, request: gr.Request | None) -> Visitor:
+    try:
+        return visitor_of(browser_id, request)
+    except AccessError:
+        return access.Visitor("anon:nobody", space=True)
+
+
+def refresh(view_id: str | None, compare_ids: list[str] | None, last_signature: str, browser_id: Any = None,
+            request: gr.Request = None) -> list[Any]:
+    """Redraw what changed. When nothing was written to the store since the last tick: no query, all skipped."""
     s = store()
-    run = s.get(view_id) if view_id else None
+    visitor = _viewer(browser_id, request)
+    base = f"{s.version()}|{view_id}|{compare_ids}|{visitor.key}"
+    if last_signature and base == last_signature.split("#")[0]:
+        return [gr.skip()] * 10
+    run = s.get(str(view_id)) if view_id else None
     runs = compared_runs(view_id, compare_ids)
-    signature = "|".join(f"{r.id}:{r.status}:{s.metric_count(r.id)}" for r in runs) + f"#{len(s.list(limit=500))}"
-    progress = progress_html(run)
-    if signature == last_signature:
-        return [progress] + [gr.skip()] * 8 + [signature]
+    drawn = "|".join(f"{r.id}:{r.status}:{s.metric_count(r.id)}" for r in runs)
+    signature = f"{base}#{drawn}"
+    progress = progress_html(run, visitor)
+    history, menu = runs_table(visitor), gr.Dropdown(choices=run_choices(visitor))
+    if last_signature and drawn == last_signature.split("#")[-1]:
+        return [progress] + [gr.skip()] * 6 + [history, menu, signature]
     revision = ",".join(r.id for r in runs)
-    spread = len(runs) >= 2
     matrix = run.final_metrics.get("confusion") if run else None
     return [progress,
             charts.loss_figure(s, runs, revision),
             charts.eval_figure(s, runs, revision),
-            gr.Plot(value=charts.spread_figure(s, runs, revision=revision), visible=spread),
+            gr.Plot(value=charts.spread_figure(s, runs, revision=revision), visible=len(runs) >= 2),
             charts.results_table(s, run.id) if run else [],
             gr.Plot(value=charts.confusion_figure(matrix), visible=bool(matrix)),
-            run_details(run),
-            runs_table(),
-            gr.Dropdown(choices=run_choices()),
-            signature]
+            run_details(run, visitor),
+            history, menu, signature]
 
 
-def select_run_on_load() -> tuple[Any, Any]:
-    """On page (re)load: show the active run, or the latest one."""
-    choices = run_choices()
-    return gr.Dropdown(choices=choices, value=default_run()), gr.Dropdown(choices=choices, value=[])
+def select_run_on_load(browser_id: Any = None, request: gr.Request = None) -> tuple[Any, Any]:
+    """On page (re)load: show this visitor's active run, or their latest one."""
+    visitor = _viewer(browser_id, request)
+    choices = run_choices(visitor)
+    return gr.Dropdown(choices=choices, value=default_run(visitor)), gr.Dropdown(choices=choices, value=[])
 
 
-def after_start(message: str, run_id: str | None, current: str | None) -> tuple[Any, Any]:
-    choices = run_choices()
+def after_start(message: str, run_id: str | None, current: str | None, browser_id: Any = None,
+                request: gr.Request = None) -> tuple[Any, Any]:
+    choices = run_choices(_viewer(browser_id, request))
     return gr.Dropdown(choices=choices, value=run_id or current), gr.Dropdown(choices=choices)
 
 
-def run_status(run_id: str) -> dict[str, Any]:
-    """API view of one run: status, progress, final metrics and the metric rows' count."""
-    run = store().get(run_id)
+def run_status(run_id: str, browser_id: Any = None, request: gr.Request = None) -> dict[str, Any]:
+    """API view of one run: status, progress, final metrics and the metric rows' count (errors: owner only)."""
+    run = store().get(str(run_id))
     if run is None:
-        raise gr.Error(f"No run {run_id!r}.")
+        raise gr.Error("No such run.")
+    owner = _viewer(browser_id, request).owns(run.owner)
     return {"id": run.id, "status": run.status, "step": run.step, "max_steps": run.max_steps,
-            "label": run.label, "error": run.error, "final_metrics": run.final_metrics,
+            "label": run.label, "error": run.error if owner else (run.error and "hidden: not your run"),
+            "final_metrics": run.final_metrics, "yours": owner,
             "metric_rows": store().metric_count(run.id),
             "loss_points": len(store().metrics(run.id, ["loss"])),
             "eval_points": len(store().metrics(run.id, ["eval_accuracy"])),
             "queued_position": runner().position(run.id)}
 
 
-def save_upload(file_path: str | None) -> tuple[str, str]:
-    """Keep an uploaded data file in the data folder and check it; returns (data spec, message)."""
+def _sha1_file(path: Path) -> str:
+    digest = hashlib.sha1()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:10]
+
+
+def save_upload(file_path: str | None, browser_id: Any = None, request: gr.Request = None,
+                profile: gr.OAuthProfile | None = None) -> tuple[Any, str]:
+    """Keep an uploaded data file in this visitor's own upload folder; returns (data name 'upload:<file>', message).
+
+    Gradio has already refused files above the upload limit (max_file_size) before this runs. Each visitor keeps
+    at most `uploads_per_visitor` files (oldest dropped); the server path is never shown."""
     if not file_path:
         return gr.skip(), ""
+    visitor = _visitor(browser_id, request, profile)
     src = Path(file_path)
-    digest = hashlib.sha1(src.read_bytes()).hexdigest()[:10]
-    dest = settings.data_dir() / "uploads" / f"{src.stem[:40]}-{digest}{src.suffix.lower()}"
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(src, dest)
-    return str(dest), f"Uploaded **{src.name}**. Map its columns below if they are not sentence1/sentence2/label."
+    lim = settings.limits()
+    if src.stat().st_size > lim.upload_bytes:
+        return gr.skip(), f"❌ The file is larger than this app's {lim.upload_bytes / 1e6:.0f} MB upload limit."
+    if src.suffix.lower() not in {".csv", ".tsv", ".jsonl"}:
+        return gr.skip(), "❌ Upload a .csv, .tsv or .jsonl file."
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", src.stem)[:40].strip("-") or "data"
+    name = f"{stem}-{_sha1_file(src)}{src.suffix.lower()}"
+    folder = visitor.upload_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    dest = folder / name
+    if not dest.exists():
+        dest.write_bytes(src.read_bytes())
+    dest.touch()
+    kept = sorted((p for p in folder.iterdir() if p.is_file()), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in kept[lim.uploads_per_visitor:]:
+        old.unlink(missing_ok=True)
+    return (access.UPLOAD_PREFIX + name,
+            f"Uploaded **{md_escape(src.name)}**. Map its columns below if they are not sentence1/sentence2/label.")
 
 
-def check_data(data: str, s1: str, s2: str, label: str) -> str:
-    """Load the chosen data now and report its size or the problem."""
+def check_data(data: str, s1: str, s2: str, label: str, browser_id: Any = None, request: gr.Request = None,
+               profile: gr.OAuthProfile | None = None, oauth_token: gr.OAuthToken | None = None) -> str:
+    """Load the chosen data now and report its size or the problem (only listed names, own uploads, Hub ids)."""
+    visitor = _visitor(browser_id, request, profile, oauth_token)
     try:
-        loaded = load_data(data or "auto", s1, s2, label)
-    except DataError as err:
-        return f"❌ {err}"
-    return f"✅ {loaded.summary()} — {loaded.reason}"
+        spec = access.check_data(data or "auto", visitor)
+        loaded = load_data(spec, s1, s2, label, token=visitor.hub_token)
+    except (AccessError, DataError) as err:
+        return f"❌ {md_escape(str(err))}"
+    summary = access.public_name(loaded.summary()) if visitor.space else loaded.summary()
+    return f"✅ {md_escape(summary)} — {md_escape(loaded.reason)}"
 
 
 # --- Hub push and download -----------------------------------------------------------------------
@@ -338,43 +462,59 @@ def _oauth_value(oauth_token: gr.OAuthToken | None) -> str | None:
     return getattr(oauth_token, "token", None) if oauth_token else None
 
 
-def push_status(run_id: str | None, oauth_token: gr.OAuthToken | None = None) -> str:
+def _finished_own_run(run_id: str | None, visitor: Visitor) -> Run:
+    run = store().get(str(run_id)) if run_id else None
+    if run is None or run.status not in ("completed", "stopped") or not Path(run.output_dir, "config.json").exists():
+        raise AccessError("Choose a finished run first: only a trained model can be pushed or downloaded.")
+    if not visitor.owns(run.owner):
+        raise AccessError("This run belongs to another visitor: only its owner can push or download it.")
+    return run
+
+
+def push_status(run_id: str | None, browser_id: Any = None, request: gr.Request = None,
+                profile: gr.OAuthProfile | None = None, oauth_token: gr.OAuthToken | None = None) -> str:
     """Whether the viewed run can be pushed now, and if not, why (never shows a token)."""
     from trainer_backend import hub
 
-    run = store().get(run_id) if run_id else None
-    if run is None or run.status not in ("completed", "stopped") or not Path(run.output_dir, "config.json").exists():
-        return "Finish a run first: only a trained model can be pushed or downloaded."
+    visitor = _visitor(browser_id, request, profile, oauth_token)
+    try:
+        run = _finished_own_run(run_id, visitor)
+    except AccessError as err:
+        return f"ℹ️ {err}"
     ok, why = hub.push_availability(hub.visitor_token(_oauth_value(oauth_token)))
-    pushed = f" Already pushed to `{run.hub_repo}`." if run.hub_repo else ""
+    pushed = f" Already pushed to `{md_escape(run.hub_repo)}`." if run.hub_repo else ""
     return ("✅ " if ok else "ℹ️ ") + why + pushed
 
 
-def push_to_hub(run_id: str | None, repo_id: str, private: bool,
+def push_to_hub(run_id: str | None, repo_id: str, private: bool, browser_id: Any = None,
+                request: gr.Request = None, profile: gr.OAuthProfile | None = None,
                 oauth_token: gr.OAuthToken | None = None) -> str:
-    """Push the viewed run's model with a generated card; the pushed id then shows up in Predict."""
+    """Push the viewed run's model with a generated card (owner only; on a Space with the visitor's own sign-in)."""
     from trainer_backend import hub
 
-    run = store().get(run_id) if run_id else None
-    if run is None or run.status not in ("completed", "stopped"):
-        return "❌ Choose a finished run to push."
+    visitor = _visitor(browser_id, request, profile, oauth_token)
+    try:
+        run = _finished_own_run(run_id, visitor)
+    except AccessError as err:
+        return f"❌ {err}"
     try:
         repo = hub.push_run(run.output_dir, repo_id=(repo_id or "").strip() or None, private=bool(private),
                             token=hub.visitor_token(_oauth_value(oauth_token)))
     except hub.HubError as err:
-        return f"❌ {err}"
+        return f"❌ {md_escape(str(err))}"
     store().update(run.id, hub_repo=repo)
-    return f"✅ Pushed to [`{repo}`](https://huggingface.co/{repo}). It is now the default model in **Predict**."
+    return (f"✅ Pushed to [`{md_escape(repo)}`](https://huggingface.co/{repo}). It is now the default model "
+            "in **Predict**.")
 
 
-def download_checkpoint(run_id: str | None) -> tuple[Any, str]:
-    """A zip of the viewed run's final model (weights, tokenizer, config, model card)."""
+def download_checkpoint(run_id: str | None, browser_id: Any = None, request: gr.Request = None,
+                        profile: gr.OAuthProfile | None = None) -> tuple[Any, str]:
+    """A zip of the viewed run's final model (weights, tokenizer, config, model card); owner only."""
     from trainer_backend import hub
 
-    run = store().get(run_id) if run_id else None
-    if run is None or run.status not in ("completed", "stopped"):
-        return None, "❌ Choose a finished run to download."
+    visitor = _visitor(browser_id, request, profile)
     try:
+        run = _finished_own_run(run_id, visitor)
         return str(hub.zip_checkpoint(run.output_dir)), f"📦 Zip of `{run.id}` ready."
-    except hub.HubError as err:
-        return None, f"❌ {err}"
+    except (AccessError, hub.HubError) as err:
+        return None, f"❌ {md_escape(str(err))}"

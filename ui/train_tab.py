@@ -4,20 +4,31 @@ from __future__ import annotations
 import gradio as gr
 from gradio.context import Context
 
-from trainer_backend import charts, hub, presets, settings
+from trainer_backend import access, charts, hub, presets, settings
 from trainer_backend.config import SCHEDULERS, STRATEGIES
 from ui import train_handlers as h
-from ui.common import AppContext
+from ui.common import AppContext, ensure_visitor_id, visitor_state
 
 POLL_SECONDS = 1.0
 
 
-def _data_choices() -> list[str]:
-    return ["auto", "sample", "glue/mrpc", *[str(p) for p in settings.local_mrpc_dirs()]]
+def _model_label() -> str:
+    return "Model (a listed one or a Hub id)" if settings.on_space() else "Model (Hub id or local folder)"
+
+
+def _data_label() -> str:
+    if settings.on_space():
+        return "Data (a listed source, your upload, or a Hub dataset id)"
+    return "Data (glue/mrpc, sample, an MRPC folder or a file)"
 
 
 def build(ctx: AppContext | None = None) -> None:
     """Create the Train tab's components and events inside the current Blocks."""
+    standalone = ctx is None or ctx.visitor is None
+    ctx = ctx or AppContext()
+    if ctx.runner is not None:
+        h.bind(ctx.runner)
+    visitor = ctx.visitor if ctx.visitor is not None else visitor_state()
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=340):
             env_md = gr.Markdown(elem_id="train-env")
@@ -25,9 +36,8 @@ def build(ctx: AppContext | None = None) -> None:
                                  elem_id="train-preset")
             preset_md = gr.Markdown()
             model = gr.Dropdown(["auto", "packaged", settings.ONLINE_CPU_MODEL, settings.ONLINE_DEFAULT_MODEL],
-                                value="auto", allow_custom_value=True, label="Model (Hub id or local folder)")
-            data = gr.Dropdown(_data_choices(), value="auto", allow_custom_value=True,
-                               label="Data (glue/mrpc, sample, an MRPC folder or a file)")
+                                value="auto", allow_custom_value=True, label=_model_label())
+            data = gr.Dropdown(access.data_choices(), value="auto", allow_custom_value=True, label=_data_label())
             with gr.Accordion("Upload your own pairs (CSV / TSV / JSONL)", open=False):
                 upload = gr.File(label="Data file", file_types=[".csv", ".tsv", ".jsonl"], type="filepath")
                 with gr.Row():
@@ -69,6 +79,7 @@ def build(ctx: AppContext | None = None) -> None:
                 start_btn = gr.Button("Start", variant="primary", elem_id="train-start")
                 stop_btn = gr.Button("Stop", variant="stop", elem_id="train-stop")
                 resume_btn = gr.Button("Resume", elem_id="train-resume")
+                delete_btn = gr.Button("Delete run", elem_id="train-delete", size="sm")
             message = gr.Markdown(elem_id="train-message")
         with gr.Column(scale=3, min_width=480):
             with gr.Row():
@@ -96,10 +107,10 @@ def build(ctx: AppContext | None = None) -> None:
     with gr.Accordion("Run history", open=True):
         history = gr.Dataframe(headers=h.RUN_COLUMNS, interactive=False, elem_id="train-history")
     signature = gr.State("")
-    timer = gr.Timer(POLL_SECONDS)
-
-    if ctx is not None:
-        ctx.train_preset = preset
+    # Polls only while the Train tab is shown (app.py switches it on tab select); standalone it always runs.
+    timer = gr.Timer(POLL_SECONDS, active=standalone)
+    ctx.train_preset = preset
+    ctx.train_timer = timer
     setting_inputs = [model, data, s1, s2, label_col, epochs, max_steps, lr, batch, grad_acc, scheduler, warmup,
                       weight_decay, eval_strategy, eval_steps, logging_steps, seeds, precision, group, freeze,
                       max_length, max_train, max_eval]
@@ -107,38 +118,42 @@ def build(ctx: AppContext | None = None) -> None:
                       eval_strategy, eval_steps, logging_steps, seeds, precision, group, freeze, max_length,
                       max_train, max_eval]
     eta_inputs = [model, data, s1, s2, label_col, epochs, max_steps, batch, grad_acc, precision, group, max_train,
-                  seeds]
+                  seeds, visitor]
     view_outputs = [progress, loss_plot, eval_plot, spread_plot, table, confusion, details, history, view_run,
                     signature]
 
     root = Context.root_block
-    root.load(h.environment_markdown, None, env_md, api_name=False).then(
-        h.select_run_on_load, None, [view_run, compare], api_name=False).then(
+    first = root.load(ensure_visitor_id, visitor, visitor, api_name=False) if standalone else root.load(
+        h.environment_markdown, None, env_md, api_name=False)
+    if standalone:
+        first = first.then(h.environment_markdown, None, env_md, api_name=False)
+    first.then(h.select_run_on_load, visitor, [view_run, compare], api_name=False).then(
         h.apply_preset, preset, preset_outputs, api_name=False).then(h.eta_markdown, eta_inputs, eta_md, api_name=False)
     preset.change(h.apply_preset, preset, preset_outputs, api_name=False).then(
         h.eta_markdown, eta_inputs, eta_md, api_name=False)
     for widget in (model, data, epochs, max_steps, batch, precision, group, max_train, seeds):
         widget.change(h.eta_markdown, eta_inputs, eta_md, api_name=False, trigger_mode="always_last",
                       show_progress="hidden")
-    upload.upload(h.save_upload, upload, [data, data_msg], api_name=False)
-    check_btn.click(h.check_data, [data, s1, s2, label_col], data_msg, api_name="check_data")
+    upload.upload(h.save_upload, [upload, visitor], [data, data_msg], api_name=False)
+    check_btn.click(h.check_data, [data, s1, s2, label_col, visitor], data_msg, api_name="check_data")
     new_run = gr.Textbox(visible=False, elem_id="train-new-run")
-    start_btn.click(h.start_training, [preset, *setting_inputs], [message, new_run], api_name="start_training",
-                    concurrency_limit=1).then(h.after_start, [message, new_run, view_run], [view_run, compare],
-                                              api_name=False)
-    stop_btn.click(h.stop_training, view_run, message, api_name="stop_training")
-    resume_btn.click(h.resume_training, view_run, message, api_name="resume_training")
+    start_btn.click(h.start_training, [preset, *setting_inputs, visitor], [message, new_run],
+                    api_name="start_training", concurrency_limit=1).then(
+        h.after_start, [message, new_run, view_run, visitor], [view_run, compare], api_name=False)
+    stop_btn.click(h.stop_training, [view_run, visitor], message, api_name="stop_training")
+    resume_btn.click(h.resume_training, [view_run, visitor], message, api_name="resume_training")
+    delete_btn.click(h.delete_run, [view_run, visitor], message, api_name="delete_run")
     status_box = gr.Textbox(visible=False)
     status_json = gr.JSON(visible=False)
-    status_box.submit(h.run_status, status_box, status_json, api_name="run_status")
-    view_run.change(h.push_status, view_run, push_md, api_name=False, show_progress="hidden")
-    push_btn.click(h.push_to_hub, [view_run, repo_box, private_box], push_md, api_name="push_to_hub")
-    zip_btn.click(h.download_checkpoint, view_run, [zip_file, push_md], api_name="download_checkpoint")
-    timer.tick(h.refresh, [view_run, compare, signature], view_outputs, api_name=False, show_progress="hidden",
-               queue=False)
-    view_run.change(h.refresh, [view_run, compare, gr.State("")], view_outputs, api_name=False,
+    status_box.submit(h.run_status, [status_box, visitor], status_json, api_name="run_status")
+    view_run.change(h.push_status, [view_run, visitor], push_md, api_name=False, show_progress="hidden")
+    push_btn.click(h.push_to_hub, [view_run, repo_box, private_box, visitor], push_md, api_name="push_to_hub")
+    zip_btn.click(h.download_checkpoint, [view_run, visitor], [zip_file, push_md], api_name="download_checkpoint")
+    timer.tick(h.refresh, [view_run, compare, signature, visitor], view_outputs, api_name=False,
+               show_progress="hidden", queue=False)
+    view_run.change(h.refresh, [view_run, compare, gr.State(""), visitor], view_outputs, api_name=False,
                     show_progress="hidden")
-    compare.change(h.refresh, [view_run, compare, gr.State("")], view_outputs, api_name=False,
+    compare.change(h.refresh, [view_run, compare, gr.State(""), visitor], view_outputs, api_name=False,
                    show_progress="hidden")
 
 

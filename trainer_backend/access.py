@@ -1,0 +1,186 @@
+"""Who a visitor is, what they may name (never a server path on a Space), and Hub size checks before downloads."""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from trainer_backend import settings
+
+# One sentence for every refused name, whether or not such a path exists: no file-system oracle.
+REFUSED = ("That name is not offered here: choose one of the listed choices, one of your own uploads or a "
+           "Hub id (owner/name).")
+VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?$")
+DATA_NAMES = ("auto", "sample", "glue/mrpc")
+MODEL_NAMES = ("auto", "packaged")
+UPLOAD_PREFIX = "upload:"
+MRPC_PREFIX = "mrpc:"
+HUB_PREFIX = "hub:"
+RUN_PREFIX = "run:"
+
+
+class AccessError(ValueError):
+    """A name or action this visitor may not use; the message is safe to show as is."""
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """The person behind a request. Off a Space everyone is the local user, who owns everything.
+
+    key: 'local', 'user:<hf name>' when signed in, else 'anon:<hash of the browser's random id>'.
+    token: the visitor's own OAuth token (never stored, never the owner's HF_TOKEN)."""
+
+    key: str
+    name: str | None = None
+    token: str | None = None
+    space: bool = False
+
+    def owns(self, owner: str | None) -> bool:
+        return not self.space or (owner is not None and owner == self.key)
+
+    @property
+    def hub_token(self) -> str | bool | None:
+        """The token a Hub read made for this visitor may send (False = none at all)."""
+        return settings.hub_read_token(self.token)
+
+    @property
+    def upload_dir(self) -> Path:
+        digest = hashlib.sha256(self.key.encode()).hexdigest()[:16]
+        return settings.data_dir() / "uploads" / digest
+
+
+LOCAL = Visitor("local")
+
+
+def make_visitor(username: str | None = None, oauth_token: str | None = None, browser_id: str | None = None,
+                 session_hash: str | None = None) -> Visitor:
+    """Identify a request: the signed-in name, else the random id the browser keeps, else the Gradio session."""
+    if not settings.on_space():
+        return Visitor("local", username, oauth_token or settings.hub_token_from_env(), False)
+    if username:
+        return Visitor(f"user:{username}", username, oauth_token, True)
+    raw = browser_id if isinstance(browser_id, str) and VISITOR_ID.match(browser_id) else None
+    raw = raw or (f"session-{session_hash}" if session_hash else None)
+    if not raw:
+        raise AccessError("This request carries no visitor id; reload the page.")
+    return Visitor("anon:" + hashlib.sha256(raw.encode()).hexdigest()[:24], None, None, True)
+
+
+def new_browser_id() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(18)
+
+
+def _hub_id(spec: str) -> bool:
+    return bool(HUB_ID.match(spec)) and ".." not in spec and not spec.endswith((".", "-"))
+
+
+def _shadowed(spec: str) -> bool:
+    """True when a Hub-id-looking name is also a path relative to this process (libraries would read it)."""
+    try:
+        return Path(spec).exists()
+    except OSError:
+        return True
+
+
+def check_model(spec: str | None, visitor: Visitor, run_folders: dict[str, str] | None = None) -> str:
+    """A model name a visitor may use, as the training process should see it. Raises AccessError.
+
+    run_folders maps 'run:<id>' to the folder of a finished run this visitor may use."""
+    spec = (spec or "auto").strip()
+    if spec in MODEL_NAMES:
+        return spec
+    if run_folders and spec in run_folders:
+        return run_folders[spec]
+    if not visitor.space:
+        return spec
+    if _hub_id(spec) and not _shadowed(spec):
+        return spec
+    raise AccessError(REFUSED)
+
+
+def check_data(spec: str | None, visitor: Visitor) -> str:
+    """A data name a visitor may use, turned into what the loader reads. Raises AccessError.
+
+    Offered: auto, sample, glue/mrpc, 'mrpc:N' (folders the app found), 'upload:<file>' (this visitor's own),
+    Hub dataset ids. Off a Space, any local path too."""
+    spec = (spec or "auto").strip()
+    if spec in DATA_NAMES:
+        return spec
+    if spec.startswith(MRPC_PREFIX):
+        found = settings.local_mrpc_dirs()
+        index = spec[len(MRPC_PREFIX):]
+        if index.isdigit() and int(index) < len(found):
+            return str(found[int(index)])
+        raise AccessError(REFUSED)
+    if spec.startswith(UPLOAD_PREFIX):
+        name = spec[len(UPLOAD_PREFIX):]
+        if re.fullmatch(r"[A-Za-z0-9._-]{1,120}", name) and not name.startswith("."):
+            path = visitor.upload_dir / name
+            if path.is_file():
+                return str(path)
+        raise AccessError(REFUSED)
+    if spec.startswith(HUB_PREFIX):
+        spec = spec[len(HUB_PREFIX):]
+        if _hub_id(spec):
+            return HUB_PREFIX + spec
+        raise AccessError(REFUSED)
+    if not visitor.space:
+        return spec
+    if _hub_id(spec) and not _shadowed(spec):
+        return HUB_PREFIX + spec
+    raise AccessError(REFUSED)
+
+
+def data_choices() -> list[tuple[str, str]]:
+    """(label, value) for the data menu: named sources and the MRPC folders this app found (no paths shown)."""
+    choices = [("auto", "auto"), ("bundled sample", "sample"), ("glue/mrpc (Hub)", "glue/mrpc")]
+    for i, folder in enumerate(settings.local_mrpc_dirs()):
+        layout = "MSR" if (folder / "msr_paraphrase_train.txt").is_file() else "GLUE"
+        choices.append((f"MRPC folder found by the app #{i + 1} ({layout} layout)", f"{MRPC_PREFIX}{i}"))
+    return choices
+
+
+def public_name(text: str | None) -> str:
+    """A model or data description with server paths and upload names taken out, for other visitors' eyes."""
+    if not text:
+        return ""
+    text = str(text)
+    if text.startswith("file ") or UPLOAD_PREFIX in text or "/uploads/" in text:
+        return "an uploaded file"
+    text = re.sub(r"local MRPC folder \S+", "a local MRPC folder", text)
+    text = re.sub(r"(?<![\w.-])/[^\s,()]+", "(a server folder)", text)
+    return text
+
+
+# --- Hub sizes, checked before any download -------------------------------------------------------
+def hub_repo_bytes(repo_id: str, repo_type: str, token: str | bool | None) -> int | None:
+    """Total size of a Hub repo's weight/data files; None when the Hub cannot tell us (offline, no such repo)."""
+    if settings.is_offline():
+        return None
+    try:
+        from huggingface_hub import HfApi
+
+        api = HfApi()
+        if repo_type == "dataset":
+            info = api.dataset_info(repo_id, files_metadata=True, token=token)
+            suffixes = None
+        else:
+            info = api.model_info(repo_id, files_metadata=True, token=token)
+            suffixes = (".safetensors", ".bin", ".pt", ".h5", ".msgpack", ".ckpt")
+        return sum((s.size or 0) for s in info.siblings or []
+                   if suffixes is None or s.rfilename.endswith(suffixes))
+    except Exception:  # noqa: BLE001 - unknown size: the download itself then decides (and is bounded below)
+        return None
+
+
+def check_hub_size(repo_id: str, repo_type: str, token: str | bool | None) -> None:
+    """Refuse a Hub model or dataset above this app's limit, before downloading it."""
+    limit = settings.limits().hub_dataset_bytes if repo_type == "dataset" else settings.limits().hub_model_bytes
+    size = hub_repo_bytes(repo_id, repo_type, token)
+    if size is not None and size > limit:
+        raise AccessError(f"{repo_id} is {size / 1e6:,.0f} MB, above this app's {limit / 1e6:,.0f} MB limit "
+                          f"for Hub {repo_type}s.")
