@@ -1,17 +1,34 @@
-"""The model card (README.md) and loss-curve image that travel with a pushed or zipped checkpoint."""
+"""The model card (README.md), loss-curve image and public run summary that travel with a pushed or zipped model.
+
+Everything here is public: the card and studio_run.json never carry a server path, an upload's file name or
+unescaped text from a checkpoint, a data file or the run settings (see textsafe.md_escape).
+"""
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
 
 from trainer_backend import settings
+from trainer_backend.textsafe import md_escape
 
 LOSS_IMAGE = "loss_curve.png"
 PACKAGED_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
 WIDGET_PAIR = ("The museum will open its new wing to visitors next spring.",
                "Next spring, visitors will be able to walk through the museum's new wing.")
-_PATH = re.compile(r"(?<![\w.-])(?:[A-Za-z]:)?(?:[\\/][^\s\\/()]+)+[\\/]?")
+# An absolute path: starts the text or follows a space, quote, bracket, '=', ':' or ',' (so "</s>" is no path).
+_PATH = re.compile(r"(?<![^\s'\"(\[=:,])(?:[A-Za-z]:)?(?:[\\/][^\s\\/()]+)+[\\/]?")
+_SIZES = re.compile(r"\s*\((?:[\w-]+ [\d,]+)(?:, [\w-]+ [\d,]+)*\)\s*$")  # data.summary(): " (train 36, ...)"
+_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}(?:/[\w.-]{1,96})?")
+_FOLDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+LOCAL_MODEL = "a local model"
+PUBLIC_DATA_NAMES = ("a local MRPC folder", "an uploaded file", "the bundled sample", "a Hub dataset",
+                     "a local data source", "not recorded")
+# studio_run.json keys that may leave the server; anything else the run records stays home.
+PUBLIC_RUN_KEYS = ("base_model", "data", "precision", "hyperparameters", "metrics", "confusion", "loss_curve",
+                   "head_swap", "created")
+HEAD_SWAP_SHOWN = 6  # weight names listed per group in the card
 LIMITATIONS = [
     "MRPC pairs come from English news stories, so other languages, styles or domains may be judged poorly.",
     "The label says whether annotators saw the two sentences as equivalent in meaning; it is neither "
@@ -24,8 +41,17 @@ LIMITATIONS = [
 
 
 def public_text(text: object) -> str:
-    """Replace local file paths with their last component, so a card never reveals a machine's folders."""
+    """Replace local file paths with their last component, so free text never reveals a machine's folders."""
     return _PATH.sub(lambda m: m.group(0).rstrip("\\/").replace("\\", "/").rsplit("/", 1)[-1], str(text or ""))
+
+
+def _looks_local(text: str) -> bool:
+    if text.startswith(("/", "\\", ".", "~")) or re.match(r"[A-Za-z]:[\\/]", text) or "\\" in text:
+        return True
+    try:
+        return Path(text).expanduser().exists()
+    except (OSError, ValueError):
+        return False
 
 
 def base_model_hub_id(base_model: str | None) -> str | None:
@@ -34,7 +60,7 @@ def base_model_hub_id(base_model: str | None) -> str | None:
         return None
     if base_model == settings.PACKAGED_MODEL_NAME or "all-MiniLM-L6-v2" in base_model:
         return PACKAGED_HUB_ID
-    if _PATH.fullmatch(base_model) or base_model.startswith((".", "~")):
+    if _PATH.fullmatch(base_model) or _looks_local(base_model) or not _HUB_ID.fullmatch(base_model):
         return None
     try:
         from huggingface_hub.utils import validate_repo_id
@@ -45,32 +71,128 @@ def base_model_hub_id(base_model: str | None) -> str | None:
     return base_model
 
 
-def _metadata(run: dict[str, Any], repo_id: str, sep: str) -> str:
-    import yaml
+def public_base_model(base_model: object) -> str:
+    """The packaged model's name or a Hub id as given; a local folder becomes "<folder> (a local model)"."""
+    text = str(base_model or "").strip()
+    if not text:
+        return "an unknown base model"
+    if text == settings.PACKAGED_MODEL_NAME:
+        return text
+    if base_model_hub_id(text) == text:
+        return text
+    if text == LOCAL_MODEL or (text.endswith(f" ({LOCAL_MODEL})")  # already public: keep (idempotent)
+                               and _FOLDER_NAME.fullmatch(text.removesuffix(f" ({LOCAL_MODEL})"))):
+        return text
+    folder = re.split(r"[\\/]", text.rstrip("\\/"))[-1]
+    return f"{folder} ({LOCAL_MODEL})" if _FOLDER_NAME.fullmatch(folder) else LOCAL_MODEL
 
+
+def public_data(data: object) -> str:
+    """data.summary() without server paths or file names: "local MRPC folder /x (…)" -> "a local MRPC folder (…)"."""
+    text = str(data or "").strip()
+    match = _SIZES.search(text)
+    sizes, name = (match.group(0).strip(), text[:match.start()].strip()) if match else ("", text)
+    if not name:
+        name = "not recorded"
+    elif name in PUBLIC_DATA_NAMES:
+        pass  # already public (a summary read back from a pushed or zipped run)
+    elif name.startswith("local MRPC folder"):
+        name = "a local MRPC folder"
+    elif name.startswith("file "):
+        name = "an uploaded file"
+    elif name.startswith("bundled sample"):
+        name = "the bundled sample"
+    elif name.startswith("Hub dataset "):
+        hub = name.removeprefix("Hub dataset ").strip()
+        name = f"Hub dataset {hub}" if _HUB_ID.fullmatch(hub) and not _looks_local(hub) else "a Hub dataset"
+    elif name.startswith("Hub dataset") or name.lower().startswith("glue"):
+        name = public_text(name)
+    else:
+        name = "a local data source"  # an unknown description may name anything on the server
+    return f"{name} {sizes}".strip()
+
+
+def _number(value: Any) -> float | int | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _scalar(value: Any) -> Any:
+    """A hyperparameter value fit for the public summary: numbers, booleans, None, short path-free strings."""
+    if value is None or isinstance(value, bool) or _number(value) is not None:
+        return value
+    return public_text(str(value))[:80]
+
+
+def public_run(run: dict[str, Any] | None) -> dict[str, Any]:
+    """The run summary that may leave the server: allow-listed keys only, no paths, no file names."""
+    run = run if isinstance(run, dict) else {}
+    out: dict[str, Any] = {}
+    if "base_model" in run:
+        out["base_model"] = public_base_model(run["base_model"])
+    if "data" in run:
+        out["data"] = public_data(run["data"])
+    if run.get("precision") is not None:
+        out["precision"] = public_text(str(run["precision"]))[:40]
+    hyper = run.get("hyperparameters")
+    if isinstance(hyper, dict):
+        out["hyperparameters"] = {public_text(str(k))[:60]: _scalar(v) for k, v in hyper.items()}
+    metrics = run.get("metrics")
+    if isinstance(metrics, dict):
+        out["metrics"] = {public_text(str(k))[:60]: v for k, v in metrics.items() if _number(v) is not None}
+    matrix = run.get("confusion")
+    if (isinstance(matrix, list) and len(matrix) == 2
+            and all(isinstance(row, list) and len(row) == 2 and all(_number(x) is not None for x in row)
+                    for row in matrix)):
+        out["confusion"] = [[int(x) for x in row] for row in matrix]
+    curve = run.get("loss_curve")
+    if isinstance(curve, list):
+        out["loss_curve"] = [[p[0], p[1]] for p in curve if isinstance(p, (list, tuple)) and len(p) == 2
+                             and _number(p[0]) is not None and _number(p[1]) is not None]
+    swap = run.get("head_swap")
+    if isinstance(swap, dict):
+        out["head_swap"] = {key: [str(n)[:200] for n in swap.get(key) or [] if n is not None][:500]
+                            for key in ("dropped", "new", "mismatched") if isinstance(swap.get(key), list)}
+    if run.get("created"):
+        out["created"] = public_text(str(run["created"]))[:40]
+    return out
+
+
+def _clean_repo_id(repo_id: str) -> str:
+    """Only Hub-id characters survive (the id also goes into a code block and the YAML header)."""
+    cleaned = re.sub(r"[^\w./-]+", "-", str(repo_id or "")).strip("-./")
+    return cleaned[:200] or "model"
+
+
+def card_data(run: dict[str, Any], repo_id: str, sep: str = "[SEP]"):
+    """The card's YAML metadata as huggingface_hub's ModelCardData (model-index built from EvalResults)."""
+    from huggingface_hub import EvalResult, ModelCardData
+
+    run = public_run(run)
     metrics = run.get("metrics") or {}
-    data = public_text(run.get("data", ""))
+    data = run.get("data", "")
     on_glue = "glue" in data.lower()
-    meta: dict[str, Any] = {"library_name": "transformers", "pipeline_tag": "text-classification",
-                            "tags": ["text-classification", "paraphrase-detection", "mrpc", "fine-tuning-studio"],
-                            "language": ["en"]}
-    base = base_model_hub_id(run.get("base_model"))
-    if base:
-        meta["base_model"] = base
-    if on_glue:
-        meta["datasets"] = ["nyu-mll/glue"]
-    meta["metrics"] = ["accuracy", "f1"]
-    meta["widget"] = [{"text": f"{WIDGET_PAIR[0]} {sep} {WIDGET_PAIR[1]}", "example_title": "A paraphrase pair"}]
-    results = [{"type": k, "value": round(float(metrics[f"eval_{k}"]), 4)}
-               for k in ("accuracy", "f1") if isinstance(metrics.get(f"eval_{k}"), (int, float))]
-    if results:
-        meta["model-index"] = [{"name": repo_id.split("/")[-1], "results": [{
-            "task": {"type": "text-classification", "name": "Paraphrase detection"},
-            "dataset": {"name": "GLUE MRPC" if on_glue else data[:80] or "sentence pairs",
-                        "type": "nyu-mll/glue" if on_glue else "custom",
-                        **({"config": "mrpc"} if on_glue else {}), "split": "validation"},
-            "metrics": results}]}]
-    return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n"
+    name = _clean_repo_id(repo_id).split("/")[-1]
+    dataset = {"dataset_type": "nyu-mll/glue", "dataset_name": "GLUE MRPC", "dataset_config": "mrpc"} if on_glue \
+        else {"dataset_type": "custom", "dataset_name": (_SIZES.sub("", data) or "sentence pairs")[:80]}
+    results = [EvalResult(task_type="text-classification", task_name="Paraphrase detection",
+                          metric_type=key, metric_value=round(float(metrics[f"eval_{key}"]), 4),
+                          dataset_split="validation", **dataset)
+               for key in ("accuracy", "f1") if f"eval_{key}" in metrics]
+    return ModelCardData(
+        base_model=base_model_hub_id(run.get("base_model")),
+        datasets=["nyu-mll/glue"] if on_glue else None,
+        language=["en"], library_name="transformers", pipeline_tag="text-classification",
+        tags=["text-classification", "paraphrase-detection", "mrpc", "fine-tuning-studio"],
+        metrics=["accuracy", "f1"],
+        eval_results=results or None, model_name=name if results else None,
+        widget=[{"text": f"{WIDGET_PAIR[0]} {sep} {WIDGET_PAIR[1]}", "example_title": "A paraphrase pair"}],
+    )
+
+
+def _metadata(run: dict[str, Any], repo_id: str, sep: str) -> str:
+    return "---\n" + card_data(run, repo_id, sep).to_yaml() + "\n---\n"
 
 
 def _fmt(value: Any) -> str:
@@ -80,40 +202,67 @@ def _fmt(value: Any) -> str:
     return text.split(".", 1)[1].lower() if text.startswith("SchedulerType.") else text
 
 
+def _head_swap_lines(swap: dict[str, list[str]]) -> list[str]:
+    groups = (("new", "Newly initialised (the classification head)"),
+              ("dropped", "Dropped from the checkpoint (its pretraining head)"),
+              ("mismatched", "Re-initialised because the shape did not match"))
+    lines = []
+    for key, label in groups:
+        names = swap.get(key) or []
+        if names:
+            shown = ", ".join(md_escape(n) for n in names[:HEAD_SWAP_SHOWN])
+            more = f" and {len(names) - HEAD_SWAP_SHOWN} more" if len(names) > HEAD_SWAP_SHOWN else ""
+            lines.append(f"- {label}, {len(names)}: {shown}{more}")
+    return lines
+
+
 def render_card(run: dict[str, Any], repo_id: str, sep: str = "[SEP]", has_image: bool = True) -> str:
-    """README.md text: metadata, how to use it, validation results, training setup, loss curve, limitations."""
+    """README.md text: metadata, how to use it, validation results, training setup, loss curve, limitations.
+
+    `run` may be the raw studio_run.json: it is reduced with public_run first, and every value taken from it
+    (or from the checkpoint, like `sep`) is escaped with md_escape.
+    """
+    run = public_run(run)
+    sep = str(sep or "[SEP]")[:32]
+    repo_id = _clean_repo_id(repo_id)
     metrics = run.get("metrics") or {}
-    base = public_text(run.get("base_model") or "an unknown base model")
+    base = md_escape(run.get("base_model") or "an unknown base model")
     hyper = run.get("hyperparameters") or {}
-    lines = [_metadata(run, repo_id, sep), f"# {repo_id.split('/')[-1]}", "",
-             f"`{base}` fine-tuned to decide whether two sentences mean the same thing (paraphrase or not, "
+    lines = [_metadata(run, repo_id, sep), f"# {md_escape(repo_id.split('/')[-1])}", "",
+             f"{base} fine-tuned to decide whether two sentences mean the same thing (paraphrase or not, "
              "the GLUE MRPC task). It was trained with the Fine-tuning Studio, a small app that teaches the "
              "🤗 Trainer workflow.", "", "## Use it", "", "```python", "from transformers import pipeline", "",
              f'classifier = pipeline("text-classification", model="{repo_id}")',
              f'classifier({{"text": "{WIDGET_PAIR[0]}",', f'            "text_pair": "{WIDGET_PAIR[1]}"}})',
              "```", "",
              f"The labels are `not_paraphrase` (0) and `paraphrase` (1). The hosted widget can only send one "
-             f"text, so its example joins the two sentences with `{sep}`; the pipeline call above passes them "
-             "as a real pair and is the faithful way to use the model.", "", "## Validation results", ""]
+             f"text, so its example joins the two sentences with {md_escape(sep)}; the pipeline call above "
+             "passes them as a real pair and is the faithful way to use the model.", "",
+             "## Validation results", ""]
     if metrics:
         lines += ["| metric | value |", "|---|---|"]
-        lines += [f"| {k.removeprefix('eval_')} | {_fmt(v)} |" for k, v in metrics.items()]
+        lines += [f"| {md_escape(k.removeprefix('eval_'))} | {md_escape(_fmt(v))} |" for k, v in metrics.items()]
     else:
         lines.append("No validation metrics were recorded for this run.")
     matrix = run.get("confusion")
-    if matrix and len(matrix) == 2:
+    if matrix:
         lines += ["", "Confusion matrix (rows: true label, columns: predicted):", "",
                   "| | not_paraphrase | paraphrase |", "|---|---|---|",
                   f"| not_paraphrase | {matrix[0][0]} | {matrix[0][1]} |",
                   f"| paraphrase | {matrix[1][0]} | {matrix[1][1]} |"]
-    lines += ["", "## Training", "", f"- Base model: `{base}`",
-              f"- Data: {public_text(run.get('data') or 'not recorded')}",
-              f"- Precision: {run.get('precision', 'not recorded')}"]
+    lines += ["", "## Training", "", f"- Base model: {base}",
+              f"- Data: {md_escape(run.get('data') or 'not recorded')}",
+              f"- Precision: {md_escape(run.get('precision', 'not recorded'))}"]
     if run.get("created"):
-        lines.append(f"- Finished: {run['created']}")
+        lines.append(f"- Finished: {md_escape(run['created'])}")
     if hyper:
         lines += ["", "| hyperparameter | value |", "|---|---|"]
-        lines += [f"| {k} | {_fmt(v)} |" for k, v in hyper.items()]
+        lines += [f"| {md_escape(k)} | {md_escape(_fmt(v))} |" for k, v in hyper.items()]
+    swap = _head_swap_lines(run.get("head_swap") or {})
+    if swap:
+        lines += ["", "## Head swap", "",
+                  "Loading the base model for classification changed these weights "
+                  "(the new head starts random; training is what teaches it):", ""] + swap
     lines += ["", "## Training loss", ""]
     lines.append(f"![Training loss by optimizer step]({LOSS_IMAGE})" if has_image
                  else "No training loss was logged for this run.")
