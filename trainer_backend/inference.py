@@ -157,6 +157,13 @@ class Predictor:
         self.memory_bytes = sum(t.numel() * t.element_size() for t in
                                 list(model.parameters()) + list(model.buffers()))
         self._torch = torch
+        self.fast = None  # an fastpath.OrtBackend once the accuracy gate passed; None: PyTorch serves
+        self.serving = None  # fastpath.Serving: which engine answers and why (set by load_predictor)
+
+    @property
+    def engine(self) -> str:
+        """What answers requests now: "onnx-int8", "onnx-fp32" or "pytorch"."""
+        return self.fast.engine if self.fast is not None else "pytorch"
 
     def _autocast(self):
         if not self.use_bf16:
@@ -176,31 +183,49 @@ class Predictor:
                 truncated[i] = len(x) > self.max_length
         return ids, types, truncated
 
-    def probabilities(self, firsts: Sequence[str], seconds: Sequence[str],
-                      batch_size: int = BATCH_SIZE) -> tuple[list[list[float]], list[bool]]:
-        """P(label) rows for clean pairs, in input order, plus which pairs were truncated."""
+    def _padded(self, ids: list, types: list | None, chunk: list[int]) -> dict[str, list[list[int]]]:
+        """One batch, padded only as wide as its longest pair (dynamic padding)."""
+        width = max(len(ids[i]) for i in chunk)
+        rows = {"input_ids": [ids[i] + [self.pad_id] * (width - len(ids[i])) for i in chunk],
+                "attention_mask": [[1] * len(ids[i]) + [0] * (width - len(ids[i])) for i in chunk]}
+        if types is not None:
+            rows["token_type_ids"] = [types[i] + [0] * (width - len(types[i])) for i in chunk]
+        return rows
+
+    def _torch_logits(self, rows: dict[str, list[list[int]]], autocast: bool):
         torch = self._torch
+        inputs = {k: torch.tensor(v, dtype=torch.long, device=self.device) for k, v in rows.items()}
+        with torch.inference_mode(), (self._autocast() if autocast else contextlib.nullcontext()):
+            return self.model(**inputs).logits.float().cpu().numpy()
+
+    def probabilities(self, firsts: Sequence[str], seconds: Sequence[str], batch_size: int = BATCH_SIZE,
+                      engine: object = "serving") -> tuple[list[list[float]], list[bool]]:
+        """P(label) rows for clean pairs, in input order, plus which pairs were truncated.
+
+        engine: "serving" (the fast path when it passed its check), "pytorch" (as configured, bf16 where the CPU
+        has it), "pytorch-fp32" (the reference), or a fastpath backend object."""
+        import numpy as np
+
+        if engine == "serving":
+            engine = self.fast if self.fast is not None else "pytorch"
         ids, types, truncated = self._encode(firsts, seconds)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         out: list[list[float]] = [[]] * len(ids)
-        fields = {"input_ids": ids, "attention_mask": [[1] * len(x) for x in ids]}
-        if types is not None:
-            fields["token_type_ids"] = types
-        with torch.inference_mode(), self._autocast():
-            for start in range(0, len(order), batch_size):
-                chunk = order[start:start + batch_size]
-                width = max(len(ids[i]) for i in chunk)
-                inputs = {}
-                for name, values in fields.items():  # dynamic padding: only as wide as this batch's longest pair
-                    fill = self.pad_id if name == "input_ids" else 0
-                    rows = [values[i] + [fill] * (width - len(values[i])) for i in chunk]
-                    inputs[name] = torch.tensor(rows, dtype=torch.long, device=self.device)
-                probs = self.model(**inputs).logits.float().softmax(-1).cpu().tolist()
-                for row, i in enumerate(chunk):
-                    out[i] = probs[row]
+        for start in range(0, len(order), batch_size):
+            chunk = order[start:start + batch_size]
+            rows = self._padded(ids, types, chunk)
+            if isinstance(engine, str):
+                logits = self._torch_logits(rows, autocast=engine == "pytorch")
+            else:
+                logits = engine.logits(rows)
+            shifted = np.exp(logits - logits.max(-1, keepdims=True))
+            probs = (shifted / shifted.sum(-1, keepdims=True)).tolist()
+            for row, i in enumerate(chunk):
+                out[i] = probs[row]
         return out, truncated
 
-    def predict_pairs(self, pairs: Sequence[tuple[object, object]], batch_size: int = BATCH_SIZE) -> list[PairResult]:
+    def predict_pairs(self, pairs: Sequence[tuple[object, object]], batch_size: int = BATCH_SIZE,
+                      engine: object = "serving") -> list[PairResult]:
         """Clean, classify and explain each pair; a bad pair gets an error, the others still run."""
         results = [PairResult() for _ in pairs]
         good, firsts, seconds = [], [], []
@@ -216,7 +241,7 @@ class Predictor:
             firsts.append(a)
             seconds.append(b)
         if good:
-            probs, truncated = self.probabilities(firsts, seconds, batch_size)
+            probs, truncated = self.probabilities(firsts, seconds, batch_size, engine)
             for i, p, cut in zip(good, probs, truncated):
                 results[i].confidences = {self.labels[k]: float(p[k]) for k in range(2)}
                 results[i].label = self.labels[int(p[1] > p[0])]
@@ -329,8 +354,25 @@ def load_predictor(ref: ModelRef, progress: Progress | None = None) -> Predictor
     predictor = Predictor(model, tokenizer, ref, facts, loaded_from, notes)
     progress(0.9, "Warming up")
     predictor.predict_pairs([("A short warm-up sentence.", "A brief sentence to warm up.")])
+    enable_fast_path(predictor, folder, progress)
     progress(1.0, "Ready")
     return predictor
+
+
+def enable_fast_path(predictor: Predictor, folder: Path | None, progress: Progress | None = None) -> None:
+    """Export to ONNX Runtime and switch to it only if it keeps the PyTorch answers (see fastpath.choose)."""
+    from trainer_backend import fastpath
+
+    def score(firsts, seconds, engine):
+        return predictor.probabilities(firsts, seconds, engine=engine)[0]
+
+    threads = predictor._torch.get_num_threads()
+    backend, serving = fastpath.choose(predictor.model, predictor.tokenizer, predictor.facts, folder,
+                                       predictor.device, threads, score, progress)
+    predictor.fast, predictor.serving = backend, serving
+    if backend is not None:
+        predictor.memory_bytes += backend.bytes
+        predictor.predict_pairs([("A short warm-up sentence.", "A brief sentence to warm up.")])
 
 
 class ModelCache:

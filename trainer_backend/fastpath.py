@@ -1,0 +1,320 @@
+"""The fast CPU serving path: the checkpoint in ONNX Runtime (int8, else fp32), used only after an accuracy gate."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from trainer_backend import settings
+
+MIN_AGREEMENT = 0.995      # share of validation pairs where the fast path must give the PyTorch answer
+MAX_ACCURACY_DROP = 0.005  # 0.5 accuracy points
+MAX_GATE_PAIRS = 1000      # bounds the check's cost on large validation sets
+KEEP_EXPORTS = 4           # exported models kept on disk (least recently used go first)
+CANDIDATES = ("onnx-int8", "onnx-fp32")
+TITLES = {"onnx-int8": "ONNX Runtime, int8 (dynamic quantization)", "onnx-fp32": "ONNX Runtime, fp32",
+          "pytorch": "PyTorch"}
+INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
+GATE_VERSION = 1
+
+# (firsts, seconds, engine) -> probability rows; engine is "pytorch-fp32" or a backend object
+Scorer = Callable[[Sequence[str], Sequence[str], object], list[list[float]]]
+Progress = Callable[[float, str], None]
+
+
+def mode() -> str:
+    """PREDICT_FASTPATH: auto (int8, else fp32, if they pass the gate), int8, fp32, or off (PyTorch only)."""
+    value = os.environ.get("PREDICT_FASTPATH", "auto").strip().lower()
+    return value if value in {"auto", "int8", "fp32", "off"} else "auto"
+
+
+@dataclass
+class Check:
+    """One candidate's result on the validation pairs against the PyTorch fp32 model."""
+
+    engine: str
+    agreement: float
+    accuracy: float
+    reference_accuracy: float
+    pairs: int
+    passed: bool
+    error: str | None = None
+
+
+@dataclass
+class Serving:
+    """Which path answers requests, and why (shown in the facts panel)."""
+
+    engine: str                     # "onnx-int8", "onnx-fp32" or "pytorch"
+    reason: str
+    checks: list[Check] = field(default_factory=list)
+    data: str = ""
+    seconds: float = 0.0
+    cached: bool = False
+
+    @property
+    def title(self) -> str:
+        return TITLES.get(self.engine, self.engine)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+class OrtBackend:
+    """An ONNX Runtime session for one exported checkpoint: padded int64 rows in, logits out."""
+
+    def __init__(self, path: Path, engine: str, threads: int) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = max(1, threads)
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # no busy-waiting between calls: on a shared CPU spinning threads slow everything else (PyTorch included)
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.engine, self.path = engine, path
+        self.inputs = [i.name for i in self.session.get_inputs()]
+        self.bytes = path.stat().st_size
+
+    def logits(self, arrays: dict[str, list[list[int]]]) -> np.ndarray:
+        feed = {name: np.asarray(arrays[name], dtype=np.int64) for name in self.inputs}
+        return self.session.run(None, feed)[0].astype(np.float32)
+
+
+# --- exporting ----------------------------------------------------------------------------------
+def weights_digest(model) -> str:
+    """A content hash of the weights: a retrained or re-downloaded checkpoint gets a new export."""
+    digest = hashlib.blake2b(digest_size=16)
+    for name, tensor in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().float().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def export_dir(digest: str) -> Path:
+    return settings.data_dir() / "fastpath" / digest
+
+
+def _prune(keep: Path) -> None:
+    """Keep the KEEP_EXPORTS most recently used exports on disk."""
+    folders = sorted((p for p in keep.parent.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in folders[KEEP_EXPORTS:]:
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _logits_module(model, with_types: bool):
+    """The classifier as a module taking int64 inputs and returning only the logits (what gets exported)."""
+    import torch
+
+    class Logits(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids=None):
+            extra = {"token_type_ids": token_type_ids} if with_types else {}
+            return self.model(input_ids=input_ids, attention_mask=attention_mask, **extra).logits
+
+    return Logits().eval()  # eval: the exporter restores the wrapper's mode onto the model afterwards
+
+
+def export_fp32(model, tokenizer, path: Path) -> Path:
+    """torch.onnx (TorchScript exporter, no extra packages) with dynamic batch and sequence axes."""
+    import copy
+
+    import torch
+
+    clone = copy.deepcopy(model).float().cpu().eval()
+    if hasattr(clone, "set_attn_implementation"):
+        try:  # the eager attention traces into plain MatMul/Softmax that ONNX Runtime fuses itself
+            clone.set_attn_implementation("eager")
+        except Exception:  # noqa: BLE001 - exporting with the default attention is the fallback
+            pass
+    sample = tokenizer(["A short first sentence.", "Two"], ["A second one.", "Three words here"],
+                       padding=True, return_tensors="pt")
+    with_types = "token_type_ids" in sample
+    names = [n for n in INPUT_NAMES if n in sample]
+    axes = {n: {0: "batch", 1: "sequence"} for n in names} | {"logits": {0: "batch"}}
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer warnings about Python conditions on shapes: checked by the gate
+        torch.onnx.export(_logits_module(clone, with_types), tuple(sample[n] for n in names), str(path),
+                          input_names=names, output_names=["logits"], dynamic_axes=axes, opset_version=17,
+                          do_constant_folding=True, dynamo=False)
+    model.eval()
+    return path
+
+
+def quantize_int8(fp32_path: Path, path: Path) -> Path:
+    """Dynamic int8 quantization of the weight matrices (activations quantized per call)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # the quantizer logs advice about static pre-processing to the root logger
+    try:
+        quantize_dynamic(str(fp32_path), str(path), weight_type=QuantType.QInt8, per_channel=True,
+                         extra_options={"DefaultTensorType": 1, "MatMulConstBOnly": True})
+    finally:
+        root.setLevel(level)
+    return path
+
+
+def build(model, tokenizer, folder: Path, engines: Sequence[str], threads: int) -> dict[str, OrtBackend]:
+    """Export (once per weights) and open the requested engines."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fp32 = folder / "model-fp32.onnx"
+    if not fp32.is_file():
+        tmp = folder / "model-fp32.onnx.tmp"
+        export_fp32(model, tokenizer, tmp)
+        tmp.replace(fp32)
+    out: dict[str, OrtBackend] = {}
+    for engine in engines:
+        if engine == "onnx-int8":
+            int8 = folder / "model-int8.onnx"
+            if not int8.is_file():
+                tmp = folder / "model-int8.tmp.onnx"
+                quantize_int8(fp32, tmp)
+                tmp.replace(int8)
+            out[engine] = OrtBackend(int8, engine, threads)
+        elif engine == "onnx-fp32":
+            out[engine] = OrtBackend(fp32, engine, threads)
+    return out
+
+
+# --- the validation pairs -----------------------------------------------------------------------
+@dataclass
+class GatePairs:
+    firsts: list[str]
+    seconds: list[str]
+    labels: list[int]
+    source: str
+
+
+def _from_dataset(dd, source: str) -> GatePairs:
+    val = dd["validation"]
+    n = min(len(val), MAX_GATE_PAIRS)
+    val = val.select(range(n))
+    return GatePairs(list(val["sentence1"]), list(val["sentence2"]), [int(x) for x in val["label"]], source)
+
+
+def validation_pairs(folder: Path | None, facts: dict) -> GatePairs:
+    """The run's own validation split when it can be found again, else the bundled sample's (and say so)."""
+    from trainer_backend import data
+
+    if folder is not None and (folder / "run_config.json").is_file():  # runs started from the app
+        try:
+            cfg = json.loads((folder / "run_config.json").read_text(encoding="utf-8"))
+            loaded = data.load_data(cfg.get("dataset") or "auto", cfg.get("sentence1_column") or "sentence1",
+                                    cfg.get("sentence2_column") or "sentence2", cfg.get("label_column") or "label",
+                                    max_eval_samples=cfg.get("max_eval_samples") or None)
+            return _from_dataset(loaded.dataset, f"the run's validation split ({loaded.name})")
+        except Exception:  # noqa: BLE001 - the data may have moved or need the network: fall through
+            pass
+    described = str(facts.get("data") or "")
+    if described.startswith("local MRPC folder "):  # CLI runs: facts name the folder
+        path = described.removeprefix("local MRPC folder ").rsplit(" (", 1)[0]
+        try:
+            return _from_dataset(data.from_mrpc_folder(path), f"the run's validation split (MRPC folder {path})")
+        except Exception:  # noqa: BLE001
+            pass
+    if described.startswith("bundled sample"):
+        return _from_dataset(data.sample(), "the run's validation split (the bundled sample)")
+    pairs = _from_dataset(data.sample(), "the bundled sample's validation split")
+    pairs.source += (" (this checkpoint's own validation data is not recorded beside it or cannot be read "
+                     "here)")
+    return pairs
+
+
+# --- the gate -----------------------------------------------------------------------------------
+def _argmax(rows: list[list[float]]) -> list[int]:
+    return [int(r[1] > r[0]) for r in rows]
+
+
+def check(engine: str, backend, pairs: GatePairs, reference: list[int], score: Scorer) -> Check:
+    """Agreement with the PyTorch answers and the accuracy change on the validation pairs."""
+    try:
+        got = _argmax(score(pairs.firsts, pairs.seconds, backend))
+    except Exception as err:  # noqa: BLE001 - a failing engine is simply not used
+        return Check(engine, 0.0, 0.0, 0.0, len(reference), False, f"{err.__class__.__name__}: {err}"[:200])
+    n = max(len(reference), 1)
+    agreement = sum(a == b for a, b in zip(got, reference)) / n
+    accuracy = sum(a == y for a, y in zip(got, pairs.labels)) / n
+    ref_accuracy = sum(a == y for a, y in zip(reference, pairs.labels)) / n
+    passed = agreement >= MIN_AGREEMENT and ref_accuracy - accuracy <= MAX_ACCURACY_DROP + 1e-12
+    return Check(engine, agreement, accuracy, ref_accuracy, len(reference), passed)
+
+
+def describe(check_: Check) -> str:
+    if check_.error:
+        return f"{TITLES[check_.engine]} failed to run ({check_.error})"
+    verdict = "passed" if check_.passed else "failed"
+    return (f"{TITLES[check_.engine]} {verdict}: same answer as PyTorch on {check_.agreement:.1%} of "
+            f"{check_.pairs} pairs (needs ≥ {MIN_AGREEMENT:.1%}), accuracy {check_.accuracy:.3f} vs "
+            f"{check_.reference_accuracy:.3f} (may drop ≤ {MAX_ACCURACY_DROP * 100:.1f} points)")
+
+
+def choose(model, tokenizer, facts: dict, folder: Path | None, device: str, threads: int, score: Scorer,
+           progress: Progress | None = None) -> tuple[object | None, Serving]:
+    """Export, check and pick the fastest engine that passes; (None, why) means PyTorch serves."""
+    progress = progress or (lambda f, d: None)
+    wanted = mode()
+    if wanted == "off":
+        return None, Serving("pytorch", "the fast path is turned off (PREDICT_FASTPATH=off)")
+    if device != "cpu":
+        return None, Serving("pytorch", f"on {device} the PyTorch model already runs on the accelerator; the "
+                                        "ONNX Runtime fast path is for CPUs")
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return None, Serving("pytorch", "onnxruntime is not installed, so there is no fast path")
+    engines = [e for e in CANDIDATES if wanted == "auto" or e.endswith(wanted)]
+    start = time.perf_counter()
+    try:
+        progress(0.92, "Fast path: exporting to ONNX")
+        folder_out = export_dir(weights_digest(model))
+        backends = build(model, tokenizer, folder_out, engines, threads)
+    except Exception as err:  # noqa: BLE001 - an architecture the exporter cannot handle keeps PyTorch
+        return None, Serving("pytorch", f"the checkpoint could not be exported to ONNX "
+                                        f"({err.__class__.__name__}), so PyTorch serves")
+    os.utime(folder_out)
+    _prune(folder_out)
+    pairs = validation_pairs(folder, facts)
+    record = folder_out / "gate.json"
+    key = {"version": GATE_VERSION, "source": pairs.source, "pairs": len(pairs.labels), "engines": engines,
+           "threshold": [MIN_AGREEMENT, MAX_ACCURACY_DROP]}
+    checks: list[Check] = []
+    cached = False
+    try:
+        saved = json.loads(record.read_text(encoding="utf-8")) if record.is_file() else None
+    except (OSError, ValueError):
+        saved = None
+    if saved and saved.get("key") == key:
+        checks, cached = [Check(**c) for c in saved["checks"]], True
+    else:
+        progress(0.95, f"Fast path: checking it against PyTorch on {len(pairs.labels)} validation pairs")
+        reference = _argmax(score(pairs.firsts, pairs.seconds, "pytorch-fp32"))
+        for engine in engines:
+            checks.append(check(engine, backends[engine], pairs, reference, score))
+            if checks[-1].passed:
+                break  # the fastest passing engine wins; slower ones need no check
+        record.write_text(json.dumps({"key": key, "checks": [asdict(c) for c in checks]}), encoding="utf-8")
+    seconds = time.perf_counter() - start
+    passed = [c for c in checks if c.passed]
+    lines = "; ".join(describe(c) for c in checks)
+    if passed:
+        winner = passed[0]
+        reason = f"checked on {pairs.source}: {lines}"
+        return backends[winner.engine], Serving(winner.engine, reason, checks, pairs.source, seconds, cached)
+    return None, Serving("pytorch", f"no fast path passed the accuracy check on {pairs.source}: {lines}",
+                         checks, pairs.source, seconds, cached)
