@@ -70,18 +70,33 @@ def trained_models(limit: int = 20) -> list[tuple[str, str]]:
         if run.output_dir and (Path(run.output_dir) / "config.json").is_file():
             acc = run.final_metrics.get("eval_accuracy")
             score = f", accuracy {acc:.3f}" if isinstance(acc, (int, float)) else ""
-            out.append((f"your run {run.label or run.id}{score}", run.output_dir))
+            when = run.id.split("-")[1][:4] if "-" in run.id else run.id
+            out.append((f"run {run.label or run.id} ({run.id[-4:]}, {when[:2]}:{when[2:]}){score}", f"run:{run.id}"))
     return out
 
 
 def checked_model_spec(spec: str | None) -> str:
-    """Allow 'auto', 'packaged', a finished run's folder or a Hub id; never an arbitrary server path."""
+    """Allow 'auto', 'packaged', 'run:<id>' of a finished run, or a Hub id; never a server path.
+
+    Menus carry 'run:<id>', never a folder, so no server path reaches the page; a refused name gets the same
+    sentence whether or not such a path exists."""
+    from trainer_backend.access import REFUSED
+
     spec = (spec or "auto").strip()
-    if spec in {"auto", "packaged"} or spec in {folder for _, folder in trained_models()}:
+    if spec in {"auto", "packaged"}:
         return spec
+    if spec.startswith("run:"):
+        folders = {value: value for _, value in trained_models(limit=200)}
+        if spec in folders:
+            from trainer_backend.runs import RunStore
+
+            run = RunStore().get(spec[4:])
+            if run is not None:
+                return run.output_dir
+        raise ValueError(REFUSED)
     if HUB_ID.match(spec) and ".." not in spec and not Path(spec).expanduser().exists():
         return spec
-    raise ValueError(f"{spec!r} is not offered here: choose 'auto', one of your finished runs, or a Hub model id.")
+    raise ValueError(REFUSED)
 
 
 @dataclass

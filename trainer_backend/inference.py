@@ -105,14 +105,19 @@ def resolve_choice(value: str | None, store: RunStore | None = None) -> ModelRef
         if run is None or not has_weights(run.output_dir):
             raise InferenceError(f"Run {value[4:]!r} has no saved model (it may have been deleted).")
         return ModelRef(run.output_dir, _run_title(run), "run")
-    if not _local_paths_allowed() and (value.startswith(("/", ".", "~")) or Path(value).expanduser().exists()):
-        raise InferenceError("Loading folders from this server is turned off here; enter a Hub model id.")
+    if not _local_paths_allowed():
+        from trainer_backend.access import AccessError, Visitor, check_model
+
+        try:
+            check_model(value, Visitor("anon", space=True))
+        except AccessError as err:  # one sentence whether or not such a path exists: no file-system oracle
+            raise InferenceError(str(err)) from None
     return ModelRef(value, value, "chosen")
 
 
 def _local_paths_allowed() -> bool:
     """Visitors of a public Space may name Hub ids only, not folders on the server."""
-    return not os.environ.get("SPACE_ID")
+    return not settings.on_space()
 
 
 # --- input hygiene ------------------------------------------------------------------------------

@@ -145,6 +145,9 @@ def seal_owner_secrets() -> list[str]:
         return []
     removed = [name for name in OWNER_TOKEN_VARS if os.environ.pop(name, None) is not None]
     os.environ["HF_HUB_DISABLE_IMPLICIT_TOKEN"] = "1"
+    from huggingface_hub import constants
+
+    constants.HF_HUB_DISABLE_IMPLICIT_TOKEN = True  # read per request; the env var alone is read only at import
     return removed
 
 
