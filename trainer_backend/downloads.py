@@ -3,13 +3,15 @@
 Every `new_file` call first prunes `settings.data_dir() / "downloads"`: entries older than MAX_AGE_SECONDS go,
 then the oldest go until the folder holds at most MAX_BYTES. Each file gets its own fresh sub-folder, so two
 downloads with the same name never collide and the visitor still gets a readable file name. Gradio copies a
-returned file into its own cache before serving it, so pruning ours later does not break a download.
+returned file into its own cache before serving it, so pruning ours later does not break a download; it only
+accepts files from allowed folders, so the app must pass `allowed_paths=[str(downloads.folder())]` to launch()
+(this folder only, never the whole data folder).
 """
 from __future__ import annotations
 
 import re
+import secrets
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -94,8 +96,17 @@ def safe_name(name: str) -> str:
 def new_file(name: str) -> Path:
     """A fresh, unique path `downloads/<random>/<name>` for a file to hand out; prunes the folder first.
 
-    The file itself is not created: the caller writes it (and should delete it if writing fails).
+    The file itself is not created: the caller writes it (and should delete its folder if writing fails).
+    The sub-folder name carries 128 random bits, so a path cannot be guessed even if the folder is served
+    (Gradio needs `launch(allowed_paths=[str(downloads.folder())])` to hand these files out).
     """
     prune()
-    sub = Path(tempfile.mkdtemp(prefix="dl-", dir=folder()))
+    root = folder()
+    while True:
+        sub = root / f"dl-{secrets.token_hex(16)}"
+        try:
+            sub.mkdir(mode=0o700)
+            break
+        except FileExistsError:  # practically never
+            continue
     return sub / safe_name(name)

@@ -277,8 +277,8 @@ def push_run(output_dir: str | Path, repo_id: str | None = None, private: bool =
         api.upload_folder(repo_id=repo_id, folder_path=stage, repo_type="model",
                           commit_message="Upload a model fine-tuned on MRPC with the Fine-tuning Studio")
         return repo_id
-    except HubError:
-        raise
+    except HubError as err:
+        raise HubError(_scrub(str(err), token)) from None  # e.g. a token pasted as the repo id
     except Exception as err:  # noqa: BLE001 - every Hub failure becomes one clear, token-free sentence
         raise HubError(_explain(err, target, token)) from None
     finally:

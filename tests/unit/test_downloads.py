@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 
 import pytest
@@ -30,6 +31,8 @@ def test_new_file_is_unique_and_inside_the_data_folder(store):
     assert store == settings.data_dir() / "downloads"
     for path in (a, b):
         assert path.parent.parent == store and not path.exists() and path.parent.is_dir()
+        assert re.fullmatch(r"dl-[0-9a-f]{32}", path.parent.name)  # 128 random bits: not guessable
+        assert path.parent.stat().st_mode & 0o077 == 0  # only this process's user can list it
 
 
 def test_names_cannot_leave_the_folder(store):

@@ -187,6 +187,9 @@ def test_push_without_token_or_with_bad_repo_id(tiny_checkpoint, monkeypatch):
         hub.push_run(tiny_checkpoint, repo_id="ana/tiny")
     with pytest.raises(HubError, match="not a valid repo id"):
         hub.push_run(tiny_checkpoint, repo_id="ana/bad name!", token=TOKEN)
+    with pytest.raises(HubError, match="not a valid repo id") as info:  # a token pasted into the repo field
+        hub.push_run(tiny_checkpoint, repo_id=f"ana/{TOKEN} x", token=TOKEN)
+    assert TOKEN not in str(info.value)
     with pytest.raises(HubError, match="nothing to push") as info:
         hub.push_run(tiny_checkpoint / "no-such-run", token=TOKEN)
     assert str(tiny_checkpoint) not in str(info.value)  # no server path in what a visitor reads
