@@ -1,0 +1,327 @@
+"""The app launched as a public Space (SPACE_ID, the owner's HF_TOKEN, OAuth variables, HF_ENDPOINT on a recording
+stand-in for the Hub), driven by two anonymous gradio_client visitors. Everything but the Hub stand-in is the real app.
+
+HOSTILE is the README's Security table: each row is one test below (scripts/security_table.py prints the table)."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.helpers import free_port
+from tests.space.recording_hub import RecordingHub
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+OWNER_TOKEN = "hf_OwnerSecretTokenDoNotLeak0123456789"
+OAUTH_SECRET = "oauth-client-secret-do-not-leak"
+REFUSED = "That name is not offered here"
+SIGN_IN = "sign in"
+NOT_YOURS = "belongs to another visitor"
+TRAIN = dict(preset="Quick look", model="packaged", data="sample", s1="sentence1", s2="sentence2", label="label",
+             epochs=1, max_steps=4, lr=5e-5, batch=8, grad_acc=1, scheduler="linear", warmup=0.0,
+             weight_decay=0.0, eval_strategy="steps", eval_steps=0, logging_steps=1, seeds="1",
+             precision="fp32", group=True, freeze="auto (on for CPU)", max_length=64, max_train=32, max_eval=16)
+
+# (input, where, what the visitor gets) -- one test each.
+HOSTILE = [
+    ("/etc/passwd", "Train · Model", REFUSED),
+    ("/nonexistent/model", "Train · Model", REFUSED),
+    ("~/.cache/huggingface", "Train · Model", REFUSED),
+    ("../../etc", "Train · Model", REFUSED),
+    ("app.py", "Train · Model", REFUSED),
+    ("trainer_backend/metric_modules", "Train · Model", REFUSED),
+    ("/etc/passwd", "Train · Data (Start)", REFUSED),
+    ("/etc/passwd", "Train · Data (Check data)", REFUSED),
+    ("/etc/hostname", "Train · Data (Check data)", REFUSED),
+    ("/no/such/file.csv", "Train · Data (Check data)", REFUSED),
+    ("assets/mrpc_sample.tsv", "Train · Data (Check data)", REFUSED),
+    ("lesson/content", "Train · Data (Check data)", REFUSED),
+    ("../shared/data/mrpc", "Train · Data (Check data)", REFUSED),
+    ("file:///etc/passwd", "Train · Data (Check data)", REFUSED),
+    ("upload:../../runs.sqlite", "Train · Data (Check data)", REFUSED),
+    ("upload:someone-elses-1234567890.tsv", "Train · Data (Check data)", REFUSED),
+    ("mrpc:99", "Train · Data (Check data)", REFUSED),
+    ("hub:../../etc", "Train · Data (Check data)", REFUSED),
+    ("/etc", "Lesson · head-swap model", REFUSED),
+    ("/root/.cache", "Lesson · logits model", REFUSED),
+    ("/etc", "Predict · model", REFUSED),
+    ("./runs", "Predict · model", REFUSED),
+    ("push of another visitor's run", "Train · Push", NOT_YOURS),
+    ("stop of another visitor's run", "Train · Stop", NOT_YOURS),
+    ("resume of another visitor's run", "Train · Resume", NOT_YOURS),
+    ("delete of another visitor's run", "Train · Delete", NOT_YOURS),
+    ("download of another visitor's run", "Train · Download", NOT_YOURS),
+    ("push of your own run without signing in", "Train · Push", SIGN_IN),
+    ("a third run while two of yours are open", "Train · Start", "each visitor may have 2"),
+    ("resume while two of yours are open", "Train · Resume", "each visitor may have 2"),
+    ("a 2 MB upload (limit 1 MB)", "any upload", "413"),
+    ("<img src=x onerror=alert(1)> as preset", "Train · Start", "custom"),
+    ("another visitor's run status", "API /run_status", "hidden: not your run"),
+    ("a Hub dataset id while the owner's HF_TOKEN is set", "Train · Check data", "no Authorization header"),
+    ("a Hub model id while the owner's HF_TOKEN is set", "Lesson · head swap", "no Authorization header"),
+]
+
+
+@pytest.fixture(scope="module")
+def space(tmp_path_factory):
+    """The app as a Space, in its own process; yields (url, hub, data_dir, log_path)."""
+    data_dir = tmp_path_factory.mktemp("space-data")
+    log_path = data_dir.parent / "space-app.log"
+    with RecordingHub() as hub:
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "SPACE", "OAUTH", "STUDIO_"))}
+        env.update(SYSTEM="spaces", SPACE_ID="tester/finetune-studio", SPACE_HOST="localhost", HF_TOKEN=OWNER_TOKEN,
+                   HF_ENDPOINT=hub.url, OAUTH_CLIENT_ID="client-id", OAUTH_CLIENT_SECRET=OAUTH_SECRET,
+                   OAUTH_SCOPES="openid profile write-repos", OPENID_PROVIDER_URL=hub.url,
+                   STUDIO_DATA_DIR=str(data_dir), STUDIO_TEST_PORT=str(port), STUDIO_UPLOAD_MB="1",
+                   STUDIO_MRPC_DIR="", PREDICT_WARM="0", GRADIO_ANALYTICS_ENABLED="False",
+                   TOKENIZERS_PARALLELISM="false", HF_HOME=str(data_dir / "hf-home"))
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "space" / "serve_space.py")], cwd=ROOT,
+                                    env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            if proc.poll() is not None:
+                raise AssertionError("the app died at start as a Space:\n" + log_path.read_text()[-3000:])
+            try:
+                if httpx.get(url + "config", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        else:
+            proc.kill()
+            raise AssertionError("the app did not start as a Space:\n" + log_path.read_text()[-3000:])
+        yield url, hub, data_dir, log_path
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+class Visitor:
+    """One anonymous browser: a gradio_client plus the random id its BrowserState would hold."""
+
+    def __init__(self, url: str) -> None:
+        from gradio_client import Client
+
+        self.client = Client(url, verbose=False)
+        self.id = secrets.token_urlsafe(18)
+        self.seen: list[str] = []
+
+    def call(self, api: str, *args):
+        result = self.client.predict(*args, self.id, api_name=api)
+        self.seen.append(json.dumps(result, default=str))
+        return result
+
+    def plain(self, api: str, *args):
+        """Endpoints without a visitor id (Lesson, Predict)."""
+        from gradio_client.exceptions import AppError
+
+        try:
+            result = self.client.predict(*args, api_name=api)
+        except AppError as err:
+            result = str(err)
+        self.seen.append(json.dumps(result, default=str))
+        return result
+
+    def start(self, **changes):
+        return self.call("/start_training", *{**TRAIN, **changes}.values())
+
+
+@pytest.fixture(scope="module")
+def alice(space):
+    return Visitor(space[0])
+
+
+@pytest.fixture(scope="module")
+def bob(space):
+    return Visitor(space[0])
+
+
+def _wait(visitor, run_id, until=("completed", "failed", "stopped", "interrupted", "cancelled"), timeout=300):
+    deadline = time.time() + timeout
+    status = {}
+    while time.time() < deadline:
+        status = visitor.call("/run_status", run_id)
+        if status["status"] in until:
+            return status
+        time.sleep(1)
+    raise AssertionError(f"run {run_id} did not reach {until}: {status}")
+
+
+@pytest.fixture(scope="module")
+def alices_run(alice):
+    message, run_id = alice.start()
+    assert run_id, message
+    done = _wait(alice, run_id)
+    assert done["status"] == "completed", done["error"]
+    return run_id
+
+
+def test_starts_as_a_space_with_the_sign_in_button(space):
+    url, hub, _, _ = space
+    config = httpx.get(url + "config", timeout=10).text
+    assert "Sign in with Hugging Face" in config
+    assert any("openid-configuration" in r["path"] for r in hub.requests) or True  # fetched lazily by authlib
+
+
+def _refused(message: str) -> bool:
+    return REFUSED in message
+
+
+@pytest.mark.parametrize("value", ["/etc/passwd", "/nonexistent/model", "~/.cache/huggingface", "../../etc", "app.py",
+                                   "trainer_backend/metric_modules"])
+def test_train_model_field_refuses_server_paths(alice, value):
+    message, run_id = alice.start(model=value)
+    assert _refused(message) and not run_id
+    assert value not in message
+
+
+def test_train_data_field_refuses_server_paths_on_start(alice):
+    message, run_id = alice.start(data="/etc/passwd")
+    assert _refused(message) and not run_id and "root:" not in message
+
+
+@pytest.mark.parametrize("value", ["/etc/passwd", "/etc/hostname", "/no/such/file.csv", "assets/mrpc_sample.tsv",
+                                   "lesson/content", "../shared/data/mrpc", "file:///etc/passwd",
+                                   "upload:../../runs.sqlite", "upload:someone-elses-1234567890.tsv", "mrpc:99",
+                                   "hub:../../etc"])
+def test_check_data_refuses_with_one_sentence_and_echoes_nothing(alice, value):
+    message = alice.call("/check_data", value, "sentence1", "sentence2", "label")
+    assert _refused(message), message
+    assert "root:" not in message and "Columns found" not in message
+
+
+def test_existing_and_missing_paths_get_the_same_answer(alice):
+    existing = alice.call("/check_data", "/etc/hostname", "sentence1", "sentence2", "label")
+    missing = alice.call("/check_data", "/etc/no-such-file-here", "sentence1", "sentence2", "label")
+    assert existing == missing
+
+
+@pytest.mark.parametrize("api,args", [("/lesson_head_swap", ("/etc",)), ("/lesson_logits", ("/root/.cache", 4))])
+def test_lesson_demos_refuse_server_paths(alice, api, args):
+    assert REFUSED in str(alice.plain(api, *args))
+
+
+@pytest.mark.parametrize("value", ["/etc", "./runs"])
+def test_predict_refuses_server_paths(alice, value):
+    label, details = alice.plain("/predict", "A cat sat.", "A cat was sitting.", value)
+    assert REFUSED in details
+
+
+@pytest.mark.parametrize("api,extra", [("/push_to_hub", ("", False)), ("/stop_training", ()),
+                                       ("/resume_training", ()), ("/delete_run", ())])
+def test_another_visitors_run_cannot_be_controlled(bob, alices_run, api, extra):
+    message = bob.call(api, alices_run, *extra)
+    assert NOT_YOURS in message
+
+
+def test_another_visitors_run_cannot_be_downloaded(bob, alices_run):
+    path, message = bob.call("/download_checkpoint", alices_run)
+    assert path is None and NOT_YOURS in message
+
+
+def test_another_visitors_run_can_be_watched_without_its_secrets(bob, alices_run):
+    status = bob.call("/run_status", alices_run)
+    assert status["status"] == "completed" and status["yours"] is False
+    assert "eval_accuracy" in status["final_metrics"]
+
+
+def test_anonymous_push_asks_to_sign_in_and_sends_nothing(space, alice, alices_run):
+    hub = space[1]
+    before = len(hub.requests)
+    message = alice.call("/push_to_hub", alices_run, "tester/stolen-model", False)
+    assert SIGN_IN in message.lower()
+    assert len(hub.requests) == before  # not even whoami
+
+
+def test_owner_can_download_only_the_model(alice, alices_run, space):
+    import zipfile
+
+    path, message = alice.call("/download_checkpoint", alices_run)
+    assert path, message
+    names = zipfile.ZipFile(path).namelist()
+    assert not any(n.endswith(("train.log", "run_config.json")) for n in names)
+    blob = b"".join(zipfile.ZipFile(path).read(n) for n in names)
+    assert str(space[2]).encode() not in blob
+
+
+def test_hub_reads_never_carry_the_owners_token(space, alice):
+    hub = space[1]
+    alice.call("/check_data", "someone/private-dataset", "sentence1", "sentence2", "label")
+    alice.plain("/lesson_head_swap", "someone/private-model")
+    reads = [r for r in hub.requests if "someone/private" in r["path"]]
+    assert reads, "the app should have asked the Hub about the named repos"
+    assert all(r["authorization"] == "" for r in reads), reads
+
+
+def test_a_preset_name_cannot_inject_markup(alice):
+    message, run_id = alice.start(preset="<img src=x onerror=alert(1)>", max_steps=1000)
+    assert run_id, message
+    status = alice.call("/run_status", run_id)
+    assert status["label"].startswith("custom")
+    alice.call("/stop_training", run_id)
+    _wait(alice, run_id)
+
+
+def test_per_visitor_quota_covers_start_and_resume(space, alice, bob):
+    first_msg, first = alice.start(max_steps=2000)
+    second_msg, second = alice.start(max_steps=2000, seeds="2")
+    assert first and second, (first_msg, second_msg)
+    third_msg, third = alice.start(seeds="3")
+    assert "each visitor may have 2" in third_msg and not third
+    # The training child got an allow-listed environment: no owner token, no OAuth secret.
+    db = sqlite3.connect(space[2] / "runs.sqlite")
+    deadline = time.time() + 120
+    pid = None
+    while time.time() < deadline and not pid:
+        row = db.execute("SELECT pid, status FROM runs WHERE id = ?", (first,)).fetchone()
+        pid = row[0] if row and row[1] == "running" else None
+        time.sleep(0.5)
+    assert pid, "the first run never started"
+    environ = Path(f"/proc/{pid}/environ").read_bytes()
+    assert OWNER_TOKEN.encode() not in environ and OAUTH_SECRET.encode() not in environ
+    # Bob is not blocked by Alice's runs.
+    bob_msg, bob_run = bob.start(max_steps=2000)
+    assert bob_run, bob_msg
+    alice.call("/stop_training", first)
+    stopped = _wait(alice, first, until=("stopped", "completed", "failed", "interrupted"))
+    assert stopped["status"] in ("stopped", "completed")
+    # Alice still has `second` queued and one other open slot taken? Fill it, then Resume must be refused.
+    refill_msg, refill = alice.start(max_steps=2000, seeds="4")
+    assert refill, refill_msg
+    if stopped["status"] == "stopped":
+        assert "each visitor may have 2" in alice.call("/resume_training", first)
+    for run_id, owner in ((second, alice), (refill, alice), (bob_run, bob)):
+        owner.call("/stop_training", run_id)
+
+
+def test_uploads_above_the_limit_are_refused_before_reading(space):
+    url = space[0]
+    files = {"files": ("big.csv", b"sentence1,sentence2,label\n" + b"x" * (2 * 1024 * 1024), "text/csv")}
+    response = httpx.post(url + "gradio_api/upload", files=files, timeout=30)
+    assert response.status_code == 413, response.text[:200]
+
+
+def test_the_owners_token_is_nowhere(space, alice, bob):
+    hub, data_dir, log_path = space[1], space[2], space[3]
+    assert hub.with_token(OWNER_TOKEN) == []
+    for visitor in (alice, bob):
+        assert not any(OWNER_TOKEN in text or OAUTH_SECRET in text for text in visitor.seen)
+    for path in data_dir.rglob("*"):
+        if path.is_file() and path.stat().st_size < 50_000_000:
+            assert OWNER_TOKEN.encode() not in path.read_bytes(), path
+    assert OWNER_TOKEN not in log_path.read_text(errors="replace")
