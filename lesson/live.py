@@ -73,6 +73,12 @@ def tokenize_pair(sentence1: str, sentence2: str, model_spec: str = "auto", max_
     """Token, id and segment (token_type_id) of every position of one encoded pair."""
     if not sentence1.strip() or not sentence2.strip():
         raise ValueError("Type both sentences.")
+    from trainer_backend.settings import limits
+
+    cap = limits().lesson_chars
+    if len(sentence1) > cap or len(sentence2) > cap:
+        raise ValueError(f"Keep each sentence under {cap:,} characters: the model reads at most {max_length} "
+                         "tokens of a pair anyway.")
     tok = tokenizer(model_spec)
     enc = tok(sentence1, sentence2, truncation=True, max_length=max_length)
     ids = enc["input_ids"]
