@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from trainer_backend import settings
+from trainer_backend import downloads, settings
 from trainer_backend.jobs import JobRunner
 from trainer_backend.runs import RunStore
 from ui import lesson_tab, predict_tab, quiz_tab, train_tab
@@ -49,7 +49,7 @@ def launch(demo: gr.Blocks, **kwargs) -> tuple:
     demo.runner.start_background()
     return demo.queue(default_concurrency_limit=8, max_size=lim.gradio_queue).launch(
         theme=THEME, css=CSS, head=HEAD, server_name=settings.server_name(),
-        max_file_size=lim.upload_bytes, **kwargs)
+        max_file_size=lim.upload_bytes, allowed_paths=[str(downloads.folder())], **kwargs)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """One capped folder for files handed to visitors (run zips, prediction CSVs): old and excess files are pruned.
 
-Every `new_file` call first prunes `settings.data_dir() / "downloads"`: entries older than MAX_AGE_SECONDS go,
-then the oldest go until the folder holds at most MAX_BYTES. Each file gets its own fresh sub-folder, so two
+Every `new_file` call first prunes `settings.data_dir() / "downloads"`: entries older than the age limit go,
+then the oldest go until the folder is under the size cap (settings.limits(): STUDIO_DOWNLOADS_SECONDS, STUDIO_DOWNLOADS_MB). Each file gets its own fresh sub-folder, so two
 downloads with the same name never collide and the visitor still gets a readable file name. Gradio copies a
 returned file into its own cache before serving it, so pruning ours later does not break a download; it only
 accepts files from allowed folders, so the app must pass `allowed_paths=[str(downloads.folder())]` to launch()
@@ -17,8 +17,6 @@ from pathlib import Path
 
 from trainer_backend import settings
 
-MAX_AGE_SECONDS = 3600                 # a download older than an hour is gone
-MAX_BYTES = 500 * 1024 * 1024          # the whole folder stays under 500 MB (oldest first)
 GRACE_SECONDS = 60                     # the size cap never removes an entry this young (it may be being written)
 FOLDER_NAME = "downloads"
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -60,8 +58,10 @@ def _remove(entry: Path) -> None:
 def prune(now: float | None = None, max_age: float | None = None, max_bytes: int | None = None) -> list[Path]:
     """Remove entries older than max_age, then oldest-first beyond max_bytes; returns what was removed."""
     now = time.time() if now is None else now
-    max_age = MAX_AGE_SECONDS if max_age is None else max_age
-    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
+    if max_age is None or max_bytes is None:  # STUDIO_DOWNLOADS_SECONDS / STUDIO_DOWNLOADS_MB when set
+        lim = settings.limits()
+        max_age = lim.downloads_age_seconds if max_age is None else max_age
+        max_bytes = lim.downloads_bytes if max_bytes is None else max_bytes
     entries = []
     for entry in folder().iterdir():
         mtime, size = _entry_stats(entry)

@@ -215,7 +215,7 @@ def limits() -> Limits:
         runs_disk_bytes=int(_env_number("STUDIO_RUNS_DISK_MB", 5000, 50000) * mb),
         run_max_age_days=_env_number("STUDIO_RUN_MAX_AGE_DAYS", 7, 0),
         lesson_chars=int(_env_number("STUDIO_LESSON_CHARS", 1000, 1000)),
-        downloads_bytes=int(_env_number("STUDIO_DOWNLOADS_MB", 500, 2000) * mb),
+        downloads_bytes=int(_env_number("STUDIO_DOWNLOADS_MB", 500, 500) * mb),
         downloads_age_seconds=_env_number("STUDIO_DOWNLOADS_SECONDS", 3600, 3600),
     )
 

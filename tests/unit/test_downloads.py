@@ -52,7 +52,7 @@ def test_old_downloads_are_pruned_by_age(store):
 
 
 def test_size_cap_removes_oldest_first(store, monkeypatch):
-    monkeypatch.setattr(downloads, "MAX_BYTES", 250)
+    monkeypatch.setenv("STUDIO_DOWNLOADS_MB", str((250 + 0.5) / 1048576))
     first = _put("first.zip", 100, age=900)
     second = _put("second.zip", 100, age=600)
     third = _put("third.zip", 100, age=300)
@@ -62,7 +62,7 @@ def test_size_cap_removes_oldest_first(store, monkeypatch):
 
 
 def test_size_cap_spares_a_file_still_being_written(store, monkeypatch):
-    monkeypatch.setattr(downloads, "MAX_BYTES", 50)
+    monkeypatch.setenv("STUDIO_DOWNLOADS_MB", str((50 + 0.5) / 1048576))
     old = _put("old.zip", 100, age=600)
     writing = _put("writing.zip", 100, age=1)  # this call already pruned the old one
     assert not old.exists() and not old.parent.exists()
