@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from quiz.claims import compile_pattern
+
 BANK_FILE = Path(__file__).resolve().parent / "bank.yaml"
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -27,14 +29,39 @@ class KeyIdea:
     keywords: tuple[str, ...] = ()
     needs_keyword: bool = False
     contradicts: tuple[str, ...] = ()
+    claims: tuple[str, ...] = ()
 
     @functools.cached_property
     def patterns(self) -> tuple[re.Pattern[str], ...]:
-        return tuple(re.compile(k, re.IGNORECASE | re.MULTILINE) for k in self.keywords)
+        """Topic words: evidence that needs the sentence around them to mean the idea (similarity)."""
+        return _compile(self.keywords)
+
+    @functools.cached_property
+    def claim_patterns(self) -> tuple[re.Pattern[str], ...]:
+        """Phrasings that state the idea on their own."""
+        return _compile(self.claims)
 
     @functools.cached_property
     def contradiction_patterns(self) -> tuple[re.Pattern[str], ...]:
-        return tuple(re.compile(k, re.IGNORECASE | re.MULTILINE) for k in self.contradicts)
+        """Phrasings of the opposite claim."""
+        return _compile(self.contradicts)
+
+
+def _compile(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    return tuple(compile_pattern(k) for k in patterns)
+
+
+@dataclass(frozen=True)
+class Misconception:
+    """A wrong belief phrased with the right words; when a learner asserts it, the ideas it names are missed."""
+
+    pattern: str
+    note: str
+    voids: tuple[str, ...] = ()  # key idea ids it rules out; empty: all of the question's ideas
+
+    @functools.cached_property
+    def compiled(self) -> re.Pattern[str]:
+        return compile_pattern(self.pattern)
 
 
 @dataclass(frozen=True)
@@ -48,6 +75,7 @@ class Question:
     key_ideas: tuple[KeyIdea, ...]
     train_preset: str | None = None  # name of a constant in trainer_backend.presets
     train_button: str | None = None
+    misconceptions: tuple[Misconception, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -134,33 +162,60 @@ class _Reader:
 
 
 def _key_idea(r: _Reader, raw: Any, where: str) -> KeyIdea:
-    d = r.mapping(raw, where, {"id", "label", "references"}, {"keywords", "needs_keyword", "contradicts"})
-    keywords = r.texts(d.get("keywords"), f"{where}.keywords", allow_empty=True)
-    contradicts = r.texts(d.get("contradicts"), f"{where}.contradicts", allow_empty=True)
-    for field_name, patterns in (("keywords", keywords), ("contradicts", contradicts)):
+    d = r.mapping(raw, where, {"id", "label", "references"}, {"keywords", "needs_keyword", "contradicts", "claims"})
+    found = {name: r.texts(d.get(name), f"{where}.{name}", allow_empty=True)
+             for name in ("keywords", "contradicts", "claims")}
+    for field_name, patterns in found.items():
         for i, k in enumerate(patterns):
-            try:
-                re.compile(k)
-            except re.error as exc:
-                raise r.fail(f"{where}.{field_name}[{i}]", f"invalid regular expression ({exc})") from None
+            _regex(r, k, f"{where}.{field_name}[{i}]")
     needs = d.get("needs_keyword", False)
     if not isinstance(needs, bool):
         raise r.fail(f"{where}.needs_keyword", "expected true or false")
-    if needs and not keywords:
-        raise r.fail(f"{where}.needs_keyword", "is true but no keywords are given")
+    if needs and not (found["keywords"] or found["claims"]):
+        raise r.fail(f"{where}.needs_keyword", "is true but no keywords or claims are given")
     return KeyIdea(r.ident(d["id"], f"{where}.id"), r.text(d["label"], f"{where}.label"),
-                   r.texts(d["references"], f"{where}.references"), keywords, needs, contradicts)
+                   r.texts(d["references"], f"{where}.references"), found["keywords"], needs,
+                   found["contradicts"], found["claims"])
+
+
+def _regex(r: _Reader, pattern: str, where: str) -> None:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise r.fail(where, f"invalid regular expression ({exc})") from None
+
+
+def _misconceptions(r: _Reader, raw: Any, where: str, idea_ids: set[str]) -> tuple[Misconception, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise r.fail(where, "expected a list")
+    out = []
+    for i, m in enumerate(raw):
+        here = f"{where}[{i}]"
+        d = r.mapping(m, here, {"pattern", "note"}, {"voids"})
+        if not isinstance(d["pattern"], str) or not d["pattern"].strip():
+            raise r.fail(f"{here}.pattern", "expected a non-empty regular expression")
+        _regex(r, d["pattern"], f"{here}.pattern")
+        voids = r.texts(d.get("voids"), f"{here}.voids", allow_empty=True)
+        unknown = sorted(set(voids) - idea_ids)
+        if unknown:
+            raise r.fail(f"{here}.voids", f"unknown key idea(s) {', '.join(unknown)}")
+        out.append(Misconception(d["pattern"], r.text(d["note"], f"{here}.note"), voids))
+    return tuple(out)
 
 
 def _question(r: _Reader, raw: Any, where: str, exercise: bool) -> Question:
     required = {"id", "topic", "prompt", "model_answer", "key_ideas"}
     optional = {"train_preset", "train_button"}
-    d = r.mapping(raw, where, required | optional, set()) if exercise else r.mapping(raw, where, required, set())
+    d = (r.mapping(raw, where, required | optional, {"misconceptions"}) if exercise
+         else r.mapping(raw, where, required, {"misconceptions"}))
     ideas_raw = d["key_ideas"]
     if not isinstance(ideas_raw, list) or not ideas_raw:
         raise r.fail(f"{where}.key_ideas", "expected a non-empty list")
     ideas = tuple(_key_idea(r, k, f"{where}.key_ideas[{i}]") for i, k in enumerate(ideas_raw))
     r.unique([k.id for k in ideas], f"{where}.key_ideas")
+    misconceptions = _misconceptions(r, d.get("misconceptions"), f"{where}.misconceptions", {k.id for k in ideas})
     preset = None
     if exercise:
         from trainer_backend import presets
@@ -170,7 +225,8 @@ def _question(r: _Reader, raw: Any, where: str, exercise: bool) -> Question:
             raise r.fail(f"{where}.train_preset", f"{preset!r} is not a preset in trainer_backend.presets")
     return Question(r.ident(d["id"], f"{where}.id"), r.text(d["topic"], f"{where}.topic"),
                     r.text(d["prompt"], f"{where}.prompt"), r.text(d["model_answer"], f"{where}.model_answer"),
-                    ideas, preset, r.text(d["train_button"], f"{where}.train_button") if exercise else None)
+                    ideas, preset, r.text(d["train_button"], f"{where}.train_button") if exercise else None,
+                    misconceptions)
 
 
 def _card(r: _Reader, raw: Any, where: str) -> Card:

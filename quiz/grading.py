@@ -1,4 +1,4 @@
-"""Feedback on a free-text answer: which key ideas it covers, by sentence embeddings plus keywords."""
+"""Feedback on a free-text answer: which key ideas it states, by claim patterns with negation, plus similarity."""
 from __future__ import annotations
 
 import functools
@@ -9,16 +9,22 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from quiz import claims
 from quiz.bank import KeyIdea, Question
 
 COVERED, PARTLY, MISSED = "covered", "partly", "missed"
 
-# Cosine similarities with all-MiniLM-L6-v2 (mean pooling, normalised), tuned on the sample
-# answers in tests/unit/test_quiz_grading.py. STRONG: the sentence says the idea on its own.
-# SUPPORT: enough when a keyword backs it up. PARTIAL: on topic, worth a "partly".
-# KEYWORD_FLOOR: for ideas that need a keyword (a precise name or call), the keyword carries the
-# evidence and the sentence around it only has to be on topic.
-STRONG, SUPPORT, PARTIAL, KEYWORD_FLOOR = 0.62, 0.40, 0.50, 0.30
+# How an idea is judged, strongest evidence first:
+# 1. a misconception of the question or a `contradicts` pattern that the learner asserts (not negated, not
+#    inside "if ...", "instead of ...", "older versions ...") -> missed, with a note saying why;
+# 2. a `claims` pattern the learner does not negate -> covered (a claim states the idea on its own, so a
+#    short right answer counts);
+# 3. otherwise sentence similarity with the idea's references (all-MiniLM-L6-v2, mean pooling, cosine).
+#    Measured on tests/data/grading_answers*.yaml, similarity between 0.62 and 0.75 was as often a wrong or
+#    partial answer on the same topic as a right one, so similarity alone earns "partly" (PARTIAL) and only
+#    a near-paraphrase of a reference (SAME) earns "covered". A topic keyword also earns "partly".
+# Keywords and claims match whole words only ("dict" is not found in "predictions").
+SAME, PARTIAL = 0.80, 0.50
 MAX_CHARS = 6000  # longer answers are checked on their beginning only
 MAX_CHUNKS = 80
 _WINDOW, _STRIDE = 24, 12
@@ -41,6 +47,7 @@ class IdeaResult:
     similarity: float
     keyword: bool
     evidence: str | None = None
+    basis: str = ""  # "claim", "similarity", "keyword", "misconception" or "" (nothing found)
 
 
 @dataclass(frozen=True)
@@ -157,14 +164,23 @@ def looks_non_english(answer: str) -> bool:
     return len(words) >= 6 and sum(w in _ENGLISH for w in words) / len(words) < 0.12
 
 
-def _judge(idea: KeyIdea, sim: float, kw: bool) -> str:
-    if idea.needs_keyword:
-        if kw and sim >= KEYWORD_FLOOR:
-            return COVERED
-        return PARTLY if kw or sim >= STRONG else MISSED
-    if sim >= STRONG or (kw and sim >= SUPPORT):
-        return COVERED
-    return PARTLY if sim >= PARTIAL or kw else MISSED
+def _judge(sim: float, kw: bool) -> tuple[str, str]:
+    """Status and basis when no claim and no contradiction was found: similarity and topic keywords."""
+    if sim >= SAME:
+        return COVERED, "similarity"
+    if sim >= PARTIAL:
+        return PARTLY, "similarity"
+    return (PARTLY, "keyword") if kw else (MISSED, "")
+
+
+def _voided(question: Question, scan: str) -> dict[str, str]:
+    """Key idea id -> note, for every misconception the learner asserts."""
+    out: dict[str, str] = {}
+    for m in question.misconceptions:
+        if claims.asserted((m.compiled,), scan):
+            for idea_id in m.voids or tuple(k.id for k in question.key_ideas):
+                out.setdefault(idea_id, m.note)
+    return out
 
 
 def grade(question: Question, answer: str, embedder: Embedder | None = None) -> Feedback:
@@ -188,17 +204,27 @@ def grade(question: Question, answer: str, embedder: Embedder | None = None) -> 
         answer_vecs = embedder(pieces)
         ref_vecs = [embedder(k.references) for k in question.key_ideas]
     scan = answer[:MAX_CHARS]
+    voided = _voided(question, scan)
     results = []
     for idea, refs in zip(question.key_ideas, ref_vecs):
         per_piece = (answer_vecs @ refs.T).max(axis=1)  # best reference for each piece
         sim = float(per_piece.max())
-        kw = any(p.search(scan) for p in idea.patterns)
-        with_kw = [i for i, piece in enumerate(pieces) if any(p.search(piece) for p in idea.patterns)]
-        best_piece = max(with_kw, key=lambda i: per_piece[i]) if with_kw else int(per_piece.argmax())
-        status = _judge(idea, sim, kw)
-        if any(p.search(scan) for p in idea.contradiction_patterns):
-            status = MISSED
-            notes.append(f"Have another look at: {idea.label[0].lower()}{idea.label[1:]}.")
-        evidence = pieces[best_piece] if status != MISSED else None
-        results.append(IdeaResult(idea.id, idea.label, status, round(sim, 3), kw, evidence))
+        kw_hit = claims.affirmed(idea.patterns, scan)
+        claim_hit = claims.affirmed(idea.claim_patterns, scan)
+        contra_hit = claims.asserted(idea.contradiction_patterns, scan)
+        evidence_hit = claim_hit or kw_hit
+        if idea.id in voided or contra_hit:
+            status, basis = MISSED, "misconception"
+            note = voided.get(idea.id) or f"Have another look at: {idea.label[0].lower()}{idea.label[1:]}."
+            if note not in notes:
+                notes.append(note)
+        elif claim_hit:
+            status, basis = COVERED, "claim"
+        else:
+            status, basis = _judge(sim, kw_hit is not None)
+        evidence = None
+        if status != MISSED:
+            with_hit = [i for i, piece in enumerate(pieces) if evidence_hit and evidence_hit.text in piece]
+            evidence = pieces[max(with_hit, key=lambda i: per_piece[i])] if with_hit else pieces[int(per_piece.argmax())]
+        results.append(IdeaResult(idea.id, idea.label, status, round(sim, 3), kw_hit is not None, evidence, basis))
     return Feedback(question.id, True, tuple(results), tuple(notes))

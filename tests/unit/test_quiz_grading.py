@@ -1,4 +1,7 @@
-"""Grading over a table of real sample answers: good, partial, wrong, empty, very long, non-English."""
+"""Grading over tuning samples (good, partial, wrong, empty, very long, non-English) and the claim rules.
+
+The held-out answers that measure the grader live in tests/data/ and are checked in test_quiz_agreement.py.
+"""
 from __future__ import annotations
 
 import pytest
@@ -41,19 +44,25 @@ SAMPLES = [
      set(), {"expected"}),
     # --- TrainingArguments
     ("training_arguments", "good",
-     "You only have to give it output_dir, the folder where checkpoints get saved. It holds all the "
-     "hyperparameters like learning rate, batch size, number of epochs and the evaluation strategy; "
-     "everything else falls back to defaults.",
-     {"output_dir", "saves_there", "hyperparameters", "defaults"}, set()),
+     "Nothing is required any more: output_dir is optional and falls back to trainer_output, the folder where "
+     "checkpoints get saved. It holds all the hyperparameters like learning rate, batch size, number of epochs "
+     "and the evaluation strategy; everything else falls back to defaults.",
+     {"output_dir_optional", "saves_there", "hyperparameters", "defaults"}, set()),
     ("training_arguments", "partial",
      "It stores the training settings such as learning rate and number of epochs.",
-     {"hyperparameters"}, {"output_dir", "defaults"}),
+     {"hyperparameters"}, {"output_dir_optional", "defaults"}),
     ("training_arguments", "wrong",
      "You must pass the model and the tokenizer, and it returns the trained weights.",
-     set(), {"output_dir", "defaults", "saves_there"}),
-    ("training_arguments", "wrong, negated",
-     "The output_dir is optional; what you must give it is the learning rate.",
-     set(), {"output_dir"}),
+     set(), {"output_dir_optional", "defaults", "saves_there"}),
+    ("training_arguments", "the old claim",
+     "Only output_dir is required, the output directory.",
+     set(), {"output_dir_optional"}),
+    ("training_arguments", "true now (issue 11)",
+     "output_dir is optional now.",
+     {"output_dir_optional"}, set()),
+    ("training_arguments", "older versions, in scope",
+     "Older versions required output_dir, but in transformers 5 it defaults to trainer_output.",
+     {"output_dir_optional"}, set()),
     # --- Trainer inputs
     ("trainer_inputs", "good",
      "You pass the model, the training arguments, train_dataset and eval_dataset, the collator, and the "
@@ -62,7 +71,7 @@ SAMPLES = [
      {"model_and_args", "datasets", "collator_tokenizer", "train_call"}, set()),
     ("trainer_inputs", "partial",
      "The model and the datasets; training starts when you call trainer.train().",
-     {"model_and_args", "datasets", "train_call"}, {"collator_tokenizer"}),
+     {"datasets", "train_call"}, {"collator_tokenizer", "model_and_args"}),
     ("trainer_inputs", "wrong",
      "It takes a CSV file path and starts automatically once it is created.",
      set(), {"model_and_args", "collator_tokenizer", "train_call"}),
@@ -120,9 +129,10 @@ SAMPLES = [
      set(), {"normal"}),
     # --- Part C
     ("part_c_fp16", "good",
-     "fp16=True turns on mixed precision training with 16-bit floats. On a GPU training gets faster and uses "
-     "less memory, and accuracy and F1 should stay about the same.",
-     {"mixed_precision", "faster_lighter", "same_metrics"}, set()),
+     "fp16=True turns on mixed precision training with 16-bit floats, and a gradient scaler scales the loss so "
+     "small gradients do not underflow. On a GPU training gets faster and uses less memory, and accuracy and F1 "
+     "should stay about the same.",
+     {"mixed_precision", "loss_scaling", "faster_lighter", "same_metrics"}, set()),
     ("part_c_fp16", "partial",
      "It uses half precision, so it runs faster.",
      {"mixed_precision", "faster_lighter"}, {"same_metrics"}),
@@ -131,10 +141,40 @@ SAMPLES = [
      set(), {"mixed_precision", "same_metrics"}),
     # --- very long answers: a good answer buried in unrelated text, and rambling off-topic text
     ("training_arguments", "very long",
-     _FILLER * 12 + "Anyway: the only thing TrainingArguments needs is output_dir, the directory where the "
-     "checkpoints are written, and it keeps every hyperparameter such as learning rate and batch size. "
-     + _FILLER * 12,
-     {"output_dir", "hyperparameters"}, set()),
+     _FILLER * 12 + "Anyway: TrainingArguments needs nothing now, output_dir is optional, and the checkpoints are "
+     "written there. It keeps every hyperparameter such as learning rate and batch size. " + _FILLER * 12,
+     {"output_dir_optional", "saves_there", "hyperparameters"}, set()),
+    # --- the cases named in issue 11: right vocabulary in a wrong claim, words inside words, negation, scope
+    ("dynamic_padding", "issue: 512",
+     "Dynamic padding pads every sequence to 512 tokens.",
+     set(), {"per_batch", "on_the_fly", "less_waste"}),
+    ("dynamic_padding", "issue: unusual right",
+     "The collator evens those out to the biggest one among them, each time a batch is built.",
+     {"per_batch", "on_the_fly"}, set()),
+    ("dynamic_padding", "scope: if",
+     "It pads each batch to its own longest pair. If you padded everything to 512 you would waste compute.",
+     {"per_batch", "less_waste"}, set()),
+    ("head_swap_warning", "issue: negated contradiction",
+     "Nothing about the checkpoint is broken; the old head is dropped and a new random one is added.",
+     {"expected", "old_head_dropped", "new_head_random"}, set()),
+    ("head_swap_warning", "issue: thrown out",
+     "No. Those weights get thrown out and a fresh classifier starts from random values.",
+     {"expected", "old_head_dropped", "new_head_random"}, set()),
+    ("head_swap_warning", "issue: ignore it is not a claim",
+     "You can ignore it.",
+     set(), {"old_head_dropped"}),
+    ("head_swap_warning", "issue: yes on a later line",
+     "No, it is expected.\nYes, the new head is random.",
+     {"expected", "new_head_random"}, set()),
+    ("head_swap_warning", "issue: pretraining is not training",
+     "The checkpoint came from pretraining.",
+     set(), {"training_fixes_it"}),
+    ("compute_metrics", "issue: dict inside predictions",
+     "It gets the predictions.",
+     set(), {"returns_dict"}),
+    ("logits_to_labels", "issue: torch spelling",
+     "logits.max(-1).indices",
+     {"argmax", "last_axis"}, set()),
     ("dynamic_padding", "very long", _FILLER * 80, set(), {"per_batch", "on_the_fly", "less_waste"}),
     # --- non-English: code names still count; prose is not claimed as covered
     ("logits_to_labels", "non-English",
@@ -215,11 +255,24 @@ def test_chunks_split_sentences_and_window_long_ones():
 
 def test_needs_keyword_caps_semantics_at_partly(bank):
     item = bank.item("training_arguments")
-    fb = grade(item, "There is one mandatory setting: where results go on disk.")
-    assert fb.status("output_dir") in {PARTLY, MISSED}
+    fb = grade(item, "There is no mandatory setting left; results go somewhere on disk.")
+    assert fb.status("output_dir_optional") in {PARTLY, MISSED}
+
+
+def test_similarity_alone_is_at_most_partly_unless_a_near_paraphrase(bank):
+    item = bank.item("dynamic_padding")
+    fb = grade(item, "So that short batches stay short.")
+    assert all(r.basis != "similarity" or r.status != COVERED or r.similarity >= grading.SAME for r in fb.results)
+
+
+def test_misconception_note_is_shown_and_idea_missed(bank):
+    fb = grade(bank.item("part_c_fp16"), "It stores all the weights in 16 bits, so it is faster on a GPU.")
+    assert fb.status("mixed_precision") == MISSED and fb.status("faster_lighter") == COVERED
+    assert any("weights stay in 32-bit" in n for n in fb.notes)
 
 
 def test_non_string_answer_is_treated_as_empty(bank):
     fb = grade(bank.item("compute_metrics"), None)  # type: ignore[arg-type]
     assert not fb.attempted and set(fb.missed) == {"receives", "argmax_and_score", "returns_dict"}
     assert MISSED == "missed"
+    assert PARTLY == "partly"
