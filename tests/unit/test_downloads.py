@@ -44,7 +44,7 @@ def test_names_cannot_leave_the_folder(store):
 
 
 def test_old_downloads_are_pruned_by_age(store):
-    old = _put("old.zip", 10, age=downloads.MAX_AGE_SECONDS + 5)
+    old = _put("old.zip", 10, age=settings.limits().downloads_age_seconds + 5)
     fresh = _put("fresh.zip", 10, age=10)
     downloads.new_file("next.zip")  # every call prunes
     assert not old.exists() and not old.parent.exists()
