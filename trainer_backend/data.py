@@ -213,7 +213,11 @@ def from_hub(dataset_id: str, config: str | None = None, s1: str = "sentence1", 
         check_hub_size(dataset_id, "dataset", token)
     except AccessError as err:
         raise DataError(str(err)) from None
-    raw = load_dataset(dataset_id, config, token=token) if config else load_dataset(dataset_id, token=token)
+    try:
+        raw = load_dataset(dataset_id, config, token=token) if config else load_dataset(dataset_id, token=token)
+    except Exception as err:  # noqa: BLE001 - not found, private, gated, network: one plain sentence
+        raise DataError(f"The Hub dataset {dataset_id!r} could not be loaded: it may not exist, be private or gated "
+                        f"(sign in to use your own), or the Hub is unreachable ({err.__class__.__name__}).") from None
     dd = DatasetDict()
     for split, ds in raw.items():
         if len(ds) > MAX_ROWS:
