@@ -1,0 +1,55 @@
+"""Prints the README's Security tables from the code: the hostile inputs the Space suite tests, and the quotas."""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.space.test_space_security import HOSTILE  # noqa: E402
+from trainer_backend import settings  # noqa: E402
+
+ENV = {  # field -> (variable, what it bounds)
+    "runs_per_visitor": ("STUDIO_RUNS_PER_VISITOR", "runs one visitor may have queued or running"),
+    "queue_size": ("STUDIO_QUEUE_SIZE", "runs waiting, all visitors together (Resume included)"),
+    "run_seconds": ("STUDIO_RUN_SECONDS", "wall time of one run, then it stops with a checkpoint (s)"),
+    "min_eval_steps": ("STUDIO_MIN_EVAL_STEPS", "fewest steps between evaluations/checkpoints"),
+    "upload_bytes": ("STUDIO_UPLOAD_MB", "one uploaded file (Gradio refuses it before reading)"),
+    "uploads_per_visitor": ("STUDIO_UPLOADS_PER_VISITOR", "data files kept per visitor (oldest dropped)"),
+    "gradio_queue": ("STUDIO_GRADIO_QUEUE", "requests waiting in Gradio's queue"),
+    "hub_model_bytes": ("STUDIO_HUB_MODEL_MB", "weights of a Hub model, checked before download"),
+    "hub_dataset_bytes": ("STUDIO_HUB_DATASET_MB", "files of a Hub dataset, checked before download"),
+    "runs_disk_bytes": ("STUDIO_RUNS_DISK_MB", "all run folders; oldest finished runs pruned beyond it"),
+    "run_max_age_days": ("STUDIO_RUN_MAX_AGE_DAYS", "finished runs older than this are pruned (0 = never)"),
+    "lesson_chars": ("STUDIO_LESSON_CHARS", "characters per sentence in the Lesson demos"),
+    "downloads_bytes": ("STUDIO_DOWNLOADS_MB", "zips and CSVs prepared for download"),
+    "downloads_age_seconds": ("STUDIO_DOWNLOADS_SECONDS", "how long a prepared download is kept (s)"),
+}
+
+
+def _show(name: str, value: float) -> str:
+    if name.endswith("_bytes"):
+        return f"{value / 1024 / 1024:,.0f} MB"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value}"
+
+
+def main() -> None:
+    print("| # | hostile input | where | what the visitor gets |\n|---|---|---|---|")
+    for number, (value, where, answer) in enumerate(HOSTILE, 1):
+        print(f"| {number} | `{value}` | {where} | {answer!s} |".replace("`<", "`&lt;"))
+    for key in [k for k in os.environ if k in {v for v, _ in ENV.values()} or k == "SPACE_ID"]:
+        os.environ.pop(key)
+    local = settings.limits()
+    os.environ["SPACE_ID"] = "owner/space"
+    space = settings.limits()
+    print("\n| variable | what it bounds | on a Space | locally |\n|---|---|---|---|")
+    for f in fields(settings.Limits):
+        variable, doc = ENV[f.name]
+        print(f"| `{variable}` | {doc} | {_show(f.name, getattr(space, f.name))} | "
+              f"{_show(f.name, getattr(local, f.name))} |")
+
+
+if __name__ == "__main__":
+    main()
