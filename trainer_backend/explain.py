@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import bisect
+import html
 import re
 import threading
 import time
@@ -136,3 +137,44 @@ def explain_pair(predictor: Predictor, sentence1: object, sentence2: object, ste
     return Explanation(label=predictor.labels[target], probability=float(probs[target]), sentence1=out[0],
                        sentence2=out[1], logit=float(logits[target]), baseline_logit=float(base_logits[target]),
                        delta=float(delta.sum()), seconds=seconds, steps=steps, tokens=n_tokens)
+
+
+# --- one view of both sentences -----------------------------------------------------------------
+TOWARDS = (37, 99, 235)   # blue: pushed towards the predicted answer
+AGAINST = (234, 88, 12)   # orange: pushed against it (a colour-blind-safe pair)
+
+
+def _span(word: Word, scale: float) -> str:
+    strength = min(abs(word.score) / scale, 1.0) if scale > 0 else 0.0
+    r, g, b = TOWARDS if word.score >= 0 else AGAINST
+    style = f"background: rgba({r},{g},{b},{0.08 + 0.72 * strength:.2f}); padding: 1px 3px; border-radius: 4px;"
+    if strength > 0.55:
+        style += " color: white;"
+    if word.differs:
+        style += " text-decoration: underline dotted 2px; text-underline-offset: 3px;"
+    mark = "⟂ only here; " if word.differs else ""
+    title = f"{mark}score {word.score:+.3f}"
+    return f'<span class="xw" title="{html.escape(title)}" style="{style}">{html.escape(word.word)}</span>'
+
+
+def to_html(expl: Explanation) -> str:
+    """Both sentences, each word coloured by its score (shared scale), words missing from the other underlined."""
+    scale = max((abs(w.score) for w in expl.sentence1 + expl.sentence2), default=0.0)
+    rows = []
+    for name, words in (("Sentence 1", expl.sentence1), ("Sentence 2", expl.sentence2)):
+        spans = " ".join(_span(w, scale) for w in words)
+        rows.append(f'<div style="margin: 6px 0; line-height: 2.0;"><b>{name}:</b> {spans}</div>')
+    top = sorted(expl.sentence1 + expl.sentence2, key=lambda w: -abs(w.score))[:3]
+    strongest = ", ".join(f"“{html.escape(w.word)}” ({w.score:+.2f})" for w in top)
+    legend = (f'<span style="background: rgba({",".join(map(str, TOWARDS))},0.6); padding: 1px 6px; '
+              f'border-radius: 4px;">towards {html.escape(expl.label)}</span> '
+              f'<span style="background: rgba({",".join(map(str, AGAINST))},0.6); padding: 1px 6px; '
+              f'border-radius: 4px;">against it</span> · darker = stronger · '
+              '<span style="text-decoration: underline dotted 2px;">underlined</span> = not in the other sentence')
+    return (f'<div class="studio-explain">'
+            f'<p><b>Why {html.escape(expl.label)}</b> ({expl.probability:.1%}) · {html.escape(expl.method)}, '
+            f'{expl.steps} steps · {expl.tokens} tokens · took {expl.seconds:.2f} s</p>'
+            f'{"".join(rows)}<p style="font-size: 0.9em;">{legend}</p>'
+            f'<p style="font-size: 0.9em;"><b>How to read it:</b> {html.escape(expl.how_to_read)} Strongest: '
+            f'{strongest}. Sum of scores {expl.total:+.3f} vs logit change {expl.logit - expl.baseline_logit:+.3f} '
+            f'(from {expl.baseline_logit:+.3f} to {expl.logit:+.3f}).</p></div>')

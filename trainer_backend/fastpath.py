@@ -24,7 +24,7 @@ CANDIDATES = ("onnx-int8", "onnx-fp32")
 TITLES = {"onnx-int8": "ONNX Runtime, int8 (dynamic quantization)", "onnx-fp32": "ONNX Runtime, fp32",
           "pytorch": "PyTorch"}
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
-GATE_VERSION = 1
+GATE_VERSION = 2  # bump when the export or quantization recipe changes
 
 # (firsts, seconds, engine) -> probability rows; engine is "pytorch-fp32" or a backend object
 Scorer = Callable[[Sequence[str], Sequence[str], object], list[list[float]]]
@@ -163,7 +163,10 @@ def quantize_int8(fp32_path: Path, path: Path) -> Path:
     level = root.level
     root.setLevel(logging.ERROR)  # the quantizer logs advice about static pre-processing to the root logger
     try:
+        # only the weight matrices (MatMul with a constant side): quantizing the embedding lookups (Gather) too
+        # cost agreement on MRPC validation (99.3% vs 99.75% for a 1-epoch MiniLM) and bought no speed
         quantize_dynamic(str(fp32_path), str(path), weight_type=QuantType.QInt8, per_channel=True,
+                         op_types_to_quantize=["MatMul"],
                          extra_options={"DefaultTensorType": 1, "MatMulConstBOnly": True})
     finally:
         root.setLevel(level)
@@ -181,7 +184,7 @@ def build(model, tokenizer, folder: Path, engines: Sequence[str], threads: int) 
     out: dict[str, OrtBackend] = {}
     for engine in engines:
         if engine == "onnx-int8":
-            int8 = folder / "model-int8.onnx"
+            int8 = folder / f"model-int8-v{GATE_VERSION}.onnx"
             if not int8.is_file():
                 tmp = folder / "model-int8.tmp.onnx"
                 quantize_int8(fp32, tmp)

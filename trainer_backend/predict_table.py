@@ -28,7 +28,7 @@ class TableReport:
 
 
 def predict_table(path: str | Path, predictor: Predictor, s1: str = "sentence1", s2: str = "sentence2",
-                  label: str = "label") -> TableReport:
+                  label: str = "label", engine: str = "serving") -> TableReport:
     """Classify every pair of a CSV/TSV/JSONL file (same parsing and column mapping as training)."""
     path = Path(path)
     rows = read_table(path)
@@ -37,7 +37,7 @@ def predict_table(path: str | Path, predictor: Predictor, s1: str = "sentence1",
     has_label = bool(label) and label in rows[0]
     pairs = rows_to_pairs(rows, s1, s2, label if has_label else "label", path.name, require_label=has_label)
     start = time.perf_counter()
-    results = predictor.predict_pairs(list(zip(pairs["sentence1"], pairs["sentence2"])))
+    results = predictor.predict_pairs(list(zip(pairs["sentence1"], pairs["sentence2"])), engine=engine)
     seconds = time.perf_counter() - start
     for number, result in enumerate(results, 2):
         if result.error:

@@ -12,12 +12,15 @@ import gradio as gr
 import pandas as pd
 from gradio.context import Context
 
+from trainer_backend import compare as comparing
+from trainer_backend import explain as explaining
 from trainer_backend import hub, inference
 from trainer_backend.data import DataError
 from trainer_backend.predict_table import predict_table
 from ui.common import AppContext
 
 DEFAULT_CHOICE = "(default model)"
+PLAIN_CHOICE = "(this model in plain PyTorch fp32, no fast path)"
 MAX_BATCH = 16
 PREVIEW_ROWS = 20
 LOG = logging.getLogger(__name__)
@@ -57,10 +60,16 @@ def _choices() -> list[tuple[str, str]]:
     return [("Default model", DEFAULT_CHOICE)] + runs
 
 
+def _compare_choices() -> list[tuple[str, str]]:
+    return [("This model without its fast path (PyTorch fp32)", PLAIN_CHOICE),
+            ("Default model", DEFAULT_CHOICE)] + _choices()[1:]
+
+
 def _details(result: inference.PairResult, ms: float, n: int, predictor: inference.Predictor) -> str:
     share = f"in a batch of {n} requests" if n > 1 else "for this request"
     lines = [f"**{result.label}** with {max(result.confidences.values()):.1%} confidence · "
-             f"{ms:.0f} ms {share} · model: {_esc(predictor.ref.title)}"]
+             f"{ms:.0f} ms {share} · model: {_esc(predictor.ref.title)} · "
+             f"{comparing.engine_title(predictor, 'serving')}"]
     lines += [f"- {_esc(note)}" for note in result.notes]
     return "\n".join(lines)
 
@@ -138,6 +147,11 @@ def facts_markdown(predictor: inference.Predictor) -> str:
         lines.append("- no studio_run.json beside this checkpoint, so its training facts are unknown")
     lines.append(f"- reads up to {predictor.max_length} tokens per pair on {predictor.device}"
                  f"{' with bf16' if predictor.use_bf16 else ''}")
+    serving = predictor.serving
+    if serving is not None:
+        when = ("result kept from this checkpoint's first load" if serving.cached
+                else f"checked in {serving.seconds:.1f} s when it was loaded")
+        lines.append(f"- **served by {_esc(serving.title)}**: {_esc(serving.reason)} ({when})")
     lines += [f"- {_esc(note)}" for note in predictor.notes]
     return "\n".join(lines)
 
@@ -164,14 +178,88 @@ def load_model(model: str, progress=gr.Progress()) -> tuple[str, Any]:
     return facts_markdown(predictor), gr.Button(visible=inference.has_weights(predictor.loaded_from))
 
 
-def refresh_models(current: str) -> Any:
-    """Re-read the run store so newly finished or pushed runs appear in the list."""
-    return gr.Dropdown(choices=_choices(), value=current or DEFAULT_CHOICE)
+def refresh_models(current: str, other: str = PLAIN_CHOICE) -> tuple[Any, Any]:
+    """Re-read the run store so newly finished or pushed runs appear in both lists."""
+    return (gr.Dropdown(choices=_choices(), value=current or DEFAULT_CHOICE),
+            gr.Dropdown(choices=_compare_choices(), value=other or PLAIN_CHOICE))
 
 
-def on_page_load(current: str) -> tuple[Any, str]:
+def on_page_load(current: str, other: str = PLAIN_CHOICE) -> tuple[Any, Any, str]:
     """A (re)loaded page lists the runs finished or pushed since the app started and names the default."""
-    return refresh_models(current), default_summary()
+    return *refresh_models(current, other), default_summary()
+
+
+def explain(sentence1: str, sentence2: str, model: str | None = None) -> tuple[str, dict]:
+    """Integrated Gradients for one pair: both sentences' words coloured (HTML) and the words with scores."""
+    try:
+        predictor = inference.get_predictor(model)
+        expl = explaining.explain_pair(predictor, sentence1, sentence2)
+    except inference.InferenceError as err:
+        return f"<p>{_warn(str(err))}</p>", {"error": str(err)}
+    except Exception as err:  # noqa: BLE001 - a failed explanation must not break the page
+        LOG.exception("explanation failed")
+        message = f"The explanation failed unexpectedly ({err.__class__.__name__}); please try again."
+        return f"<p>{_warn(message)}</p>", {"error": message}
+    return explaining.to_html(expl), expl.to_json()
+
+
+def _second(model: str, other: str) -> tuple[inference.Predictor, inference.Predictor, str]:
+    """The two predictors to compare and the engine the second one uses."""
+    other = (other or "").strip() or PLAIN_CHOICE
+    first = inference.get_predictor(model)
+    if other == PLAIN_CHOICE:
+        return first, first, "pytorch-fp32"
+    return first, inference.get_predictor(other), "serving"
+
+
+def compare_pair(sentence1: str, sentence2: str, model: str | None = None,
+                 other: str = PLAIN_CHOICE) -> tuple[str, dict]:
+    """The pair through two models side by side: both answers and latencies."""
+    try:
+        start = time.perf_counter()
+        first, second, engine = _second(model, other)
+        load_s = time.perf_counter() - start
+        sides = comparing.compare_pair(first, second, sentence1, sentence2, engine)
+    except inference.InferenceError as err:
+        return _warn(str(err)), {"error": str(err)}
+    positive = first.labels[1]
+    rows = ["| | model | engine | answer | P(" + positive + ") | latency |", "|---|---|---|---|---|---|"]
+    for name, side in zip(("A", "B"), sides):
+        if side.error:
+            rows.append(f"| {name} | {_esc(side.model)} | {_esc(side.engine)} | {_warn(side.error)} | | |")
+        else:
+            rows.append(f"| {name} | {_esc(side.model)} | {_esc(side.engine)} | **{side.label}** | "
+                        f"{side.confidences.get(positive, 0):.1%} | {side.ms:.1f} ms |")
+    a, b = sides
+    verdict = ("Both give the **same answer**." if a.label == b.label else "They **disagree**.") \
+        if not (a.error or b.error) else ""
+    moved = abs(a.confidences.get(positive, 0) - b.confidences.get(positive, 0)) if verdict else 0.0
+    notes = [verdict + (f" P({positive}) differs by {moved:.1%}." if verdict else ""),
+             "Latency: best of 3 calls for this one pair, loading not counted"
+             + (f" (loading took {load_s:.1f} s)." if load_s > 0.5 else ".")]
+    return "\n".join(rows) + "\n\n" + " ".join(notes), {"a": a.to_json(), "b": b.to_json()}
+
+
+def compare_batch(file: str | None, sentence1_column: str, sentence2_column: str, label_column: str,
+                  model: str | None = None, other: str = PLAIN_CHOICE) -> str:
+    """Every pair of a file through both models: both scores, times, and how often they agree."""
+    if not file:
+        raise gr.Error("Upload a CSV, TSV or JSONL file of sentence pairs first.", print_exception=False)
+    try:
+        first, second, engine = _second(model, other)
+        result = comparing.compare_table(file, first, second, (sentence1_column or "").strip() or "sentence1",
+                                         (sentence2_column or "").strip() or "sentence2",
+                                         (label_column or "").strip(), engine)
+    except (inference.InferenceError, DataError) as err:
+        raise gr.Error(_esc(str(err)), print_exception=False) from None
+    rows = ["| | model | engine | time | pairs/s | accuracy | F1 |", "|---|---|---|---|---|---|---|"]
+    for name, pred, eng, rep in (("A", first, "serving", result.first), ("B", second, engine, result.second)):
+        m = rep.metrics or {}
+        score = (f"{m['accuracy']:.3f} | {m['f1']:.3f}" if m else "– | –")
+        rows.append(f"| {name} | {_esc(pred.ref.title)} | {_esc(comparing.engine_title(pred, eng))} | "
+                    f"{rep.seconds:.2f} s | {result.rows / max(rep.seconds, 1e-9):,.0f} | {score} |")
+    return ("\n".join(rows) + f"\n\n**{result.same_answers:,} of {result.rows:,} pairs** got the same answer "
+            f"from both ({result.same_answers / max(result.rows, 1):.1%}).")
 
 
 def zip_model(model: str) -> Any:
@@ -233,6 +321,9 @@ def build(ctx: AppContext | None = None) -> None:
         with gr.Column(scale=1, min_width=160):
             load_button = gr.Button("Load", size="sm", elem_id="predict-load")
             refresh_button = gr.Button("↻ Refresh list", size="sm")
+        other = gr.Dropdown(choices=_compare_choices(), value=PLAIN_CHOICE, allow_custom_value=True, scale=3,
+                            label="Compare with (optional)", elem_id="predict-other",
+                            info="Compare runs the pair or file through both: this model without its fast path, or a second model.")
     facts = gr.Markdown(elem_id="predict-facts")
     with gr.Row():
         zip_button = gr.Button("Download this model (zip)", visible=False, size="sm")
@@ -244,10 +335,17 @@ def build(ctx: AppContext | None = None) -> None:
                 sentence2 = gr.Textbox(label="Sentence 2", lines=2, elem_id="predict-s2")
             with gr.Row():
                 predict_button = gr.Button("Predict", variant="primary", elem_id="predict-button")
+                explain_button = gr.Button("Explain", elem_id="predict-explain-button")
+                compare_button = gr.Button("Compare", elem_id="predict-compare-button")
                 swap = gr.Checkbox(value=True, label="Also check with the sentences swapped")
             label = gr.Label(num_top_classes=2, label="Prediction", elem_id="predict-label")
             details = gr.Markdown(elem_id="predict-details")
             swap_md = gr.Markdown()
+            compare_md = gr.Markdown(elem_id="predict-compare")
+            explain_html = gr.HTML(elem_id="predict-explain")
+            with gr.Accordion("Explanation and comparison as data", open=False):
+                explain_json = gr.JSON(label="Explain: words and scores")
+                compare_json = gr.JSON(label="Compare: both answers")
             gr.Examples(EXAMPLES, inputs=[sentence1, sentence2], label="Examples (the last five are near misses)")
         with gr.Tab("A file of pairs"):
             gr.Markdown("Upload pairs as CSV, TSV or JSONL with the same column mapping as **Train**. With a "
@@ -258,8 +356,11 @@ def build(ctx: AppContext | None = None) -> None:
                 col1 = gr.Textbox(value="sentence1", label="Sentence 1 column")
                 col2 = gr.Textbox(value="sentence2", label="Sentence 2 column")
                 col_label = gr.Textbox(value="label", label="Label column (optional)")
-            batch_button = gr.Button("Predict the file", variant="primary")
+            with gr.Row():
+                batch_button = gr.Button("Predict the file", variant="primary")
+                compare_file_button = gr.Button("Compare the file", elem_id="predict-compare-file")
             summary = gr.Markdown()
+            compare_file_md = gr.Markdown(elem_id="predict-compare-file-summary")
             predictions = gr.File(label="Predictions (CSV)")
             confusion = gr.Dataframe(label="Confusion matrix", interactive=False)
             preview = gr.Dataframe(label=f"First {PREVIEW_ROWS} predictions", interactive=False, wrap=True,
@@ -270,11 +371,17 @@ def build(ctx: AppContext | None = None) -> None:
           ).then(swap_check, [sentence1, sentence2, model, swap], swap_md, api_name=False)
     batch_button.click(predict_batch, [upload, col1, col2, col_label, model],
                        [predictions, summary, preview, confusion], api_name="predict_batch", concurrency_limit=1)
+    explain_button.click(explain, [sentence1, sentence2, model], [explain_html, explain_json], api_name="explain",
+                         concurrency_limit=1)
+    compare_button.click(compare_pair, [sentence1, sentence2, model, other], [compare_md, compare_json],
+                         api_name="compare", concurrency_limit=1)
+    compare_file_button.click(compare_batch, [upload, col1, col2, col_label, model, other], compare_file_md,
+                              api_name="compare_batch", concurrency_limit=1)
     load_button.click(load_model, model, [facts, zip_button], api_name=False, concurrency_limit=2)
-    refresh_button.click(refresh_models, model, model, api_name=False)
+    refresh_button.click(refresh_models, [model, other], [model, other], api_name=False)
     root = Context.root_block
     if root is not None:
-        root.load(on_page_load, model, [model, facts], api_name=False, show_progress="hidden")
+        root.load(on_page_load, [model, other], [model, other, facts], api_name=False, show_progress="hidden")
     zip_button.click(zip_model, model, zip_file, api_name=False)
 
 
