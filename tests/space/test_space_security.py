@@ -29,7 +29,7 @@ SIGN_IN = "sign in"
 NOT_YOURS = "belongs to another visitor"
 TRAIN = dict(preset="Quick look", model="packaged", data="sample", s1="sentence1", s2="sentence2", label="label",
              epochs=1, max_steps=4, lr=5e-5, batch=8, grad_acc=1, scheduler="linear", warmup=0.0,
-             weight_decay=0.0, eval_strategy="steps", eval_steps=0, logging_steps=1, seeds="1",
+             weight_decay=0.0, eval_strategy="no", eval_steps=0, logging_steps=1, seeds="1",
              precision="fp32", group=True, freeze="auto (on for CPU)", max_length=64, max_train=32, max_eval=16)
 
 # (input, where, what the visitor gets) -- one test each.
@@ -65,11 +65,13 @@ HOSTILE = [
     ("a third run while two of yours are open", "Train · Start", "each visitor may have 2"),
     ("resume while two of yours are open", "Train · Resume", "each visitor may have 2"),
     ("a 2 MB upload (limit 1 MB)", "any upload", "413"),
-    ("<img src=x onerror=alert(1)> as preset", "Train · Start", "custom"),
+    ("<img src=x onerror=alert(1)> as preset", "Train · Start", "not in the list of choices"),
     ("another visitor's run status", "API /run_status", "hidden: not your run"),
     ("a Hub dataset id while the owner's HF_TOKEN is set", "Train · Check data", "no Authorization header"),
     ("a Hub model id while the owner's HF_TOKEN is set", "Lesson · head swap", "no Authorization header"),
+    ("push by a signed-in visitor", "Train · Push", "their own token, never the owner's"),
 ]
+VISITOR_TOKEN = "hf_CarolVisitorOAuthToken0123456789"
 
 
 @pytest.fixture(scope="module")
@@ -111,13 +113,31 @@ def space(tmp_path_factory):
             proc.kill()
 
 
-class Visitor:
-    """One anonymous browser: a gradio_client plus the random id its BrowserState would hold."""
+def signed_in_cookie(username: str, token: str) -> str:
+    """The session cookie Gradio's OAuth callback would set after a Hugging Face sign-in (signed with the
+    Space's OAuth secret, as starlette's SessionMiddleware does); it stands in for the Hub's OAuth pages."""
+    import base64
+    import hashlib
 
-    def __init__(self, url: str) -> None:
+    import itsdangerous
+
+    info = {"oauth_info": {"access_token": token, "scope": "openid profile write-repos", "token_type": "bearer",
+                           "expires_at": int(time.time()) + 3600,
+                           "userinfo": {"preferred_username": username, "name": username, "picture": "",
+                                        "profile": f"https://huggingface.co/{username}"}}}
+    secret = hashlib.sha256((OAUTH_SECRET + "-v4").encode()).hexdigest()
+    data = base64.b64encode(json.dumps(info).encode())
+    return itsdangerous.TimestampSigner(secret).sign(data).decode()
+
+
+class Visitor:
+    """One browser: a gradio_client plus the random id its BrowserState would hold (and a sign-in cookie)."""
+
+    def __init__(self, url: str, cookie: str | None = None) -> None:
         from gradio_client import Client
 
-        self.client = Client(url, verbose=False)
+        headers = {"Cookie": f"session={cookie}"} if cookie else None
+        self.client = Client(url, verbose=False, headers=headers)
         self.id = secrets.token_urlsafe(18)
         self.seen: list[str] = []
 
@@ -248,6 +268,23 @@ def test_anonymous_push_asks_to_sign_in_and_sends_nothing(space, alice, alices_r
     assert len(hub.requests) == before  # not even whoami
 
 
+def test_a_signed_in_visitor_pushes_with_their_own_token(space, alice):
+    hub = space[1]
+    carol = Visitor(space[0], signed_in_cookie("carol", VISITOR_TOKEN))
+    message, run_id = carol.start()
+    assert run_id, message
+    assert _wait(carol, run_id)["status"] == "completed"
+    assert NOT_YOURS in alice.call("/push_to_hub", run_id, "", False)  # still carol's alone
+    before = len(hub.requests)
+    result = carol.call("/push_to_hub", run_id, "carol/paraphrase-test", False)
+    assert result.startswith("❌")  # the stand-in Hub refuses; what matters is which token was sent
+    sent = hub.requests[before:]
+    assert sent and all(VISITOR_TOKEN in r["authorization"] for r in sent if r["authorization"]), sent
+    assert any(VISITOR_TOKEN in r["authorization"] for r in sent)
+    assert not hub.with_token(OWNER_TOKEN)
+    assert VISITOR_TOKEN not in result
+
+
 def test_owner_can_download_only_the_model(alice, alices_run, space):
     import zipfile
 
@@ -269,12 +306,10 @@ def test_hub_reads_never_carry_the_owners_token(space, alice):
 
 
 def test_a_preset_name_cannot_inject_markup(alice):
-    message, run_id = alice.start(preset="<img src=x onerror=alert(1)>", max_steps=1000)
-    assert run_id, message
-    status = alice.call("/run_status", run_id)
-    assert status["label"].startswith("custom")
-    alice.call("/stop_training", run_id)
-    _wait(alice, run_id)
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="not in the list of choices"):
+        alice.start(preset="<img src=x onerror=alert(1)>", max_steps=1000)
 
 
 def test_per_visitor_quota_covers_start_and_resume(space, alice, bob):
