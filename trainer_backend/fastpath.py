@@ -286,6 +286,7 @@ def choose(model, tokenizer, facts: dict, folder: Path | None, device: str, thre
     try:
         progress(0.92, "Fast path: exporting to ONNX")
         folder_out = export_dir(weights_digest(model))
+        folder_out.mkdir(parents=True, exist_ok=True)
         backends = build(model, tokenizer, folder_out, engines, threads)
     except Exception as err:  # noqa: BLE001 - an architecture the exporter cannot handle keeps PyTorch
         return None, Serving("pytorch", f"the checkpoint could not be exported to ONNX "

@@ -1,0 +1,141 @@
+"""Fast path: ONNX Runtime answers match PyTorch, the accuracy gate refuses a worse engine, caching, fallbacks."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.register_assert_rewrite("tests.predict_fixtures")
+from tests.predict_fixtures import pair_rows  # noqa: E402
+from trainer_backend import fastpath, inference  # noqa: E402
+from trainer_backend.inference import ModelRef  # noqa: E402
+
+pytest_plugins = ["tests.predict_fixtures"]
+PAIRS = [(a, b) for a, b, _ in pair_rows()[:12]] + [("Short.", "A much longer second sentence, to pad a batch.")]
+
+
+def _load(folder, monkeypatch, mode):
+    monkeypatch.setenv("PREDICT_FASTPATH", mode)
+    return inference.load_predictor(ModelRef(str(folder), "tiny run", "chosen"))
+
+
+# --- the gate on its own (no model) -------------------------------------------------------------
+def _gate_pairs(n: int) -> fastpath.GatePairs:
+    return fastpath.GatePairs([f"a{i}" for i in range(n)], [f"b{i}" for i in range(n)], [i % 2 for i in range(n)],
+                              "test pairs")
+
+
+def _scorer(flip: set[int]):
+    """PyTorch answers = the labels; the candidate flips the answers at the indices in `flip`."""
+    def score(firsts, seconds, engine):
+        rows = []
+        for i in range(len(firsts)):
+            y = i % 2 if engine == "pytorch-fp32" or i not in flip else 1 - i % 2
+            rows.append([0.2, 0.8] if y else [0.8, 0.2])
+        return rows
+    return score
+
+
+@pytest.mark.parametrize("flip, passed", [(set(), True), ({0}, False), ({0, 1}, False)])
+def test_gate_needs_99_5_percent_agreement(flip, passed):
+    pairs = _gate_pairs(200)  # 1 flip of 200 = 99.5% agreement but -0.5 points: at the limit; 2 flips: 99.0%
+    reference = [i % 2 for i in range(200)]
+    result = fastpath.check("onnx-int8", object(), pairs, reference, _scorer(flip))
+    assert result.agreement == pytest.approx(1 - len(flip) / 200)
+    assert result.passed is (passed or len(flip) == 1)
+
+
+def test_gate_refuses_an_accuracy_drop_above_half_a_point():
+    pairs = _gate_pairs(1000)  # 6 flips away from the truth: 99.4% agreement, -0.6 points
+    reference = [i % 2 for i in range(1000)]
+    bad = fastpath.check("onnx-int8", object(), pairs, reference, _scorer({0, 1, 2, 3, 4, 5}))
+    assert not bad.passed and bad.accuracy == pytest.approx(0.994) and bad.reference_accuracy == 1.0
+    assert "failed" in fastpath.describe(bad) and "99.4%" in fastpath.describe(bad)
+
+
+def test_a_crashing_engine_fails_the_gate():
+    def boom(firsts, seconds, engine):
+        raise RuntimeError("no kernel")
+    result = fastpath.check("onnx-fp32", object(), _gate_pairs(4), [0, 1, 0, 1], boom)
+    assert not result.passed and "no kernel" in result.error
+
+
+# --- with a real checkpoint ---------------------------------------------------------------------
+@pytest.mark.slow  # uses the CLI-trained checkpoint
+def test_onnx_fp32_gives_the_pytorch_answers(tiny_checkpoint, monkeypatch):
+    predictor = _load(tiny_checkpoint, monkeypatch, "fp32")
+    assert predictor.engine == "onnx-fp32" and predictor.serving.engine == "onnx-fp32"
+    check = predictor.serving.checks[0]
+    assert check.passed and check.agreement == 1.0 and check.pairs > 0
+    fast, _ = predictor.probabilities([a for a, _ in PAIRS], [b for _, b in PAIRS], batch_size=4)
+    plain, _ = predictor.probabilities([a for a, _ in PAIRS], [b for _, b in PAIRS], engine="pytorch-fp32")
+    np.testing.assert_allclose(np.array(fast), np.array(plain), atol=1e-4)
+    alone = predictor.predict_pairs([PAIRS[-1]])[0]  # padded in a batch = alone
+    assert alone.confidences["paraphrase"] == pytest.approx(fast[-1][1], abs=1e-5)
+
+
+@pytest.mark.slow  # uses the CLI-trained checkpoint
+def test_int8_is_checked_and_the_verdict_is_explained(tiny_checkpoint, monkeypatch):
+    predictor = _load(tiny_checkpoint, monkeypatch, "int8")
+    check = predictor.serving.checks[0]
+    assert check.engine == "onnx-int8" and check.pairs > 0
+    assert predictor.engine == ("onnx-int8" if check.passed else "pytorch")
+    assert ("passed" if check.passed else "no fast path passed") in predictor.serving.reason
+    assert "validation" in predictor.serving.data
+
+
+@pytest.mark.slow  # uses the CLI-trained checkpoint
+def test_a_failing_candidate_leaves_pytorch_serving(tiny_checkpoint, monkeypatch):
+    def inverted(model, tokenizer, folder, engines, threads):
+        """A candidate that always gives the opposite of the PyTorch answer."""
+        import torch
+
+        class Inverted:
+            engine, bytes = "onnx-int8", 0
+
+            def logits(self, rows):
+                with torch.no_grad():
+                    return -model(**{k: torch.tensor(v) for k, v in rows.items()}).logits.numpy()
+        return {"onnx-int8": Inverted()}
+
+    monkeypatch.setattr(fastpath, "build", inverted)
+    monkeypatch.setattr(fastpath, "export_dir", lambda digest: fastpath.settings.data_dir() / "fp-test" / digest)
+    predictor = _load(tiny_checkpoint, monkeypatch, "int8")
+    assert predictor.engine == "pytorch" and predictor.fast is None
+    assert predictor.serving.reason.startswith("no fast path passed the accuracy check")
+
+
+@pytest.mark.slow  # uses the CLI-trained checkpoint
+def test_the_check_is_remembered_per_weights(tiny_checkpoint, monkeypatch):
+    first = _load(tiny_checkpoint, monkeypatch, "auto")
+    again = _load(tiny_checkpoint, monkeypatch, "auto")
+    assert again.serving.cached and again.engine == first.engine
+    folder = fastpath.export_dir(fastpath.weights_digest(first.model))
+    assert json.loads((folder / "gate.json").read_text())["checks"][0]["engine"] == "onnx-int8"
+
+
+@pytest.mark.slow  # uses the CLI-trained checkpoint
+def test_off_and_export_failures_keep_pytorch(tiny_checkpoint, monkeypatch):
+    assert _load(tiny_checkpoint, monkeypatch, "off").serving.reason.endswith("(PREDICT_FASTPATH=off)")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("unsupported operator")
+    monkeypatch.setattr(fastpath, "export_fp32", broken)
+    monkeypatch.setattr(fastpath, "export_dir", lambda digest: fastpath.settings.data_dir() / "fp-broken" / digest)
+    predictor = _load(tiny_checkpoint, monkeypatch, "auto")
+    assert predictor.engine == "pytorch" and "could not be exported" in predictor.serving.reason
+
+
+# --- which validation pairs ---------------------------------------------------------------------
+def test_validation_pairs_come_from_the_run_config(tmp_path):
+    (tmp_path / "run_config.json").write_text(json.dumps({"dataset": "sample", "max_eval_samples": 30}))
+    pairs = fastpath.validation_pairs(tmp_path, {})
+    assert len(pairs.labels) == 30 and pairs.source.startswith("the run's validation split")
+
+
+def test_validation_pairs_fall_back_to_the_sample_and_say_so(tmp_path):
+    pairs = fastpath.validation_pairs(tmp_path, {"data": "file gone.tsv (train 36, validation 4)"})
+    assert len(pairs.labels) == 80 and "not recorded" in pairs.source
+    pairs = fastpath.validation_pairs(None, {"data": "bundled sample (assets/mrpc_sample.tsv) (train 400, ...)"})
+    assert pairs.source == "the run's validation split (the bundled sample)"
