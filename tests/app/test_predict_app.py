@@ -38,6 +38,10 @@ def test_api_lists_predict_endpoints(client):
     assert params == ["sentence1", "sentence2", "model"]
     assert [p["parameter_has_default"] for p in named["/predict"]["parameters"]] == [False, False, True]
     assert "/predict_batch" in named
+    assert [p["parameter_name"] for p in named["/explain"]["parameters"]] == ["sentence1", "sentence2", "model"]
+    assert [p["parameter_name"] for p in named["/compare"]["parameters"]] == ["sentence1", "sentence2", "model",
+                                                                               "other"]
+    assert "/compare_batch" in named
 
 
 def test_single_pair_gives_label_confidences_and_latency(client):
@@ -146,3 +150,44 @@ def test_broken_files_are_explained(client, tmp_path, content, name, columns, ex
         client.predict(handle_file(str(tmp_path / name)), *columns, "", api_name="/predict_batch")
     label, _ = _ask(client, "Still serving?", "Is it still serving?")
     assert label["label"] in LABELS
+
+
+def test_explain_returns_words_and_scores_for_both_sentences(client):
+    first, second = "The company's profit rose 12 percent.", "The company's profit rose 21 percent."
+    page, data = client.predict(first, second, api_name="/explain")
+    assert " ".join(w["word"] for w in data["sentence1"]) == first
+    assert " ".join(w["word"] for w in data["sentence2"]) == second
+    total = sum(w["score"] for w in data["sentence1"] + data["sentence2"])
+    change = data["logit"] - data["baseline_logit"]
+    assert total == pytest.approx(change, abs=0.02 * abs(change) + 1e-3)
+    assert data["label"] in LABELS and data["method"].startswith("Integrated Gradients") and data["seconds"] > 0
+    assert "Sentence 1:" in page and "took" in page and "How to read it" in page
+
+
+def test_explain_refuses_pairs_beyond_the_length_cap(client):
+    page, data = client.predict("word " * 400, "A short one.", api_name="/explain")
+    assert "reads at most" in data["error"] and page.count("⚠️") == 1
+    _, data = client.predict("", "A short one.", api_name="/explain")
+    assert "Sentence 1 is empty" in data["error"]
+
+
+def test_compare_fast_path_with_plain_pytorch(client):
+    table, data = client.predict("The train left late.", "The train departed behind schedule.", api_name="/compare")
+    assert data["b"]["engine"] == "PyTorch fp32" and data["a"]["label"] in LABELS and data["b"]["label"] in LABELS
+    assert data["a"]["ms"] > 0 and "| A |" in table and "| B |" in table and " ms |" in table
+
+
+def test_compare_two_models_from_the_offline_hub_cache(client, use_hub_cache):
+    table, data = client.predict("The train left late.", "The train departed behind schedule.", "(default model)",
+                                 HUB_ID, api_name="/compare")
+    assert HUB_ID in data["b"]["model"] and data["a"]["label"] == data["b"]["label"]  # the same weights
+    _, data = client.predict("One.", "Two.", "(default model)", "studio-tests/not-in-cache", api_name="/compare")
+    assert "HF_HUB_OFFLINE=1" in data["error"]
+
+
+def test_compare_a_file(client, tmp_path):
+    from gradio_client import handle_file
+
+    summary = client.predict(handle_file(str(write_pairs(tmp_path / "pairs.tsv"))), "sentence1", "sentence2",
+                             "label", api_name="/compare_batch")
+    assert "of 40 pairs" in summary and "PyTorch fp32" in summary and summary.count("| A |") == 1
