@@ -21,6 +21,8 @@ from trainer_backend.runs import Run, RunStore, last_checkpoint
 from trainer_backend.textsafe import md_escape
 from ui.common import visitor_of
 
+POLL_SECONDS = 1.0       # while the viewed run (or one drawn with it) is queued or training
+IDLE_POLL_SECONDS = 5.0  # otherwise: nothing of this page's can change quickly
 RUN_COLUMNS = ["Run", "Status", "Model", "Data", "Settings", "Accuracy", "F1", "Samples/s", "Started"]
 FREEZE_CHOICES = {"auto (on for CPU)": None, "on": True, "off": False}
 _SERVICES: dict[str, JobRunner] = {}
@@ -357,15 +359,17 @@ def refresh(view_id: str | None, compare_ids: list[str] | None, last_signature: 
     visitor = _viewer(browser_id, request)
     base = f"{s.version()}|{view_id}|{compare_ids}|{visitor.key}"
     if last_signature and base == last_signature.split("#")[0]:
-        return [gr.skip()] * 10
+        return [gr.skip()] * 11
     run = s.get(str(view_id)) if view_id else None
     runs = compared_runs(view_id, compare_ids)
     drawn = "|".join(f"{r.id}:{r.status}:{s.metric_count(r.id)}" for r in runs)
     signature = f"{base}#{drawn}"
     progress = progress_html(run, visitor)
     history, menu = runs_table(visitor), gr.Dropdown(choices=run_choices(visitor))
+    busy = any(r.status in ("queued", "starting", "running") for r in runs)
+    timer = gr.Timer(value=POLL_SECONDS if busy else IDLE_POLL_SECONDS)
     if last_signature and drawn == last_signature.split("#")[-1]:
-        return [progress] + [gr.skip()] * 6 + [history, menu, signature]
+        return [progress] + [gr.skip()] * 6 + [history, menu, signature, timer]
     revision = ",".join(r.id for r in runs)
     matrix = run.final_metrics.get("confusion") if run else None
     return [progress,
@@ -375,7 +379,7 @@ def refresh(view_id: str | None, compare_ids: list[str] | None, last_signature: 
             charts.results_table(s, run.id) if run else [],
             gr.Plot(value=charts.confusion_figure(matrix), visible=bool(matrix)),
             run_details(run, visitor),
-            history, menu, signature]
+            history, menu, signature, timer]
 
 
 def select_run_on_load(browser_id: Any = None, request: gr.Request = None) -> tuple[Any, Any]:
@@ -386,9 +390,10 @@ def select_run_on_load(browser_id: Any = None, request: gr.Request = None) -> tu
 
 
 def after_start(message: str, run_id: str | None, current: str | None, browser_id: Any = None,
-                request: gr.Request = None) -> tuple[Any, Any]:
+                request: gr.Request = None) -> tuple[Any, Any, Any]:
     choices = run_choices(_viewer(browser_id, request))
-    return gr.Dropdown(choices=choices, value=run_id or current), gr.Dropdown(choices=choices)
+    return (gr.Dropdown(choices=choices, value=run_id or current), gr.Dropdown(choices=choices),
+            gr.Timer(value=POLL_SECONDS))
 
 
 def run_status(run_id: str, browser_id: Any = None, request: gr.Request = None) -> dict[str, Any]:

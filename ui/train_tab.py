@@ -9,8 +9,6 @@ from trainer_backend.config import SCHEDULERS, STRATEGIES
 from ui import train_handlers as h
 from ui.common import AppContext, ensure_visitor_id, visitor_state
 
-POLL_SECONDS = 1.0
-
 
 def _model_label() -> str:
     return "Model (a listed one or a Hub id)" if settings.on_space() else "Model (Hub id or local folder)"
@@ -108,7 +106,7 @@ def build(ctx: AppContext | None = None) -> None:
         history = gr.Dataframe(headers=h.RUN_COLUMNS, interactive=False, elem_id="train-history")
     signature = gr.State("")
     # Polls only while the Train tab is shown (app.py switches it on tab select); standalone it always runs.
-    timer = gr.Timer(POLL_SECONDS, active=standalone)
+    timer = gr.Timer(h.POLL_SECONDS, active=standalone)
     ctx.train_preset = preset
     ctx.train_timer = timer
     setting_inputs = [model, data, s1, s2, label_col, epochs, max_steps, lr, batch, grad_acc, scheduler, warmup,
@@ -120,7 +118,7 @@ def build(ctx: AppContext | None = None) -> None:
     eta_inputs = [model, data, s1, s2, label_col, epochs, max_steps, batch, grad_acc, precision, group, max_train,
                   seeds, visitor]
     view_outputs = [progress, loss_plot, eval_plot, spread_plot, table, confusion, details, history, view_run,
-                    signature]
+                    signature, timer]
 
     root = Context.root_block
     first = root.load(ensure_visitor_id, visitor, visitor, api_name=False) if standalone else root.load(
@@ -139,7 +137,7 @@ def build(ctx: AppContext | None = None) -> None:
     new_run = gr.Textbox(visible=False, elem_id="train-new-run")
     start_btn.click(h.start_training, [preset, *setting_inputs, visitor], [message, new_run],
                     api_name="start_training", concurrency_limit=1).then(
-        h.after_start, [message, new_run, view_run, visitor], [view_run, compare], api_name=False)
+        h.after_start, [message, new_run, view_run, visitor], [view_run, compare, timer], api_name=False)
     stop_btn.click(h.stop_training, [view_run, visitor], message, api_name="stop_training")
     resume_btn.click(h.resume_training, [view_run, visitor], message, api_name="resume_training")
     delete_btn.click(h.delete_run, [view_run, visitor], message, api_name="delete_run")

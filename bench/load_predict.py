@@ -1,0 +1,163 @@
+"""Load check of the launched app: N concurrent gradio_client visitors × M `/predict` requests (errors, p50, p95),
+then P idle pages open on the Train tab (its Timer ticking) with the app process's CPU use while nothing trains.
+
+    python bench/load_predict.py                    # 100 clients × 20 requests, 50 idle pages
+    python bench/load_predict.py --clients 20 --requests 5 --pages 10 --idle-seconds 20
+
+The app runs in its own process (local mode, offline) with PREDICT_MODEL_ID set to a MiniLM classifier made from the
+packaged all-MiniLM-L6-v2 with a fresh 2-label head, so the server does real model work. Pages are Debian Chromium
+tabs driven by Playwright. Last line: one JSON object with the figures."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PAIRS = [("The shop opens at nine every morning.", "Every morning the store opens at 9."),
+         ("Shares fell 12 percent on Monday.", "Shares fell 21 percent on Monday."),
+         ("The minister resigned after the vote.", "After the vote, the minister stepped down."),
+         ("Rain is expected over the weekend.", "The team won its third straight game.")]
+
+
+def make_model(folder: Path) -> Path:
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from trainer_backend.settings import packaged_model_dir
+
+    src = str(packaged_model_dir())
+    AutoModelForSequenceClassification.from_pretrained(src, num_labels=2).save_pretrained(folder)
+    AutoTokenizer.from_pretrained(src).save_pretrained(folder)
+    return folder
+
+
+def start_app(model: Path, data_dir: Path, port: int) -> subprocess.Popen:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PREDICT_MODEL_ID": str(model), "STUDIO_DATA_DIR": str(data_dir),
+           "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False", "TOKENIZERS_PARALLELISM": "false"}
+    env.pop("SPACE_ID", None)
+    code = ("import app; demo = app.build_app(); "
+            f"app.launch(demo, server_port={port}, quiet=True)")
+    return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def wait_up(url: str, timeout: float = 240) -> None:
+    import httpx
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if httpx.get(url + "config", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise SystemExit("the app did not start")
+
+
+def predict_load(url: str, clients: int, requests: int) -> dict:
+    from gradio_client import Client
+
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    made = [Client(url, verbose=False) for _ in range(clients)]
+    barrier = threading.Barrier(clients)
+
+    def visitor(n: int) -> None:
+        client = made[n]
+        barrier.wait()
+        for i in range(requests):
+            a, b = PAIRS[(n + i) % len(PAIRS)]
+            start = time.perf_counter()
+            try:
+                label, details = client.predict(a, b, "", api_name="/predict")
+                ok = bool(label) and "confidence" in details
+            except Exception as err:  # noqa: BLE001 - every failure is counted, not raised
+                ok, details = False, f"{err.__class__.__name__}: {err}"
+            with lock:
+                latencies.append(time.perf_counter() - start)
+                if not ok:
+                    errors.append(str(details)[:200])
+
+    start = time.perf_counter()
+    threads = [threading.Thread(target=visitor, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - start
+    q = statistics.quantiles(latencies, n=20)
+    return {"requests": len(latencies), "errors": len(errors), "first_errors": errors[:3],
+            "p50_ms": round(statistics.median(latencies) * 1000, 1), "p95_ms": round(q[18] * 1000, 1),
+            "requests_per_s": round(len(latencies) / wall, 1), "wall_s": round(wall, 1)}
+
+
+def idle_pages(url: str, pages: int, seconds: float, app_pid: int) -> dict:
+    import psutil
+    from playwright.sync_api import sync_playwright
+
+    from tests.helpers import CHROMIUM, CHROMIUM_ARGS
+
+    proc = psutil.Process(app_pid)
+    cpu0 = sum(proc.cpu_times()[:2])
+    time.sleep(seconds)
+    baseline = sum(proc.cpu_times()[:2]) - cpu0  # no page open: the job dispatcher's own loop
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        opened = []
+        for _ in range(pages):
+            page = context.new_page()
+            page.goto(url, wait_until="domcontentloaded")
+            page.get_by_role("tab", name="Train").click()
+            opened.append(page)
+        time.sleep(5)  # let every page settle on the Train tab
+        cpu0 = sum(proc.cpu_times()[:2])
+        time.sleep(seconds)
+        busy = sum(proc.cpu_times()[:2]) - cpu0
+        browser.close()
+    return {"pages": pages, "seconds": seconds, "app_cpu_seconds_no_pages": round(baseline, 2),
+            "app_cpu_seconds": round(busy, 2), "app_cpu_percent_of_one_core": round(100 * busy / seconds, 1),
+            "cpu_ms_per_page_second": round(1000 * max(0.0, busy - baseline) / (seconds * pages), 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=100)
+    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--pages", type=int, default=50)
+    parser.add_argument("--idle-seconds", type=float, default=30)
+    args = parser.parse_args()
+    from tests.helpers import free_port
+    from trainer_backend.settings import cpu_flags
+
+    work = Path(tempfile.mkdtemp(prefix="studio-load-"))
+    model = make_model(work / "model")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    app = start_app(model, work / "data", port)
+    try:
+        wait_up(url)
+        load = predict_load(url, args.clients, args.requests)
+        print(f"/predict: {args.clients} clients × {args.requests}: {load}", flush=True)
+        idle = idle_pages(url, args.pages, args.idle_seconds, app.pid) if args.pages else {}
+        print(f"idle Train pages: {idle}", flush=True)
+    finally:
+        app.terminate()
+        app.wait(30)
+    cpu = "AVX512-BF16" if "avx512_bf16" in cpu_flags() else ("AVX2" if "avx2" in cpu_flags() else "other")
+    print(json.dumps({"cpu": cpu, "cores": os.cpu_count(), "predict": load, "idle": idle}))
+
+
+if __name__ == "__main__":
+    main()
