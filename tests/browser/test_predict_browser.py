@@ -76,3 +76,31 @@ def test_a_file_with_html_is_shown_as_text(page, app_url, tmp_path):
     assert "<img src=x onerror=alert(2)>" in preview.text_content()  # shown as text ...
     assert preview.locator("img[src=x], b").count() == 0  # ... never turned into elements
     assert dialogs == []
+
+
+def test_explain_colours_the_words_of_both_sentences(page, app_url):
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(app_url)
+    page.get_by_role("tab", name="Predict").click()
+    page.locator("#predict-s1 textarea").fill("<img src=x onerror=alert(3)> Profit rose 12 percent.")
+    page.locator("#predict-s2 textarea").fill("Profit rose 21 percent.")
+    page.locator("#predict-explain-button").click()
+    view = page.locator("#predict-explain")
+    view.get_by_text("How to read it").wait_for(timeout=60_000)
+    words = view.locator("span.xw")
+    assert words.count() == 11  # 7 + 4 whitespace-separated words, each its own coloured span
+    assert "rgba(" in words.nth(1).get_attribute("style")
+    assert "<img src=x onerror=alert(3)>" in view.inner_text() and view.locator("img").count() == 0
+    assert "took" in view.inner_text() and dialogs == []
+
+
+def test_compare_shows_both_answers(page, app_url):
+    page.goto(app_url)
+    page.get_by_role("tab", name="Predict").click()
+    page.locator("#predict-s1 textarea").fill("The ferry leaves at noon.")
+    page.locator("#predict-s2 textarea").fill("At midday the ferry departs.")
+    page.locator("#predict-compare-button").click()
+    table = page.locator("#predict-compare")
+    table.get_by_text("PyTorch fp32").wait_for(timeout=60_000)
+    assert table.locator("tr").count() == 3 and " ms" in table.inner_text()
