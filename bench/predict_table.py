@@ -1,0 +1,81 @@
+"""Writes README's Predict benchmark table from bench/predict_speed.py's JSON (never typed by hand).
+
+Usage: python bench/predict_table.py bench/results/predict_speed.json [--readme README.md]
+The input is the JSON line predict_speed.py prints last (or a file whose last line it is). Without --readme
+the table is printed; with it, the text between the markers below in README.md is replaced.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+BEGIN, END = "<!-- predict-bench:begin -->", "<!-- predict-bench:end -->"
+TITLES = {"onnx-int8": "ONNX Runtime int8", "onnx-fp32": "ONNX Runtime fp32", "pytorch": "PyTorch"}
+
+
+def load(path: str | Path) -> dict:
+    """The last non-empty line of the file, parsed as JSON."""
+    lines = [line for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    return json.loads(lines[-1])
+
+
+def table(result: dict) -> str:
+    """Markdown: one row per contender, then the ratios against their targets, the gate and the machine."""
+    pytorch = "PyTorch, bf16 autocast" if result.get("bf16_pytorch_path") else "PyTorch, fp32"
+    serving = TITLES.get(result["serving"], result["serving"])
+    names = {"pipeline": '`pipeline("text-classification")`', "ours_pytorch": f"ours, {pytorch} (before)",
+             "ours": f"**ours, serving path: {serving}**"}
+    p50, p90 = result["single_p50_ms"], result["single_p90_ms"]
+    rate = result["batch_pairs_per_s"]
+    rows = ["| contender | single pair p50 | single pair p90 | 512 pairs, pairs/s |", "|---|---|---|---|"]
+    for key, title in names.items():
+        rows.append(f"| {title} | {p50[key]:.1f} ms | {p90[key]:.1f} ms | {rate[key]:.0f} |")
+    single, batch = result["single_p50_ratio"], result["batch_ratio"]
+    lines = ["\n".join(rows), ""]
+    lines.append(f"**Single pair: {single:.2f}× faster at p50** (target ≥ 2×: {'met' if single >= 2 else 'not met'}; "
+                 f"per-round ratios {', '.join(f'{x:.2f}' for x in result['single_round_ratios'])}). "
+                 f"**512 pairs: {batch:.2f}× the throughput** (target ≥ 5×: {'met' if batch >= 5 else 'not met'}; "
+                 f"per-round {', '.join(f'{x:.2f}' for x in result['batch_round_ratios'])}).")
+    checks = "; ".join(f"{TITLES.get(c['engine'], c['engine'])} {'passed' if c['passed'] else 'failed'}: same "
+                       f"answer on {c['agreement']:.1%} of {c['pairs']} pairs, accuracy {c['accuracy']:.3f} vs "
+                       f"PyTorch {c['reference_accuracy']:.3f}" for c in result.get("gate_checks", []))
+    if checks:
+        lines.append("")
+        lines.append(f"Accuracy gate on {result['gate_data']}: {checks}.")
+    lines.append("")
+    vnni = ", VNNI" if result.get("vnni") else ""
+    lines.append(f"Measured on {result['cpu']} ({result['isa']}{vnni}), {result['cores']} cores, "
+                 f"{result['torch_threads']} threads, on {result['pairs']} with {result['model']}, "
+                 f"{result['rounds']} interleaved rounds; Explain took {result['explain_s']['median']:.2f} s "
+                 f"(median, {result['explain_s']['steps']} steps). The machine was shared with other work "
+                 f"(load average {result['load_avg_1min']:.1f} at the end), so treat single numbers as ±20%.")
+    return "\n".join(lines)
+
+
+def update_readme(readme: Path, text: str) -> None:
+    """Replace what lies between the markers; the markers must already be in the file."""
+    content = readme.read_text(encoding="utf-8")
+    if content.count(BEGIN) != 1 or content.count(END) != 1:
+        raise SystemExit(f"{readme} needs exactly one {BEGIN} and one {END}")
+    head, rest = content.split(BEGIN)
+    _, tail = rest.split(END)
+    readme.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}", encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("result", help="predict_speed.py's JSON (a file whose last line it is)")
+    parser.add_argument("--readme", help="README.md to update between the predict-bench markers")
+    args = parser.parse_args()
+    text = table(load(args.result))
+    if args.readme:
+        update_readme(Path(args.readme), text)
+    else:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

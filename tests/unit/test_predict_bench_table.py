@@ -1,0 +1,54 @@
+"""README's Predict benchmark table is generated from bench/predict_speed.py's JSON."""
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location("predict_table_bench", ROOT / "bench" / "predict_table.py")
+bench_table = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_table)
+
+RESULT = {
+    "model": "all-MiniLM-L6-v2 + random 2-label head", "pairs": "MRPC msr_paraphrase_train.txt", "cpu": "AMD EPYC",
+    "isa": "AVX512-BF16", "vnni": True, "cores": 2, "torch_threads": 2, "bf16_pytorch_path": True,
+    "serving": "onnx-int8", "gate_data": "the run's validation split (MRPC folder x)", "rounds": 5,
+    "gate_checks": [{"engine": "onnx-int8", "agreement": 0.9975, "accuracy": 0.75, "reference_accuracy": 0.7525,
+                     "pairs": 408, "passed": True}],
+    "single_p50_ms": {"pipeline": 9.0, "ours_pytorch": 7.0, "ours": 3.0},
+    "single_p90_ms": {"pipeline": 12.0, "ours_pytorch": 9.0, "ours": 4.0},
+    "single_round_ratios": [3.1, 2.9], "batch_pairs_per_s": {"pipeline": 110.0, "ours_pytorch": 300.0, "ours": 660.0},
+    "batch_round_ratios": [6.0, 5.9], "explain_s": {"median": 0.41, "steps": 32}, "single_p50_ratio": 3.0,
+    "batch_ratio": 6.0, "load_avg_1min": 2.5,
+}
+
+
+def test_table_rows_and_verdicts_come_from_the_json():
+    text = bench_table.table(RESULT)
+    assert "| `pipeline(\"text-classification\")` | 9.0 ms | 12.0 ms | 110 |" in text
+    assert "| **ours, serving path: ONNX Runtime int8** | 3.0 ms | 4.0 ms | 660 |" in text
+    assert "ours, PyTorch, bf16 autocast (before)" in text
+    assert "3.00× faster at p50** (target ≥ 2×: met" in text and "6.00× the throughput** (target ≥ 5×: met" in text
+    assert "99.8% of 408 pairs" in text and "AMD EPYC (AVX512-BF16, VNNI)" in text and "shared" in text
+
+
+def test_a_missed_target_is_said_plainly():
+    text = bench_table.table({**RESULT, "batch_ratio": 4.2, "single_p50_ratio": 1.8})
+    assert "target ≥ 5×: not met" in text and "target ≥ 2×: not met" in text
+
+
+def test_readme_is_rewritten_between_the_markers_only(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"before\n{bench_table.BEGIN}\nold table\n{bench_table.END}\nafter\n", encoding="utf-8")
+    result = tmp_path / "bench.txt"
+    result.write_text("progress line\n" + json.dumps(RESULT) + "\n", encoding="utf-8")
+    bench_table.update_readme(readme, bench_table.table(bench_table.load(result)))
+    text = readme.read_text(encoding="utf-8")
+    assert text.startswith("before\n") and text.endswith("\nafter\n") and "old table" not in text
+    assert "660" in text
+    readme.write_text("no markers here", encoding="utf-8")
+    with pytest.raises(SystemExit, match="needs exactly one"):
+        bench_table.update_readme(readme, "x")
