@@ -137,9 +137,15 @@ class _Reader:
         return value
 
     def text(self, value: Any, where: str) -> str:
+        """Whitespace-collapsed text with every {{figure}} filled in from lesson.figures (computed, not typed)."""
         if not isinstance(value, str) or not value.strip():
             raise self.fail(where, "expected non-empty text")
-        return " ".join(value.split())
+        from lesson.figures import fill
+
+        try:
+            return fill(" ".join(value.split()))
+        except KeyError as exc:
+            raise self.fail(where, str(exc).strip("'\"")) from None
 
     def ident(self, value: Any, where: str) -> str:
         if not isinstance(value, str) or not _ID.match(value):

@@ -13,7 +13,7 @@ HYPOTHETICAL = frozenset("""if unless instead rather unlike than whereas otherwi
 compared older earlier previously formerly used suppose imagine""".split())
 SCOPE_WORDS = 6  # how many words before a hit are read for a negation or a hypothetical
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
-_CLAUSE_BREAK = re.compile(r"[,;:()\[\]—–]|\s-\s|\b(?:but|although|though|whereas|while|so|because|and|then|until|"
+_CLAUSE_BREAK = re.compile(r"[,;:()\[\]—–]|\s-\s|\b(?:but|although|though|whereas|while|so|because|since|and|then|until|"
                            r"which|however|yet)\b", re.IGNORECASE)
 _WORD = re.compile(r"[a-z]+(?:['’][a-z]+)?", re.IGNORECASE)
 # A verb that starts a new predicate ends the reach of an earlier negation:

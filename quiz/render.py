@@ -11,7 +11,17 @@ from quiz.scheduler import format_interval
 
 # Plain symbols (not emoji) so they render in every browser font.
 _MARK_ICON = {"got": "✓", "partly": "◐", "missed": "↻"}
-_STATUS = {COVERED: ("✓", "in your answer"), PARTLY: ("◐", "partly there"), "missed": ("○", "not in your answer yet")}
+_STATUS = {COVERED: ("✓", "stated in your answer"), PARTLY: ("◐", "partly there"), "missed": ("○", "not in your answer yet")}
+_PARTLY_WHY = {"similarity": "close in meaning, but not stated as such: compare with our answer",
+               "keyword": "the topic comes up, but the idea itself is not stated: compare with our answer"}
+# What the checker can and cannot judge, in plain words; the figures are from bench/grading_agreement.py.
+HOW_IT_CHECKS = (
+    "How this was checked: an idea is ticked when one of your sentences states it (in wordings we collected, "
+    "whole words, reading \"not\" and \"never\"), and stays open when you state a common wrong belief about "
+    "it. Closeness in meaning alone only earns \"partly\", because the similarity model barely notices a "
+    "\"not\". It cannot follow reasoning or code it has not seen, may miss a right idea in new wording, and "
+    "reads English best. On 234 learner answers it agreed with a teacher on 808 of 811 key-idea judgements; "
+    "on 72 answers it had never seen, on 222 of 248. A guide, not a mark: our answer above is the reference.")
 
 
 def _md_quote(text: str, limit: int = 160) -> str:
@@ -43,6 +53,10 @@ def feedback_md(fb: Feedback) -> str:
     lines = ["#### Key ideas, checked against your words" if fb.attempted else "#### Key ideas to look for"]
     for r in fb.results:
         icon, words = _STATUS[r.status]
+        if r.status == PARTLY and r.basis in _PARTLY_WHY:
+            words = _PARTLY_WHY[r.basis]
+        elif r.status == "missed" and r.basis == "misconception":
+            words = "your answer says something else: see the note below"
         line = f"- {icon} **{r.label}** — {words}" if fb.attempted else f"- ○ **{r.label}**"
         if r.evidence and fb.attempted:
             line += f"  \n  *you wrote:* “{_md_quote(r.evidence)}”"
@@ -57,7 +71,7 @@ def feedback_md(fb: Feedback) -> str:
                          "Read our answer for the rest, then grade yourself honestly below.")
     for note in fb.notes:
         lines.append(f"\n> {note}")
-    lines.append("\n<sub>Checked by sentence similarity (all-MiniLM-L6-v2) and keywords: a guide, not a mark.</sub>")
+    lines.append(f"\n<sub>{HOW_IT_CHECKS}</sub>")
     return "\n".join(lines)
 
 

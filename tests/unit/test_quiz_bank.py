@@ -23,21 +23,41 @@ def _broken(raw: dict, edit) -> str:
 
 def test_bank_has_the_promised_content():
     bank = load_bank()
-    assert len(bank.questions) == 7 and len(bank.exercises) == 2 and len(bank.cards) == 9
+    assert len(bank.questions) == 7 and len(bank.exercises) == 3 and len(bank.cards) == 9
     assert all(q.key_ideas and q.model_answer for q in bank.questions + bank.exercises)
-    assert {getattr(presets, e.train_preset) for e in bank.exercises} == {presets.SEED_SPREAD, presets.PRECISION_AB}
+    assert [getattr(presets, e.train_preset) for e in bank.exercises] == [
+        presets.SEED_RECIPE, presets.SEED_SPREAD, presets.PRECISION_AB]
     assert bank.item("part_c_fp16").train_button and bank.card("trainer").tags == ("trainer",)
 
 
-def test_facts_match_the_seed_recipe():
+def test_facts_match_the_pinned_library():
     bank = load_bank()
-    assert "Only `output_dir` is required" in bank.item("training_arguments").model_answer
+    # transformers 5.23: TrainingArguments() works without output_dir (default "trainer_output")
+    assert "`output_dir` falls back to `\"trainer_output\"`" in bank.item("training_arguments").model_answer
+    assert "trainer_output" in bank.card("training_arguments").back
+    assert "UNEXPECTED" in bank.item("head_swap_warning").prompt and "MISSING" in bank.card("head_warning").back
+    part_c = bank.item("part_c_fp16").model_answer
+    assert "weights themselves stay in 32-bit" in part_c and "gradient scaler" in part_c
+    assert "silently ignores `fp16=True`" in part_c
+    assert "processing_class" in bank.item("trainer_inputs").model_answer
     assert "np.argmax(logits, axis=-1)" in bank.item("logits_to_labels").model_answer
     assert "408" in bank.item("logits_to_labels").prompt
-    assert "`output_dir` is required" in bank.card("training_arguments").back
     assert "axis=-1" in bank.card("logits_to_predictions").back
-    text = BANK_FILE.read_text(encoding="utf-8")
-    assert not re.search(r"axis\s*=\s*0", text)
+
+
+def test_part_a_numbers_are_filled_in_from_code():
+    from lesson import figures
+
+    part_a = load_bank().item("part_a_end_to_end")
+    assert "{{" not in part_a.model_answer and "{{" not in " ".join(k.label for k in part_a.key_ideas)
+    assert f"{figures.seed_recipe().total_steps:,}" in part_a.model_answer
+    assert f"{figures.seed_recipe().steps_per_epoch}-step epoch" in part_a.model_answer
+
+
+def test_no_model_answer_or_card_teaches_axis_0():
+    bank = load_bank()
+    texts = [q.model_answer for q in bank.questions + bank.exercises] + [c.back for c in bank.cards]
+    assert not any(re.search(r"axis\s*=\s*0", t) for t in texts)
 
 
 @pytest.mark.parametrize("edit,message", [

@@ -27,7 +27,7 @@ def test_reveal_is_gated_on_an_attempt_or_i_dont_know():
 
 def test_i_dont_know_reveals_the_answer_and_the_ideas_to_look_for():
     model, feedback = tab.quiz_feedback("training_arguments", "", True)
-    assert "Only `output_dir` is required" in model
+    assert "`output_dir` falls back to" in model
     assert "Key ideas to look for" in feedback and feedback.count("○") == 4
 
 
@@ -101,10 +101,20 @@ def test_feedback_markdown_is_a_gentle_checklist():
                               IdeaResult("b", "Idea B", PARTLY, 0.5, False, "sort of B"),
                               IdeaResult("c", "Idea C", MISSED, 0.1, False)), ("A note.",))
     md = render.feedback_md(fb)
-    assert "✓ **Idea A** — in your answer" in md and r"I said \*A\*" in md
+    assert "✓ **Idea A** — stated in your answer" in md and r"I said \*A\*" in md
     assert "◐ **Idea B** — partly there" in md and "○ **Idea C** — not in your answer yet" in md
     assert "You touched 1 of 3 key ideas and got close on 1" in md and "> A note." in md
     assert "%" not in md and "/10" not in md
+    assert "cannot follow reasoning" in md and "may miss a right idea" in md    # says what it cannot judge
+
+
+def test_feedback_says_why_an_idea_is_only_partly_or_missed():
+    fb = Feedback("q", True, (IdeaResult("a", "Idea A", PARTLY, 0.6, False, "near", "similarity"),
+                              IdeaResult("b", "Idea B", PARTLY, 0.3, True, "topic", "keyword"),
+                              IdeaResult("c", "Idea C", MISSED, 0.7, True, None, "misconception")), ("Why C.",))
+    md = render.feedback_md(fb)
+    assert "close in meaning, but not stated as such" in md and "the topic comes up" in md
+    assert "your answer says something else: see the note below" in md and "> Why C." in md
 
 
 def test_marks_summary_when_everything_is_done():
