@@ -108,11 +108,13 @@ def folder_bytes(folder: str | Path) -> int:
 class JobRunner:
     """Starts queued runs as `python -m trainer_backend` subprocesses, one at a time.
 
-    Build one per app (app.py) and call `start_background()`; tests drive `dispatch()` themselves."""
+    Build one per app (app.py) and call `start_background()`. With autostart=False, submit and resume only queue
+    (nothing starts until `dispatch()` is called), which is how tests look at the queue itself."""
 
-    def __init__(self, store: RunStore | None = None, python: str | None = None) -> None:
+    def __init__(self, store: RunStore | None = None, python: str | None = None, autostart: bool = True) -> None:
         self.store = store or RunStore()
         self.python = python or sys.executable
+        self.autostart = autostart
         self._children: dict[str, subprocess.Popen] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -137,7 +139,8 @@ class JobRunner:
         with self._lock:
             self._check_room(owner)
             run_id = self.store.create(config.to_dict(), label=label, group_id=group_id, owner=owner)
-        self.dispatch()
+        if self.autostart:
+            self.dispatch()
         return run_id, self.position(run_id)
 
     def position(self, run_id: str) -> int:
@@ -281,7 +284,8 @@ class JobRunner:
                                   created=time.time())
         except QueueFull as err:
             return str(err)
-        self.dispatch()
+        if self.autostart:
+            self.dispatch()
         return f"Run {run.label} is queued to resume from {ckpt.name}."
 
     def delete(self, run_id: str, owner: str | None = None) -> str:

@@ -185,7 +185,9 @@ def start_training(preset: str, model: str, data: str, s1: str, s2: str, label: 
         path, _, _ = resolve_model(cfg.model_name_or_path)
         if not Path(path).exists():
             access.check_hub_size(path, "model", visitor.hub_token)
-    except (ConfigError, DataError, AccessError) as err:
+    except ConfigError as err:  # our own words about the settings: kept as Markdown (a list)
+        return f"❌ **Not started.** {err}", None
+    except (DataError, AccessError) as err:  # may quote a file's names or cells: shown literally
         return f"❌ **Not started.** {md_escape(str(err))}", None
     precisions = ["fp32", presets.mixed_precision(settings.hardware())] if precision == "compare" else [cfg.precision]
     variants = presets.expand(cfg, seed_list, precisions)

@@ -45,8 +45,7 @@ def test_second_job_waits_in_line_then_runs(tiny_model_dir, tmp_path):
 
 def test_queue_limit_refuses_with_message(tiny_model_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("STUDIO_QUEUE_SIZE", "1")
-    runner = JobRunner(RunStore(tmp_path / "r.sqlite"))
-    runner.dispatch = lambda: None  # keep everything waiting
+    runner = JobRunner(RunStore(tmp_path / "r.sqlite"), autostart=False)  # everything stays waiting
     runner.submit(_cfg(tiny_model_dir))
     with pytest.raises(QueueFull, match="already waiting"):
         runner.submit(_cfg(tiny_model_dir))
@@ -85,8 +84,7 @@ def test_killed_process_is_marked_interrupted_and_can_resume(tiny_model_dir, tmp
 
 
 def test_cancel_a_queued_run(tiny_model_dir, tmp_path):
-    runner = JobRunner(RunStore(tmp_path / "r.sqlite"))
-    runner.dispatch = lambda: None
+    runner = JobRunner(RunStore(tmp_path / "r.sqlite"), autostart=False)
     run_id, _ = runner.submit(_cfg(tiny_model_dir))
     assert "cancelled" in runner.stop(run_id)
     assert runner.store.get(run_id).status == "cancelled"

@@ -15,13 +15,9 @@ from trainer_backend.jobs import JobRunner, QueueFull, process_matches
 from trainer_backend.runs import SCHEMA_VERSION, RunStore
 
 
-class Idle(JobRunner):
-    """A runner whose dispatcher never starts processes (queue logic only); no patching of the object under test."""
-
-    def dispatch(self):
-        with self._lock:
-            self.reconcile()
-        return None
+def Idle(store: RunStore) -> JobRunner:  # noqa: N802 - reads like the class it builds
+    """A runner that only queues (autostart=False): the queue logic without training processes."""
+    return JobRunner(store, autostart=False)
 
 
 @pytest.fixture
@@ -90,7 +86,7 @@ def test_stale_running_rows_become_interrupted_with_the_log_tail(tmp_path, monke
     with open(os.path.join(folder, "train.log"), "w") as fh:
         fh.write("loading\nRuntimeError: out of memory\n")
     store.update(run_id, pid=os.getpid(), pid_start=0.0)  # our own pid: alive, but not that run's process
-    Idle(store).dispatch()
+    Idle(store).reconcile()
     run = store.get(run_id)
     assert run.status == "interrupted" and "Resume" in run.error
     assert run.info["log_tail"][-1] == "RuntimeError: out of memory"
