@@ -71,5 +71,5 @@ def test_check_data_reports_size_or_problem(client, tmp_path):
 def test_unknown_run_status_is_an_error(client):
     from gradio_client.exceptions import AppError
 
-    with pytest.raises(AppError, match="No run"):
+    with pytest.raises(AppError, match="No such run"):
         client.predict("nope", api_name="/run_status")
