@@ -98,7 +98,9 @@ def reading(curves: Curves) -> list[str]:
             out.append(f"Accuracy fell too ({acc_best:.3f} → {acc_last:.3f}): the model is memorising the "
                        "training pairs rather than learning the task.")
         out.append("This is the first sign of overfitting. Keep the checkpoint with the best validation score "
-                   "(`load_best_model_at_end=True` with `metric_for_best_model`), or train for fewer epochs.")
+                   "(`load_best_model_at_end=True` with `metric_for_best_model=\"accuracy\"` and `save_strategy` "
+                   "equal to `eval_strategy`; without a metric it keeps the lowest validation loss), or train "
+                   "for fewer epochs.")
     else:
         out.append(f"Validation loss is still at or near its lowest ({l_last:.3f} at epoch {e_last:g}): no sign "
                    f"of overfitting yet; accuracy {acc_last:.3f}, F1 {f1_last:.3f}.")

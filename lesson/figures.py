@@ -89,6 +89,16 @@ def studio_max_length() -> int:
     return next(f for f in dataclasses.fields(TrainConfig) if f.name == "max_length").default
 
 
+def packaged_embedding_params() -> int:
+    """Size of the word-embedding matrix of the packaged all-MiniLM-L6-v2 (vocabulary x hidden size)."""
+    import json
+
+    from trainer_backend.settings import packaged_model_dir
+
+    config = json.loads((packaged_model_dir() / "config.json").read_text(encoding="utf-8"))
+    return int(config["vocab_size"]) * int(config["hidden_size"])
+
+
 def values() -> dict[str, str]:
     """Every {{name}} the lesson and the quiz may use, formatted for prose."""
     r, floor = seed_recipe(), majority_floor()
@@ -99,11 +109,13 @@ def values() -> dict[str, str]:
         "logging_steps": f"{r.logging_steps:g}", "floor_acc": f"{floor.accuracy:.2f}", "floor_f1": f"{floor.f1:.2f}",
         "pair_points": f"{pair_points():.2f}", "se_points": f"{standard_error_points():.1f}",
         "typical_acc": f"{TYPICAL_ACCURACY:.0%}", "longest_pair": f"{LONGEST_TRAIN_PAIR}",
-        "max_length": f"{studio_max_length()}",
+        "max_length": f"{studio_max_length()}", "warmup": f"{trainer_default('warmup_steps'):g}",
+        "weight_decay": f"{trainer_default('weight_decay'):g}",
+        "minilm_embedding_params": f"{packaged_embedding_params() / 1e6:.1f} million",
     }
 
 
-_PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+_PLACEHOLDER = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
 
 
 def fill(text: str) -> str:

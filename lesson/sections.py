@@ -4,9 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from lesson import whole_loop
+from lesson import figures, whole_loop
 from lesson.source import CodeRef, Snippet, SourceError, render
-from trainer_backend import callbacks, data, metrics, modeling, presets, train
+from trainer_backend import callbacks, data, hub, metrics, modeling, presets, train
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
 RUN = train.run_training
@@ -27,8 +27,8 @@ class Section:
         return CONTENT_DIR / f"{self.id}.md"
 
     def text(self) -> str:
-        """The section's prose (markdown)."""
-        return self.path.read_text(encoding="utf-8").strip()
+        """The section's prose (markdown), with every {{figure}} computed by lesson.figures."""
+        return figures.fill(self.path.read_text(encoding="utf-8").strip())
 
     def snippets(self, strict: bool = False) -> list[Snippet]:
         """The backend code this section shows; if an excerpt's markers vanished, the whole function (unless strict)."""
@@ -77,6 +77,7 @@ SECTIONS: tuple[Section, ...] = (
         CodeRef(callbacks.StoreCallback.on_log, note="how each log reaches the Train tab's charts")),
         "curves", presets.SEED_RECIPE),
     Section("whole", "The whole loop in about 25 lines", (CodeRef(whole_loop.run),), None, presets.BEST),
+    Section("next", "Next steps", (CodeRef(hub.push_run),), None, presets.SEED_RECIPE),
 )
 BY_ID = {s.id: s for s in SECTIONS}
 IDS = [s.id for s in SECTIONS]

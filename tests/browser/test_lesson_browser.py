@@ -27,7 +27,7 @@ def test_deep_link_stepper_and_remembered_progress(page, app_url):
 
     page.goto(app_url)                                    # no deep link: resume where this browser left off
     expect(page.locator("#lesson-predict")).to_be_visible(timeout=TIMEOUT)
-    expect(page.locator(".lesson-progress")).to_contain_text("4 of 11", timeout=TIMEOUT)
+    expect(page.locator(".lesson-progress")).to_contain_text("4 of 12", timeout=TIMEOUT)
     expect(page.locator("#lesson-nav label", has_text="Dynamic padding")).to_contain_text("✓")
     expect(page.locator("#lesson-nav label", has_text="TrainingArguments")).not_to_contain_text("✓")
 
