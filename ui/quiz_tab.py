@@ -14,14 +14,16 @@ from typing import Any
 import gradio as gr
 
 from quiz import progress as prog
-from quiz import render
+from quiz import render, seed_spread
 from quiz.anki import write_apkg
 from quiz.bank import BANK_FILE, default_bank
 from quiz.grading import grade
 from quiz.pdf import write_pdf
 from quiz.scheduler import GRADE_NAMES, GRADES, CardState, format_interval, next_intervals
 from trainer_backend import presets
-from ui.common import AppContext
+from trainer_backend.access import AccessError
+from trainer_backend.runs import RunStore
+from ui.common import AppContext, visitor_of
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 # BrowserState encrypts with this key; a fixed one keeps progress readable across server restarts.
@@ -103,6 +105,19 @@ def mark_missed(item_id: str, marks_raw: Any) -> tuple[dict, str]:
 
 
 MARK_HANDLERS = (("got", mark_got), ("partly", mark_partly), ("missed", mark_missed))
+
+
+def _seed_spread_handler(store: RunStore | None):
+    def exercise_seed_spread(browser_id: Any = None, request: gr.Request = None) -> str:
+        """Part B on the visitor's own finished seed-spread runs: the gap in points and pairs, against the noise."""
+        try:
+            visitor = visitor_of(browser_id, request)
+        except AccessError as err:
+            raise gr.Error(str(err)) from None
+        runs = [r for r in (store or RunStore()).list(seed_spread.DONE) if visitor.owns(getattr(r, "owner", None))]
+        return seed_spread.report(runs)
+
+    return exercise_seed_spread
 
 
 # ---------- flashcards ----------
@@ -286,6 +301,17 @@ def _wire_answer_block(item_input: Any, parts: tuple, marks_store: Any, summary:
         button.click(fn, [item_input, marks_store], [marks_store, summary], api_name=False, show_progress="hidden")
 
 
+def _seed_spread_panel(ctx: AppContext | None) -> None:
+    """Part B, live: read the visitor's own seed-spread runs against the noise of the validation split."""
+    with gr.Accordion("Your own seed-spread runs, read against the noise", open=False):
+        read = gr.Button("Read my seed-spread runs", size="sm", elem_id="quiz-seed-spread")
+        out = gr.Markdown(elem_id="quiz-seed-spread-report")
+    store = ctx.runner.store if ctx is not None and getattr(ctx, "runner", None) is not None else None
+    visitor = ctx.visitor if ctx is not None and getattr(ctx, "visitor", None) is not None else None
+    read.click(_seed_spread_handler(store), [visitor] if visitor is not None else None, out,
+               api_name="exercise_seed_spread")
+
+
 def build(ctx: AppContext | None = None) -> None:
     """Create the tab's components inside the current Blocks."""
     bank = default_bank()
@@ -314,7 +340,7 @@ def build(ctx: AppContext | None = None) -> None:
             next_btn.click(next_question, [picker, marks_store], picker, api_name=False, show_progress="hidden")
 
         with gr.Tab("Exercises", id="quiz-exercises"):
-            gr.Markdown("Two questions about real runs. Reason it out, reveal, then watch it happen on the Train tab.")
+            gr.Markdown("Three questions about real runs. Reason it out, reveal, then watch it happen on the Train tab.")
             for ex in bank.exercises:
                 with gr.Group():
                     gr.Markdown(render.prompt_md(ex))
@@ -324,6 +350,8 @@ def build(ctx: AppContext | None = None) -> None:
                 _wire_answer_block(item_id, ex_parts, marks_store, summary, False)
                 if ctx is not None:
                     ctx.link_to_train(train_btn, getattr(presets, ex.train_preset))
+                if ex.id == "part_b_seed_spread":
+                    _seed_spread_panel(ctx)
 
         with gr.Tab("Flashcards", id="quiz-flashcards"):
             stats = gr.Markdown(stats0, elem_id="fc-stats")

@@ -118,3 +118,13 @@ def test_exercise_button_opens_train_with_the_matching_preset(page, app_url):
     page.get_by_role("button", name="See it happen: train with several seeds").click()
     expect(page.get_by_role("tab", name="Train")).to_have_attribute("aria-selected", "true", timeout=20_000)
     expect(page.get_by_label("Preset", exact=True)).to_have_value(SEED_SPREAD)
+
+
+def test_part_b_reads_the_visitors_own_seed_runs(page, app_url):
+    page.goto(app_url)
+    page.get_by_role("tab", name="Quiz & Flashcards").click()
+    page.get_by_role("tab", name="Exercises").click()
+    page.get_by_text("Your own seed-spread runs, read against the noise").click()
+    page.locator("#quiz-seed-spread").click()
+    expect(page.locator("#quiz-seed-spread-report")).to_contain_text("0.25 points", timeout=20_000)
+    expect(page.locator("#quiz-seed-spread-report")).to_contain_text("1.7 points")
