@@ -115,8 +115,8 @@ def lesson_head_swap(model: str) -> tuple[str, list[list]]:
         swap = predictions.head_swap_demo(predictions.checked_model_spec(model))
     except KNOWN_ERRORS as err:
         raise _fail(err) from None
-    intro = (f"Loaded **{swap.model_name}**: {swap.dropped} weight(s) dropped, {swap.new} newly initialised.\n\n"
-             f"{swap.explanation}")
+    intro = (f"Loaded **{swap.model_name}**: {swap.dropped} weight(s) dropped (the load report's UNEXPECTED rows), "
+             f"{swap.new} newly initialised (its MISSING rows).\n\n{swap.explanation}")
     return intro, swap.rows or [["(none)", "nothing dropped or added", "—", "the head already fits this task"]]
 
 

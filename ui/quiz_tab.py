@@ -16,7 +16,7 @@ import gradio as gr
 from quiz import progress as prog
 from quiz import render, seed_spread
 from quiz.anki import write_apkg
-from quiz.bank import BANK_FILE, default_bank
+from quiz.bank import default_bank
 from quiz.grading import grade
 from quiz.pdf import write_pdf
 from quiz.scheduler import GRADE_NAMES, GRADES, CardState, format_interval, next_intervals
@@ -244,8 +244,9 @@ def fc_reset() -> tuple:
 # ---------- print and export ----------
 
 def _export(name: str, writer: Any) -> str:
-    """Write an export once per bank version into a temp folder Gradio may serve; atomic under concurrency."""
-    folder = EXPORT_DIR / hashlib.sha256(BANK_FILE.read_bytes()).hexdigest()[:12]
+    """Write an export once per card text into a temp folder Gradio may serve; atomic under concurrency."""
+    cards = json.dumps([[c.id, c.front, c.back, c.tags] for c in default_bank().cards])  # as shown, figures filled
+    folder = EXPORT_DIR / hashlib.sha256(cards.encode("utf-8")).hexdigest()[:12]
     path = folder / name
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)

@@ -68,3 +68,44 @@ def test_pdf_has_one_page_per_card_side(tmp_path):
 def test_pdf_text_helpers():
     assert latin1("“quoted” — ok → done ≥ 1 你") == '"quoted" - ok -> done >= 1 ?'
     assert segments("call `trainer.train()` now") == [("call ", False), ("trainer.train()", True), (" now", False)]
+
+
+def test_exports_carry_the_corrected_card_text(apkg, tmp_path):
+    # issue 11: output_dir is optional in transformers 5; the 5.x load report says UNEXPECTED / MISSING
+    with zipfile.ZipFile(apkg) as z:
+        z.extract("collection.anki2", tmp_path)
+    con = sqlite3.connect(tmp_path / "collection.anki2")
+    flds = " ".join(r[0] for r in con.execute("select flds from notes"))
+    con.close()
+    assert "trainer_output" in flds and "UNEXPECTED" in flds and "Only <code>output_dir</code> is required" not in flds
+    text = _pdf_text(write_pdf(default_bank(), tmp_path / "cards.pdf").read_bytes())
+    assert "trainer_output" in text and "UNEXPECTED" in text
+
+
+def _pdf_text(data: bytes) -> str:
+    """The text shown on the pages: every (...) Tj string of the deflated content streams, joined."""
+    import zlib
+
+    out = []
+    for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
+        try:
+            content = zlib.decompress(m.group(1))
+        except zlib.error:
+            continue
+        out += [t.decode("latin-1") for t in re.findall(rb"\((.*?)\) Tj", content)]
+    return "".join(out)
+
+
+def test_export_cache_follows_the_card_text(monkeypatch, tmp_path):
+    from pathlib import Path
+
+    from quiz.bank import Card
+    from ui import quiz_tab
+
+    monkeypatch.setattr(quiz_tab, "EXPORT_DIR", tmp_path)
+    first = Path(quiz_tab.flashcards_pdf())
+    bank = default_bank()
+    changed = type(bank)(bank.questions, bank.exercises, (Card("x", "New front", "New back"),) + bank.cards[1:])
+    monkeypatch.setattr(quiz_tab, "default_bank", lambda: changed)
+    second = Path(quiz_tab.flashcards_pdf())
+    assert first.parent != second.parent and "New front" in _pdf_text(second.read_bytes())
