@@ -10,7 +10,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from quiz import claims
-from quiz.bank import KeyIdea, Question
+from quiz.bank import Question
 
 COVERED, PARTLY, MISSED = "covered", "partly", "missed"
 

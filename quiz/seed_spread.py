@@ -80,7 +80,7 @@ def groups(runs: Iterable, min_runs: int = 2) -> list[Spread]:
 
 def explain(spread: Spread) -> str:
     """Markdown reading one group the way Part B asks: spread in points and pairs, against the noise."""
-    lines = [f"| seed | run | validation accuracy |", "|---|---|---|"]
+    lines = ["| seed | run | validation accuracy |", "|---|---|---|"]
     lines += [f"| {r.seed} | {r.label} | {r.accuracy:.3f} |" for r in spread.runs]
     n = spread.eval_pairs
     pair = figures.pair_points(n)
