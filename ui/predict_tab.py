@@ -40,7 +40,9 @@ EXAMPLES = [  # written for this app; the last five are near misses that share m
 INTRO = ("Ask a fine-tuned checkpoint whether two sentences say the same thing. The model reads both sentences "
          "as one input (`[CLS] first [SEP] second [SEP]`), and its two-way head turns the `[CLS]` vector into "
          "probabilities for *paraphrase* and *not paraphrase*. Try the near misses below: one changed number, "
-         "word or role is often enough to flip the meaning, and a small model can miss it.")
+         "word or role is often enough to flip the meaning, and a small model can miss it. **Explain** colours each "
+         "word by how much it pushed the answer; **Compare** asks a second model (or this one without its fast "
+         "path) the same question.")
 
 
 def _esc(text: str) -> str:
