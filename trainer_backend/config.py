@@ -115,3 +115,57 @@ class TrainConfig:
 
     def replace(self, **changes: Any) -> "TrainConfig":
         return TrainConfig.from_dict({**self.to_dict(), **changes})
+
+
+# How the Train tab shows each field (label, form section, bounds); HfArgumentParser reads only `help`.
+FORM: dict[str, dict[str, Any]] = {
+    "model_name_or_path": {"label": "Model", "ui": "source"},
+    "dataset": {"label": "Data", "ui": "source"},
+    "sentence1_column": {"label": "First sentence column", "ui": "columns"},
+    "sentence2_column": {"label": "Second sentence column", "ui": "columns"},
+    "label_column": {"label": "Label column", "ui": "columns"},
+    "max_length": {"label": "Max tokens per pair", "ui": "switches", "min": 8, "max": 512},
+    "num_train_epochs": {"label": "Epochs", "ui": "hyper", "min": 0, "max": 100},
+    "max_steps": {"label": "Max steps (≤ 0: use epochs)", "ui": "hyper", "min": -1, "max": 1000000},
+    "learning_rate": {"label": "Learning rate (0 = recipe)", "ui": "hyper", "min": 0, "max": 0.01, "empty": 0},
+    "per_device_train_batch_size": {"label": "Batch size (0 = auto)", "ui": "hyper", "min": 0, "max": 1024, "empty": 0},
+    "gradient_accumulation_steps": {"label": "Gradient accumulation", "ui": "hyper", "min": 1, "max": 1024},
+    "lr_scheduler_type": {"label": "LR scheduler", "ui": "hyper", "choices": SCHEDULERS},
+    "warmup_ratio": {"label": "Warmup (fraction of steps)", "ui": "hyper", "min": 0, "max": 0.5, "slider": True},
+    "weight_decay": {"label": "Weight decay", "ui": "hyper", "min": 0, "max": 1},
+    "eval_strategy": {"label": "Evaluate", "ui": "cadence", "choices": STRATEGIES},
+    "eval_steps": {"label": "Eval every (steps, or fraction < 1)", "ui": "cadence", "min": 0, "empty": 0},
+    "logging_strategy": {"label": "Log training loss", "ui": "cadence", "choices": STRATEGIES},
+    "logging_steps": {"label": "Log every N steps (0 = ~40 points)", "ui": "cadence", "min": 0, "empty": 0},
+    "seed": {"label": "Seed", "ui": "seeds", "min": 0},
+    "precision": {"label": "Precision", "ui": "switches", "choices": PRECISIONS},
+    "group_by_length": {"label": "Group batches by length", "ui": "switches"},
+    "freeze_embeddings": {"label": "Freeze word embeddings", "ui": "switches", "empty": "auto"},
+    "max_train_samples": {"label": "Max training pairs (0 = all)", "ui": "switches", "min": 0, "empty": 0},
+    "max_eval_samples": {"label": "Max validation pairs (0 = all)", "ui": "switches", "min": 0, "empty": 0},
+    "output_dir": {"label": "Output folder", "ui": "cli"},
+    "push_to_hub": {"label": "Push to the Hub", "ui": "cli"},
+    "hub_model_id": {"label": "Hub repo id", "ui": "cli"},
+    "hub_private": {"label": "Private repo", "ui": "cli"},
+}
+
+
+def config_to_command(cfg: TrainConfig, program: str = "python -m trainer_backend") -> str:
+    """The CLI line that runs `cfg`: every field that differs from its default, as `--name value` (HfArgumentParser).
+
+    A field left empty (None) where its default is a value cannot be written as a flag; it is named in a comment."""
+    import shlex
+
+    parts, unset = [program], []
+    for f in fields(TrainConfig):
+        value = getattr(cfg, f.name)
+        if value == f.default and f.name != "output_dir":
+            continue
+        if value is None:
+            unset.append(f.name)
+            continue
+        text = ("true" if value else "false") if isinstance(value, bool) else (
+            repr(value) if isinstance(value, float) else str(value))
+        parts.append(f"--{f.name} {shlex.quote(text)}")
+    line = " \\\n    ".join([" ".join(parts[:1] + parts[1:2])] + parts[2:]) if len(parts) > 1 else parts[0]
+    return line + (f"  # left empty: {', '.join(unset)}" if unset else "")

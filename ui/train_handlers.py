@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import html
+import json
 import re
 import time
 from pathlib import Path
@@ -11,20 +11,17 @@ from typing import Any
 
 import gradio as gr
 
-from trainer_backend import access, charts, estimate, presets, settings
+from trainer_backend import access, estimate, presets, settings
 from trainer_backend.access import AccessError, Visitor
-from trainer_backend.config import ConfigError, TrainConfig
+from trainer_backend.config import ConfigError, TrainConfig, config_to_command
 from trainer_backend.data import DataError, load_data, resolve_dataset
 from trainer_backend.jobs import JobRunner, QueueFull
 from trainer_backend.modeling import resolve_model
-from trainer_backend.runs import Run, RunStore, last_checkpoint
+from trainer_backend.runs import Run, RunStore
 from trainer_backend.textsafe import md_escape
+from ui import train_form
 from ui.common import visitor_of
 
-POLL_SECONDS = 1.0       # while the viewed run (or one drawn with it) is queued or training
-IDLE_POLL_SECONDS = 5.0  # otherwise: nothing of this page's can change quickly
-RUN_COLUMNS = ["Run", "Status", "Model", "Data", "Settings", "Accuracy", "F1", "Samples/s", "Started"]
-FREEZE_CHOICES = {"auto (on for CPU)": None, "on": True, "off": False}
 _SERVICES: dict[str, JobRunner] = {}
 
 
@@ -92,22 +89,19 @@ def _train_size(spec: str, s1: str, s2: str, label: str, token: str | bool | Non
     return len(load_data(spec, s1, s2, label, token=token).dataset["train"])
 
 
-def eta_markdown(model: str, data: str, s1: str, s2: str, label: str, epochs: float, max_steps: float,
-                 batch: float, grad_acc: float, precision: str, group: bool, max_train: float, seeds: str,
-                 browser_id: Any = None, request: gr.Request = None) -> str:
+def eta_markdown(values: dict[str, Any], seeds: Any, visitor: Visitor) -> str:
     """The expected duration of the configured run(s), shown before Start."""
     try:
-        visitor = visitor_of(browser_id, request)
-        model, data = _checked(model, data, visitor)
-        cfg = _config(model, data, s1, s2, label, epochs=epochs, max_steps=max_steps, batch=batch,
-                      grad_acc=grad_acc, precision=precision, group=group, max_train=max_train)
+        cfg, compare = train_form.to_config(values)
+        model, data = _checked(cfg.model_name_or_path, cfg.dataset, visitor)
+        cfg = cfg.replace(model_name_or_path=model, dataset=data)
         path, name, _ = resolve_model(cfg.model_name_or_path)
         if not Path(path).exists():
             access.check_hub_size(path, "model", visitor.hub_token)
         spec, _ = resolve_dataset(cfg.dataset)
-        n_train = _train_size(spec, s1, s2, label, visitor.hub_token)
+        n_train = _train_size(spec, cfg.sentence1_column, cfg.sentence2_column, cfg.label_column, visitor.hub_token)
         est = estimate.estimate(cfg, n_train, path, name, store(), token=visitor.hub_token)
-        runs = len(_seeds(seeds)) * (2 if precision == "compare" else 1)
+        runs = len(_seeds(seeds)) * (2 if compare else 1)
         more = f" each, {runs} runs ≈ {estimate.format_duration(est.seconds * runs)} in all" if runs > 1 else ""
         return f"**Estimated duration:** {est.text()}{more}."
     except (ConfigError, DataError, ValueError, OSError) as err:
@@ -115,70 +109,38 @@ def eta_markdown(model: str, data: str, s1: str, s2: str, label: str, epochs: fl
 
 
 # --- building configs ----------------------------------------------------------------------------
-def _none_if_zero(value: float | None) -> float | None:
-    return None if value in (None, "", 0) else value
-
-
-def _seeds(text: str) -> list[int]:
+def _seeds(text: Any) -> list[int]:
     try:
         seeds = [int(s) for s in str(text).replace(";", ",").split(",") if s.strip()]
     except ValueError:
-        raise ConfigError(f"Seeds must be whole numbers separated by commas, not {text!r}") from None
+        raise ConfigError(f"Seeds must be whole numbers separated by commas, not {str(text)[:40]!r}") from None
     if not seeds or len(seeds) > 5:
         raise ConfigError("Give between 1 and 5 seeds, e.g. 42 or 1, 2, 3")
     return seeds
 
 
-def _config(model: str, data: str, s1: str, s2: str, label: str, *, epochs: float = 3, max_steps: float = 0,
-            lr: float = 0, batch: float = 0, grad_acc: float = 1, scheduler: str = "linear", warmup: float = 0,
-            weight_decay: float = 0, eval_strategy: str = "steps", eval_steps: float = 0.1,
-            logging_steps: float = 0, precision: str = "auto", group: bool = True, freeze: str = "auto (on for CPU)",
-            max_length: float = 128, max_train: float = 0, max_eval: float = 0) -> TrainConfig:
-    return TrainConfig(
-        model_name_or_path=(model or "auto").strip(), dataset=(data or "auto").strip(),
-        sentence1_column=s1 or "sentence1", sentence2_column=s2 or "sentence2", label_column=label or "label",
-        num_train_epochs=float(epochs or 3), max_steps=int(max_steps or 0) or -1,
-        learning_rate=_none_if_zero(lr), per_device_train_batch_size=int(batch) if batch else None,
-        gradient_accumulation_steps=int(grad_acc or 1), lr_scheduler_type=scheduler, warmup_ratio=float(warmup or 0),
-        weight_decay=float(weight_decay or 0), eval_strategy=eval_strategy, eval_steps=_none_if_zero(eval_steps),
-        logging_steps=int(logging_steps) if logging_steps else None,
-        precision="auto" if precision == "compare" else precision, group_by_length=bool(group),
-        freeze_embeddings=FREEZE_CHOICES.get(freeze), max_length=int(max_length or 128),
-        max_train_samples=int(max_train) if max_train else None, max_eval_samples=int(max_eval) if max_eval else None)
-
-
-def apply_preset(name: str) -> list[Any]:
-    """Fill every widget from a preset; returns values in PRESET_OUTPUTS order."""
+def preset_values(name: str) -> tuple[str, dict[str, Any], str]:
+    """(description, {field: config value}, seeds text) of a preset: a TrainConfig the form shows whole."""
     p = presets.get(name)
-    c = p.config
-    freeze = next(k for k, v in FREEZE_CHOICES.items() if v == c.freeze_embeddings)
-    precision = "compare" if len(p.precisions) > 1 else c.precision
-    return [f"*{p.description}*", c.num_train_epochs, max(c.max_steps, 0), c.learning_rate or 0,
-            c.per_device_train_batch_size or 0, c.gradient_accumulation_steps, c.lr_scheduler_type, c.warmup_ratio,
-            c.weight_decay, c.eval_strategy, c.eval_steps or 0, c.logging_steps or 0,
-            ", ".join(map(str, p.seeds)), precision, c.group_by_length, freeze, c.max_length,
-            c.max_train_samples or 0, c.max_eval_samples or 0]
+    values = p.config.to_dict()
+    if len(p.precisions) > 1:
+        values["precision"] = train_form.COMPARE
+    return p.description, values, ", ".join(map(str, p.seeds))
 
 
-def start_training(preset: str, model: str, data: str, s1: str, s2: str, label: str, epochs: float,
-                   max_steps: float, lr: float, batch: float, grad_acc: float, scheduler: str, warmup: float,
-                   weight_decay: float, eval_strategy: str, eval_steps: float, logging_steps: float, seeds: str,
-                   precision: str, group: bool, freeze: str, max_length: float, max_train: float,
-                   max_eval: float, browser_id: Any = None, request: gr.Request = None,
-                   profile: gr.OAuthProfile | None = None,
-                   oauth_token: gr.OAuthToken | None = None) -> tuple[str, str | None]:
-    """Validate the settings, queue one run per seed (× precision), and say what happened.
+def apply_preset(form: train_form.TrainForm, name: str, description: gr.Markdown,
+                 seeds: gr.Textbox) -> dict[gr.Component, Any]:
+    """Every form widget set from the preset (including the ones it leaves at their defaults)."""
+    text, values, seed_text = preset_values(name)
+    return {**form.updates(values), description: f"*{md_escape(text)}*", seeds: seed_text}
 
-    Returns (message markdown, id of the first new run or None)."""
-    visitor = _visitor(browser_id, request, profile, oauth_token)
+
+def _queue(cfg: TrainConfig, compare: bool, seeds: Any, preset: Any, visitor: Visitor) -> tuple[str, str | None]:
+    """Check names and data, then queue one run per seed (× precision) for this visitor; says what happened."""
     try:
-        model, data = _checked(model, data, visitor)
-        cfg = _config(model, data, s1, s2, label, epochs=epochs, max_steps=max_steps, lr=lr, batch=batch,
-                      grad_acc=grad_acc, scheduler=scheduler, warmup=warmup, weight_decay=weight_decay,
-                      eval_strategy=eval_strategy, eval_steps=eval_steps, logging_steps=logging_steps,
-                      precision=precision, group=group, freeze=freeze, max_length=max_length,
-                      max_train=max_train, max_eval=max_eval)
-        seed_list = _seeds(seeds)
+        model, data = _checked(cfg.model_name_or_path, cfg.dataset, visitor)
+        cfg = cfg.replace(model_name_or_path=model, dataset=data)
+        seed_list = _seeds(seeds) if str(seeds or "").strip() else [cfg.seed]
         # Fail fast, before queueing: the same loader the run will use (also warms the Hub dataset cache).
         load_data(cfg.dataset, cfg.sentence1_column, cfg.sentence2_column, cfg.label_column,
                   token=visitor.hub_token)
@@ -189,7 +151,7 @@ def start_training(preset: str, model: str, data: str, s1: str, s2: str, label: 
         return f"❌ **Not started.** {err}", None
     except (DataError, AccessError) as err:  # may quote a file's names or cells: shown literally
         return f"❌ **Not started.** {md_escape(str(err))}", None
-    precisions = ["fp32", presets.mixed_precision(settings.hardware())] if precision == "compare" else [cfg.precision]
+    precisions = ["fp32", presets.mixed_precision(settings.hardware())] if compare else [cfg.precision]
     variants = presets.expand(cfg, seed_list, precisions)
     group_id = f"g{int(time.time())}" if len(variants) > 1 else None
     base_label = (preset if preset in presets.PRESET_NAMES else "custom").split(" (")[0]
@@ -205,6 +167,86 @@ def start_training(preset: str, model: str, data: str, s1: str, s2: str, label: 
         lines.append(f"▶ `{run_id}` started" if position == 0 else f"⏳ `{run_id}` queued — position {position} "
                      "in line (one training at a time on this device)")
     return "\n\n".join(lines), first
+
+
+def start_from_form(form: train_form.TrainForm, values: dict[str, Any], seeds: Any, preset: Any, visitor: Visitor
+                    ) -> tuple[str, str | None]:
+    """The Start button: form values -> TrainConfig -> queued runs."""
+    try:
+        cfg, compare = train_form.to_config(values)
+    except ConfigError as err:
+        return f"❌ **Not started.** {err}", None
+    return _queue(cfg, compare, seeds, preset, visitor)
+
+
+def start_training(settings: dict, seeds: str = "", preset: str = "", browser_id: str | None = None,
+                   request: gr.Request = None, profile: gr.OAuthProfile | None = None,
+                   oauth_token: gr.OAuthToken | None = None) -> tuple[str, str | None]:
+    """API: queue runs from {TrainConfig field: value} — the names of the CLI and run.json (unknown names refused).
+
+    `precision` may be "compare" (fp32 and mixed side by side); `seeds` like "1, 2, 3" launches one run per seed.
+    Returns (message, id of the first new run or None)."""
+    visitor = _visitor(browser_id, request, profile, oauth_token)
+    values = dict(settings or {})
+    compare = values.get("precision") == train_form.COMPARE
+    if compare:
+        values["precision"] = "auto"
+    values.pop("output_dir", None)  # the app decides where runs live
+    try:
+        cfg = TrainConfig.from_dict(values)
+    except (ConfigError, TypeError) as err:
+        return f"❌ **Not started.** {md_escape(str(err)) if isinstance(err, TypeError) else err}", None
+    return _queue(cfg, compare, seeds, preset, visitor)
+
+
+def command_line(form_values: dict[str, Any], seeds: Any) -> str:
+    """The `python -m trainer_backend …` command that runs what the form shows (one line per seed)."""
+    try:
+        cfg, compare = train_form.to_config(form_values)
+        seed_list = _seeds(seeds) if str(seeds or "").strip() else [cfg.seed]
+    except ConfigError as err:
+        return f"# Not a valid configuration yet:\n# {str(err).replace(chr(10), chr(10) + '# ')}"
+    lines = []
+    for seed in seed_list:
+        for precision in (["fp32", presets.mixed_precision(settings.hardware())] if compare else [cfg.precision]):
+            run = cfg.replace(seed=seed, precision=precision, output_dir=f"outputs/seed{seed}-{precision}")
+            lines.append(config_to_command(run))
+    return "\n".join(lines)
+
+
+def save_settings(form_values: dict[str, Any], seeds: Any) -> tuple[Any, str]:
+    """The form as run.json (the file `python -m trainer_backend run.json` reads)."""
+    from trainer_backend import downloads
+
+    try:
+        cfg, _ = train_form.to_config(form_values)
+    except ConfigError as err:
+        return None, f"❌ {err}"
+    path = downloads.new_file("run.json")
+    data = cfg.to_dict()
+    data.pop("output_dir", None)
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    return str(path), "💾 Settings saved as `run.json`."
+
+
+def load_settings(form: train_form.TrainForm, file_path: str | None,
+                  message: gr.Markdown) -> dict[gr.Component, Any]:
+    """Fill the form from a run.json (unknown names or bad values are refused, the form is left as it was)."""
+    if not file_path:
+        return {message: ""}
+    try:
+        raw = Path(file_path).read_bytes()
+        if len(raw) > 100_000:
+            raise ConfigError("run.json is larger than 100 kB; it holds a few dozen settings at most.")
+        data = json.loads(raw.decode("utf-8"))
+        if not isinstance(data, dict):
+            raise ConfigError("run.json must hold one JSON object of settings.")
+        data.pop("output_dir", None)
+        cfg = TrainConfig.from_dict(data)
+    except (ConfigError, TypeError, ValueError, UnicodeDecodeError) as err:
+        text = str(err) if isinstance(err, ConfigError) else md_escape(f"not a valid run.json: {err}")
+        return {message: f"❌ {text}"}
+    return {**form.updates(cfg.to_dict()), message: "✅ Settings loaded from run.json."}
 
 
 def stop_training(run_id: str | None, browser_id: Any = None, request: gr.Request = None,
@@ -234,183 +276,6 @@ def delete_run(run_id: str | None, browser_id: Any = None, request: gr.Request =
 # --- viewing -------------------------------------------------------------------------------------
 def _first_line(err: BaseException) -> str:
     return str(err).strip().splitlines()[0] if str(err).strip() else err.__class__.__name__
-
-
-def _settings_summary(run: Run) -> str:
-    c = run.config
-    parts = [f"lr {c.get('learning_rate') or 'auto'}", f"bs {c.get('per_device_train_batch_size') or 'auto'}",
-             f"{c.get('max_steps')} steps" if (c.get("max_steps") or -1) > 0 else f"{c.get('num_train_epochs')} ep",
-             f"seed {c.get('seed')}", run.precision or c.get("precision", "auto")]
-    if c.get("group_by_length"):
-        parts.append("grouped")
-    return " · ".join(str(p) for p in parts)
-
-
-def _shown_model_data(run: Run, visitor: Visitor) -> tuple[str, str]:
-    """Model and data as this visitor may see them: other visitors' server paths and upload names are hidden."""
-    model = run.model or run.config.get("model_name_or_path", "")
-    data = run.data or run.config.get("dataset", "")
-    if visitor.space and not visitor.owns(run.owner):
-        return access.public_name(model), access.public_name(data)
-    return str(model), str(data)
-
-
-def runs_table(visitor: Visitor = access.LOCAL) -> list[list]:
-    """Past and current runs, newest first (yours marked with a star on a Space)."""
-    rows = []
-    for run in store().list(limit=100):
-        fm = run.final_metrics
-        model, data = _shown_model_data(run, visitor)
-        mine = "★ " if visitor.space and visitor.owns(run.owner) else ""
-        rows.append([mine + run.id, run.status, model, data[:40], _settings_summary(run),
-                     f"{fm['eval_accuracy']:.4f}" if "eval_accuracy" in fm else "",
-                     f"{fm['eval_f1']:.4f}" if "eval_f1" in fm else "",
-                     f"{run.samples_per_second:.1f}" if run.samples_per_second else "",
-                     time.strftime("%m-%d %H:%M", time.localtime(run.created))])
-    return rows
-
-
-def run_choices(visitor: Visitor = access.LOCAL) -> list[tuple[str, str]]:
-    out = []
-    for r in store().list(limit=100):
-        mine = "★ " if visitor.space and visitor.owns(r.owner) else ""
-        out.append((f"{mine}{r.id} · {r.label} · {r.status}", r.id))
-    return out
-
-
-def default_run(visitor: Visitor = access.LOCAL) -> str | None:
-    """This visitor's active run if any, else their newest; off a Space the active or newest run."""
-    runs = [r for r in store().list(limit=50) if visitor.owns(r.owner)]
-    active = [r for r in runs if r.active] or [r for r in runs if r.status == "queued"]
-    return (active or runs)[0].id if (active or runs) else None
-
-
-def progress_html(run: Run | None, visitor: Visitor = access.LOCAL) -> str:
-    if run is None:
-        return "<div class='run-progress'>No run yet: choose a preset and press <b>Start</b>.</div>"
-    pct = 100.0 * run.step / run.max_steps if run.max_steps else (100.0 if run.status == "completed" else 0.0)
-    eta = run.eta_seconds()
-    owner = visitor.owns(run.owner)
-    parts = [f"<b>{html.escape(run.label)}</b> — {html.escape(run.status)}",
-             f"step {run.step}/{run.max_steps or '?'}", f"epoch {run.epoch:.2f}"]
-    if not owner:
-        parts.append("another visitor's run (read-only)")
-    if run.started:
-        parts.append(f"elapsed {estimate.format_duration((run.finished or time.time()) - run.started)}")
-    if eta is not None:
-        parts.append(f"ETA {estimate.format_duration(eta)}")
-    if run.status == "queued":
-        parts.append(f"position {runner().position(run.id)} in line")
-    if run.error:
-        shown = run.error.splitlines()[0][:300] if owner else "it ended with an error (details go to its owner)"
-        parts.append(f"<span class='run-error'>{html.escape(shown)}</span>")
-    return (f"<div class='run-progress' data-status='{html.escape(run.status)}'><div class='bar'><div class='fill' "
-            f"style='width:{pct:.1f}%'></div></div><div class='caption'>{' · '.join(parts)}</div></div>")
-
-
-def run_details(run: Run | None, visitor: Visitor = access.LOCAL) -> str:
-    """Head-swap report and the choices made for this run, in plain words (paths and logs only for the owner)."""
-    if run is None:
-        return ""
-    from trainer_backend.modeling import HeadSwapReport
-
-    info = run.info
-    owner = visitor.owns(run.owner)
-    out = []
-    if info.get("head_swap"):
-        swap = {k: [md_escape(x) for x in v] for k, v in info["head_swap"].items()}
-        out.append("#### The head swap\nLoading a pretrained encoder for classification replaced its head:\n\n"
-                   + HeadSwapReport(**swap).explain().replace("`", ""))
-    if info.get("notes"):
-        notes = [md_escape(n if owner else access.public_name(n)) for n in info["notes"]]
-        out.append("#### Choices for this run\n" + "\n".join(f"- {n}" for n in notes))
-    if owner and info.get("log_tail") and run.status in ("interrupted", "failed"):
-        tail = "\n".join(line.replace("`", "'") for line in info["log_tail"])
-        out.append("#### Last lines of the training log\n```text\n" + tail + "\n```")
-    ckpt = last_checkpoint(run.output_dir) if run.status in ("interrupted", "stopped") else None
-    if ckpt and owner:
-        out.append(f"💾 Checkpoint kept: `{ckpt.name}` — press **Resume** to continue from it.")
-    return "\n\n".join(out)
-
-
-def compared_runs(view_id: str | None, compare_ids: list[str] | None) -> list[Run]:
-    """The runs drawn together: those picked to compare, else the viewed run and its seed group."""
-    s = store()
-    if compare_ids:
-        return [r for r in (s.get(str(i)) for i in list(compare_ids)[:12]) if r]
-    run = s.get(str(view_id)) if view_id else None
-    if run is None:
-        return []
-    if run.group_id:
-        group = [r for r in s.list(limit=200) if r.group_id == run.group_id]
-        return sorted(group, key=lambda r: r.created)
-    return [run]
-
-
-def _viewer(browser_id: Any, request: gr.Request | None) -> Visitor:
-    try:
-        return visitor_of(browser_id, request)
-    except AccessError:
-        return access.Visitor("anon:nobody", space=True)
-
-
-def refresh(view_id: str | None, compare_ids: list[str] | None, last_signature: str, browser_id: Any = None,
-            request: gr.Request = None) -> list[Any]:
-    """Redraw what changed. When nothing was written to the store since the last tick: no query, all skipped."""
-    s = store()
-    visitor = _viewer(browser_id, request)
-    base = f"{s.version()}|{view_id}|{compare_ids}|{visitor.key}"
-    if last_signature and base == last_signature.split("#")[0]:
-        return [gr.skip()] * 11
-    run = s.get(str(view_id)) if view_id else None
-    runs = compared_runs(view_id, compare_ids)
-    drawn = "|".join(f"{r.id}:{r.status}:{s.metric_count(r.id)}" for r in runs)
-    signature = f"{base}#{drawn}"
-    progress = progress_html(run, visitor)
-    history, menu = runs_table(visitor), gr.Dropdown(choices=run_choices(visitor))
-    busy = any(r.status in ("queued", "starting", "running") for r in runs)
-    timer = gr.Timer(value=POLL_SECONDS if busy else IDLE_POLL_SECONDS)
-    if last_signature and drawn == last_signature.split("#")[-1]:
-        return [progress] + [gr.skip()] * 6 + [history, menu, signature, timer]
-    revision = ",".join(r.id for r in runs)
-    matrix = run.final_metrics.get("confusion") if run else None
-    return [progress,
-            charts.loss_figure(s, runs, revision),
-            charts.eval_figure(s, runs, revision),
-            gr.Plot(value=charts.spread_figure(s, runs, revision=revision), visible=len(runs) >= 2),
-            charts.results_table(s, run.id) if run else [],
-            gr.Plot(value=charts.confusion_figure(matrix), visible=bool(matrix)),
-            run_details(run, visitor),
-            history, menu, signature, timer]
-
-
-def select_run_on_load(browser_id: Any = None, request: gr.Request = None) -> tuple[Any, Any]:
-    """On page (re)load: show this visitor's active run, or their latest one."""
-    visitor = _viewer(browser_id, request)
-    choices = run_choices(visitor)
-    return gr.Dropdown(choices=choices, value=default_run(visitor)), gr.Dropdown(choices=choices, value=[])
-
-
-def after_start(message: str, run_id: str | None, current: str | None, browser_id: Any = None,
-                request: gr.Request = None) -> tuple[Any, Any, Any]:
-    choices = run_choices(_viewer(browser_id, request))
-    return (gr.Dropdown(choices=choices, value=run_id or current), gr.Dropdown(choices=choices),
-            gr.Timer(value=POLL_SECONDS))
-
-
-def run_status(run_id: str, browser_id: Any = None, request: gr.Request = None) -> dict[str, Any]:
-    """API view of one run: status, progress, final metrics and the metric rows' count (errors: owner only)."""
-    run = store().get(str(run_id))
-    if run is None:
-        raise gr.Error("No such run.")
-    owner = _viewer(browser_id, request).owns(run.owner)
-    return {"id": run.id, "status": run.status, "step": run.step, "max_steps": run.max_steps,
-            "label": run.label, "error": run.error if owner else (run.error and "hidden: not your run"),
-            "final_metrics": run.final_metrics, "yours": owner,
-            "metric_rows": store().metric_count(run.id),
-            "loss_points": len(store().metrics(run.id, ["loss"])),
-            "eval_points": len(store().metrics(run.id, ["eval_accuracy"])),
-            "queued_position": runner().position(run.id)}
 
 
 def _sha1_file(path: Path) -> str:

@@ -5,14 +5,13 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-DEFAULTS = dict(preset="Quick look", model="auto", data="sample", s1="sentence1", s2="sentence2", label="label",
-                epochs=1, max_steps=24, lr=5e-4, batch=16, grad_acc=1, scheduler="linear", warmup=0.0,
-                weight_decay=0.0, eval_strategy="steps", eval_steps=8, logging_steps=0, seeds="42",
-                precision="auto", group=True, freeze="auto (on for CPU)", max_length=128, max_train=0, max_eval=40)
+# The API takes TrainConfig's own field names (those of the CLI and run.json).
+DEFAULTS = dict(model_name_or_path="auto", dataset="sample", num_train_epochs=1, max_steps=24, learning_rate=5e-4,
+                per_device_train_batch_size=16, eval_strategy="steps", eval_steps=8, max_eval_samples=40)
 
 
-def _start(client, **changes):
-    return client.predict(**{**DEFAULTS, **changes}, api_name="/start_training")
+def _start(client, seeds="42", preset="Quick look", **changes):
+    return client.predict({**DEFAULTS, **changes}, seeds, preset, api_name="/start_training")
 
 
 def _wait(client, run_id, timeout=240):
@@ -26,9 +25,9 @@ def _wait(client, run_id, timeout=240):
 
 
 def test_run_on_tiny_model_then_second_start_is_queued(client, tiny_model_dir):
-    message, first = _start(client, model=str(tiny_model_dir))
+    message, first = _start(client, model_name_or_path=str(tiny_model_dir))
     assert "started" in message and first
-    message2, second = _start(client, model=str(tiny_model_dir), seeds="7")
+    message2, second = _start(client, model_name_or_path=str(tiny_model_dir), seeds="7")
     assert "queued — position 1" in message2
     assert client.predict(second, api_name="/run_status")["status"] == "queued"
     done = _wait(client, first)
@@ -51,12 +50,14 @@ def test_run_on_tiny_model_then_second_start_is_queued(client, tiny_model_dir):
 
 
 def test_bad_settings_are_refused_and_nothing_is_queued(client):
-    message, run_id = _start(client, lr=5.0)
+    message, run_id = _start(client, learning_rate=5.0)
     assert message.startswith("❌") and "learning_rate" in message and not run_id
     message, run_id = _start(client, seeds="one, two")
     assert "Seeds must be whole numbers" in message and not run_id
-    message, run_id = _start(client, data="/no/such/file.csv")
+    message, run_id = _start(client, dataset="/no/such/file.csv")
     assert "File not found" in message and not run_id
+    message, run_id = _start(client, no_such_setting=1)
+    assert "Unknown setting(s): no_such_setting" in message and not run_id
 
 
 def test_check_data_reports_size_or_problem(client, tmp_path):

@@ -1,0 +1,196 @@
+"""What the Train tab shows about runs: progress line, charts, details, history, menus; redrawn only on change."""
+from __future__ import annotations
+
+import html
+import time
+from typing import Any
+
+import gradio as gr
+
+from trainer_backend import access, charts, estimate
+from trainer_backend.access import AccessError, Visitor
+from trainer_backend.runs import Run, last_checkpoint
+from trainer_backend.textsafe import md_escape
+from ui.common import visitor_of
+from ui.train_handlers import runner, store
+
+POLL_SECONDS = 1.0       # while the viewed run (or one drawn with it) is queued or training
+IDLE_POLL_SECONDS = 5.0  # otherwise: nothing of this page's can change quickly
+RUN_COLUMNS = ["Run", "Status", "Model", "Data", "Settings", "Accuracy", "F1", "Samples/s", "Started"]
+
+
+def _settings_summary(run: Run) -> str:
+    c = run.config
+    parts = [f"lr {c.get('learning_rate') or 'auto'}", f"bs {c.get('per_device_train_batch_size') or 'auto'}",
+             f"{c.get('max_steps')} steps" if (c.get("max_steps") or -1) > 0 else f"{c.get('num_train_epochs')} ep",
+             f"seed {c.get('seed')}", run.precision or c.get("precision", "auto")]
+    if c.get("group_by_length"):
+        parts.append("grouped")
+    return " · ".join(str(p) for p in parts)
+
+
+def _shown_model_data(run: Run, visitor: Visitor) -> tuple[str, str]:
+    """Model and data as this visitor may see them: other visitors' server paths and upload names are hidden."""
+    model = run.model or run.config.get("model_name_or_path", "")
+    data = run.data or run.config.get("dataset", "")
+    if visitor.space and not visitor.owns(run.owner):
+        return access.public_name(model), access.public_name(data)
+    return str(model), str(data)
+
+
+def runs_table(visitor: Visitor = access.LOCAL) -> list[list]:
+    """Past and current runs, newest first (yours marked with a star on a Space)."""
+    rows = []
+    for run in store().list(limit=100):
+        fm = run.final_metrics
+        model, data = _shown_model_data(run, visitor)
+        mine = "★ " if visitor.space and visitor.owns(run.owner) else ""
+        rows.append([mine + run.id, run.status, model, data[:40], _settings_summary(run),
+                     f"{fm['eval_accuracy']:.4f}" if "eval_accuracy" in fm else "",
+                     f"{fm['eval_f1']:.4f}" if "eval_f1" in fm else "",
+                     f"{run.samples_per_second:.1f}" if run.samples_per_second else "",
+                     time.strftime("%m-%d %H:%M", time.localtime(run.created))])
+    return rows
+
+
+def run_choices(visitor: Visitor = access.LOCAL) -> list[tuple[str, str]]:
+    out = []
+    for r in store().list(limit=100):
+        mine = "★ " if visitor.space and visitor.owns(r.owner) else ""
+        out.append((f"{mine}{r.id} · {r.label} · {r.status}", r.id))
+    return out
+
+
+def default_run(visitor: Visitor = access.LOCAL) -> str | None:
+    """This visitor's active run if any, else their newest; off a Space the active or newest run."""
+    runs = [r for r in store().list(limit=50) if visitor.owns(r.owner)]
+    active = [r for r in runs if r.active] or [r for r in runs if r.status == "queued"]
+    return (active or runs)[0].id if (active or runs) else None
+
+
+def progress_html(run: Run | None, visitor: Visitor = access.LOCAL) -> str:
+    if run is None:
+        return "<div class='run-progress'>No run yet: choose a preset and press <b>Start</b>.</div>"
+    pct = 100.0 * run.step / run.max_steps if run.max_steps else (100.0 if run.status == "completed" else 0.0)
+    eta = run.eta_seconds()
+    owner = visitor.owns(run.owner)
+    parts = [f"<b>{html.escape(run.label)}</b> — {html.escape(run.status)}",
+             f"step {run.step}/{run.max_steps or '?'}", f"epoch {run.epoch:.2f}"]
+    if not owner:
+        parts.append("another visitor's run (read-only)")
+    if run.started:
+        parts.append(f"elapsed {estimate.format_duration((run.finished or time.time()) - run.started)}")
+    if eta is not None:
+        parts.append(f"ETA {estimate.format_duration(eta)}")
+    if run.status == "queued":
+        parts.append(f"position {runner().position(run.id)} in line")
+    if run.error:
+        shown = run.error.splitlines()[0][:300] if owner else "it ended with an error (details go to its owner)"
+        parts.append(f"<span class='run-error'>{html.escape(shown)}</span>")
+    return (f"<div class='run-progress' data-status='{html.escape(run.status)}'><div class='bar'><div class='fill' "
+            f"style='width:{pct:.1f}%'></div></div><div class='caption'>{' · '.join(parts)}</div></div>")
+
+
+def run_details(run: Run | None, visitor: Visitor = access.LOCAL) -> str:
+    """Head-swap report and the choices made for this run, in plain words (paths and logs only for the owner)."""
+    if run is None:
+        return ""
+    from trainer_backend.modeling import HeadSwapReport
+
+    info = run.info
+    owner = visitor.owns(run.owner)
+    out = []
+    if info.get("head_swap"):
+        swap = {k: [md_escape(x) for x in v] for k, v in info["head_swap"].items()}
+        out.append("#### The head swap\nLoading a pretrained encoder for classification replaced its head:\n\n"
+                   + HeadSwapReport(**swap).explain().replace("`", ""))
+    if info.get("notes"):
+        notes = [md_escape(n if owner else access.public_name(n)) for n in info["notes"]]
+        out.append("#### Choices for this run\n" + "\n".join(f"- {n}" for n in notes))
+    if owner and info.get("log_tail") and run.status in ("interrupted", "failed"):
+        tail = "\n".join(line.replace("`", "'") for line in info["log_tail"])
+        out.append("#### Last lines of the training log\n```text\n" + tail + "\n```")
+    ckpt = last_checkpoint(run.output_dir) if run.status in ("interrupted", "stopped") else None
+    if ckpt and owner:
+        out.append(f"💾 Checkpoint kept: `{ckpt.name}` — press **Resume** to continue from it.")
+    return "\n\n".join(out)
+
+
+def compared_runs(view_id: str | None, compare_ids: list[str] | None) -> list[Run]:
+    """The runs drawn together: those picked to compare, else the viewed run and its seed group."""
+    s = store()
+    if compare_ids:
+        return [r for r in (s.get(str(i)) for i in list(compare_ids)[:12]) if r]
+    run = s.get(str(view_id)) if view_id else None
+    if run is None:
+        return []
+    if run.group_id:
+        group = [r for r in s.list(limit=200) if r.group_id == run.group_id]
+        return sorted(group, key=lambda r: r.created)
+    return [run]
+
+
+def viewer(browser_id: Any, request: gr.Request | None) -> Visitor:
+    try:
+        return visitor_of(browser_id, request)
+    except AccessError:
+        return access.Visitor("anon:nobody", space=True)
+
+
+def refresh(view_id: str | None, compare_ids: list[str] | None, last_signature: str, browser_id: Any = None,
+            request: gr.Request = None) -> list[Any]:
+    """Redraw what changed. When nothing was written to the store since the last tick: no query, all skipped."""
+    s = store()
+    visitor = viewer(browser_id, request)
+    base = f"{s.version()}|{view_id}|{compare_ids}|{visitor.key}"
+    if last_signature and base == last_signature.split("#")[0]:
+        return [gr.skip()] * 11
+    run = s.get(str(view_id)) if view_id else None
+    runs = compared_runs(view_id, compare_ids)
+    drawn = "|".join(f"{r.id}:{r.status}:{s.metric_count(r.id)}" for r in runs)
+    signature = f"{base}#{drawn}"
+    progress = progress_html(run, visitor)
+    history, menu = runs_table(visitor), gr.Dropdown(choices=run_choices(visitor))
+    busy = any(r.status in ("queued", "starting", "running") for r in runs)
+    timer = gr.Timer(value=POLL_SECONDS if busy else IDLE_POLL_SECONDS)
+    if last_signature and drawn == last_signature.split("#")[-1]:
+        return [progress] + [gr.skip()] * 6 + [history, menu, signature, timer]
+    revision = ",".join(r.id for r in runs)
+    matrix = run.final_metrics.get("confusion") if run else None
+    return [progress,
+            charts.loss_figure(s, runs, revision),
+            charts.eval_figure(s, runs, revision),
+            gr.Plot(value=charts.spread_figure(s, runs, revision=revision), visible=len(runs) >= 2),
+            charts.results_table(s, run.id) if run else [],
+            gr.Plot(value=charts.confusion_figure(matrix), visible=bool(matrix)),
+            run_details(run, visitor),
+            history, menu, signature, timer]
+
+
+def select_run_on_load(browser_id: Any = None, request: gr.Request = None) -> tuple[Any, Any]:
+    """On page (re)load: show this visitor's active run, or their latest one."""
+    visitor = viewer(browser_id, request)
+    choices = run_choices(visitor)
+    return gr.Dropdown(choices=choices, value=default_run(visitor)), gr.Dropdown(choices=choices, value=[])
+
+
+def after_start(message: str, run_id: str | None, current: str | None, browser_id: Any = None,
+                request: gr.Request = None) -> tuple[Any, Any, Any]:
+    choices = run_choices(viewer(browser_id, request))
+    return (gr.Dropdown(choices=choices, value=run_id or current), gr.Dropdown(choices=choices),
+            gr.Timer(value=POLL_SECONDS))
+
+
+def run_status(run_id: str, browser_id: str | None = None, request: gr.Request = None) -> dict[str, Any]:
+    """API view of one run: status, progress, final metrics and the metric rows' count (errors: owner only)."""
+    run = store().get(str(run_id))
+    if run is None:
+        raise gr.Error("No such run.")
+    owner = viewer(browser_id, request).owns(run.owner)
+    return {"id": run.id, "status": run.status, "step": run.step, "max_steps": run.max_steps,
+            "label": run.label, "error": run.error if owner else (run.error and "hidden: not your run"),
+            "final_metrics": run.final_metrics, "yours": owner,
+            "metric_rows": store().metric_count(run.id),
+            "loss_points": len(store().metrics(run.id, ["loss"])),
+            "eval_points": len(store().metrics(run.id, ["eval_accuracy"])),
+            "queued_position": runner().position(run.id)}
