@@ -15,10 +15,12 @@ TITLE = "Fine-tuning studio · BERT on MRPC"
 
 def build_app(runner: JobRunner | None = None) -> gr.Blocks:
     """The whole app: Lesson, Quiz & Flashcards, Train, Predict. Services are built here, never at import."""
+    settings.prepare_process()
     settings.seal_owner_secrets()  # on a Space the owner's HF_TOKEN leaves this process before any visitor arrives
     ctx = AppContext(runner=runner or JobRunner(RunStore()))
     # Old download copies Gradio keeps for visitors are deleted after an hour (checked every 10 minutes).
     with gr.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:
+        ctx.root = demo
         ctx.visitor = visitor_state()
         gr.Markdown(f"# {TITLE}\nLearn, practise and run the fine-tuning of a pretrained encoder "
                     "on the GLUE MRPC paraphrase task with the Hugging Face `Trainer`.")

@@ -1,7 +1,6 @@
 """Tokenizer and model loading with a 2-label head; captures the head-swap report."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,5 +133,3 @@ def count_parameters(model) -> tuple[int, int]:
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     return total, trainable
 
-
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -166,7 +166,13 @@ def child_environment() -> dict[str, str]:
            if k in CHILD_ENV_ALLOW or (k.startswith(CHILD_ENV_PREFIXES) and "TOKEN" not in k and "SECRET" not in k)}
     env["PYTHONUNBUFFERED"] = "1"
     env["HF_HUB_DISABLE_IMPLICIT_TOKEN"] = "1"
+    env.setdefault("TOKENIZERS_PARALLELISM", "false")
     return env
+
+
+def prepare_process() -> None:
+    """Process-wide defaults for the app (called by app.py when it builds its services, never at import)."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # the app forks training processes
 
 
 def _env_number(name: str, space_default: float, local_default: float) -> float:

@@ -37,6 +37,7 @@ TAB_IDS = {"lesson": "lesson", "quiz": "quiz", "train": "train", "predict": "pre
 class AppContext:
     """Handles the tabs hand each other. Cross-tab links are recorded, then wired once all tabs exist."""
 
+    root: gr.Blocks | None = None           # the app's Blocks, for page-load events (no private Gradio API)
     tabs: gr.Tabs | None = None
     train_preset: gr.Dropdown | None = None
     runner: Any = None                       # trainer_backend.jobs.JobRunner, built once in app.py

@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any
 
 import gradio as gr
-from gradio.context import Context
 
 from trainer_backend import charts, hub, presets
 from ui import train_form
@@ -16,7 +15,8 @@ from ui.common import AppContext, ensure_visitor_id, visitor_of, visitor_state
 def build(ctx: AppContext | None = None) -> None:
     """Create the Train tab's components and events inside the current Blocks."""
     standalone = ctx is None or ctx.visitor is None
-    ctx = ctx or AppContext()
+    if ctx is None or ctx.root is None:
+        raise ValueError("build(ctx) needs ctx.root: the Blocks this tab is built in")
     if ctx.runner is not None:
         h.bind(ctx.runner)
     visitor = ctx.visitor if ctx.visitor is not None else visitor_state()
@@ -111,7 +111,7 @@ def build(ctx: AppContext | None = None) -> None:
     def settings_loaded(file_path: str | None) -> dict[gr.Component, Any]:
         return h.load_settings(form, file_path, settings_msg)
 
-    root = Context.root_block
+    root = ctx.root
     first = root.load(ensure_visitor_id, visitor, visitor, api_name=False) if standalone else root.load(
         h.environment_markdown, None, env_md, api_name=False)
     if standalone:
@@ -156,5 +156,5 @@ def build(ctx: AppContext | None = None) -> None:
 
 if __name__ == "__main__":
     with gr.Blocks() as demo:
-        build(AppContext())
+        build(AppContext(root=demo))
     demo.launch()
