@@ -1,10 +1,13 @@
-"""Headless CLI: `python -m trainer_backend --model_name_or_path M --dataset D --output_dir O [TrainingArguments flags]`
-or `python -m trainer_backend run.json`. Runs unchanged under `accelerate launch`."""
+"""Headless CLI: `python -m trainer_backend --model_name_or_path M --dataset D --output_dir O [TrainingArguments flags]`,
+`python -m trainer_backend --preset "Quick look" --dataset sample --output_dir O` (the Train tab's preset; other
+flags override it) or `python -m trainer_backend run.json`. Runs unchanged under `accelerate launch`: only the main
+process writes to the run store."""
 from __future__ import annotations
 
 import dataclasses
 import json
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -21,6 +24,9 @@ class RunArgs:
     resume: bool = field(default=False, metadata={"help": "Continue from the last checkpoint in output_dir."})
     time_limit: Optional[float] = field(default=None, metadata={
         "help": "Wall-time limit in seconds: the run saves a checkpoint and stops when it is reached."})
+    preset: Optional[str] = field(default=None, metadata={
+        "help": "Start from a Train-tab preset (e.g. 'Quick look'); flags given explicitly override it. A preset "
+                "with several runs (seeds, precisions) writes each to its own folder under output_dir."})
 
 
 def _training_arg_overrides(extra: list[str] | dict[str, Any]) -> dict[str, Any]:
@@ -60,18 +66,54 @@ def parse(argv: list[str]) -> tuple[TrainConfig, RunArgs, dict[str, Any]]:
     return cfg, run_args, _training_arg_overrides(rest)
 
 
+def _given(argv: list[str]) -> set[str]:
+    """TrainConfig fields named on the command line (`--name value` or `--name=value`)."""
+    names = {f.name for f in dataclasses.fields(TrainConfig)}
+    return {a[2:].split("=")[0].replace("-", "_") for a in argv if a.startswith("--")} & names
+
+
+def preset_runs(name: str, cfg: TrainConfig, argv: list[str]) -> list[tuple[str, TrainConfig]]:
+    """(label suffix, config) for each run the Train tab starts with preset `name`; flags in `argv` win.
+
+    The same steps as the tab: the preset's config and seeds/precisions (presets.get + presets.expand), with the
+    explicitly given flags laid over it. Several runs go to output_dir/<seed-1, fp32, …>."""
+    from trainer_backend import presets
+
+    try:
+        preset = presets.get(name)
+    except KeyError as err:
+        raise ConfigError(str(err.args[0])) from None
+    given = _given(argv)
+    base = preset.config.replace(**{k: getattr(cfg, k) for k in given | {"output_dir"}})
+    seeds = [cfg.seed] if "seed" in given else preset.seeds
+    compare = len(preset.precisions) > 1 and "precision" not in given  # as the tab: a list only for fp32-vs-mixed
+    precisions = preset.precisions if compare else [base.precision]
+    runs = presets.expand(base, seeds, precisions)
+    if len(runs) == 1:
+        return runs
+    out_dir = Path(base.output_dir)
+    return [(suffix, variant.replace(output_dir=str(out_dir / suffix.replace(", ", "-").replace(" ", "-"))))
+            for suffix, variant in runs]
+
+
 def main(argv: list[str] | None = None) -> int:
-    from trainer_backend.train import KNOWN_ERRORS, run_training
+    from trainer_backend.train import KNOWN_ERRORS, is_main_process, run_training
     from trainer_backend.runs import RunStore
 
     argv = sys.argv[1:] if argv is None else argv
     try:
         cfg, run_args, overrides = parse(argv)
-        store = RunStore(run_args.db) if run_args.db or run_args.run_id else None
-        if store and not run_args.run_id:
-            run_args.run_id = store.create(cfg.to_dict(), status="starting")
-        run_training(cfg, run_args.run_id, store, overrides, resume=run_args.resume,
-                     time_limit=run_args.time_limit)
+        runs = preset_runs(run_args.preset, cfg, argv) if run_args.preset else [("", cfg)]
+        # Under `accelerate launch` every process runs this; only the main one touches the run store.
+        store = RunStore(run_args.db) if (run_args.db or run_args.run_id) and is_main_process() else None
+        group_id = f"g{int(time.time())}" if len(runs) > 1 else None
+        for suffix, run_cfg in runs:
+            run_id = run_args.run_id if len(runs) == 1 else None
+            if store and not run_id:
+                label = f"{run_args.preset.split(' (')[0]}{' · ' + suffix if suffix else ''}" if run_args.preset else ""
+                run_id = store.create(run_cfg.to_dict(), label=label, group_id=group_id, status="starting")
+            run_training(run_cfg, run_id if store else None, store, overrides, resume=run_args.resume,
+                         time_limit=run_args.time_limit)
     except KNOWN_ERRORS as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

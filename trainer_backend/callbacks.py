@@ -48,11 +48,11 @@ class StoreCallback(TrainerCallback):
         return self.store is not None and self.run_id is not None
 
     def on_train_begin(self, args, state, control, **kwargs):
-        if self.enabled:
+        if self.enabled and state.is_world_process_zero:
             self.store.update(self.run_id, max_steps=state.max_steps, step=state.global_step)
 
     def on_log(self, args, state, control, logs=None, **kwargs):
-        if not self.enabled or not logs:
+        if not self.enabled or not logs or not state.is_world_process_zero:  # one writer: charts fed once
             return
         values = {k: float(v) for k, v in logs.items()
                   if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and k != "epoch"}
@@ -63,7 +63,7 @@ class StoreCallback(TrainerCallback):
         now = time.monotonic()
         if now - self._last_poll >= self.poll_seconds or self.stop_flag.requested:
             self._last_poll = now
-            if self.enabled:
+            if self.enabled and state.is_world_process_zero:
                 self.store.update(self.run_id, step=state.global_step, epoch=state.epoch or 0.0)
                 run = self.store.get(self.run_id)
                 if run and run.stop_requested:
@@ -71,8 +71,22 @@ class StoreCallback(TrainerCallback):
         if self.time_limit and now - self._started > self.time_limit and not self.stop_flag.requested:
             self.hit_time_limit = True
             self.stop_flag.requested = True
+        if args.world_size > 1:  # every process must stop at the same step, or the others wait forever
+            self.stop_flag.requested = _any_process(self.stop_flag.requested)
         if self.stop_flag.requested and not self.stopped_early:
             self.stopped_early = True
             control.should_save = True
             control.should_training_stop = True
         return control
+
+
+def _any_process(flag: bool) -> bool:
+    """True on every process if it is True on any (one tiny all-reduce per step, multi-process runs only)."""
+    import torch
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()):
+        return flag
+    value = torch.tensor([1.0 if flag else 0.0], device="cuda" if dist.get_backend() == "nccl" else "cpu")
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item())

@@ -70,6 +70,40 @@ def build_training_args(cfg: TrainConfig, resolved: recipe.Resolved, n_train: in
     return TrainingArguments(**kwargs)
 
 
+HEAD_PARTS = ("classifier.", "pooler.")
+
+
+def optimizer_with_head_lr(model, args, head_lr: float | None):
+    """AdamW (the Trainer's own class and settings) with the new head at `head_lr`; None: the Trainer's default.
+
+    The classifier (and the pooler feeding it) start from scratch, so they can take far larger steps than the
+    pretrained encoder below them, which a large step would wreck."""
+    if head_lr is None or head_lr == args.learning_rate:
+        return None
+    from torch import nn
+    from transformers import Trainer
+    from transformers.trainer_pt_utils import get_parameter_names
+
+    cls, kwargs = Trainer.get_optimizer_cls_and_kwargs(args, model)
+    decay = set(get_parameter_names(model, [nn.LayerNorm], [r"bias", r"layernorm", r"rmsnorm", r"(?:^|\.)norm(?:$|\.)"]))
+    groups: dict[tuple[bool, bool], list] = {}
+    for name, param in model.named_parameters():
+        if param.requires_grad:
+            groups.setdefault((any(part in name for part in HEAD_PARTS), name in decay), []).append(param)
+    params = [{"params": ps, "lr": head_lr if head else args.learning_rate,
+               "weight_decay": args.weight_decay if decays else 0.0}
+              for (head, decays), ps in sorted(groups.items(), key=lambda kv: kv[0])]  # body groups first: the logged lr is the body's
+    return cls, {**kwargs, "params": params}
+
+
+def is_main_process() -> bool:
+    """False in every process but the first of an `accelerate launch`/torchrun group (the launcher sets RANK).
+
+    Read from the environment because the store is written before the Trainer (and its
+    `is_world_process_zero`) exists; inside the Trainer's loop the callbacks use the Trainer state's own check."""
+    return int(os.environ.get("RANK", "0") or 0) == 0
+
+
 def _eval_interval(value: float | None, total_steps: int) -> float | int | None:
     """Steps between evaluations (and checkpoints): a whole number, or a fraction of the run below 1.
 
@@ -85,11 +119,13 @@ def _eval_interval(value: float | None, total_steps: int) -> float | int | None:
 
 def run_training(cfg: TrainConfig, run_id: str | None = None, store: RunStore | None = None,
                  overrides: dict[str, Any] | None = None, resume: bool = False,
-                 time_limit: float | None = None) -> RunResult:
+                 time_limit: float | None = None, extra_callbacks: list | None = None) -> RunResult:
     """Train and evaluate; writes the model, tokenizer and all_results.json to cfg.output_dir."""
     from transformers import DataCollatorWithPadding, Trainer, set_seed
 
     hw = settings.hardware()
+    if not is_main_process():  # one writer per run: the other processes of a multi-process launch only train
+        store = run_id = None
     stop_flag = StopFlag()
     stop_flag.install()
     if store and run_id:
@@ -129,7 +165,10 @@ def run_training(cfg: TrainConfig, run_id: str | None = None, store: RunStore | 
             processing_class=loaded.tokenizer,
             compute_metrics=compute_metrics,
             callbacks=[callback],
+            optimizer_cls_and_kwargs=optimizer_with_head_lr(loaded.model, args, resolved.head_learning_rate),
         )
+        for extra in extra_callbacks or []:
+            trainer.add_callback(extra)
         checkpoint = last_checkpoint(cfg.output_dir) if resume else None
         train_output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
         trainer.save_model(cfg.output_dir)
@@ -138,10 +177,12 @@ def run_training(cfg: TrainConfig, run_id: str | None = None, store: RunStore | 
         matrix = confusion(preds, prediction.label_ids)
         results = {**train_output.metrics, **prediction.metrics, "eval_samples": len(tokenized["validation"]),
                    "train_samples": len(tokenized["train"])}
-        trainer.save_metrics("all", results)
-        _write_run_card(cfg, args, loaded, data, resolved, results, matrix, trainer)
+        trainer.save_metrics("all", results)  # written by the main process only (the Trainer checks)
+        main = trainer.is_world_process_zero()
+        if main:
+            _write_run_card(cfg, args, loaded, data, resolved, results, matrix, trainer)
         status = "stopped" if callback.stopped_early else "completed"
-        if status == "completed":
+        if status == "completed" and main:
             drop_checkpoints(cfg.output_dir)  # the final model is saved; intermediate checkpoints only cost disk
         if callback.hit_time_limit:
             notes.append(f"stopped at this app's time limit of {time_limit / 60:.0f} min per run (checkpoint "
@@ -168,7 +209,7 @@ def run_training(cfg: TrainConfig, run_id: str | None = None, store: RunStore | 
             if not stopped:
                 traceback.print_exc()
         raise
-    if cfg.push_to_hub:
+    if cfg.push_to_hub and is_main_process():
         from trainer_backend import hub
 
         try:

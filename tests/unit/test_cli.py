@@ -75,3 +75,73 @@ def test_cli_push_offline_keeps_the_model_and_explains(tiny_model_dir, tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "push skipped" in proc.stdout and "HF_HUB_OFFLINE" in proc.stdout
     assert (tmp_path / "o" / "model.safetensors").is_file()
+
+
+def _tab_runs(preset_name: str, data: str = "sample") -> list:
+    """What the Train tab queues for a preset: the form filled from the preset, read back, expanded by seed/precision."""
+    from trainer_backend import presets, settings
+    from ui import train_handlers as h
+
+    if hasattr(h, "preset_values"):  # the form built from TrainConfig's fields (ui/train_form.py)
+        from ui import train_form
+
+        _, values, seeds = h.preset_values(preset_name)
+        shown = {f.name for f in train_form.form_fields()}
+        form = {k: train_form.widget_value(k, v) for k, v in values.items() if k in shown}
+        form["dataset"] = data
+        cfg, compare = train_form.to_config(form)
+    else:  # the older one-widget-per-argument form
+        (_, epochs, max_steps, lr, batch, grad_acc, scheduler, warmup, weight_decay, eval_strategy, eval_steps,
+         logging_steps, seeds, precision, group, freeze, max_length, max_train, max_eval) = h.apply_preset(preset_name)
+        cfg = h._config("auto", data, "sentence1", "sentence2", "label", epochs=epochs, max_steps=max_steps, lr=lr,
+                        batch=batch, grad_acc=grad_acc, scheduler=scheduler, warmup=warmup, weight_decay=weight_decay,
+                        eval_strategy=eval_strategy, eval_steps=eval_steps, logging_steps=logging_steps,
+                        precision=precision, group=group, freeze=freeze, max_length=max_length, max_train=max_train,
+                        max_eval=max_eval)
+        compare = precision == "compare"
+    precisions = ["fp32", presets.mixed_precision(settings.hardware())] if compare else [cfg.precision]
+    return presets.expand(cfg, h._seeds(seeds), precisions)
+
+
+@pytest.mark.parametrize("name", ["Quick look", "Seed recipe", "Best for this hardware", "Seed spread (3 seeds)",
+                                  "Precision on vs off"])
+def test_cli_preset_runs_exactly_what_the_train_tab_runs(name, tmp_path):
+    from trainer_backend.__main__ import parse, preset_runs
+
+    argv = ["--preset", name, "--dataset", "sample", "--output_dir", str(tmp_path)]
+    cfg, run_args, overrides = parse(argv)
+    cli = preset_runs(run_args.preset, cfg, argv)
+    tab = _tab_runs(name)
+    assert [s for s, _ in cli] == [s for s, _ in tab] and overrides == {}
+    for (_, a), (_, b) in zip(cli, tab):
+        assert a.replace(output_dir="x") == b.replace(output_dir="x")
+    dirs = {c.output_dir for _, c in cli}
+    assert len(dirs) == len(cli) and all(d.startswith(str(tmp_path)) for d in dirs)
+
+
+def test_cli_flags_override_the_preset(tmp_path):
+    from trainer_backend.__main__ import parse, preset_runs
+
+    argv = ["--preset", "Seed spread (3 seeds)", "--dataset", "sample", "--output_dir", str(tmp_path),
+            "--seed", "7", "--max_steps", "5", "--learning_rate", "1e-4"]
+    cfg, run_args, _ = parse(argv)
+    ((suffix, only),) = preset_runs(run_args.preset, cfg, argv)
+    assert (only.seed, only.max_steps, only.learning_rate, only.output_dir) == (7, 5, 1e-4, str(tmp_path))
+    assert only.per_device_train_batch_size == 8 and only.max_train_samples == 2000  # the rest is the preset's
+
+
+def test_cli_unknown_preset_is_a_clear_error(tmp_path):
+    proc = _cli("--preset", "Turbo", "--dataset", "sample", "--output_dir", str(tmp_path))
+    assert proc.returncode == 2 and "Quick look" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_cli_preset_trains_with_the_preset_settings(tiny_model_dir, tmp_path):
+    out, db = tmp_path / "out", tmp_path / "runs.sqlite"
+    proc = _cli("--preset", "Quick look", "--model_name_or_path", str(tiny_model_dir), "--dataset", "sample",
+                "--output_dir", str(out), "--max_steps", "6", "--db", str(db))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    card = json.loads((out / "studio_run.json").read_text())
+    assert card["hyperparameters"]["batch_size"] == 8 and card["hyperparameters"]["max_steps"] == 6
+    (run,) = RunStore(db).list()
+    assert run.label == "Quick look" and run.status == "completed"
