@@ -280,6 +280,8 @@ class JobRunner:
         try:
             with self._lock:
                 self._check_room(run.owner)
+                # Steps after the checkpoint are trained again: their old rows would be drawn twice.
+                self.store.delete_metrics_after(run_id, int(ckpt.name.split("-")[-1]))
                 self.store.update(run_id, status="queued", resume=1, stop_requested=0, error=None, finished=None,
                                   created=time.time())
         except QueueFull as err:

@@ -73,7 +73,9 @@ class Run:
 
     def eta_seconds(self, now: float | None = None) -> float | None:
         """Seconds left, from the pace so far; None before the first steps."""
-        if self.status != "running" or not self.started or self.step < 1 or self.max_steps <= 0:
+        if self.status != "running" or not self.started or self.max_steps <= 0:
+            return None
+        if self.step < max(3, self.max_steps // 20):  # the first steps include loading: not a pace to trust yet
             return None
         elapsed = (now or time.time()) - self.started
         return max(0.0, elapsed / self.step * (self.max_steps - self.step))
@@ -240,6 +242,11 @@ class RunStore:
             args += names
         with self._connect() as con:
             return [dict(r) for r in con.execute(query + " ORDER BY step, time", args).fetchall()]
+
+    def delete_metrics_after(self, run_id: str, step: int) -> int:
+        """Drop metric rows logged after `step` (a resume from checkpoint-`step` logs those steps again)."""
+        with self._connect() as con:
+            return con.execute("DELETE FROM metrics WHERE run_id = ? AND step > ?", (run_id, int(step))).rowcount
 
     def metric_count(self, run_id: str) -> int:
         with self._connect() as con:

@@ -87,7 +87,7 @@ def build(ctx: AppContext | None = None) -> None:
     ctx.train_timer = timer
     form_inputs = {*form.components, seeds, visitor}
     view_outputs = [progress, loss_plot, eval_plot, spread_plot, table, confusion, details, history, view_run,
-                    signature, timer]
+                    signature, timer, message]
 
     # Thin adapters: Gradio hands a {component: value} dict; the handlers take field names.
     def preset_chosen(name: str) -> dict[gr.Component, Any]:

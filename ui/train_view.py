@@ -45,8 +45,10 @@ def runs_table(visitor: Visitor = access.LOCAL) -> list[list]:
         fm = run.final_metrics
         model, data = _shown_model_data(run, visitor)
         mine = "★ " if visitor.space and visitor.owns(run.owner) else ""
+        low = charts.at_floor(run)
+        accuracy = f"{fm['eval_accuracy']:.4f}" if "eval_accuracy" in fm else ""
         rows.append([mine + run.id, run.status, model, data[:40], _settings_summary(run),
-                     f"{fm['eval_accuracy']:.4f}" if "eval_accuracy" in fm else "",
+                     f"{accuracy} ⚠ at the {low[1]:.2f} floor" if low else accuracy,
                      f"{fm['eval_f1']:.4f}" if "eval_f1" in fm else "",
                      f"{run.samples_per_second:.1f}" if run.samples_per_second else "",
                      time.strftime("%m-%d %H:%M", time.localtime(run.created))])
@@ -57,7 +59,8 @@ def run_choices(visitor: Visitor = access.LOCAL) -> list[tuple[str, str]]:
     out = []
     for r in store().list(limit=100):
         mine = "★ " if visitor.space and visitor.owns(r.owner) else ""
-        out.append((f"{mine}{r.id} · {r.label} · {r.status}", r.id))
+        seed = r.config.get("seed")
+        out.append((f"{mine}{charts.run_name(r)} · seed {seed} · {r.status}", r.id))
     return out
 
 
@@ -84,6 +87,15 @@ def progress_html(run: Run | None, visitor: Visitor = access.LOCAL) -> str:
         parts.append(f"ETA {estimate.format_duration(eta)}")
     if run.status == "queued":
         parts.append(f"position {runner().position(run.id)} in line")
+    low = charts.at_floor(run)
+    if low:
+        parts.append(f"<span class='run-floor'>accuracy {low[0]:.3f} is at the majority-class floor of this data "
+                     f"({low[1]:.2f}: always answering the commoner label) — it has not learned yet; try more "
+                     "epochs, a higher learning rate or unfrozen embeddings</span>")
+    elif run.status == "completed" and "eval_accuracy" in run.final_metrics:
+        floor = charts.majority_floor(run.final_metrics.get("confusion"))
+        if floor:
+            parts.append(f"accuracy {run.final_metrics['eval_accuracy']:.3f} vs a floor of {floor[0]:.2f}")
     if run.error:
         shown = run.error.splitlines()[0][:300] if owner else "it ended with an error (details go to its owner)"
         parts.append(f"<span class='run-error'>{html.escape(shown)}</span>")
@@ -137,6 +149,19 @@ def viewer(browser_id: Any, request: gr.Request | None) -> Visitor:
         return access.Visitor("anon:nobody", space=True)
 
 
+def status_message(run: Run) -> str:
+    """The message under Start, derived from the run's state (never left over from an earlier click)."""
+    return {"queued": f"⏳ `{run.id}` is waiting in line (position {runner().position(run.id)}).",
+            "starting": f"▶ `{run.id}` is starting: loading the model and the data…",
+            "running": ("⏹ Stopping after the current step…" if run.stop_requested
+                        else f"▶ `{run.id}` is training."),
+            "completed": f"✅ `{run.id}` finished at step {run.step}.",
+            "stopped": f"⏹ `{run.id}` stopped at step {run.step}; **Resume** continues from its checkpoint.",
+            "interrupted": f"⚠️ `{run.id}` was interrupted at step {run.step}; **Resume** continues it.",
+            "failed": f"❌ `{run.id}` failed (the reason is in the progress line).",
+            "cancelled": f"`{run.id}` was cancelled before it started."}.get(run.status, "")
+
+
 def refresh(view_id: str | None, compare_ids: list[str] | None, last_signature: str, browser_id: Any = None,
             request: gr.Request = None) -> list[Any]:
     """Redraw what changed. When nothing was written to the store since the last tick: no query, all skipped."""
@@ -144,7 +169,7 @@ def refresh(view_id: str | None, compare_ids: list[str] | None, last_signature: 
     visitor = viewer(browser_id, request)
     base = f"{s.version()}|{view_id}|{compare_ids}|{visitor.key}"
     if last_signature and base == last_signature.split("#")[0]:
-        return [gr.skip()] * 11
+        return [gr.skip()] * 12
     run = s.get(str(view_id)) if view_id else None
     runs = compared_runs(view_id, compare_ids)
     drawn = "|".join(f"{r.id}:{r.status}:{s.metric_count(r.id)}" for r in runs)
@@ -153,18 +178,22 @@ def refresh(view_id: str | None, compare_ids: list[str] | None, last_signature: 
     history, menu = runs_table(visitor), gr.Dropdown(choices=run_choices(visitor))
     busy = any(r.status in ("queued", "starting", "running") for r in runs)
     timer = gr.Timer(value=POLL_SECONDS if busy else IDLE_POLL_SECONDS)
-    if last_signature and drawn == last_signature.split("#")[-1]:
-        return [progress] + [gr.skip()] * 6 + [history, menu, signature, timer]
+    old = (last_signature or "").split("#")[-1]
+    changed = run is not None and bool(last_signature) and f"{run.id}:{run.status}:" not in old
+    message = status_message(run) if changed or (run is not None and run.stop_requested and run.active) \
+        else gr.skip()
+    if last_signature and drawn == old:
+        return [progress] + [gr.skip()] * 6 + [history, menu, signature, timer, message]
     revision = ",".join(r.id for r in runs)
     matrix = run.final_metrics.get("confusion") if run else None
     return [progress,
             charts.loss_figure(s, runs, revision),
             charts.eval_figure(s, runs, revision),
             gr.Plot(value=charts.spread_figure(s, runs, revision=revision), visible=len(runs) >= 2),
-            charts.results_table(s, run.id) if run else [],
+            charts.results_table(s, run.id, charts.majority_floor(run.final_metrics.get("confusion"))) if run else [],
             gr.Plot(value=charts.confusion_figure(matrix), visible=bool(matrix)),
             run_details(run, visitor),
-            history, menu, signature, timer]
+            history, menu, signature, timer, message]
 
 
 def select_run_on_load(browser_id: Any = None, request: gr.Request = None) -> tuple[Any, Any]:

@@ -1,0 +1,101 @@
+"""What the Train tab shows: honest results against the data's own majority floor, owners, names, status, resume."""
+from __future__ import annotations
+
+import pytest
+
+from trainer_backend import access, charts
+from trainer_backend.jobs import JobRunner
+from trainer_backend.runs import RunStore
+from ui import train_handlers as h
+from ui import train_view as v
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
+    s = RunStore(tmp_path / "r.sqlite")
+    h.bind(JobRunner(s, autostart=False))
+    return s
+
+
+def _finished(store, confusion, accuracy, owner=None, label="Quick look"):
+    run_id = store.create({"seed": 1}, label=label, status="completed", owner=owner)
+    store.update(run_id, final_metrics={"eval_accuracy": accuracy, "eval_f1": 0.6, "confusion": confusion},
+                 data="file secret.csv (train 10)", model="/srv/models/x")
+    return store.get(run_id)
+
+
+def test_majority_floor_is_computed_from_the_data_used():
+    assert charts.majority_floor([[40, 0], [40, 0]]) == (0.5, pytest.approx(2 / 3))  # balanced sample
+    acc, f1 = charts.majority_floor([[129, 0], [279, 0]])  # MRPC validation: 279 of 408 are paraphrases
+    assert acc == pytest.approx(279 / 408) and round(acc, 2) == 0.68 and round(f1, 2) == 0.81
+    assert charts.majority_floor(None) is None
+
+
+def test_a_run_at_the_floor_says_so_everywhere(store):
+    low = _finished(store, [[0, 40], [0, 40]], 0.5)
+    good = _finished(store, [[30, 10], [8, 32]], 0.775)
+    assert charts.at_floor(low) and not charts.at_floor(good)
+    assert "majority-class floor" in v.progress_html(low) and "has not learned yet" in v.progress_html(low)
+    assert "floor" in v.progress_html(good) and "not learned" not in v.progress_html(good)
+    rows = {r[0]: r for r in v.runs_table()}
+    assert "⚠ at the 0.50 floor" in rows[low.id][5] and "⚠" not in rows[good.id][5]
+    assert charts.results_table(store, low.id, charts.majority_floor(low.final_metrics["confusion"]))[-1][0] \
+        == "majority floor"
+
+
+def test_other_visitors_see_no_paths_upload_names_or_errors(store, monkeypatch):
+    monkeypatch.setenv("SPACE_ID", "o/s")
+    run = _finished(store, [[30, 10], [8, 32]], 0.775, owner="anon:alice")
+    store.update(run.id, error="DataError: secret.csv row 3 has label 'x'")
+    run = store.get(run.id)
+    bob = access.Visitor("anon:bob", space=True)
+    alice = access.Visitor("anon:alice", space=True)
+    row = next(r for r in v.runs_table(bob) if r[0].endswith(run.id))
+    assert row[2] == "(a server folder)" and row[3] == "an uploaded file"
+    assert "secret.csv" not in v.progress_html(run, bob) and "read-only" in v.progress_html(run, bob)
+    assert "secret.csv" in v.progress_html(run, alice)
+    status = v.run_status(run.id, "b" * 20, None)  # an anonymous browser id that is not alice's
+    assert status["error"] == "hidden: not your run" and status["yours"] is False
+
+
+def test_menus_and_legends_tell_runs_apart(store):
+    a = _finished(store, [[30, 10], [8, 32]], 0.7)
+    b = _finished(store, [[30, 10], [8, 32]], 0.7)
+    labels = [label for label, _ in v.run_choices()]
+    assert len(set(labels)) == 2 and all("seed 1" in label for label in labels)
+    assert charts.run_name(a) != charts.run_name(b)
+
+
+def test_status_message_follows_the_run_not_the_last_click(store):
+    run_id = store.create({}, label="x", status="running")
+    store.update(run_id, stop_requested=1)
+    assert "Stopping" in v.status_message(store.get(run_id))
+    store.update(run_id, status="stopped", step=12)
+    assert "stopped at step 12" in v.status_message(store.get(run_id))
+
+
+def test_resume_drops_metric_rows_after_the_checkpoint(store, tmp_path):
+    import os
+
+    run_id = store.create({}, status="stopped")
+    os.makedirs(os.path.join(store.get(run_id).output_dir, "checkpoint-20"))
+    for step in range(1, 26):
+        store.log_metrics(run_id, step, None, {"loss": 1.0 / step})
+    h.runner().resume(run_id)
+    assert [m["step"] for m in store.metrics(run_id, ["loss"])] == list(range(1, 21))
+
+
+def test_eta_waits_for_a_grounded_pace(store):
+    import time
+
+    run_id = store.create({}, status="running")
+    store.update(run_id, started=time.time() - 10, step=1, max_steps=100)
+    assert store.get(run_id).eta_seconds() is None
+    store.update(run_id, step=10)
+    assert store.get(run_id).eta_seconds() > 0
+
+
+def test_empty_charts_say_what_they_wait_for(store):
+    fig = charts.eval_figure(store, [], "r")
+    assert fig.layout.annotations[0].text.startswith("Waiting") and fig.layout.yaxis.range == (0, 1.02)
