@@ -28,10 +28,6 @@ class QueueFull(RuntimeError):
     """Too many runs are waiting (for everyone, or for this visitor); the message says how many."""
 
 
-class NotYours(PermissionError):
-    """A visitor tried to control another visitor's run."""
-
-
 def pid_alive(pid: int | None) -> bool:
     """True when the process exists and is not a zombie."""
     if not pid:
@@ -234,23 +230,21 @@ class JobRunner:
         self._thread.start()
 
     # --- control ---------------------------------------------------------------------------
-    def _owned(self, run_id: str, owner: str | None) -> Run:
+    def _owned(self, run_id: str, owner: str | None) -> tuple[Run | None, str]:
+        """(the run, "") when `owner` may control it; else (None, the sentence saying why not)."""
         run = self.store.get(run_id)
         if run is None:
-            raise KeyError(run_id)
+            return None, "No such run."
         if settings.on_space() and (owner is None or run.owner != owner):
-            raise NotYours("This run belongs to another visitor: you can watch it, but only its owner can "
-                           "stop, resume, push, download or delete it.")
-        return run
+            return None, ("This run belongs to another visitor: you can watch it, but only its owner can "
+                          "stop, resume, push, download or delete it.")
+        return run, ""
 
     def stop(self, run_id: str, owner: str | None = None) -> str:
         """Ask a run to save and stop (or cancel it if still queued); returns what happened."""
-        try:
-            run = self._owned(run_id, owner)
-        except KeyError:
-            return f"No run {run_id}."
-        except NotYours as err:
-            return str(err)
+        run, refusal = self._owned(run_id, owner)
+        if run is None:
+            return refusal
         if run.status == "queued":
             self.store.update(run_id, status="cancelled", finished=time.time())
             return f"Run {run.label} was waiting and is now cancelled."
@@ -266,12 +260,9 @@ class JobRunner:
 
     def resume(self, run_id: str, owner: str | None = None) -> str:
         """Queue an interrupted or stopped run again, continuing from its last checkpoint (queue caps apply)."""
-        try:
-            run = self._owned(run_id, owner)
-        except KeyError:
-            return f"No run {run_id}."
-        except NotYours as err:
-            return str(err)
+        run, refusal = self._owned(run_id, owner)
+        if run is None:
+            return refusal
         if run.status not in ("interrupted", "stopped", "failed"):
             return f"Run {run.label} is {run.status}; only interrupted, stopped or failed runs can be resumed."
         ckpt = last_checkpoint(run.output_dir)
@@ -292,12 +283,9 @@ class JobRunner:
 
     def delete(self, run_id: str, owner: str | None = None) -> str:
         """Remove a finished run: its folder and its rows. Running or queued runs must be stopped first."""
-        try:
-            run = self._owned(run_id, owner)
-        except KeyError:
-            return f"No run {run_id}."
-        except NotYours as err:
-            return str(err)
+        run, refusal = self._owned(run_id, owner)
+        if run is None:
+            return refusal
         if run.status not in FINISHED:
             return f"Run {run.label} is {run.status}; stop it before deleting it."
         self._remove(run)
