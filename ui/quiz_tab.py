@@ -307,10 +307,8 @@ def _seed_spread_panel(ctx: AppContext | None) -> None:
     with gr.Accordion("Your own seed-spread runs, read against the noise", open=False):
         read = gr.Button("Read my seed-spread runs", size="sm", elem_id="quiz-seed-spread")
         out = gr.Markdown(elem_id="quiz-seed-spread-report")
-    store = ctx.runner.store if ctx is not None and getattr(ctx, "runner", None) is not None else None
-    visitor = ctx.visitor if ctx is not None and getattr(ctx, "visitor", None) is not None else None
-    read.click(_seed_spread_handler(store), [visitor] if visitor is not None else None, out,
-               api_name="exercise_seed_spread")
+    store, visitor = getattr(getattr(ctx, "runner", None), "store", None), getattr(ctx, "visitor", None)
+    read.click(_seed_spread_handler(store), visitor, out, api_name="exercise_seed_spread")
 
 
 def build(ctx: AppContext | None = None) -> None:
