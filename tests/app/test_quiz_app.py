@@ -28,7 +28,7 @@ def test_partial_answer_shows_what_is_missing(client):
     _, feedback = client.predict("training_arguments", "It holds the learning rate and the batch size.", False,
                                  api_name="/quiz_feedback")
     assert "✓ **It holds the hyperparameters" in feedback
-    assert re.search(r"○ \*\*Only the output directory", feedback)
+    assert re.search(r"○ \*\*`output_dir` is optional now", feedback)
     assert "score" not in feedback.lower().replace("a guide, not a mark", "")
 
 
