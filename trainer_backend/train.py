@@ -65,6 +65,7 @@ def build_training_args(cfg: TrainConfig, resolved: recipe.Resolved, n_train: in
         report_to="none",
         disable_tqdm=quiet,
         dataloader_num_workers=2 if hw.is_gpu else 0,
+        average_tokens_across_devices=False,  # our loss is a per-batch mean: scaling it by the process count doubled it
     )
     kwargs.update(overrides or {})
     return TrainingArguments(**kwargs)
