@@ -369,7 +369,7 @@ def build(ctx: AppContext | None = None) -> None:
                 reset_yes = gr.Button("Yes, reset", size="sm", variant="stop", elem_id="fc-reset-yes")
                 reset_no = gr.Button("Cancel", size="sm")
             gr.Markdown("<sub>Keys: Space flips · 1 Again · 2 Hard · 3 Good · 4 Easy. A spaced-repetition "
-                        "schedule (SM-2) decides when each card comes back.</sub>")
+                        "schedule (FSRS, Anki's default) decides when each card comes back.</sub>")
 
         with gr.Tab("Print & Anki", id="quiz-export"):
             gr.Markdown("Take the nine cards offline: print them (one card per page, the question, then its "

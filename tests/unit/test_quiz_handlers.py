@@ -11,7 +11,10 @@ from quiz import render
 from quiz.bank import Card, default_bank
 from quiz.grading import COVERED, MISSED, PARTLY, Feedback, IdeaResult
 from quiz.progress import deck_stats, new_deck, summarise_marks
+from quiz.scheduler import GOOD, CardState, format_interval, next_intervals
 from ui import quiz_tab as tab
+
+GOOD_FIRST = format_interval(next_intervals(CardState())[GOOD])  # what FSRS gives a new card for Good
 
 
 def test_reveal_is_gated_on_an_attempt_or_i_dont_know():
@@ -54,7 +57,7 @@ def test_flashcard_flow_flip_grade_and_restore():
     first = {"card": "what_is_finetuning", "flipped": False, "ready": False}
     current, html, stats, flip, *grades = tab.fc_flip(None, first)
     assert current["flipped"] and current["ready"] and "fc-back" in html
-    assert all(g.interactive for g in grades) and grades[2].value == "Good (3) · 1 d"
+    assert all(g.interactive for g in grades) and grades[2].value == f"Good (3) · {GOOD_FIRST}"
     deck, current, html, stats, *_ = tab.fc_good(None, current)
     assert deck["cards"]["what_is_finetuning"]["reps"] == 1
     assert current == {"card": "data_collator", "flipped": False, "ready": True}
