@@ -19,7 +19,7 @@ COVERED, PARTLY, MISSED = "covered", "partly", "missed"
 #    inside "if ...", "instead of ...", "older versions ...") -> missed, with a note saying why;
 # 2. a `claims` pattern the learner does not negate -> covered (a claim states the idea on its own, so a
 #    short right answer counts);
-# 3. otherwise sentence similarity with the idea's references (all-MiniLM-L6-v2, mean pooling, cosine).
+# 3. otherwise sentence similarity with the idea's references (all-MiniLM-L6-v2 via sentence_transformers, cosine).
 #    Measured on tests/data/grading_answers*.yaml, similarity between 0.62 and 0.75 was as often a wrong or
 #    partial answer on the same topic as a right one, and every answer above 0.80 without a claim was wrong
 #    (MiniLM barely sees "not": "the required argument is output_dir" scores 0.91 against "output_dir is
@@ -79,42 +79,36 @@ class Feedback:
 
 @functools.lru_cache(maxsize=1)
 def _model():
-    """Tokenizer and encoder of the packaged all-MiniLM-L6-v2, loaded once, lazily."""
-    from transformers import AutoModel, AutoTokenizer
+    """The packaged all-MiniLM-L6-v2 as a sentence_transformers model (its own mean pooling and normalisation),
+    loaded once, lazily, from site-packages."""
+    from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
     from trainer_backend.settings import packaged_model_dir
 
     hf_logging.disable_progress_bar()
-    path = str(packaged_model_dir())
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModel.from_pretrained(path).eval()
-    return tokenizer, model
+    model = SentenceTransformer(str(packaged_model_dir()), device="cpu")
+    model.max_seq_length = 128
+    return model
 
 
 def embed(texts: Sequence[str]) -> np.ndarray:
-    """Unit-length sentence embeddings (mean pooling over tokens), shape (len(texts), 384)."""
+    """Unit-length sentence embeddings, shape (len(texts), 384)."""
     import torch
 
-    tokenizer, model = _model()
-    out = []
+    if not texts:
+        return np.zeros((0, 384), dtype=np.float32)
+    model = _model()
     with _ONE_THREAD:
         # A few short sentences run fastest on one thread, and one thread does not fight a training
         # run (or another visitor) for the CPU cores; the process-wide setting is restored after.
         previous = torch.get_num_threads()
         torch.set_num_threads(1)
         try:
-            for start in range(0, len(texts), 32):
-                batch = tokenizer(list(texts[start:start + 32]), padding=True, truncation=True, max_length=128,
-                                  return_tensors="pt")
-                with torch.inference_mode():
-                    hidden = model(**batch).last_hidden_state
-                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                out.append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
+            return model.encode(list(texts), batch_size=32, normalize_embeddings=True, convert_to_numpy=True,
+                                show_progress_bar=False).astype(np.float32)
         finally:
             torch.set_num_threads(previous)
-    return np.concatenate(out) if out else np.zeros((0, 384), dtype=np.float32)
 
 
 _CACHE: dict[str, np.ndarray] = {}  # text -> embedding; read-only reuse across calls, bounded below
