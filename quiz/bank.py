@@ -1,13 +1,14 @@
-"""The question bank: typed records, loaded from quiz/bank.yaml and validated on load."""
+"""The question bank: typed records, loaded from quiz/bank.yaml and validated on load by pydantic models."""
 from __future__ import annotations
 
 import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Literal
 
 import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from quiz.claims import compile_pattern
 
@@ -116,156 +117,188 @@ class Bank:
         return [c.id for c in self.cards]
 
 
-class _Reader:
-    """Walks the parsed YAML, raising BankError with a path like `questions[2].key_ideas[0].label`."""
+# --- validation: pydantic models of the YAML (extra fields forbidden), then the typed records above ---------
+def _text(value: str) -> str:
+    """Whitespace-collapsed text with every {{figure}} filled in from lesson.figures (computed, not typed)."""
+    if not value.strip():
+        raise ValueError("expected non-empty text")
+    from lesson.figures import fill
 
-    def __init__(self, source: str):
-        self.source = source
-
-    def fail(self, where: str, problem: str) -> BankError:
-        return BankError(f"quiz bank {self.source}: {where}: {problem}")
-
-    def mapping(self, value: Any, where: str, required: set[str], optional: set[str]) -> dict:
-        if not isinstance(value, dict):
-            raise self.fail(where, f"expected a mapping, got {type(value).__name__}")
-        missing = sorted(required - value.keys())
-        if missing:
-            raise self.fail(where, f"missing field(s) {', '.join(missing)}")
-        unknown = sorted(set(value) - required - optional)
-        if unknown:
-            raise self.fail(where, f"unknown field(s) {', '.join(map(str, unknown))}")
-        return value
-
-    def text(self, value: Any, where: str) -> str:
-        """Whitespace-collapsed text with every {{figure}} filled in from lesson.figures (computed, not typed)."""
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(where, "expected non-empty text")
-        from lesson.figures import fill
-
-        try:
-            return fill(" ".join(value.split()))
-        except KeyError as exc:
-            raise self.fail(where, str(exc).strip("'\"")) from None
-
-    def ident(self, value: Any, where: str) -> str:
-        if not isinstance(value, str) or not _ID.match(value):
-            raise self.fail(where, f"expected an id in snake_case, got {value!r}")
-        return value
-
-    def texts(self, value: Any, where: str, allow_empty: bool = False) -> tuple[str, ...]:
-        if value is None and allow_empty:
-            return ()
-        if not isinstance(value, list) or (not value and not allow_empty):
-            raise self.fail(where, "expected a non-empty list" if not allow_empty else "expected a list")
-        return tuple(self.text(v, f"{where}[{i}]") for i, v in enumerate(value))
-
-    def unique(self, ids: list[str], where: str) -> None:
-        seen: set[str] = set()
-        for i in ids:
-            if i in seen:
-                raise self.fail(where, f"duplicate id {i!r}")
-            seen.add(i)
-
-
-def _key_idea(r: _Reader, raw: Any, where: str) -> KeyIdea:
-    d = r.mapping(raw, where, {"id", "label", "references"}, {"keywords", "needs_keyword", "contradicts", "claims"})
-    found = {name: r.texts(d.get(name), f"{where}.{name}", allow_empty=True)
-             for name in ("keywords", "contradicts", "claims")}
-    for field_name, patterns in found.items():
-        for i, k in enumerate(patterns):
-            _regex(r, k, f"{where}.{field_name}[{i}]")
-    needs = d.get("needs_keyword", False)
-    if not isinstance(needs, bool):
-        raise r.fail(f"{where}.needs_keyword", "expected true or false")
-    if needs and not (found["keywords"] or found["claims"]):
-        raise r.fail(f"{where}.needs_keyword", "is true but no keywords or claims are given")
-    return KeyIdea(r.ident(d["id"], f"{where}.id"), r.text(d["label"], f"{where}.label"),
-                   r.texts(d["references"], f"{where}.references"), found["keywords"], needs,
-                   found["contradicts"], found["claims"])
-
-
-def _regex(r: _Reader, pattern: str, where: str) -> None:
     try:
-        re.compile(pattern)
+        return fill(" ".join(value.split()))
+    except KeyError as exc:
+        raise ValueError(str(exc).strip("'\"")) from None
+
+
+def _regex(value: str) -> str:
+    try:
+        re.compile(value)
     except re.error as exc:
-        raise r.fail(where, f"invalid regular expression ({exc})") from None
+        raise ValueError(f"invalid regular expression ({exc})") from None
+    return value
 
 
-def _misconceptions(r: _Reader, raw: Any, where: str, idea_ids: set[str]) -> tuple[Misconception, ...]:
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise r.fail(where, "expected a list")
-    out = []
-    for i, m in enumerate(raw):
-        here = f"{where}[{i}]"
-        d = r.mapping(m, here, {"pattern", "note"}, {"voids"})
-        if not isinstance(d["pattern"], str) or not d["pattern"].strip():
-            raise r.fail(f"{here}.pattern", "expected a non-empty regular expression")
-        _regex(r, d["pattern"], f"{here}.pattern")
-        voids = r.texts(d.get("voids"), f"{here}.voids", allow_empty=True)
-        unknown = sorted(set(voids) - idea_ids)
-        if unknown:
-            raise r.fail(f"{here}.voids", f"unknown key idea(s) {', '.join(unknown)}")
-        out.append(Misconception(d["pattern"], r.text(d["note"], f"{here}.note"), voids))
-    return tuple(out)
+def _ident(value: str) -> str:
+    if not _ID.match(value):
+        raise ValueError(f"expected an id in snake_case, got {value!r}")
+    return value
 
 
-def _question(r: _Reader, raw: Any, where: str, exercise: bool) -> Question:
-    required = {"id", "topic", "prompt", "model_answer", "key_ideas"}
-    optional = {"train_preset", "train_button"}
-    d = (r.mapping(raw, where, required | optional, {"misconceptions"}) if exercise
-         else r.mapping(raw, where, required, {"misconceptions"}))
-    ideas_raw = d["key_ideas"]
-    if not isinstance(ideas_raw, list) or not ideas_raw:
-        raise r.fail(f"{where}.key_ideas", "expected a non-empty list")
-    ideas = tuple(_key_idea(r, k, f"{where}.key_ideas[{i}]") for i, k in enumerate(ideas_raw))
-    r.unique([k.id for k in ideas], f"{where}.key_ideas")
-    misconceptions = _misconceptions(r, d.get("misconceptions"), f"{where}.misconceptions", {k.id for k in ideas})
-    preset = None
-    if exercise:
+def _tag(value: str) -> str:
+    if " " in value:
+        raise ValueError("tags cannot contain spaces")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_text)]
+Regex = Annotated[str, AfterValidator(_regex)]
+Ident = Annotated[str, AfterValidator(_ident)]
+Tag = Annotated[str, AfterValidator(_tag)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class _KeyIdeaIn(_Strict):
+    id: Ident
+    label: Text
+    references: list[Text] = Field(min_length=1)
+    keywords: list[Regex] = []
+    needs_keyword: bool = False
+    contradicts: list[Regex] = []
+    claims: list[Regex] = []
+
+    @model_validator(mode="after")
+    def _evidence(self) -> "_KeyIdeaIn":
+        if self.needs_keyword and not (self.keywords or self.claims):
+            raise ValueError("needs_keyword is true but no keywords or claims are given")
+        return self
+
+
+class _MisconceptionIn(_Strict):
+    pattern: Regex
+    note: Text
+    voids: list[str] = []
+
+
+class _QuestionIn(_Strict):
+    id: Ident
+    topic: Text
+    prompt: Text
+    model_answer: Text
+    key_ideas: list[_KeyIdeaIn] = Field(min_length=1)
+    misconceptions: list[_MisconceptionIn] = []
+
+    @model_validator(mode="after")
+    def _ideas(self) -> "_QuestionIn":
+        _unique([k.id for k in self.key_ideas], "key_ideas")
+        ids = {k.id for k in self.key_ideas}
+        for m in self.misconceptions:
+            unknown = sorted(set(m.voids) - ids)
+            if unknown:
+                raise ValueError(f"misconceptions: voids names unknown key idea(s) {', '.join(unknown)}")
+        return self
+
+
+class _ExerciseIn(_QuestionIn):
+    train_preset: str
+    train_button: Text
+
+    @field_validator("train_preset")
+    @classmethod
+    def _preset(cls, value: str) -> str:
         from trainer_backend import presets
 
-        preset = d["train_preset"]
-        if not isinstance(preset, str) or not isinstance(getattr(presets, preset, None), str):
-            raise r.fail(f"{where}.train_preset", f"{preset!r} is not a preset in trainer_backend.presets")
-    return Question(r.ident(d["id"], f"{where}.id"), r.text(d["topic"], f"{where}.topic"),
-                    r.text(d["prompt"], f"{where}.prompt"), r.text(d["model_answer"], f"{where}.model_answer"),
-                    ideas, preset, r.text(d["train_button"], f"{where}.train_button") if exercise else None,
-                    misconceptions)
+        if not isinstance(getattr(presets, value, None), str):
+            raise ValueError(f"{value!r} is not a preset in trainer_backend.presets")
+        return value
 
 
-def _card(r: _Reader, raw: Any, where: str) -> Card:
-    d = r.mapping(raw, where, {"id", "front", "back"}, {"tags"})
-    tags = r.texts(d.get("tags"), f"{where}.tags", allow_empty=True)
-    for i, t in enumerate(tags):
-        if " " in t:
-            raise r.fail(f"{where}.tags[{i}]", "tags cannot contain spaces")
-    return Card(r.ident(d["id"], f"{where}.id"), r.text(d["front"], f"{where}.front"),
-                r.text(d["back"], f"{where}.back"), tags)
+class _CardIn(_Strict):
+    id: Ident
+    front: Text
+    back: Text
+    tags: list[Tag] = []
+
+
+class _BankIn(_Strict):
+    version: Literal[1]
+    questions: list[_QuestionIn] = Field(min_length=1)
+    exercises: list[_ExerciseIn] = Field(min_length=1)
+    cards: list[_CardIn] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ids(self) -> "_BankIn":
+        _unique([q.id for q in self.questions + self.exercises], "questions and exercises")
+        _unique([c.id for c in self.cards], "cards")
+        return self
+
+
+def _unique(ids: list[str], where: str) -> None:
+    seen: set[str] = set()
+    for i in ids:
+        if i in seen:
+            raise ValueError(f"{where}: duplicate id {i!r}")
+        seen.add(i)
+
+
+_WORDING = {"missing": "missing field(s) {name}", "extra_forbidden": "unknown field(s) {name}",
+            "bool_type": "expected true or false", "too_short": "expected a non-empty list",
+            "list_type": "expected a list", "string_type": "expected text", "model_type": "expected a mapping",
+            "literal_error": "unsupported version {value!r} (expected 1)"}
+
+
+def _where(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "top level"
+
+
+def _bank_error(err: ValidationError, source: str) -> BankError:
+    """The first problem pydantic found, as `quiz bank <file>: <path like questions[2].key_ideas[0]>: <what>`."""
+    e = err.errors(include_url=False)[0]
+    loc = tuple(e["loc"])
+    if e["type"] in ("missing", "extra_forbidden"):
+        where, name = _where(loc[:-1]), loc[-1]
+    else:
+        where, name = _where(loc), loc[-1] if loc else ""
+    if e["type"] == "value_error":
+        what = str(e["ctx"]["error"]) if "ctx" in e else e["msg"]
+        if ": " in what and not loc:  # a model-level check names its own place
+            where, what = what.split(": ", 1)
+    else:
+        what = _WORDING.get(e["type"], e["msg"]).format(name=name, value=e.get("input"))
+    return BankError(f"quiz bank {source}: {where}: {what}")
+
+
+def _records(b: _BankIn) -> Bank:
+    def idea(k: _KeyIdeaIn) -> KeyIdea:
+        return KeyIdea(k.id, k.label, tuple(k.references), tuple(k.keywords), k.needs_keyword, tuple(k.contradicts),
+                       tuple(k.claims))
+
+    def question(q: _QuestionIn) -> Question:
+        return Question(q.id, q.topic, q.prompt, q.model_answer, tuple(idea(k) for k in q.key_ideas),
+                        getattr(q, "train_preset", None), getattr(q, "train_button", None),
+                        tuple(Misconception(m.pattern, m.note, tuple(m.voids)) for m in q.misconceptions))
+
+    return Bank(tuple(question(q) for q in b.questions), tuple(question(q) for q in b.exercises),
+                tuple(Card(c.id, c.front, c.back, tuple(c.tags)) for c in b.cards), b.version)
 
 
 def parse_bank(text: str, source: str = "<text>") -> Bank:
     """Parse and validate bank YAML; raises BankError naming the bad field."""
-    r = _Reader(source)
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise r.fail("file", f"not valid YAML ({exc})") from None
-    top = r.mapping(raw, "top level", {"version", "questions", "exercises", "cards"}, set())
-    if top["version"] != 1:
-        raise r.fail("version", f"unsupported version {top['version']!r} (expected 1)")
-    sections: dict[str, list] = {}
-    for name in ("questions", "exercises", "cards"):
-        if not isinstance(top[name], list) or not top[name]:
-            raise r.fail(name, "expected a non-empty list")
-        sections[name] = top[name]
-    questions = tuple(_question(r, q, f"questions[{i}]", False) for i, q in enumerate(sections["questions"]))
-    exercises = tuple(_question(r, q, f"exercises[{i}]", True) for i, q in enumerate(sections["exercises"]))
-    cards = tuple(_card(r, c, f"cards[{i}]") for i, c in enumerate(sections["cards"]))
-    r.unique([q.id for q in questions + exercises], "questions and exercises")
-    r.unique([c.id for c in cards], "cards")
-    return Bank(questions, exercises, cards, top["version"])
+        raise BankError(f"quiz bank {source}: file: not valid YAML ({exc})") from None
+    if not isinstance(raw, dict):
+        raise BankError(f"quiz bank {source}: top level: expected a mapping, got {type(raw).__name__}")
+    try:
+        return _records(_BankIn.model_validate(raw))
+    except ValidationError as err:
+        raise _bank_error(err, source) from None
 
 
 def load_bank(path: str | Path | None = None) -> Bank:
