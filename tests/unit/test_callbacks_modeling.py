@@ -1,0 +1,86 @@
+"""StoreCallback (metrics into the store, graceful stop, time limit, one writer) and modeling (head swap report)."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from transformers import TrainerControl, TrainerState
+
+from trainer_backend.callbacks import StopFlag, StoreCallback
+from trainer_backend.modeling import HeadSwapReport, count_parameters, freeze_word_embeddings, load_for_classification
+from trainer_backend.runs import RunStore
+
+ARGS = SimpleNamespace(world_size=1)
+
+
+def _state(step=5, zero=True):
+    state = TrainerState()
+    state.global_step, state.epoch, state.max_steps, state.is_world_process_zero = step, 0.5, 20, zero
+    return state
+
+
+@pytest.fixture
+def store(tmp_path):
+    return RunStore(tmp_path / "r.sqlite")
+
+
+def test_logs_become_metric_rows_and_junk_is_dropped(store):
+    run_id = store.create({}, status="running")
+    cb = StoreCallback(store, run_id)
+    cb.on_train_begin(ARGS, _state(0), TrainerControl())
+    cb.on_log(ARGS, _state(5), TrainerControl(), logs={"loss": 0.61, "learning_rate": 1e-5, "epoch": 0.5,
+                                                        "grad_norm": float("nan"), "flag": True})
+    rows = {m["name"]: m["value"] for m in store.metrics(run_id)}
+    assert rows == {"loss": 0.61, "learning_rate": 1e-5}
+    assert store.get(run_id).max_steps == 20
+
+
+def test_only_the_main_process_writes(store):
+    run_id = store.create({}, status="running")
+    cb = StoreCallback(store, run_id)
+    cb.on_log(ARGS, _state(5, zero=False), TrainerControl(), logs={"loss": 0.5})
+    assert store.metric_count(run_id) == 0
+
+
+def test_a_stop_request_in_the_store_saves_and_stops(store):
+    run_id = store.create({}, status="running")
+    cb = StoreCallback(store, run_id, poll_seconds=0)
+    control = cb.on_step_end(ARGS, _state(3), TrainerControl())
+    assert not control.should_training_stop and store.get(run_id).step == 3
+    store.update(run_id, stop_requested=1)
+    control = cb.on_step_end(ARGS, _state(4), TrainerControl())
+    assert control.should_training_stop and control.should_save and cb.stopped_early and not cb.hit_time_limit
+
+
+def test_a_signal_stops_without_a_store():
+    flag = StopFlag()
+    cb = StoreCallback(None, None, flag)
+    flag._handle(15, None)
+    control = cb.on_step_end(ARGS, _state(1), TrainerControl())
+    assert control.should_training_stop and control.should_save
+
+
+def test_the_time_limit_stops_with_a_checkpoint():
+    cb = StoreCallback(None, None, time_limit=1e-9)
+    control = cb.on_step_end(ARGS, _state(1), TrainerControl())
+    assert cb.hit_time_limit and control.should_training_stop and control.should_save
+
+
+def test_head_swap_report_and_freezing(tiny_model_dir):
+    loaded = load_for_classification(str(tiny_model_dir))
+    assert set(loaded.report.new) >= {"classifier.weight", "classifier.bias"}  # the fresh 2-way head
+    assert "newly initialised" in loaded.report.explain().lower()
+    assert loaded.model.config.id2label == {0: "not_paraphrase", 1: "paraphrase"}
+    total, trainable = count_parameters(loaded.model)
+    frozen = freeze_word_embeddings(loaded.model)
+    assert count_parameters(loaded.model) == (total, trainable - frozen) and frozen > 0
+    assert "already has a matching 2-label head" in HeadSwapReport().explain()
+
+
+def test_a_missing_model_says_why(tmp_path):
+    from trainer_backend.modeling import ModelError
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ModelError, match="not a usable model folder"):
+        load_for_classification(str(empty))
