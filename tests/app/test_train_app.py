@@ -33,8 +33,12 @@ def test_run_on_tiny_model_then_second_start_is_queued(client, tiny_model_dir):
     done = _wait(client, first)
     assert done["status"] == "completed", done["error"]
     assert done["loss_points"] >= 20 and done["eval_points"] == 3
-    assert 0 <= done["final_metrics"]["eval_accuracy"] <= 1 and "eval_f1" in done["final_metrics"]
-    assert done["final_metrics"]["confusion"]
+    matrix, fm = done["final_metrics"]["confusion"], done["final_metrics"]
+    right, total = matrix[0][0] + matrix[1][1], sum(map(sum, matrix))
+    assert total == 40 and fm["eval_accuracy"] == pytest.approx(right / total)  # metrics agree with predictions
+    precision = matrix[1][1] / max(1, matrix[0][1] + matrix[1][1])
+    recall = matrix[1][1] / max(1, matrix[1][0] + matrix[1][1])
+    assert fm["eval_f1"] == pytest.approx(2 * precision * recall / (precision + recall) if precision + recall else 0)
     second_done = _wait(client, second)
     assert second_done["status"] == "completed", second_done["error"]
 
