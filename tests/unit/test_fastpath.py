@@ -78,32 +78,40 @@ def test_onnx_fp32_gives_the_pytorch_answers(tiny_checkpoint, monkeypatch):
 @pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_int8_is_checked_and_the_verdict_is_explained(tiny_checkpoint, monkeypatch):
     predictor = _load(tiny_checkpoint, monkeypatch, "int8")
-    check = predictor.serving.checks[0]
-    assert check.engine == "onnx-int8" and check.pairs > 0
-    assert predictor.engine == ("onnx-int8" if check.passed else "pytorch")
-    assert ("passed" if check.passed else "no fast path passed") in predictor.serving.reason
+    checks = predictor.serving.checks
+    assert checks[0].engine == "onnx-int8" and checks[0].pairs > 0
+    if checks[0].passed:
+        assert predictor.engine == "onnx-int8" and len(checks) == 1
+    else:  # the mixed model is tried next: int8 only in the half of the layers int8 disturbs least
+        assert checks[1].engine == "onnx-int8-mixed" and "int8 in layers" in checks[1].detail
+        assert predictor.engine == ("onnx-int8-mixed" if checks[1].passed else "pytorch")
+    assert "passed" in predictor.serving.reason or "no fast path passed" in predictor.serving.reason
     assert "validation" in predictor.serving.data
 
 
 @pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_a_failing_candidate_leaves_pytorch_serving(tiny_checkpoint, monkeypatch):
-    def inverted(model, tokenizer, folder, engines, threads):
-        """A candidate that always gives the opposite of the PyTorch answer."""
+    def inverted(engine, model, *args):
+        """Candidates that always give the opposite of the PyTorch answer."""
         import torch
 
         class Inverted:
-            engine, bytes = "onnx-int8", 0
+            bytes, detail = 0, ""
 
             def logits(self, rows):
                 with torch.no_grad():
                     return -model(**{k: torch.tensor(v) for k, v in rows.items()}).logits.numpy()
-        return {"onnx-int8": Inverted()}
+        backend = Inverted()
+        backend.engine = engine
+        return backend
 
-    monkeypatch.setattr(fastpath, "build", inverted)
+    monkeypatch.setattr(fastpath, "open_engine", inverted)
     monkeypatch.setattr(fastpath, "export_dir", lambda digest: fastpath.settings.data_dir() / "fp-test" / digest)
     predictor = _load(tiny_checkpoint, monkeypatch, "int8")
     assert predictor.engine == "pytorch" and predictor.fast is None
     assert predictor.serving.reason.startswith("no fast path passed the accuracy check")
+    assert [c.engine for c in predictor.serving.checks] == ["onnx-int8", "onnx-int8-mixed"]
+    assert all(c.agreement < 0.5 for c in predictor.serving.checks)
 
 
 @pytest.mark.slow  # uses the CLI-trained checkpoint
@@ -139,3 +147,22 @@ def test_validation_pairs_fall_back_to_the_sample_and_say_so(tmp_path):
     assert len(pairs.labels) == 80 and "not recorded" in pairs.source
     pairs = fastpath.validation_pairs(None, {"data": "bundled sample (assets/mrpc_sample.tsv) (train 400, ...)"})
     assert pairs.source == "the run's validation split (the bundled sample)"
+
+
+@pytest.mark.slow  # uses the CLI-trained checkpoint
+def test_mixed_int8_quantizes_half_the_layers(tiny_checkpoint, monkeypatch, tmp_path):
+    predictor = _load(tiny_checkpoint, monkeypatch, "off")
+    fp32 = fastpath.export(predictor.model, predictor.tokenizer, tmp_path)
+    groups = fastpath.layer_nodes(fp32)
+    assert sorted(groups) == [0, 1] and all(len(nodes) == 6 for nodes in groups.values())  # q, k, v, out, ffn x2
+    pairs = fastpath.validation_pairs(None, {})
+
+    def score(firsts, seconds, engine):
+        return predictor.probabilities(firsts, seconds, engine=engine)[0]
+    backend = fastpath.open_engine("onnx-int8-mixed", predictor.model, predictor.tokenizer, tmp_path, 1, pairs,
+                                   score, lambda f, d: None)
+    assert backend.detail.startswith("int8 in layers ") and backend.detail.endswith("of 2 (counting from 0)")
+    import onnx
+
+    ops = [n.op_type for n in onnx.load(str(backend.path)).graph.node]
+    assert ops.count("MatMul") >= 6 and any("Integer" in op or "Dynamic" in op for op in ops)
