@@ -145,7 +145,9 @@ def run_training(cfg: TrainConfig, run_id: str | None = None, store: RunStore | 
                  *resolved.notes, f"metrics: {metric_source()}"]
         if cfg.freeze_embeddings or (cfg.freeze_embeddings is None and not hw.is_gpu):
             frozen = freeze_word_embeddings(loaded.model)
-            notes.append(f"word embeddings frozen ({frozen / 1e6:.1f}M parameters not updated)")
+            notes.append(f"word embeddings frozen ({frozen / 1e6:.1f}M parameters not updated)"
+                         + ("" if cfg.freeze_embeddings else ": on a CPU that is that many fewer weights for AdamW "
+                            "to update each step, and a 30k-word table barely moves in a few epochs anyway"))
         total, trainable = count_parameters(loaded.model)
         if store and run_id:
             store.update(run_id, model=loaded.name, data=data.summary(), precision=resolved.precision)

@@ -1,0 +1,93 @@
+"""The README's training-benchmark table, generated from bench/train_speed.py's JSON-lines log (never hand-typed).
+
+    python bench/readme_table.py /tmp/bench.jsonl              # print the Markdown
+    python bench/readme_table.py /tmp/bench.jsonl --write README.md   # replace the block between the markers
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from train_speed import summarize  # noqa: E402
+
+START, END = "<!-- bench:train:start -->", "<!-- bench:train:end -->"
+
+
+def _pm(mean: float, std: float, fmt: str) -> str:
+    return f"{fmt.format(mean)} ± {fmt.format(std)}"
+
+
+def markdown(lines: list[dict]) -> str:
+    header = next(x for x in lines if "machine" in x)
+    rows = [x for x in lines if "recipe" in x]
+    s = summarize(rows, header)
+    m = header["machine"]
+    peaks = ", ".join(f"{k} {v:,.0f} GFLOP/s" for k, v in header["peaks"].items())
+    out = [f"Measured {header['started']} on **{m['cpu']}** ({m['cores']} cores, torch {m['torch_threads']} threads; "
+           f"flags: {', '.join(m['cpu_flags']) or 'none of note'}; native bf16: {'yes' if m['bf16_native'] else 'no'}). "
+           f"Matmul peak measured by the bench: {peaks}. Model `{header['model']}`, data `{header['data']}`, "
+           f"seed recipe {header['seed_epochs']:g} epochs. The machine was shared with other developers' jobs "
+           f"(load average {header['load_average_at_start']:.1f} at the start on {m['cores']} cores), so times are "
+           "noisy: seeds were interleaved so the noise hits both recipes alike.", "",
+           "| recipe | seed | val. accuracy | val. F1 | wall time | samples/s (steps only) | precision | FLOP/s (% of peak) |",
+           "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        out.append(f"| {'seed recipe' if r['recipe'] == 'seed' else 'ours'} | {r['seed']} | {r['accuracy']:.4f} | "
+                   f"{r['f1']:.4f} | {r['wall_s']:,.0f} s | {r['samples_per_s']:.1f} | {r['precision']} | "
+                   f"{r['gflops']:.0f} G ({100 * r['flop_fraction']:.0f}%) |")
+    for name, label in (("seed", "seed recipe, mean ± std"), ("ours", "ours, mean ± std")):
+        if f"{name}_accuracy" in s:
+            out.append(f"| **{label}** | {s['runs'][name]} seeds | {_pm(s[f'{name}_accuracy'], s[f'{name}_accuracy_std'], '{:.4f}')} | "
+                       f"{_pm(s[f'{name}_f1'], s[f'{name}_f1_std'], '{:.4f}')} | "
+                       f"{_pm(s[f'{name}_wall_s'], s[f'{name}_wall_s_std'], '{:,.0f}')} s | "
+                       f"{_pm(s[f'{name}_samples_per_s'], s[f'{name}_samples_per_s_std'], '{:.1f}')} | | "
+                       f"{100 * s[f'{name}_flop_fraction']:.0f}% |")
+    out.append("")
+    if "samples_per_s_ratio" in s:
+        t = s["ours_time_to_target_s"]
+        ratio = s["time_to_accuracy_ratio"]
+        per_seed = ", ".join("never" if x is None else f"{x:.0f} s" for x in s["ours_time_to_target_per_seed"])
+        out.append(f"**Time to the seed recipe's accuracy** ({s['seed_accuracy']:.4f}, its {s['runs']['seed']}-seed mean): "
+                   + (f"ours gets there at {t:,.0f} s on its seed-mean curve (per seed: {per_seed}) against the seed "
+                      f"recipe's {s['seed_wall_s']:,.0f} s: **ratio {ratio:.2f}** (target ≤ 0.50, "
+                      f"{'met' if ratio <= 0.5 else 'not met'}). "
+                      if t is not None else f"ours never reaches it on its seed-mean curve (per seed: {per_seed}): "
+                      "**target not met**. ")
+                   + f"Final accuracy **{s['accuracy_delta_points']:+.2f} points** (target within 1 point, "
+                   f"{'met' if abs(s['accuracy_delta_points']) <= 1 or s['accuracy_delta_points'] > 0 else 'not met'}); "
+                   f"samples/s ratio **{s['samples_per_s_ratio']:.2f}×**.")
+        out.append("")
+        out.append("```json")
+        out.append(json.dumps({k: (round(s[k], 3) if isinstance(s[k], float) else s[k]) for k in
+                               ("time_to_accuracy_ratio", "samples_per_s_ratio", "accuracy_delta_points")}))
+        out.append("```")
+    return "\n".join(out)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("log", help="JSON-lines log written by bench/train_speed.py --log")
+    parser.add_argument("--write", default=None, help=f"README to update between {START} and {END}")
+    args = parser.parse_args()
+    lines = [json.loads(x) for x in Path(args.log).read_text().splitlines() if x.strip()]
+    text = markdown(lines)
+    if not args.write:
+        print(text)
+        return 0
+    readme = Path(args.write)
+    body = readme.read_text(encoding="utf-8")
+    if START not in body or END not in body:
+        print(f"{readme} has no {START} … {END} block", file=sys.stderr)
+        return 2
+    head, rest = body.split(START, 1)
+    _, tail = rest.split(END, 1)
+    readme.write_text(f"{head}{START}\n{text}\n{END}{tail}", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

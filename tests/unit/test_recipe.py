@@ -1,0 +1,56 @@
+"""The default recipe: a faster-learning new head only when the learning rate is 'auto'; the seed recipe stays plain."""
+import pytest
+
+from trainer_backend import presets, recipe, settings
+from trainer_backend.config import TrainConfig
+from trainer_backend.train import build_training_args, optimizer_with_head_lr
+
+CPU_BF16 = settings.Hardware("cpu", "CPU, 2 cores", bf16=True, fp16=False, cores=2)
+GPU = settings.Hardware("cuda", "H100", bf16=True, fp16=True, cores=16)
+
+
+@pytest.mark.parametrize("hw", [CPU_BF16, GPU])
+def test_auto_learning_rate_gives_the_head_twenty_times_the_encoder_rate(hw):
+    r = recipe.resolve(TrainConfig(), "m", hw)
+    assert r.learning_rate == 5e-5 and r.head_learning_rate == pytest.approx(1e-3)
+    assert any("new, randomly initialised head" in n for n in r.notes)
+
+
+def test_an_explicit_learning_rate_is_used_for_everything():
+    assert recipe.resolve(TrainConfig(learning_rate=3e-5), "m", CPU_BF16).head_learning_rate is None
+    seed = presets.get(presets.SEED_RECIPE, CPU_BF16).config
+    r = recipe.resolve(seed, "m", CPU_BF16)
+    assert (r.learning_rate, r.head_learning_rate, r.batch_size, r.precision) == (5e-5, None, 8, "fp32")
+
+
+def test_bf16_note_says_it_was_detected_on_cpu():
+    r = recipe.resolve(TrainConfig(), "m", CPU_BF16)
+    assert r.precision == "bf16" and any("AVX512-BF16/AMX (detected" in n for n in r.notes)
+
+
+def test_quick_look_is_a_step_budget_that_reaches_the_encoder_often():
+    c = presets.get(presets.QUICK_LOOK, CPU_BF16).config
+    assert (c.max_steps, c.per_device_train_batch_size, c.max_train_samples) == (250, 8, 2000)
+    assert recipe.total_steps(c, 400, 8) == 250 and recipe.total_steps(c, 2000, 8) == 250
+    for name in (presets.SEED_SPREAD, presets.PRECISION_AB):
+        assert presets.get(name, settings.Hardware("cpu", "c", False, False, 2)).config == c
+
+
+def test_optimizer_groups_put_only_the_head_at_the_head_rate(tiny_model_dir, tmp_path):
+    from transformers import AutoModelForSequenceClassification
+
+    model = AutoModelForSequenceClassification.from_pretrained(str(tiny_model_dir), num_labels=2)
+    cfg = TrainConfig(output_dir=str(tmp_path), weight_decay=0.01)
+    resolved = recipe.resolve(cfg, "tiny", CPU_BF16)
+    args = build_training_args(cfg, resolved, 400, CPU_BF16, quiet=True)
+    cls, kwargs = optimizer_with_head_lr(model, args, resolved.head_learning_rate)
+    groups = kwargs["params"]
+    names = {id(p): n for n, p in model.named_parameters()}
+    head = [g for g in groups if g["lr"] == pytest.approx(1e-3)]
+    body = [g for g in groups if g["lr"] == pytest.approx(5e-5)]
+    assert len(head) + len(body) == len(groups) and groups[0]["lr"] == pytest.approx(5e-5)
+    head_names = {names[id(p)] for g in head for p in g["params"]}
+    assert head_names == {n for n in names.values() if "classifier" in n or "pooler" in n}
+    assert sum(len(g["params"]) for g in groups) == sum(1 for p in model.parameters() if p.requires_grad)
+    assert {g["weight_decay"] for g in groups} == {0.0, 0.01}  # biases and LayerNorms are not decayed
+    assert optimizer_with_head_lr(model, args, None) is None  # explicit learning rate: the Trainer's own AdamW
