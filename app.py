@@ -30,7 +30,7 @@ def build_app(runner: JobRunner | None = None) -> gr.Blocks:
             ctx.tabs = tabs
             with gr.Tab("Lesson", id=TAB_IDS["lesson"]) as lesson:
                 lesson_tab.build(ctx)
-            with gr.Tab("Quiz & Flashcards", id=TAB_IDS["quiz"]) as quiz:
+            with gr.Tab("Quiz", id=TAB_IDS["quiz"]) as quiz:  # short labels: all four fit a phone
                 quiz_tab.build(ctx)
             with gr.Tab("Train", id=TAB_IDS["train"]) as train:
                 train_tab.build(ctx)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from lesson import floor as floors
+
 ARTICLE = "article"
 ARTICLE_TITLE = "bert-base on MRPC, 3 epochs, Trainer defaults (the seed article's run)"
 STEPS_PER_EPOCH = 459  # 3,668 pairs / batch 8, rounded up; 1,377 steps in 3 epochs
@@ -19,6 +21,7 @@ class Curves:
     title: str
     train: list[tuple[float, float]] = field(default_factory=list)                   # (epoch, loss)
     evals: list[tuple[float, float, float, float]] = field(default_factory=list)     # (epoch, loss, acc, f1)
+    floor: floors.DataFloor | None = None   # majority-class floor of the data these scores were measured on
 
     def rows(self) -> list[list]:
         """Epoch | training loss (latest logged) | validation loss | accuracy | F1."""
@@ -32,7 +35,8 @@ class Curves:
 
 def article() -> Curves:
     """The figures reported by the seed article, as data."""
-    return Curves(ARTICLE_TITLE, [(s / STEPS_PER_EPOCH, v) for s, v in ARTICLE_TRAIN], list(ARTICLE_EVAL))
+    return Curves(ARTICLE_TITLE, [(s / STEPS_PER_EPOCH, v) for s, v in ARTICLE_TRAIN], list(ARTICLE_EVAL),
+                  floors.mrpc())
 
 
 def from_store(run_id: str, store=None) -> Curves:
@@ -52,17 +56,21 @@ def from_store(run_id: str, store=None) -> Curves:
             by_step.setdefault(m["step"], {"epoch": m["epoch"] or 0.0})[m["name"]] = m["value"]
     evals = [(e["epoch"], e["eval_loss"], e.get("eval_accuracy", float("nan")), e.get("eval_f1", float("nan")))
              for _, e in sorted(by_step.items()) if "eval_loss" in e]
-    return Curves(f"your run {run.label or run.id} ({run.model or 'model'})", train, evals)
+    from trainer_backend.charts import run_name
+
+    return Curves(f"your run {run_name(run)}", train, evals, floors.of_run(run))
 
 
-def run_choices(limit: int = 20) -> list[tuple[str, str]]:
-    """(label, run id) for runs in the store that evaluated at least twice."""
+def run_choices(limit: int = 20, store=None) -> list[tuple[str, str]]:
+    """(name, run id) for runs in the store that evaluated at least twice; names tell runs apart (label, start
+    time, short id, seed, status)."""
     try:
+        from trainer_backend.charts import run_name
         from trainer_backend.runs import RunStore
 
-        store = RunStore()
+        store = store or RunStore()
         runs = store.list(limit=limit)
-        return [(f"your run {r.label or r.id} · {r.status}", r.id) for r in runs
+        return [(f"{run_name(r)} · seed {r.config.get('seed', '?')} · {r.status}", r.id) for r in runs
                 if len(store.metrics(r.id, ["eval_loss"])) >= 2]
     except Exception:  # noqa: BLE001 - no store yet: only the article's curves
         return []
@@ -87,7 +95,8 @@ def reading(curves: Curves) -> list[str]:
     best = min(range(len(evals)), key=lambda i: evals[i][1])
     e_best, l_best, acc_best, _ = evals[best]
     e_last, l_last, acc_last, f1_last = evals[-1]
-    if best < len(evals) - 1 and l_last > l_best * 1.02:
+    stuck = bool(curves.floor and curves.floor.at_floor(acc_last))  # at chance: no overfitting story to tell
+    if not stuck and best < len(evals) - 1 and l_last > l_best * 1.02:
         out.append(f"Validation loss was lowest at epoch {e_best:g} ({l_best:.3f}) and then climbed to "
                    f"{l_last:.3f} (+{l_last / l_best - 1:.0%}) by epoch {e_last:g}.")
         if acc_last >= acc_best:
@@ -101,9 +110,10 @@ def reading(curves: Curves) -> list[str]:
                    "(`load_best_model_at_end=True` with `metric_for_best_model=\"accuracy\"` and `save_strategy` "
                    "equal to `eval_strategy`; without a metric it keeps the lowest validation loss), or train "
                    "for fewer epochs.")
-    else:
+    elif not stuck:
         out.append(f"Validation loss is still at or near its lowest ({l_last:.3f} at epoch {e_last:g}): no sign "
                    f"of overfitting yet; accuracy {acc_last:.3f}, F1 {f1_last:.3f}.")
+    out.append(floors.reading(acc_last, f1_last, curves.floor))
     return out
 
 
@@ -123,6 +133,12 @@ def figure(curves: Curves):
     fig.add_scatter(x=epochs, y=[e[3] for e in curves.evals], mode="lines+markers", name="F1",
                     line=dict(color="#f59e0b", dash="dot"), row=1, col=2)
     fig.update_xaxes(title_text="epoch")
-    fig.update_layout(title=curves.title, template="plotly_white", height=360, margin=dict(l=50, r=20, t=70, b=40),
-                      legend=dict(orientation="h", y=-0.25))
+    if curves.floor:  # the floor of the data in use, so a flat line at chance reads as one
+        fig.add_hline(y=curves.floor.accuracy, line=dict(color="#9ca3af", dash="dot", width=1), row=1, col=2,
+                      annotation_text=f"floor {curves.floor.accuracy:.2f}", annotation_position="bottom right")
+    fig.update_yaxes(range=[0, 1.02], row=1, col=2)
+    # The title sits above the plot area and the controls run down the right edge, so they never overlap.
+    fig.update_layout(title=dict(text=curves.title, font=dict(size=14)), template="plotly_white", height=380,
+                      margin=dict(l=50, r=40, t=80, b=40), legend=dict(orientation="h", y=-0.25),
+                      modebar=dict(orientation="v"))
     return fig

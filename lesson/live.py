@@ -9,6 +9,7 @@ from trainer_backend.data import LABEL_NAMES, LoadedData, load_data
 from trainer_backend.modeling import LoadedModel, load_for_classification, load_tokenizer, resolve_model
 
 MAX_PAIRS = 5000
+PEEK_HEADERS = ["#", "label", "meaning", "sentence1", "sentence2"]
 HEAD_SEED = 42
 
 
@@ -44,10 +45,11 @@ class Peek:
     reason: str
     sizes: dict[str, int]
     rows: list[list]
+    floor: str = ""
 
     def markdown(self) -> str:
         sizes = " · ".join(f"**{k}** {v:,} pairs" for k, v in self.sizes.items())
-        return f"Loaded **{self.name}** ({self.reason}).\n\n{sizes}"
+        return f"Loaded **{self.name}** ({self.reason}).\n\n{sizes}" + (f"\n\n{self.floor}" if self.floor else "")
 
 
 def peek(data_spec: str = "auto", n: int = 6) -> Peek:
@@ -55,9 +57,13 @@ def peek(data_spec: str = "auto", n: int = 6) -> Peek:
     loaded = data(data_spec)
     train = loaded.dataset["train"]
     n = max(1, min(int(n), len(train), 50))
-    rows = [[i, train[i]["sentence1"], train[i]["sentence2"], train[i]["label"], LABEL_NAMES[train[i]["label"]]]
-            for i in range(n)]
-    return Peek(loaded.name, loaded.reason, {k: len(v) for k, v in loaded.dataset.items()}, rows)
+    rows = [[i, train[i]["label"], LABEL_NAMES[train[i]["label"]], train[i]["sentence1"], train[i]["sentence2"]]
+            for i in range(n)]  # PEEK_HEADERS: label and meaning first, the long sentences last
+    from lesson import floor
+
+    return Peek(loaded.name, loaded.reason, {k: len(v) for k, v in loaded.dataset.items()}, rows,
+                floor.of_labels(loaded.dataset["validation"]["label"], loaded.name).sentence()
+                if "validation" in loaded.dataset else "")
 
 
 @dataclass

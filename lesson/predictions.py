@@ -12,6 +12,8 @@ from trainer_backend.data import LABEL_NAMES
 from trainer_backend.metrics import compute_metrics, confusion, logits_to_predictions, metric_source
 
 MAX_LOGIT_PAIRS = 64
+LOGITS_HEADERS = ["#", "logit 0", "logit 1", "argmax", "label", "right?", "sentence1", "sentence2"]
+HEAD_SWAP_HEADERS = ["weight", "what happened", "shape", "what it is"]
 MAX_METRIC_ROWS = 100_000
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
@@ -58,8 +60,12 @@ def head_swap_demo(model_spec: str = "auto") -> HeadSwap:
 
 
 def trained_models(limit: int = 20) -> list[tuple[str, str]]:
-    """(label, folder) for finished runs in the run store whose model folder still exists."""
+    """(name, 'run:<id>') for finished runs in the run store whose model folder still exists.
+
+    Names tell runs apart (label, start time, short id, seed) and flag a run that ended at the majority-class
+    floor of its data."""
     try:
+        from trainer_backend.charts import at_floor, run_name
         from trainer_backend.runs import RunStore
 
         runs = RunStore().list(("completed", "stopped"), limit=limit)
@@ -69,9 +75,10 @@ def trained_models(limit: int = 20) -> list[tuple[str, str]]:
     for run in runs:
         if run.output_dir and (Path(run.output_dir) / "config.json").is_file():
             acc = run.final_metrics.get("eval_accuracy")
-            score = f", accuracy {acc:.3f}" if isinstance(acc, (int, float)) else ""
-            when = run.id.split("-")[1][:4] if "-" in run.id else run.id
-            out.append((f"run {run.label or run.id} ({run.id[-4:]}, {when[:2]}:{when[2:]}){score}", f"run:{run.id}"))
+            score = f" · accuracy {acc:.3f}" if isinstance(acc, (int, float)) else ""
+            if at_floor(run):
+                score += " ⚠ at the floor"
+            out.append((f"{run_name(run)} · seed {run.config.get('seed', '?')}{score}", f"run:{run.id}"))
     return out
 
 
@@ -111,12 +118,12 @@ class LogitsResult:
     model_name: str
 
     def rows(self) -> list[list]:
-        """# | sentence 1 | sentence 2 | logit 0 | logit 1 | argmax | label | right?"""
+        """LOGITS_HEADERS: numbers and labels first, the two sentences last (they are long)."""
         out = []
         for i, (a, b, z, p, y) in enumerate(zip(self.sentence1, self.sentence2, self.logits, self.predictions,
                                                 self.labels)):
-            out.append([i, a, b, round(float(z[0]), 4), round(float(z[1]), 4), int(p), int(y),
-                        "✓" if p == y else "✗"])
+            out.append([i, round(float(z[0]), 4), round(float(z[1]), 4), int(p), int(y), "✓" if p == y else "✗",
+                        a, b])
         return out
 
     def to_dict(self) -> dict:

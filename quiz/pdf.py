@@ -50,17 +50,68 @@ def _side(pdf: _CardPDF, card: Card, number: int, total: int, answer: bool) -> N
     text = card.back if answer else card.front
     size = 11 if answer else 15
     line_h = size * 0.5
-    pdf.set_font("helvetica", "" if answer else "B", size)
-    lines = pdf.multi_cell(PAGE[0] - 2 * MARGIN, line_h, latin1(text.replace("`", "")), dry_run=True,
-                           output="LINES")
-    height = len(lines) * line_h
-    pdf.set_xy(MARGIN, max(MARGIN + 8, (PAGE[1] - height) / 2))
-    pdf.set_left_margin(MARGIN)
-    pdf.set_right_margin(MARGIN)
+    lines = layout(pdf, text, PAGE[0] - 2 * MARGIN, size, bold=not answer)
+    y = max(MARGIN + 8, (PAGE[1] - len(lines) * line_h) / 2)
     pdf.set_text_color(31, 41, 55)
+    for line in lines:
+        pdf.set_xy(MARGIN, y)
+        for word, code in line:
+            _font(pdf, code, size, bold=not answer)
+            pdf.cell(pdf.get_string_width(word), line_h, word)
+        y += line_h
+
+
+def _font(pdf: FPDF, code: bool, size: int, bold: bool) -> None:
+    pdf.set_font("courier" if code else "helvetica", "B" if bold and not code else "", size - (1 if code else 0))
+
+
+def words(text: str) -> list[tuple[str, bool]]:
+    """The text as (word, is_code) pieces, typographic marks made printable; spaces are where lines may break."""
+    out: list[tuple[str, bool]] = []
     for part, code in segments(text):
-        pdf.set_font("courier" if code else "helvetica", "" if (answer or code) else "B", size - (1 if code else 0))
-        pdf.write(line_h, latin1(part))
+        for i, word in enumerate(latin1(part).replace("\n", " ").split(" ")):
+            if i and out:
+                out.append((" ", False))
+            if word:
+                out.append((word, code))
+    return out
+
+
+def layout(pdf: FPDF, text: str, width: float, size: int, bold: bool = False) -> list[list[tuple[str, bool]]]:
+    """Lines of (piece, is_code) that fit `width`; a line breaks only at a space, never inside a word such as
+    DataCollatorWithPadding or between "(" and the code after it (only a word wider than the card is ever cut)."""
+    def measure(piece: tuple[str, bool]) -> float:
+        _font(pdf, piece[1], size, bold)
+        return pdf.get_string_width(piece[0])
+
+    groups: list[list[tuple[str, bool]]] = [[]]  # runs of pieces with no space between them
+    for piece in words(text):
+        if piece[0] == " ":
+            groups.append([])
+        else:
+            groups[-1].append(piece)
+    space = measure((" ", False))
+    lines: list[list[tuple[str, bool]]] = [[]]
+    used = 0.0
+    for group in filter(None, groups):
+        w = sum(map(measure, group))
+        if lines[-1] and used + space + w > width:
+            lines.append([])
+            used = 0.0
+        if lines[-1]:
+            lines[-1].append((" ", False))
+            used += space
+        for word, code in group:
+            while measure((word, code)) > width - used and len(word) > 1 and used == 0.0:
+                cut = len(word) - 1  # wider than a whole line: cut it, nothing else would fit anyway
+                while cut > 1 and measure((word[:cut], code)) > width:
+                    cut -= 1
+                lines[-1].append((word[:cut], code))
+                lines.append([])
+                word = word[cut:]
+            lines[-1].append((word, code))
+            used += measure((word, code))
+    return [line for line in lines if line] or [[]]
 
 
 def write_pdf(bank: Bank, path: str | Path) -> Path:

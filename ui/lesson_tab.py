@@ -5,7 +5,7 @@ from typing import Any
 
 import gradio as gr
 
-from lesson import curves, live, navigation, padding, predictions, sections
+from lesson import curves, floor, live, navigation, padding, predictions, sections
 from trainer_backend.data import DataError
 from trainer_backend.modeling import ModelError
 from ui.common import AppContext
@@ -27,11 +27,14 @@ URL_JS = """(section) => {
   const top = document.getElementById('lesson-main');
   if (top && top.getBoundingClientRect().top < 0) top.scrollIntoView({block: 'start'});
 }"""
-STYLE = """<style>
-#lesson-nav .wrap { flex-direction: column; gap: 4px; }
-#lesson-nav label { width: 100%; }
-.lesson-progress-label { font-size: 0.9em; margin-bottom: 4px; }
-</style>"""
+PHONE_PX = 700  # narrower than this, the section list starts folded so the lesson itself is on the first screen
+# On a phone the section list starts folded, and picking a section folds it again, so the lesson fills the screen.
+FOLD_JS = f"""() => {{
+  if (window.innerWidth >= {PHONE_PX}) return;
+  const toggle = document.querySelector('#lesson-sections > button, #lesson-sections .label-wrap');
+  if (toggle && document.querySelector('#lesson-nav')?.offsetParent) toggle.click();
+}}"""
+TABLE_CHARS = 60  # longer cells show their first characters; a click on the cell shows all of it
 
 
 def _fail(err: Exception) -> gr.Error:
@@ -158,13 +161,22 @@ def refresh_runs() -> gr.Dropdown:
     return gr.Dropdown(choices=[ARTICLE_CHOICE, *curves.run_choices()])
 
 
+def data_floor() -> str:
+    """The majority-class floor of the data the lesson's demos (and a default run) use, stated for the prose."""
+    try:
+        return floor.of_data("auto").sentence()
+    except KNOWN_ERRORS:
+        return ""
+
+
 # ---- layout -----------------------------------------------------------------------------------------------
-def _model_picker(label: str) -> gr.Dropdown:
+def _model_picker(label: str, shared: dict) -> gr.Dropdown:
     with gr.Row(equal_height=True):
         picker = gr.Dropdown([AUTO_MODEL, *predictions.trained_models()], value="auto", label=label,
                              allow_custom_value=True, scale=5)
         refresh = gr.Button("↻ runs", size="sm", scale=1, min_width=60)
     refresh.click(refresh_models, None, picker, api_name=False)
+    shared.setdefault("model_pickers", []).append(picker)  # refilled on page load and when a section opens
     return picker
 
 
@@ -172,7 +184,7 @@ def _demo_peek(shared: dict) -> None:
     n = gr.Slider(3, 20, value=6, step=1, label="Pairs to show")
     go = gr.Button("Load the data", variant="primary")
     info = gr.Markdown()
-    table = gr.Dataframe(headers=["#", "sentence1", "sentence2", "label", "meaning"], wrap=True)
+    table = gr.Dataframe(headers=live.PEEK_HEADERS, max_chars=TABLE_CHARS, elem_classes="lesson-table")
     go.click(lesson_peek, n, [info, table], api_name="lesson_peek")
 
 
@@ -197,20 +209,20 @@ def _demo_padding(shared: dict) -> None:
 
 
 def _demo_head_swap(shared: dict) -> None:
-    model = _model_picker("Model to load")
+    model = _model_picker("Model to load", shared)
     go = gr.Button("Load and show the report", variant="primary")
     text = gr.Markdown()
-    table = gr.Dataframe(headers=["weight", "what happened", "shape", "what it is"], wrap=True)
+    table = gr.Dataframe(headers=predictions.HEAD_SWAP_HEADERS, max_chars=TABLE_CHARS, elem_classes="lesson-table")
     go.click(lesson_head_swap, model, [text, table], api_name="lesson_head_swap")
 
 
 def _demo_logits(shared: dict) -> None:
-    model = _model_picker("Model")
+    model = _model_picker("Model", shared)
     n = gr.Slider(1, predictions.MAX_LOGIT_PAIRS, value=8, step=1, label="Validation pairs")
     go = gr.Button("Run the model", variant="primary")
     text = gr.Markdown()
-    table = gr.Dataframe(headers=["#", "sentence1", "sentence2", "logit 0", "logit 1", "argmax", "label", "right?"],
-                         wrap=True, max_height=420)
+    table = gr.Dataframe(headers=predictions.LOGITS_HEADERS, max_chars=TABLE_CHARS, max_height=420,
+                         elem_id="lesson-logits-table", elem_classes="lesson-table")
     with gr.Accordion("The raw arrays (what compute_metrics receives)", open=False):
         arrays = gr.JSON(label="logits and labels")
     go.click(lesson_logits, [model, n], [text, table, arrays], api_name="lesson_logits")
@@ -237,9 +249,11 @@ def _demo_curves(shared: dict) -> None:
     table = gr.Dataframe(value=article.rows(), headers=["epoch", "training loss", "validation loss", "accuracy",
                                                          "F1"])
     refresh.click(refresh_runs, None, source, api_name=False)
+    shared["curve_source"] = source
     source.change(lesson_curves, source, [chart, text, table], api_name="lesson_curves")
 
 
+FLOOR_SECTIONS = ("load", "metrics")
 DEMOS = {"peek": _demo_peek, "tokenize": _demo_tokenize, "padding": _demo_padding, "head_swap": _demo_head_swap,
          "logits": _demo_logits, "metrics": _demo_metrics, "curves": _demo_curves}
 
@@ -247,6 +261,8 @@ DEMOS = {"peek": _demo_peek, "tokenize": _demo_tokenize, "padding": _demo_paddin
 def _section(number: int, section: sections.Section, ctx: AppContext | None, shared: dict) -> None:
     gr.Markdown(f"## {number}. {section.title}", elem_classes="lesson-title")
     gr.Markdown(section.text(), elem_classes="lesson-text")
+    if section.id in FLOOR_SECTIONS:  # the prose quotes MRPC's floor; this states the floor of the data in use
+        shared.setdefault("floors", []).append(gr.Markdown(elem_classes="lesson-floor"))
     if section.demo:
         with gr.Group(elem_classes="lesson-demo"):
             DEMOS[section.demo](shared)
@@ -262,14 +278,14 @@ def _section(number: int, section: sections.Section, ctx: AppContext | None, sha
 def build(ctx: AppContext | None = None) -> None:
     """Create the tab's components inside the current Blocks."""
     progress = gr.BrowserState({"current": None, "visited": []}, storage_key=PROGRESS_KEY, secret=PROGRESS_KEY_SALT)
-    gr.HTML(head=STYLE, js_on_load=None)
     shared: dict = {}
     with gr.Row(elem_id="lesson"):
         with gr.Column(scale=1, min_width=230, elem_id="lesson-sidebar"):
             bar = gr.HTML(navigation.progress_html(None), js_on_load=None)
-            nav = gr.Radio(navigation.choices(None), value=sections.IDS[0], show_label=False, container=False,
-                           elem_id="lesson-nav")
-            reset = gr.Button("Start over", size="sm", variant="secondary")
+            with gr.Accordion("Sections", open=True, elem_id="lesson-sections"):
+                nav = gr.Radio(navigation.choices(None), value=sections.IDS[0], show_label=False, container=False,
+                               elem_id="lesson-nav")
+                reset = gr.Button("Start over", size="sm", variant="secondary")
         with gr.Column(scale=4, elem_id="lesson-main"):
             columns = []
             for number, section in enumerate(sections.SECTIONS, 1):
@@ -281,6 +297,7 @@ def build(ctx: AppContext | None = None) -> None:
                 next_btn = gr.Button(f"{sections.SECTIONS[1].title} →", variant="primary", elem_id="lesson-next")
     outputs = [nav, progress, bar, prev_btn, next_btn, *columns]
     nav.input(open_section, [nav, progress], outputs, api_name=False, show_progress="hidden")
+    nav.input(None, None, None, js=FOLD_JS, api_name=False)
     prev_btn.click(open_previous, [nav, progress], outputs, api_name=False, show_progress="hidden")
     next_btn.click(open_next, [nav, progress], outputs, api_name=False, show_progress="hidden")
     reset.click(reset_progress, None, outputs, api_name=False, show_progress="hidden")
@@ -289,6 +306,21 @@ def build(ctx: AppContext | None = None) -> None:
     root = gr.context.Context.root_block
     if root is not None:
         root.load(restore, progress, outputs, api_name=False, show_progress="hidden")
+        root.load(None, None, None, js=FOLD_JS, api_name=False)  # in the browser: no wait for the server
+        _refill_on_open(root, nav, shared)
+
+
+def _refill_on_open(root: gr.Blocks, nav: gr.Radio, shared: dict) -> None:
+    """Run menus are filled when the page loads and whenever a section opens (runs may have finished since);
+    the floor of the data in use is stated once the page has loaded."""
+    menus = [(p, refresh_models) for p in shared.get("model_pickers", [])]
+    if "curve_source" in shared:
+        menus.append((shared["curve_source"], refresh_runs))
+    for menu, fill in menus:
+        root.load(fill, None, menu, api_name=False, show_progress="hidden")
+        nav.change(fill, None, menu, api_name=False, show_progress="hidden")
+    for md in shared.get("floors", []):
+        root.load(data_floor, None, md, api_name=False, show_progress="hidden")
 
 
 if __name__ == "__main__":

@@ -322,8 +322,8 @@ def build(ctx: AppContext | None = None) -> None:
     gr.Markdown("Test yourself on the fine-tuning recipe: write an answer, then compare. "
                 "Your progress stays in this browser only.")
     summary = gr.Markdown(render.marks_md(prog.summarise_marks({}, _item_ids()), bank), elem_id="quiz-summary")
-    with gr.Tabs():
-        with gr.Tab("Quiz", id="quiz-questions"):
+    with gr.Tabs(elem_id="quiz-subtabs", overflow_behavior="wrap"):  # on a phone: a second row, never a menu
+        with gr.Tab("Questions", id="quiz-questions"):
             with gr.Row():
                 with gr.Column(scale=1, min_width=220):
                     picker = gr.Radio(picker_choices({}), value=bank.questions[0].id, label="Question",
@@ -341,7 +341,7 @@ def build(ctx: AppContext | None = None) -> None:
         with gr.Tab("Exercises", id="quiz-exercises"):
             gr.Markdown("Three questions about real runs. Reason it out, reveal, then watch it happen on the Train tab.")
             for ex in bank.exercises:
-                with gr.Group():
+                with gr.Group(elem_classes="quiz-exercise"):
                     gr.Markdown(render.prompt_md(ex))
                     item_id = gr.State(ex.id)
                     ex_parts = _answer_block()
@@ -373,12 +373,13 @@ def build(ctx: AppContext | None = None) -> None:
 
         with gr.Tab("Print & Anki", id="quiz-export"):
             gr.Markdown("Take the nine cards offline: print them (one card per page, the question, then its "
-                        "answer on the next page) or import them into Anki.")
+                        "answer on the next page) or import them into Anki. One click downloads the file.")
             with gr.Row():
-                pdf_btn = gr.Button("Print flashcards (PDF)", variant="primary", elem_id="fc-print-pdf")
+                # Each export is its own download button: one click gives the file, and neither replaces the other.
+                pdf_btn = gr.DownloadButton("Flashcards as PDF", value=flashcards_pdf, variant="primary",
+                                            elem_id="fc-print-pdf")
+                anki_btn = gr.DownloadButton("Anki deck (.apkg)", value=anki_deck, elem_id="fc-anki")
                 print_btn = gr.Button("Open print view", elem_id="fc-print-view")
-                anki_btn = gr.Button("Anki deck (.apkg)", elem_id="fc-anki")
-            export_file = gr.File(label="Download", interactive=False, elem_id="fc-export-file")
 
     view = [current, card, stats, flip, *grade_buttons]
     hidden = {"api_name": False, "show_progress": "hidden"}
@@ -394,8 +395,9 @@ def build(ctx: AppContext | None = None) -> None:
     # BrowserState reads localStorage when it mounts (the first time this tab opens) and then fires change.
     deck_store.change(fc_restore, [deck_store, current], view, **hidden)
     marks_store.change(show_marks, marks_store, [summary, picker], **hidden)
-    pdf_btn.click(flashcards_pdf, None, export_file, api_name="flashcards_pdf")
-    anki_btn.click(anki_deck, None, export_file, api_name="anki_deck")
+    # The buttons already hold their files (computed at page load); the click events keep the named API endpoints.
+    pdf_btn.click(flashcards_pdf, None, pdf_btn, api_name="flashcards_pdf", show_progress="hidden")
+    anki_btn.click(anki_deck, None, anki_btn, api_name="anki_deck", show_progress="hidden")
     print_btn.click(None, None, None, js=print_js())
 
 

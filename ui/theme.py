@@ -8,4 +8,10 @@ import gradio as gr
 THEME = gr.themes.Soft(primary_hue="indigo", secondary_hue="amber")
 _CSS_FILE = Path(__file__).resolve().parent.parent / "assets" / "style.css"
 CSS = _CSS_FILE.read_text(encoding="utf-8") if _CSS_FILE.exists() else ""
-HEAD = ""
+# Gradio scopes `css` inside its container, so rules for the page frame itself go in the head, unscoped:
+# on a phone the page's 32 px side padding shrinks to 8 px, which is what lets all four tabs fit in 390 px.
+HEAD = """<style>
+@media (max-width: 640px) {
+  gradio-app .main.fillable, gradio-app .main.app { padding-left: 8px !important; padding-right: 8px !important; }
+}
+</style>"""

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.slow
 
 def _open_flashcards(page, app_url):
     page.goto(app_url)
-    page.get_by_role("tab", name="Quiz & Flashcards").click()
+    page.get_by_role("tab", name="Quiz", exact=True).click()
     page.get_by_role("tab", name="Flashcards", exact=True).click()
     card = page.locator("#fc-card .fc-card")
     expect(card).to_be_visible(timeout=20_000)
@@ -67,7 +67,7 @@ def test_keys_do_nothing_while_typing(page, app_url):
 
 def test_reveal_opens_only_after_an_attempt_and_self_grades_persist(page, app_url):
     page.goto(app_url)
-    page.get_by_role("tab", name="Quiz & Flashcards").click()
+    page.get_by_role("tab", name="Quiz", exact=True).click()
     reveal = page.get_by_role("button", name="Reveal").first
     expect(reveal).to_be_disabled(timeout=20_000)
     page.get_by_label("Your answer").first.click()
@@ -87,13 +87,13 @@ def test_reveal_opens_only_after_an_attempt_and_self_grades_persist(page, app_ur
     expect(page.get_by_text("Key ideas to look for")).to_be_visible()  # grading keeps the reveal open
 
     page.reload()
-    page.get_by_role("tab", name="Quiz & Flashcards").click()
+    page.get_by_role("tab", name="Quiz", exact=True).click()
     expect(page.locator("#quiz-summary")).to_contain_text("◐ 1 partly", timeout=20_000)
 
 
 def test_print_view_lays_out_one_card_side_per_page(page, app_url):
     page.goto(app_url)
-    page.get_by_role("tab", name="Quiz & Flashcards").click()
+    page.get_by_role("tab", name="Quiz", exact=True).click()
     page.get_by_role("tab", name="Print & Anki").click()
     page.evaluate("() => { window.__printed = 0; window.print = () => { window.__printed += 1; }; }")
     page.get_by_role("button", name="Open print view").click()
@@ -113,7 +113,7 @@ def test_exercise_button_opens_train_with_the_matching_preset(page, app_url):
     from trainer_backend.presets import SEED_SPREAD
 
     page.goto(app_url)
-    page.get_by_role("tab", name="Quiz & Flashcards").click()
+    page.get_by_role("tab", name="Quiz", exact=True).click()
     page.get_by_role("tab", name="Exercises").click()
     page.get_by_role("button", name="See it happen: train with several seeds").click()
     expect(page.get_by_role("tab", name="Train")).to_have_attribute("aria-selected", "true", timeout=20_000)
@@ -122,7 +122,7 @@ def test_exercise_button_opens_train_with_the_matching_preset(page, app_url):
 
 def test_part_b_reads_the_visitors_own_seed_runs(page, app_url):
     page.goto(app_url)
-    page.get_by_role("tab", name="Quiz & Flashcards").click()
+    page.get_by_role("tab", name="Quiz", exact=True).click()
     page.get_by_role("tab", name="Exercises").click()
     page.get_by_text("Your own seed-spread runs, read against the noise").click()
     page.locator("#quiz-seed-spread").click()

@@ -31,7 +31,9 @@ def test_logits_demo_shapes(tiny_model_dir):
     assert result.labels.shape == (5,)
     assert np.array_equal(result.predictions, result.logits.argmax(axis=1))
     rows = result.rows()
-    assert len(rows) == 5 and rows[0][7] in {"✓", "✗"}
+    assert len(rows) == 5 and rows[0][5] in {"✓", "✗"}
+    assert predictions.LOGITS_HEADERS[:6] == ["#", "logit 0", "logit 1", "argmax", "label", "right?"]  # numbers first
+    assert rows[0][6] == result.sentence1[0]
     assert set(result.to_dict()) == {"logits", "labels"}
     with pytest.raises(ValueError):
         predictions.logits_demo(str(tiny_model_dir), n=0, data_spec="sample")
