@@ -53,7 +53,8 @@ def get(name: str, hw: settings.Hardware | None = None) -> Preset:
                                   group_by_length=False, freeze_embeddings=False, eval_strategy="epoch"))
     if name == BEST:
         return Preset(name, "Our default for this machine: length-grouped batches (16 on CPU, 32 on GPU), "
-                            "dynamic padding, the fastest safe precision, 3 epochs with 10 evaluations.",
+                            "dynamic padding, the new head learning at 20x the encoder's rate, the fastest safe "
+                            "precision (bf16 where the hardware has it), 3 epochs with 10 evaluations.",
                       TrainConfig())
     if name == SEED_SPREAD:
         base = TrainConfig() if hw.is_gpu else quick
