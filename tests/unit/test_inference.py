@@ -108,7 +108,7 @@ def test_default_model_order(tmp_path, tiny_checkpoint, monkeypatch):
 @pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_folders_are_refused_on_a_public_space(monkeypatch, tiny_checkpoint):
     monkeypatch.setenv("SPACE_ID", "someone/studio")
-    with pytest.raises(InferenceError, match="turned off"):
+    with pytest.raises(InferenceError, match="not offered here"):
         inference.resolve_choice(str(tiny_checkpoint))
     assert inference.resolve_choice("org/name").spec == "org/name"
 
