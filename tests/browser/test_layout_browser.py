@@ -1,0 +1,173 @@
+"""What a learner sees on a laptop (1366×900) and a phone (390×844): the run in view, tables that show their
+numbers, all tabs reachable, flashcards that hold their text, one-click exports, and results read against the floor."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from lesson.predictions import LOGITS_HEADERS
+from tests.browser.seed_runs import write_floor_run
+
+pytestmark = pytest.mark.slow
+TIMEOUT = 30_000
+LAPTOP, PHONE = {"width": 1366, "height": 900}, {"width": 390, "height": 844}
+SIZES = pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["1366", "390"])
+
+
+@pytest.fixture()
+def sized(browser):
+    """A page factory: a fresh browser context at the given viewport size."""
+    contexts = []
+
+    def make(viewport: dict):
+        context = browser.new_context(viewport=viewport)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def _box(locator) -> dict:
+    box = locator.bounding_box()
+    assert box is not None, "element is not rendered"
+    return box
+
+
+def _inside(inner: dict, outer: dict, slack: float = 1.0) -> bool:
+    return (inner["x"] >= outer["x"] - slack and inner["y"] >= outer["y"] - slack
+            and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + slack
+            and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + slack)
+
+
+def test_four_tabs_and_the_quiz_sub_tabs_are_visible_on_a_phone(sized, app_url):
+    page = sized(PHONE)
+    page.goto(app_url)
+    screen = {"x": 0, "y": 0, **PHONE}
+    for name in ("Lesson", "Quiz", "Train", "Predict"):
+        tab = page.get_by_role("tab", name=name, exact=True)
+        expect(tab).to_be_visible(timeout=TIMEOUT)
+        assert _inside(_box(tab), screen), name
+    page.get_by_role("tab", name="Quiz", exact=True).click()
+    for name in ("Questions", "Exercises", "Flashcards", "Print & Anki"):
+        tab = page.get_by_role("tab", name=name, exact=True)
+        expect(tab).to_be_visible(timeout=TIMEOUT)
+        assert _box(tab)["x"] + _box(tab)["width"] <= PHONE["width"], name
+
+
+def test_the_lesson_section_list_starts_folded_on_a_phone(sized, app_url):
+    page = sized(PHONE)
+    page.goto(f"{app_url}?section=load")
+    expect(page.locator("#lesson-load")).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator("#lesson-nav")).to_be_hidden(timeout=TIMEOUT)
+    page.locator("#lesson-sections").get_by_text("Sections").click()
+    expect(page.locator("#lesson-nav")).to_be_visible()
+    page.locator("#lesson-nav label", has_text="Dynamic padding").click()
+    expect(page.locator("#lesson-padding")).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator("#lesson-nav")).to_be_hidden()  # picking a section folds the list again
+
+
+@SIZES
+def test_logits_table_shows_its_number_columns_inside_the_pane(sized, app_url, viewport):
+    page = sized(viewport)
+    page.goto(f"{app_url}?section=predict")
+    section = page.locator("#lesson-predict")
+    expect(section).to_be_visible(timeout=TIMEOUT)
+    section.get_by_role("button", name="Run the model").click()
+    expect(section.get_by_text("match the labels")).to_be_visible(timeout=120_000)
+    pane = _box(page.locator("#lesson-main"))
+    headers = page.locator("#lesson-logits-table thead th")
+    expect(headers.first).to_be_visible(timeout=TIMEOUT)
+    texts = [t.strip() for t in headers.all_inner_texts()]
+    for name in LOGITS_HEADERS[:6]:  # #, logit 0, logit 1, argmax, label, right?
+        index = next(i for i, t in enumerate(texts) if t.split("\n")[0].strip() == name)
+        assert _inside(_box(headers.nth(index)), pane), f"{name!r} header lies outside the pane at {viewport}"
+
+
+@SIZES
+def test_no_part_of_any_flashcard_overflows_the_card(sized, app_url, viewport):
+    page = sized(viewport)
+    page.goto(app_url)
+    page.get_by_role("tab", name="Quiz", exact=True).click()
+    page.get_by_role("tab", name="Flashcards", exact=True).click()
+    card = page.locator("#fc-card .fc-card")
+    expect(card).to_be_visible(timeout=TIMEOUT)
+    overflowing = """() => {
+      const card = document.querySelector('#fc-card .fc-card'), box = card.getBoundingClientRect();
+      const out = [];
+      for (const el of card.querySelectorAll('*')) {
+        const r = el.getBoundingClientRect();
+        if (r.width === 0 && r.height === 0) continue;
+        if (r.left < box.left - 1 || r.right > box.right + 1 || el.scrollWidth > el.clientWidth + 1 && el.clientWidth)
+          out.push(el.className + ': ' + el.textContent.slice(0, 40));
+      }
+      return out;
+    }"""
+    seen = set()
+    for _ in range(9):
+        expect(card).to_have_attribute("data-flipped", "0", timeout=TIMEOUT)
+        page.locator("#fc-flip").click()
+        expect(card).to_have_attribute("data-flipped", "1", timeout=TIMEOUT)
+        seen.add(card.get_attribute("data-card"))
+        assert page.evaluate(overflowing) == [], card.inner_text()[:80]
+        page.locator("#fc-grade-3").click()
+        if page.locator("#fc-card .fc-done").count():
+            break
+    assert len(seen) >= 2
+
+
+def test_each_export_downloads_its_own_file_in_one_click(sized, app_url):
+    page = sized(LAPTOP)
+    page.goto(app_url)
+    page.get_by_role("tab", name="Quiz", exact=True).click()
+    page.get_by_role("tab", name="Print & Anki", exact=True).click()
+    for button, suffix in (("#fc-print-pdf", ".pdf"), ("#fc-anki", ".apkg")):
+        expect(page.locator(button)).to_be_visible(timeout=TIMEOUT)
+        with page.expect_download(timeout=TIMEOUT) as download:
+            page.locator(button).click()
+        assert download.value.suggested_filename.endswith(suffix)
+    expect(page.locator("#fc-print-pdf")).to_be_visible()  # the PDF button is still there after the Anki click
+
+
+@SIZES
+def test_a_run_at_the_floor_says_so_in_train_and_in_the_lesson(sized, app_url, viewport):
+    run_id = write_floor_run()
+    page = sized(viewport)
+    page.goto(app_url)
+    page.get_by_role("tab", name="Train", exact=True).click()
+    picker = page.locator("#train-view-run input")
+    expect(picker).to_be_visible(timeout=TIMEOUT)
+    picker.fill(run_id)
+    picker.press("Enter")
+    expect(page.locator("#train-progress")).to_contain_text("majority-class floor", timeout=TIMEOUT)
+
+    page.goto(f"{app_url}?section=evaluate")
+    source = page.locator("#lesson-evaluate").get_by_label("Curves of")
+    expect(source).to_be_visible(timeout=TIMEOUT)
+    source.click()
+    page.get_by_role("option", name=run_id[-4:]).first.click()
+    expect(page.locator("#lesson-evaluate")).to_contain_text("at the majority-class floor", timeout=TIMEOUT)
+
+
+@SIZES
+def test_after_start_the_progress_bar_is_in_view(sized, app_url, tiny_model_dir, viewport):
+    page = sized(viewport)
+    page.goto(app_url)
+    page.get_by_role("tab", name="Train", exact=True).click()
+    page.locator("#train-env").get_by_text("Hardware:").wait_for(timeout=TIMEOUT)
+    for label, value in (("Model (Hub id or local folder)", str(tiny_model_dir)),
+                         ("Data (glue/mrpc, sample, an MRPC folder or a file)", "sample")):
+        box = page.get_by_label(label)
+        box.fill(value)
+        box.press("Enter")
+    page.locator("#train-start").click()
+    page.locator("#train-message").get_by_text("started").or_(
+        page.locator("#train-message").get_by_text("queued")).wait_for(timeout=TIMEOUT)
+    try:
+        page.wait_for_timeout(1500)  # let any scroll settle
+        box = _box(page.locator("#train-progress"))
+        visible = box["y"] < viewport["height"] and box["y"] + box["height"] > 0
+        assert visible, f"#train-progress at y={box['y']:.0f} is outside the {viewport['height']} px viewport"
+    finally:
+        page.locator("#train-stop").click()  # a test run should not keep the shared CPU busy
