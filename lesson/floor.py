@@ -38,9 +38,10 @@ class DataFloor:
         """Within one validation pair of the floor: the model has learned nothing the label counts don't give."""
         return accuracy <= self.accuracy + 1.0 / max(self.pairs, 1) + 1e-9
 
-    def sentence(self) -> str:
-        """The floor stated for this data, in one sentence of prose."""
-        return (f"In the data in use here ({self.name}), {self.positives:,} of the {self.pairs:,} validation pairs "
+    def sentence(self, named: bool = True) -> str:
+        """The floor stated for this data, in one sentence of prose (naming the data unless it was just named)."""
+        where = f"In the data in use here ({self.name})" if named else "In this data"
+        return (f"{where}, {self.positives:,} of the {self.pairs:,} validation pairs "
                 f"({self.share:.0%}) are paraphrases, so answering “{self.majority}” every time already scores "
                 f"**{self.accuracy:.2f} accuracy** and **{self.f1:.2f} F1**: that is the floor a fine-tuned model "
                 "has to beat here.")
@@ -69,13 +70,17 @@ def of_data(spec: str = "auto") -> DataFloor:
     """The floor of the validation split a run with this data spec would use (loads it, cached)."""
     from lesson import live
 
+    from trainer_backend.access import public_name
+
     loaded = live.data(spec)
-    return of_labels(loaded.dataset["validation"]["label"], loaded.name)
+    return of_labels(loaded.dataset["validation"]["label"], public_name(loaded.name))  # never a server path
 
 
 def of_run(run) -> DataFloor | None:
     """A run's floor: from its final confusion matrix, else from the data named in its settings, else unknown."""
-    name = str(run.data or run.config.get("dataset") or "its data")
+    from trainer_backend.access import public_name
+
+    name = public_name(str(run.data or run.config.get("dataset") or "its data"))
     found = of_matrix((run.final_metrics or {}).get("confusion"), name)
     if found is not None:
         return found

@@ -48,8 +48,10 @@ class Peek:
     floor: str = ""
 
     def markdown(self) -> str:
+        from trainer_backend.access import public_name
+
         sizes = " · ".join(f"**{k}** {v:,} pairs" for k, v in self.sizes.items())
-        return f"Loaded **{self.name}** ({self.reason}).\n\n{sizes}" + (f"\n\n{self.floor}" if self.floor else "")
+        return f"Loaded **{public_name(self.name)}** ({self.reason}).\n\n{sizes}" + (f"\n\n{self.floor}" if self.floor else "")
 
 
 def peek(data_spec: str = "auto", n: int = 6) -> Peek:
@@ -62,7 +64,7 @@ def peek(data_spec: str = "auto", n: int = 6) -> Peek:
     from lesson import floor
 
     return Peek(loaded.name, loaded.reason, {k: len(v) for k, v in loaded.dataset.items()}, rows,
-                floor.of_labels(loaded.dataset["validation"]["label"], loaded.name).sentence()
+                floor.of_labels(loaded.dataset["validation"]["label"], loaded.name).sentence(named=False)
                 if "validation" in loaded.dataset else "")
 
 
