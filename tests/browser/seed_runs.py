@@ -19,7 +19,7 @@ def write_run(store: RunStore | None = None, label: str = "Quick look", accuracy
     now = time.time()
     for step in range(5, steps + 1, 5):
         frac = step / steps
-        wiggle = 0.01 * math.sin(step)
+        wiggle = 0.004 * math.sin(step * 2.3) * math.cos(step * 0.37)  # logged losses jitter a little
         store.log_metrics(run_id, step, frac, {"loss": loss_from + (loss_to - loss_from) * frac + wiggle})
     evals = accuracy_curve or (0.5,)
     for i, acc in enumerate(evals, 1):
