@@ -173,3 +173,25 @@ def test_after_start_the_progress_bar_is_in_view(sized, app_url, tiny_model_dir,
         assert visible, f"#train-progress at y={box['y']:.0f} is outside the {viewport['height']} px viewport"
     finally:
         page.locator("#train-stop").click()  # a test run should not keep the shared CPU busy
+
+
+def test_no_gradio_timer_flashes_over_the_flashcard_or_its_stats(sized, app_url):
+    page = sized(LAPTOP)
+    page.goto(app_url)
+    page.evaluate("""() => { window.__timers = []; new MutationObserver(() => {
+        for (const id of ['fc-stats', 'fc-card', 'train-progress']) {
+          for (const t of document.querySelectorAll('#' + id + ' [data-testid=status-tracker] *')) {
+            const r = t.getBoundingClientRect();
+            if (t.textContent.trim() && r.width > 0 && getComputedStyle(t).visibility !== 'hidden')
+              window.__timers.push(id + ': ' + t.textContent.trim()); } } })
+        .observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true}); }""")
+    page.get_by_role("tab", name="Quiz", exact=True).click()
+    page.get_by_role("tab", name="Flashcards", exact=True).click()
+    card = page.locator("#fc-card .fc-card")
+    for _ in range(3):
+        expect(card).to_have_attribute("data-flipped", "0", timeout=TIMEOUT)
+        page.locator("#fc-flip").click()
+        expect(card).to_have_attribute("data-flipped", "1", timeout=TIMEOUT)
+        page.locator("#fc-grade-3").click()
+    expect(card).to_have_attribute("data-flipped", "0", timeout=TIMEOUT)
+    assert page.evaluate("() => window.__timers") == []
