@@ -87,7 +87,7 @@ def take(url: str, out: Path, floor_run: str) -> None:
 
         phone = browser.new_context(viewport=PHONE, device_scale_factor=1).new_page()
         phone.goto(f"{url}?section=load")
-        phone.locator("#lesson-load .lesson-floor").get_by_text("validation pairs").wait_for(timeout=TIMEOUT)
+        phone.locator("#lesson-load .block.lesson-floor").get_by_text("validation pairs").wait_for(timeout=TIMEOUT)
         phone.wait_for_timeout(800)
         _save(phone, out / "lesson-390.png", scale=0.75)
 

@@ -62,7 +62,7 @@ def test_the_lesson_section_list_starts_folded_on_a_phone(sized, app_url):
     expect(page.locator("#lesson-load")).to_be_visible(timeout=TIMEOUT)
     expect(page.locator("#lesson-nav")).to_be_hidden(timeout=TIMEOUT)
     # the prose quotes MRPC's floor; the line under it states the floor of the data this app uses
-    expect(page.locator("#lesson-load .lesson-floor")).to_contain_text("validation pairs", timeout=TIMEOUT)
+    expect(page.locator("#lesson-load .block.lesson-floor")).to_contain_text("validation pairs", timeout=TIMEOUT)
     page.locator("#lesson-sections").get_by_text("Sections").click()
     expect(page.locator("#lesson-nav")).to_be_visible()
     page.locator("#lesson-nav label", has_text="Dynamic padding").click()
