@@ -1,8 +1,9 @@
 """Writes README's Predict benchmark table from bench/predict_speed.py's JSON (never typed by hand).
 
-Usage: python bench/predict_table.py bench/results/predict_speed.json [--readme README.md]
-The input is the JSON line predict_speed.py prints last (or a file whose last line it is). Without --readme
-the table is printed; with it, the text between the markers below in README.md is replaced.
+Usage: python bench/predict_table.py RESULT.json [MORE.json ...] [--readme README.md]
+Each input is the JSON line predict_speed.py prints last (or a file whose last line it is); several give one
+table each (e.g. 2 threads and 1 thread). Without --readme the tables are printed; with it, the text between
+the markers below in README.md is replaced.
 """
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import sys
 from pathlib import Path
 
 BEGIN, END = "<!-- predict-bench:begin -->", "<!-- predict-bench:end -->"
-TITLES = {"onnx-int8": "ONNX Runtime int8", "onnx-fp32": "ONNX Runtime fp32", "pytorch": "PyTorch"}
+TITLES = {"onnx-int8": "ONNX Runtime int8", "onnx-int8-mixed": "ONNX Runtime, int8 in half the layers",
+          "onnx-fp32": "ONNX Runtime fp32", "pytorch": "PyTorch"}
 
 
 def load(path: str | Path) -> dict:
@@ -67,10 +69,15 @@ def update_readme(readme: Path, text: str) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("result", help="predict_speed.py's JSON (a file whose last line it is)")
+    parser.add_argument("results", nargs="+", help="predict_speed.py's JSON (files whose last line it is)")
     parser.add_argument("--readme", help="README.md to update between the predict-bench markers")
     args = parser.parse_args()
-    text = table(load(args.result))
+    parts = []
+    for path in args.results:
+        result = load(path)
+        heading = f"*{result['torch_threads']} thread{'s' if result['torch_threads'] != 1 else ''} per contender:*"
+        parts.append(heading + "\n\n" + table(result) if len(args.results) > 1 else table(result))
+    text = "\n\n".join(parts)
     if args.readme:
         update_readme(Path(args.readme), text)
     else:
