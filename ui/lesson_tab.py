@@ -204,7 +204,7 @@ def _demo_padding(shared: dict) -> None:
     text = gr.Markdown()
     chart = gr.Plot(label="Padding per batch")
     table = gr.Dataframe(headers=["strategy", "token positions", "of which padding", "padding share",
-                                  "compute vs. padding to the longest"])
+                                  "compute vs. longest"], elem_classes="lesson-table")
     go.click(lesson_padding, size, [text, chart, table], api_name="lesson_padding")
 
 
