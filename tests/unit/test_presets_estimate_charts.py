@@ -50,7 +50,7 @@ def test_fp16_on_cpu_becomes_bf16_with_a_note():
 
 def test_recipe_batch_and_learning_rate_per_device():
     cpu, gpu = recipe.resolve(TrainConfig(), "all-MiniLM-L6-v2", CPU), recipe.resolve(TrainConfig(), "bert-base", GPU)
-    assert (cpu.batch_size, cpu.learning_rate) == (16, 5e-5)
+    assert (cpu.batch_size, cpu.learning_rate) == (8, 5e-5)
     assert (gpu.batch_size, gpu.learning_rate) == (32, 5e-5)
     assert recipe.resolve(TrainConfig(learning_rate=3e-5), "x", CPU).learning_rate == 3e-5
 
