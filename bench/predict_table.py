@@ -49,7 +49,7 @@ def table(result: dict) -> str:
     lines.append("")
     vnni = ", VNNI" if result.get("vnni") else ""
     lines.append(f"Measured on {result['cpu']} ({result['isa']}{vnni}), {result['cores']} cores, "
-                 f"{result['torch_threads']} threads, on {result['pairs']} with {result['model']}, "
+                 f"{result['torch_threads']} thread{'s' if result['torch_threads'] != 1 else ''} per contender, on {result['pairs']} with {result['model']}, "
                  f"{result['rounds']} interleaved rounds; Explain took {result['explain_s']['median']:.2f} s "
                  f"(median, {result['explain_s']['steps']} steps). The machine was shared with other developers' "
                  f"work (load average {result.get('load_avg_at_start', result['load_avg_1min']):.1f} at the start, "
