@@ -90,8 +90,12 @@ def reading(curves: Curves) -> list[str]:
     out = []
     if len(curves.train) >= 2:
         first, last = curves.train[0][1], curves.train[-1][1]
-        out.append(f"Training loss went from {first:.3f} to {last:.3f}: the model fits the training pairs "
-                   f"{'better and better' if last < first else 'no better'}.")
+        if abs(last - first) < 0.02 * first:
+            out.append(f"Training loss barely moved ({first:.3f} → {last:.3f}): the model is not fitting the "
+                       "training pairs yet.")
+        else:
+            out.append(f"Training loss went from {first:.3f} to {last:.3f}: the model fits the training pairs "
+                       f"{'better and better' if last < first else 'no better'}.")
     best = min(range(len(evals)), key=lambda i: evals[i][1])
     e_best, l_best, acc_best, _ = evals[best]
     e_last, l_last, acc_last, f1_last = evals[-1]

@@ -61,3 +61,8 @@ def test_a_stored_run_is_read_against_its_own_floor_and_named_apart(tmp_path):
     names = dict((v, k) for k, v in curves.run_choices(store=store))
     assert names[low].startswith(run_name(store.get(low))) and "seed 7" in names[low]
     assert names[low] != names[good]
+
+
+def test_a_flat_training_loss_is_called_flat():
+    flat = curves.Curves("t", [(0.1, 0.691), (1.0, 0.688)], [(0.5, 0.70, 0.5, 0.667), (1.0, 0.70, 0.5, 0.667)])
+    assert "barely moved" in curves.reading(flat)[0]
