@@ -72,6 +72,9 @@ def environment_markdown() -> str:
     offline = settings.offline_reason()
     _, model_name, model_why = resolve_model("auto", hw)
     data_spec, data_why = resolve_dataset("auto")
+    if settings.on_space():  # visitors see which source, never where it lies on the server
+        data_spec = access.public_name(f"local MRPC folder {data_spec}" if Path(data_spec).is_absolute()
+                                       else data_spec)
     precision = settings.auto_precision(hw)
     net = f"offline — {offline}" if offline else "online — the Hugging Face Hub is reachable"
     return (f"**Hardware:** {hw.describe()} · **Network:** {net}\n\n"

@@ -57,8 +57,9 @@ def build(ctx: AppContext | None = None) -> None:
                 settings_msg = gr.Markdown()
         with gr.Column(scale=3, min_width=480):
             with gr.Row():
-                view_run = gr.Dropdown([], label="Show run", scale=2, elem_id="train-view-run", allow_custom_value=True)
-                compare = gr.Dropdown([], multiselect=True, label="Overlay runs (e.g. several seeds)", scale=3)
+                view_run = gr.Dropdown([], label="Show run", scale=3, min_width=280, elem_id="train-view-run",
+                                       allow_custom_value=True)
+                compare = gr.Dropdown([], multiselect=True, label="Overlay runs (e.g. several seeds)", scale=2)
             progress = gr.HTML(v.progress_html(None), elem_id="train-progress")
             loss_plot = gr.Plot(label="Loss", elem_id="train-loss-plot")
             eval_plot = gr.Plot(label="Validation metrics", elem_id="train-eval-plot")

@@ -117,3 +117,15 @@ def test_sealing_removes_the_owner_token_only_on_a_space(monkeypatch):
 
     assert "HF_TOKEN" not in os.environ and constants.HF_HUB_DISABLE_IMPLICIT_TOKEN is True
     monkeypatch.delenv("HF_HUB_DISABLE_IMPLICIT_TOKEN", raising=False)
+
+
+def test_the_environment_line_shows_no_server_path_on_a_space(on_space, monkeypatch, tmp_path):
+    folder = tmp_path / "secret-place" / "mrpc"
+    folder.mkdir(parents=True)
+    (folder / "train.tsv").write_text("x")
+    monkeypatch.setenv("STUDIO_MRPC_DIR", str(folder))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    from ui.train_handlers import environment_markdown
+
+    text = environment_markdown()
+    assert "secret-place" not in text and "a local MRPC folder" in text
