@@ -71,14 +71,30 @@ def default_run(visitor: Visitor = access.LOCAL) -> str | None:
     return (active or runs)[0].id if (active or runs) else None
 
 
+def phase(run: Run) -> str:
+    """What the run is doing now, in words, from its stored state (the Trainer reports max_steps once it starts)."""
+    if run.status == "starting":
+        return "starting the training process"
+    if run.status == "running":
+        if not run.max_steps:
+            return "loading the model and tokenizing the data"
+        if run.stop_requested:
+            return "saving a checkpoint, then stopping"
+        if run.step >= run.max_steps:
+            return "evaluating and saving the final model"
+        return "training"
+    return run.status
+
+
 def progress_html(run: Run | None, visitor: Visitor = access.LOCAL) -> str:
     if run is None:
         return "<div class='run-progress'>No run yet: choose a preset and press <b>Start</b>.</div>"
     pct = 100.0 * run.step / run.max_steps if run.max_steps else (100.0 if run.status == "completed" else 0.0)
     eta = run.eta_seconds()
     owner = visitor.owns(run.owner)
-    parts = [f"<b>{html.escape(run.label)}</b> — {html.escape(run.status)}",
-             f"step {run.step}/{run.max_steps or '?'}", f"epoch {run.epoch:.2f}"]
+    parts = [f"<b>{html.escape(run.label)}</b> — {html.escape(phase(run))}"]
+    if run.max_steps:
+        parts += [f"step {run.step}/{run.max_steps}", f"epoch {run.epoch:.2f}"]
     if not owner:
         parts.append("another visitor's run (read-only)")
     if run.started:

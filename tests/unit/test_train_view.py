@@ -99,3 +99,15 @@ def test_eta_waits_for_a_grounded_pace(store):
 def test_empty_charts_say_what_they_wait_for(store):
     fig = charts.eval_figure(store, [], "r")
     assert fig.layout.annotations[0].text.startswith("Waiting") and fig.layout.yaxis.range == (0, 1.02)
+
+
+def test_progress_names_the_phase_instead_of_step_0_of_unknown(store):
+    run_id = store.create({}, label="x", status="starting")
+    assert "starting the training process" in v.progress_html(store.get(run_id)) and "/?" not in \
+        v.progress_html(store.get(run_id))
+    store.update(run_id, status="running")
+    assert "loading the model and tokenizing" in v.progress_html(store.get(run_id))
+    store.update(run_id, max_steps=50, step=10)
+    assert "training" in v.progress_html(store.get(run_id)) and "step 10/50" in v.progress_html(store.get(run_id))
+    store.update(run_id, step=50)
+    assert "evaluating and saving" in v.progress_html(store.get(run_id))
