@@ -131,11 +131,35 @@ def preset_values(name: str) -> tuple[str, dict[str, Any], str]:
     return p.description, values, ", ".join(map(str, p.seeds))
 
 
+def preset_on_this_data(name: str) -> str:
+    """What the preset means on the default data and hardware in use: pairs, batches, steps (computed)."""
+    from trainer_backend import recipe
+
+    try:
+        p = presets.get(name)
+        spec, _ = resolve_dataset(p.config.dataset)
+        n_train = _train_size(spec, p.config.sentence1_column, p.config.sentence2_column, p.config.label_column,
+                              settings.hub_read_token(None))
+        n_used = min(n_train, p.config.max_train_samples or n_train)
+        _, model_name, _ = resolve_model(p.config.model_name_or_path)
+        batch = recipe.resolve(p.config, model_name).batch_size
+        steps = recipe.total_steps(p.config, n_used, batch)
+        where = access.public_name(spec) if settings.on_space() else spec
+        runs = len(p.seeds) * len(p.precisions)
+        per = f"{runs} runs of " if runs > 1 else ""
+        return (f"On the data in use ({where}: {n_train:,} training pairs) this is {per}{steps:,} steps of "
+                f"{batch} pairs on {settings.hardware().describe()}.")
+    except (ConfigError, DataError, AccessError, ValueError, OSError):
+        return ""
+
+
 def apply_preset(form: train_form.TrainForm, name: str, description: gr.Markdown,
                  seeds: gr.Textbox) -> dict[gr.Component, Any]:
     """Every form widget set from the preset (including the ones it leaves at their defaults)."""
     text, values, seed_text = preset_values(name)
-    return {**form.updates(values), description: f"*{md_escape(text)}*", seeds: seed_text}
+    on_data = preset_on_this_data(name)
+    shown = f"*{md_escape(text)}*" + (f"\n\n{md_escape(on_data)}" if on_data else "")
+    return {**form.updates(values), description: shown, seeds: seed_text}
 
 
 def _queue(cfg: TrainConfig, compare: bool, seeds: Any, preset: Any, visitor: Visitor) -> tuple[str, str | None]:

@@ -102,3 +102,11 @@ def test_bad_run_json_is_refused_and_the_form_is_untouched(form, tmp_path, conte
     bad.write_text(content)
     updates = h.load_settings(f, str(bad), message)
     assert list(updates) == [message] and expected in updates[message]
+
+
+def test_preset_text_says_what_it_means_on_the_data_in_use():
+    text = h.preset_on_this_data("Seed recipe")
+    # 3 epochs of batch 8: 1,377 steps on MRPC's 3,668 pairs, 150 on the bundled sample's 400
+    assert ("3,668 training pairs" in text and "1,377 steps of 8" in text) or \
+        ("400 training pairs" in text and "150 steps of 8" in text), text
+    assert "3 runs of" in h.preset_on_this_data("Seed spread (3 seeds)")
