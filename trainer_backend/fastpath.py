@@ -230,21 +230,20 @@ def _mixed(fp32: Path, folder: Path, threads: int, pairs: "GatePairs", score: Sc
 
 def open_engine(engine: str, model, tokenizer, folder: Path, threads: int, pairs: "GatePairs", score: Scorer,
                 progress: Progress) -> OrtBackend:
-    """The engine's ONNX Runtime session; quantized models are made once per weights and kept in folder."""
-    fp32 = export(model, tokenizer, folder)
+    """The engine's ONNX Runtime session; models are made once per weights, kept in folder, re-made if missing."""
     detail = ""
     if engine == "onnx-fp32":
-        path = fp32
+        path = export(model, tokenizer, folder)
     elif engine == "onnx-int8":
         path = folder / f"model-int8-v{GATE_VERSION}.onnx"
         if not path.is_file():
-            quantize_int8(fp32, folder / "model-int8.tmp.onnx").replace(path)
+            quantize_int8(export(model, tokenizer, folder), folder / "model-int8.tmp.onnx").replace(path)
     elif engine == "onnx-int8-mixed":
         path = folder / f"model-int8-mixed-v{GATE_VERSION}.onnx"
         if path.is_file() and (folder / "mixed.json").is_file():
             detail = json.loads((folder / "mixed.json").read_text(encoding="utf-8"))["detail"]
         else:
-            path, detail = _mixed(fp32, folder, threads, pairs, score, progress)
+            path, detail = _mixed(export(model, tokenizer, folder), folder, threads, pairs, score, progress)
     else:
         raise ValueError(f"unknown engine {engine}")
     backend = OrtBackend(path, engine, threads)
@@ -341,14 +340,8 @@ def choose(model, tokenizer, facts: dict, folder: Path | None, device: str, thre
         return None, Serving("pytorch", "onnxruntime is not installed, so there is no fast path")
     engines = list(MODES[wanted])
     start = time.perf_counter()
-    try:
-        progress(0.92, "Fast path: exporting to ONNX")
-        folder_out = export_dir(weights_digest(model))
-        folder_out.mkdir(parents=True, exist_ok=True)
-        export(model, tokenizer, folder_out)
-    except Exception as err:  # noqa: BLE001 - an architecture the exporter cannot handle keeps PyTorch
-        return None, Serving("pytorch", f"the checkpoint could not be exported to ONNX "
-                                        f"({err.__class__.__name__}), so PyTorch serves")
+    folder_out = export_dir(weights_digest(model))
+    folder_out.mkdir(parents=True, exist_ok=True)
     os.utime(folder_out)
     _prune(folder_out)
     pairs = validation_pairs(folder, facts)
@@ -371,6 +364,12 @@ def choose(model, tokenizer, facts: dict, folder: Path | None, device: str, thre
     if saved and saved.get("key") == key:
         checks, cached = [Check(**c) for c in saved["checks"]], True
     else:
+        try:
+            progress(0.92, "Fast path: exporting to ONNX")
+            export(model, tokenizer, folder_out)
+        except Exception as err:  # noqa: BLE001 - an architecture the exporter cannot handle keeps PyTorch
+            return None, Serving("pytorch", f"the checkpoint could not be exported to ONNX "
+                                            f"({err.__class__.__name__}), so PyTorch serves")
         progress(0.95, f"Fast path: checking it against PyTorch on {len(pairs.labels)} validation pairs")
         reference = _argmax(score(pairs.firsts, pairs.seconds, "pytorch-fp32"))
         for engine in engines:
@@ -385,6 +384,10 @@ def choose(model, tokenizer, facts: dict, folder: Path | None, device: str, thre
             if checks[-1].passed:
                 break  # the fastest passing engine wins; slower ones need no check
         record.write_text(json.dumps({"key": key, "checks": [asdict(c) for c in checks]}), encoding="utf-8")
+        winners = [backends[c.engine].path for c in checks if c.passed]
+        for leftover in folder_out.glob("*.onnx"):  # keep only what serves: disk stays ~1 model per checkpoint
+            if leftover not in winners:
+                leftover.unlink(missing_ok=True)
     seconds = time.perf_counter() - start
     passed = [c for c in checks if c.passed]
     lines = "; ".join(describe(c) for c in checks)

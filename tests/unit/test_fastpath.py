@@ -166,3 +166,17 @@ def test_mixed_int8_quantizes_half_the_layers(tiny_checkpoint, monkeypatch, tmp_
 
     ops = [n.op_type for n in onnx.load(str(backend.path)).graph.node]
     assert ops.count("MatMul") >= 6 and any("Integer" in op or "Dynamic" in op for op in ops)
+
+
+@pytest.mark.slow  # uses the CLI-trained checkpoint
+def test_only_the_serving_model_stays_on_disk_and_a_reload_skips_the_export(tiny_checkpoint, monkeypatch):
+    monkeypatch.setattr(fastpath, "export_dir", lambda digest: fastpath.settings.data_dir() / "fp-disk" / digest)
+    first = _load(tiny_checkpoint, monkeypatch, "fp32")
+    folder = fastpath.export_dir(fastpath.weights_digest(first.model))
+    assert sorted(p.name for p in folder.glob("*.onnx")) == ["model-fp32.onnx"]
+
+    def no_export(*args, **kwargs):
+        raise AssertionError("a remembered verdict needs no new export")
+    monkeypatch.setattr(fastpath, "export_fp32", no_export)
+    again = _load(tiny_checkpoint, monkeypatch, "fp32")
+    assert again.serving.cached and again.engine == "onnx-fp32"
