@@ -276,7 +276,8 @@ def validation_pairs(folder: Path | None, facts: dict) -> GatePairs:
             cfg = json.loads((folder / "run_config.json").read_text(encoding="utf-8"))
             loaded = data.load_data(cfg.get("dataset") or "auto", cfg.get("sentence1_column") or "sentence1",
                                     cfg.get("sentence2_column") or "sentence2", cfg.get("label_column") or "label",
-                                    max_eval_samples=cfg.get("max_eval_samples") or None)
+                                    max_eval_samples=cfg.get("max_eval_samples") or None,
+                                    token=settings.hub_read_token(None))  # never the owner's token on a Space
             return _from_dataset(loaded.dataset, f"the run's validation split ({loaded.name})")
         except Exception:  # noqa: BLE001 - the data may have moved or need the network: fall through
             pass
