@@ -29,7 +29,10 @@ def markdown(lines: list[dict]) -> str:
     peaks = ", ".join(f"{k} {v:,.0f} GFLOP/s" for k, v in header["peaks"].items())
     out = [f"Measured {header['started']} on **{m['cpu']}** ({m['cores']} cores, torch {m['torch_threads']} threads; "
            f"flags: {', '.join(m['cpu_flags']) or 'none of note'}; native bf16: {'yes' if m['bf16_native'] else 'no'}). "
-           f"Matmul peak measured by the bench: {peaks}. Model `{header['model']}`, data `{header['data']}`, "
+           f"Matmul peak measured by the bench: {peaks}. Model `{header['model']}`, data `{header['data']}`"
+           + (f" (first {header['max_train']:,} training pairs" if header.get("max_train") else "")
+           + (f", {header['max_eval']:,} validation pairs)" if header.get("max_eval") else
+              (")" if header.get("max_train") else "")) + ", "
            f"seed recipe {header['seed_epochs']:g} epochs. The machine was shared with other developers' jobs "
            f"(load average {header['load_average_at_start']:.1f} at the start on {m['cores']} cores), so times are "
            "noisy: seeds were interleaved so the noise hits both recipes alike.", "",

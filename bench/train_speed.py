@@ -218,7 +218,7 @@ def main() -> int:
         peaks["fp16"] = hardware.matmul_peak("fp16", args.device)
     header = {"machine": machine, "peaks": {k: round(v, 1) for k, v in peaks.items()}, "model": args.model,
               "data": args.data, "device": args.device, "seed_epochs": args.epochs,
-              "max_train": args.max_train, "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+              "max_train": args.max_train, "max_eval": args.max_eval, "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
               "load_average_at_start": os.getloadavg()[0]}
     print(f"[bench] machine: {machine}", flush=True)
     print(f"[bench] matmul peak GFLOP/s: {header['peaks']}"
