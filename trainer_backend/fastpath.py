@@ -282,7 +282,8 @@ def validation_pairs(folder: Path | None, facts: dict) -> GatePairs:
         except Exception:  # noqa: BLE001 - the data may have moved or need the network: fall through
             pass
     described = str(facts.get("data") or "")
-    if described.startswith("local MRPC folder "):  # CLI runs: facts name the folder
+    # CLI runs: facts name the folder; only trusted for checkpoints on this machine, never for a Hub repo's facts
+    if folder is not None and described.startswith("local MRPC folder "):
         path = described.removeprefix("local MRPC folder ").rsplit(" (", 1)[0]
         try:
             return _from_dataset(data.from_mrpc_folder(path), f"the run's validation split (MRPC folder {path})")

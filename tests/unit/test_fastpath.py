@@ -180,3 +180,9 @@ def test_only_the_serving_model_stays_on_disk_and_a_reload_skips_the_export(tiny
     monkeypatch.setattr(fastpath, "export_fp32", no_export)
     again = _load(tiny_checkpoint, monkeypatch, "fp32")
     assert again.serving.cached and again.engine == "onnx-fp32"
+
+
+def test_a_hub_repo_cannot_point_the_check_at_server_folders(tmp_path):
+    facts = {"data": f"local MRPC folder {tmp_path} (train 3,668, validation 408)"}
+    (tmp_path / "train.tsv").write_text("Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n1\t1\t2\tA b.\tB a.\n")
+    assert "not recorded" in fastpath.validation_pairs(None, facts).source  # None: a Hub checkpoint
