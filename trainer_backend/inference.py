@@ -40,7 +40,7 @@ class ModelRef:
 
     spec: str
     title: str
-    source: str  # "env", "pushed", "run" or "chosen"
+    source: str  # "env", "pushed", "run", "run-skipped", "run-at-floor" or "chosen"
     fallback: str | None = None
 
 
@@ -75,9 +75,15 @@ def default_model(store: RunStore | None = None) -> ModelRef | None:
         if run.hub_repo:
             return ModelRef(run.hub_repo, f"{run.hub_repo} (pushed from run {run.label})", "pushed",
                             fallback=run.output_dir if has_weights(run.output_dir) else None)
-    for run in runs:
-        if has_weights(run.output_dir):
-            return ModelRef(run.output_dir, _run_title(run), "run")
+    from trainer_backend.charts import at_floor
+
+    usable = [run for run in runs if has_weights(run.output_dir)]
+    learned = [run for run in usable if not at_floor(run)]
+    if learned:
+        skipped = len(usable[:usable.index(learned[0])])
+        return ModelRef(learned[0].output_dir, _run_title(learned[0]), "run" if not skipped else "run-skipped")
+    if usable:  # every finished run sits at the majority floor: still usable, but said plainly
+        return ModelRef(usable[0].output_dir, _run_title(usable[0]), "run-at-floor")
     return None
 
 

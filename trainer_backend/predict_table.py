@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,8 +52,9 @@ def predict_table(path: str | Path, predictor: Predictor, s1: str = "sentence1",
         if has_label:
             row["correct"] = predicted[i] == pairs["label"][i]
         out_rows.append(row)
-    folder = Path(tempfile.mkdtemp(prefix="studio-predictions-"))
-    csv_path = folder / f"{path.stem[:60]}-predictions.csv"
+    from trainer_backend import downloads
+
+    csv_path = downloads.new_file(f"{path.stem[:60]}-predictions.csv")  # the capped, pruned downloads folder
     with csv_path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(out_rows[0]))
         writer.writeheader()

@@ -14,7 +14,7 @@ from gradio.context import Context
 
 from trainer_backend import compare as comparing
 from trainer_backend import explain as explaining
-from trainer_backend import hub, inference
+from trainer_backend import hub, inference, settings
 from trainer_backend.data import DataError
 from trainer_backend.predict_table import predict_table
 from ui.common import AppContext
@@ -167,7 +167,11 @@ def default_summary() -> str:
     if ref is None:
         return inference.NO_MODEL_MESSAGE
     why = {"env": "named by PREDICT_MODEL_ID", "pushed": "the last model this app pushed to the Hub",
-           "run": "the latest finished training run"}[ref.source]
+           "run": "the latest finished training run",
+           "run-skipped": "the latest finished run that learned: newer runs ended at the majority-class floor "
+                          "(they answer the commoner label for almost every pair), so they are not the default",
+           "run-at-floor": "the latest finished run — but it ended at the majority-class floor, so expect it to "
+                           "answer the commoner label for almost every pair; train longer first"}[ref.source]
     return f"**Default model:** {_esc(ref.title)} ({why}). Press **Load** to see its facts."
 
 
@@ -266,6 +270,9 @@ def compare_batch(file: str | None, sentence1_column: str, sentence2_column: str
 
 def zip_model(model: str) -> Any:
     """A zip of the loaded local checkpoint, for download."""
+    if settings.on_space():  # whose run it is cannot be told here: the Train tab checks the owner
+        raise gr.Error("On this Space a model is downloaded from the Train tab, where only the run's owner can.",
+                       print_exception=False)
     try:
         predictor = inference.get_predictor(model)
         if not inference.has_weights(predictor.loaded_from):
@@ -300,7 +307,22 @@ def predict_batch(file: str | None, sentence1_column: str, sentence2_column: str
         names = report.labels
         confusion = pd.DataFrame([[f"true {names[r]}", *report.confusion[r]] for r in range(2)],
                                  columns=["", *(f"predicted {x}" for x in names)])
-    return str(report.csv_path), "\n".join(lines), pd.DataFrame(report.rows[:PREVIEW_ROWS]), confusion
+    return str(report.csv_path), "\n".join(lines), preview_frame(report.rows[:PREVIEW_ROWS]), confusion
+
+
+def preview_frame(rows: list[dict]) -> pd.DataFrame:
+    """The file preview with the answer first (label, probability, right?) and sentences cut to 80 characters
+    (the CSV keeps them whole), so the columns that matter fit the pane."""
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    first = [c for c in frame.columns if c.startswith(("predicted", "probability"))] + \
+        [c for c in ("label", "correct") if c in frame.columns]
+    frame = frame[first + [c for c in frame.columns if c not in first]]
+    for column in ("sentence1", "sentence2"):
+        if column in frame.columns:
+            frame[column] = [t if len(t) <= 80 else t[:79] + "…" for t in frame[column].astype(str)]
+    return frame
 
 
 def warm_default_model() -> None:
