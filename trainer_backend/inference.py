@@ -60,9 +60,13 @@ def has_weights(folder: str | Path | None) -> bool:
 
 
 def _run_title(run) -> str:
+    """Tells runs apart: label, start time and short id (charts.run_name), seed, base model, accuracy."""
+    from trainer_backend.charts import run_name
+
     acc = run.final_metrics.get("eval_accuracy")
     score = f" · accuracy {acc:.3f}" if isinstance(acc, (int, float)) else ""
-    return f"run {run.label} · {run.model or 'unknown base'}{score}"
+    seed = f" · seed {run.config['seed']}" if "seed" in run.config else ""
+    return f"run {run_name(run)}{seed} · {run.model or 'unknown base'}{score}"
 
 
 def default_model(store: RunStore | None = None) -> ModelRef | None:

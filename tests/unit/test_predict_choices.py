@@ -52,3 +52,10 @@ def test_the_predict_zip_is_refused_on_a_space(monkeypatch):
     monkeypatch.setenv("SPACE_ID", "o/s")
     with pytest.raises(gr.Error, match="Train tab"):
         zip_model("")
+
+
+def test_two_runs_of_one_preset_have_different_titles(store, tmp_path):
+    a = _run(store, tmp_path, "Quick look", [[30, 10], [8, 32]], 0.775, created=1)
+    b = _run(store, tmp_path, "Quick look", [[30, 10], [8, 32]], 0.775, created=2)
+    titles = dict((v, t) for t, v in inference.model_choices(store))
+    assert titles[f"run:{a}"] != titles[f"run:{b}"] and a[-4:] in titles[f"run:{a}"]
