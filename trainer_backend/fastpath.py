@@ -37,7 +37,7 @@ Progress = Callable[[float, str], None]
 
 def mode() -> str:
     """PREDICT_FASTPATH: auto (int8, mixed int8, fp32: the first to pass the gate), int8, fp32, or off."""
-    value = os.environ.get("PREDICT_FASTPATH", "auto").strip().lower()
+    value = settings.predict_settings().fastpath
     return value if value in {*MODES, "off"} else "auto"
 
 

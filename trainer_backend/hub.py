@@ -48,7 +48,7 @@ class HubError(RuntimeError):
 
 def on_space() -> bool:
     """A Hugging Face Space (SPACE_ID set): every visitor is untrusted and HF_TOKEN belongs to the owner."""
-    return bool(os.environ.get("SPACE_ID"))
+    return settings.on_space()
 
 
 def visitor_token(oauth_token: str | None) -> str | None:
@@ -87,8 +87,7 @@ def default_repo_id(username: str | None, base_model: str | None) -> str:
 
 def _scrub(text: str, token: str | None) -> str:
     """Hide the token used and any configured owner token (read here only to scrub it, never to send it)."""
-    owner_vars = getattr(settings, "OWNER_TOKEN_VARS", ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"))
-    for secret in (token, *(os.environ.get(name) for name in owner_vars)):
+    for secret in (token, *settings.owner_token_values()):
         if secret:
             text = text.replace(secret, "***")
     return _TOKEN_LIKE.sub("hf_***", text)

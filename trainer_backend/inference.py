@@ -18,7 +18,6 @@ from trainer_backend.runs import RunStore
 MAX_CHARS = 2000           # per sentence; a pair never uses more than a few hundred tokens anyway
 BATCH_SIZE = 32
 DEFAULT_MAX_LENGTH = 128
-MAX_MODEL_BYTES = int(float(os.environ.get("PREDICT_MAX_MODEL_MB", "2000")) * 1e6)
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json")
 NO_MODEL_MESSAGE = (
     "There is no fine-tuned model yet. Train one in the **Train** tab (a short run is enough to try this "
@@ -71,7 +70,7 @@ def _run_title(run) -> str:
 
 def default_model(store: RunStore | None = None) -> ModelRef | None:
     """PREDICT_MODEL_ID, else the last pushed run, else the latest completed local run, else None."""
-    env = os.environ.get("PREDICT_MODEL_ID", "").strip()
+    env = settings.predict_settings().model_id
     if env:
         return ModelRef(env, env, "env")
     runs = (store or RunStore()).list(("completed",))
@@ -161,7 +160,7 @@ class Predictor:
         hw = settings.hardware()
         self.device = hw.device
         self.model.to(self.device)
-        self.use_bf16 = os.environ.get("PREDICT_PRECISION", "auto") != "fp32" and hw.bf16
+        self.use_bf16 = settings.predict_settings().precision != "fp32" and hw.bf16
         limit = min(getattr(model.config, "max_position_embeddings", 512) or 512,
                     getattr(tokenizer, "model_max_length", 512) or 512, 512)
         trained = (facts.get("hyperparameters") or {}).get("max_length") or DEFAULT_MAX_LENGTH
@@ -292,8 +291,9 @@ def _check_hub_size(repo_id: str) -> None:
         size = sum((s.size or 0) for s in info.siblings or [] if s.rfilename.endswith((".safetensors", ".bin")))
     except Exception:  # noqa: BLE001 - a failed size check is decided by the download itself
         return
-    if size > MAX_MODEL_BYTES:
-        raise InferenceError(f"{repo_id} is {size / 1e9:.1f} GB, above this app's {MAX_MODEL_BYTES / 1e9:.1f} GB "
+    limit = settings.predict_settings().max_model_bytes
+    if size > limit:
+        raise InferenceError(f"{repo_id} is {size / 1e9:.1f} GB, above this app's {limit / 1e9:.1f} GB "
                              "limit for prediction models.")
 
 
@@ -438,11 +438,18 @@ class ModelCache:
             self._items.clear()
 
 
-CACHE = ModelCache(int(float(os.environ.get("PREDICT_CACHE_MB", "1500")) * 1e6),
-                   int(os.environ.get("PREDICT_CACHE_MODELS", "4")))
+_CACHES: dict[str, ModelCache] = {}
+
+
+def cache() -> ModelCache:
+    """The process's model cache, sized from settings on first use (nothing is built at import)."""
+    if "cache" not in _CACHES:
+        ps = settings.predict_settings()
+        _CACHES["cache"] = ModelCache(ps.cache_bytes, ps.cache_models)
+    return _CACHES["cache"]
 
 
 def get_predictor(value: str | None = None, progress: Progress | None = None,
                   store: RunStore | None = None) -> Predictor:
     """The predictor for a dropdown value (empty: the default model), from the shared cache."""
-    return CACHE.get(resolve_choice(value, store), progress)
+    return cache().get(resolve_choice(value, store), progress)

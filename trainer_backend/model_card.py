@@ -271,21 +271,12 @@ def render_card(run: dict[str, Any], repo_id: str, sep: str = "[SEP]", has_image
 
 
 def draw_loss_curve(points: list, path: str | Path) -> Path | None:
-    """Save the loss curve as a PNG: plotly + kaleido when installed, else a plain Pillow drawing."""
+    """Save the loss curve as a PNG drawn with Pillow (plotly's image export would need kaleido and a browser,
+    which the app does not ship); None when there are no points."""
     pts = [(float(s), float(v)) for s, v in points or [] if v == v]  # drop NaN
     if not pts:
         return None
-    path = Path(path)
-    try:
-        import kaleido  # noqa: F401 - only the presence matters
-        import plotly.graph_objects as go
-
-        fig = go.Figure(go.Scatter(x=[p[0] for p in pts], y=[p[1] for p in pts], mode="lines+markers"))
-        fig.update_layout(title="Training loss", xaxis_title="step", yaxis_title="loss", width=640, height=360)
-        fig.write_image(str(path))
-        return path
-    except Exception:  # noqa: BLE001 - kaleido missing or unable to start a browser: draw it ourselves
-        return _draw_with_pillow(pts, path)
+    return _draw_with_pillow(pts, Path(path))
 
 
 def _draw_with_pillow(pts: list[tuple[float, float]], path: Path) -> Path:

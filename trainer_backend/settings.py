@@ -242,9 +242,39 @@ def browser_secret() -> str:
     return value
 
 
-def predict_model_id() -> str:
-    """PREDICT_MODEL_ID: the owner's choice of default Predict model ('' when unset)."""
-    return os.environ.get("PREDICT_MODEL_ID", "").strip()
+@dataclass(frozen=True)
+class PredictSettings:
+    """How Predict serves (PREDICT_* variables): default model, limits, precision, fast path, warm-up."""
+
+    model_id: str           # PREDICT_MODEL_ID: the owner's default model ('' = the newest good run)
+    max_model_bytes: int    # PREDICT_MAX_MODEL_MB: a Hub model above this is refused before download
+    precision: str          # PREDICT_PRECISION: auto (bf16 where the CPU has it) or fp32
+    cache_bytes: int        # PREDICT_CACHE_MB: memory the loaded models may use together
+    cache_models: int       # PREDICT_CACHE_MODELS: models kept loaded at once
+    fastpath: str           # PREDICT_FASTPATH: auto, int8, fp32 or off
+    warm: bool              # PREDICT_WARM: load the default model when the app starts
+
+
+def predict_settings() -> PredictSettings:
+    env = os.environ.get
+    return PredictSettings(
+        model_id=env("PREDICT_MODEL_ID", "").strip(),
+        max_model_bytes=int(float(env("PREDICT_MAX_MODEL_MB", "2000")) * 1e6),
+        precision=env("PREDICT_PRECISION", "auto").strip().lower(),
+        cache_bytes=int(float(env("PREDICT_CACHE_MB", "1500")) * 1e6),
+        cache_models=int(env("PREDICT_CACHE_MODELS", "4")),
+        fastpath=env("PREDICT_FASTPATH", "auto").strip().lower(),
+        warm=env("PREDICT_WARM", "1") != "0")
+
+
+def owner_token_values() -> list[str]:
+    """The owner's configured token values, only so messages can be scrubbed of them (never to send them)."""
+    return [v for v in (os.environ.get(name) for name in OWNER_TOKEN_VARS) if v]
+
+
+def distributed_rank() -> int:
+    """This process's rank in an `accelerate launch`/torchrun group (RANK, set by the launcher); 0 alone."""
+    return int(os.environ.get("RANK", "0") or 0)
 
 
 def server_name() -> str:

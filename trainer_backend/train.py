@@ -102,7 +102,7 @@ def is_main_process() -> bool:
 
     Read from the environment because the store is written before the Trainer (and its
     `is_world_process_zero`) exists; inside the Trainer's loop the callbacks use the Trainer state's own check."""
-    return int(os.environ.get("RANK", "0") or 0) == 0
+    return settings.distributed_rank() == 0
 
 
 def _eval_interval(value: float | None, total_steps: int) -> float | int | None:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import html
 import logging
-import os
 import threading
 import time
 from typing import Any
@@ -336,7 +335,7 @@ def warm_default_model() -> None:
 
 def build(ctx: AppContext | None = None) -> None:
     """Create the tab's components inside the current Blocks."""
-    if os.environ.get("PREDICT_WARM", "1") != "0":
+    if settings.predict_settings().warm:
         threading.Thread(target=warm_default_model, name="predict-warm-up", daemon=True).start()
     gr.Markdown(INTRO)
     with gr.Row():
