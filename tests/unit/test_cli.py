@@ -127,7 +127,7 @@ def test_cli_flags_override_the_preset(tmp_path):
     cfg, run_args, _ = parse(argv)
     ((suffix, only),) = preset_runs(run_args.preset, cfg, argv)
     assert (only.seed, only.max_steps, only.learning_rate, only.output_dir) == (7, 5, 1e-4, str(tmp_path))
-    assert only.per_device_train_batch_size == 8 and only.max_train_samples == 2000  # the rest is the preset's
+    assert only.per_device_train_batch_size == 8 and only.max_train_samples == 4000  # the rest is the preset's
 
 
 def test_cli_unknown_preset_is_a_clear_error(tmp_path):

@@ -30,8 +30,8 @@ def test_bf16_note_says_it_was_detected_on_cpu():
 
 def test_quick_look_is_a_step_budget_that_reaches_the_encoder_often():
     c = presets.get(presets.QUICK_LOOK, CPU_BF16).config
-    assert (c.max_steps, c.per_device_train_batch_size, c.max_train_samples) == (250, 8, 2000)
-    assert recipe.total_steps(c, 400, 8) == 250 and recipe.total_steps(c, 2000, 8) == 250
+    assert (c.max_steps, c.per_device_train_batch_size, c.max_train_samples) == (500, 8, 4000)
+    assert recipe.total_steps(c, 400, 8) == 500 and recipe.total_steps(c, 3668, 8) == 500
     for name in (presets.SEED_SPREAD, presets.PRECISION_AB):
         assert presets.get(name, settings.Hardware("cpu", "c", False, False, 2)).config == c
 
