@@ -16,6 +16,10 @@ def test_train_tab_renders_and_start_draws_points(page, app_url, tiny_model_dir)
     data = page.get_by_label("Data (glue/mrpc, sample, an MRPC folder or a file)")
     data.fill("sample")
     data.press("Enter")
+    page.get_by_text("Hyperparameters and switches").click()
+    steps = page.get_by_label("Max steps (≤ 0: use epochs)")
+    steps.fill("40")  # a short run: the test is about the live view, not the preset's length
+    steps.press("Tab")
     page.locator("#train-eta").get_by_text("Estimated duration").wait_for(timeout=30_000)
     page.locator("#train-start").click()
     page.locator("#train-message").get_by_text("started").or_(
