@@ -50,20 +50,6 @@ def start_app(model: Path, data_dir: Path, port: int) -> subprocess.Popen:
                             stderr=subprocess.DEVNULL)
 
 
-def wait_up(url: str, timeout: float = 240) -> None:
-    import httpx
-
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if httpx.get(url + "config", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    raise SystemExit("the app did not start")
-
-
 def predict_load(url: str, clients: int, requests: int) -> dict:
     from gradio_client import Client
 
@@ -144,7 +130,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=50)
     parser.add_argument("--idle-seconds", type=float, default=30)
     args = parser.parse_args()
-    from tests.helpers import free_port
+    from tests.helpers import free_port, wait_until_serving
     from trainer_backend.settings import cpu_flags
 
     work = Path(tempfile.mkdtemp(prefix="studio-load-"))
@@ -153,7 +139,8 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}/"
     app = start_app(model, work / "data", port)
     try:
-        wait_up(url)
+        if not wait_until_serving(url, app):
+            raise SystemExit("the app did not start")
         load = predict_load(url, args.clients, args.requests)
         print(f"/predict: {args.clients} clients × {args.requests}: {load}", flush=True)
         idle = idle_pages(url, args.pages, args.idle_seconds, app.pid) if args.pages else {}

@@ -40,3 +40,22 @@ def launch_app():
     demo = app_module.build_app()
     _, url, _ = app_module.launch(demo, prevent_thread_lock=True, server_port=free_port(), quiet=True)
     return demo, url
+
+
+def wait_until_serving(url: str, proc=None, timeout: float = 240) -> bool:
+    """Poll `url`config until the app answers (True); False on timeout or when `proc` has exited."""
+    import time
+
+    import httpx
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            if httpx.get(url + "config", timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    return False

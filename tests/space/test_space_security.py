@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import free_port
+from tests.helpers import free_port, wait_until_serving
 from tests.space.recording_hub import RecordingHub
 
 pytestmark = pytest.mark.slow
@@ -91,17 +91,7 @@ def space(tmp_path_factory):
             proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "space" / "serve_space.py")], cwd=ROOT,
                                     env=env, stdout=log, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}/"
-        deadline = time.time() + 180
-        while time.time() < deadline:
-            if proc.poll() is not None:
-                raise AssertionError("the app died at start as a Space:\n" + log_path.read_text()[-3000:])
-            try:
-                if httpx.get(url + "config", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(1)
-        else:
+        if not wait_until_serving(url, proc, timeout=180):
             proc.kill()
             raise AssertionError("the app did not start as a Space:\n" + log_path.read_text()[-3000:])
         yield url, hub, data_dir, log_path
