@@ -82,12 +82,22 @@ class Run:
 
 
 def last_checkpoint(output_dir: str | Path) -> Path | None:
-    """The newest checkpoint-N folder of a run (transformers' own get_last_checkpoint), if any."""
-    from transformers.trainer_utils import get_last_checkpoint
+    """The newest *complete* checkpoint-N folder of a run, if any.
+
+    transformers' get_last_checkpoint picks the highest number even when a kill cut that save short (the
+    Trainer writes trainer_state.json last), so Resume would fail on it; here a folder counts only once its
+    trainer_state.json is there, and an unfinished newer one is passed over."""
+    from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
     folder = Path(output_dir)
-    found = get_last_checkpoint(str(folder)) if folder.is_dir() else None
-    return Path(found) if found else None
+    if not folder.is_dir():
+        return None
+    steps = []
+    for ckpt in folder.glob(f"{PREFIX_CHECKPOINT_DIR}-*"):
+        number = ckpt.name.rsplit("-", 1)[-1]
+        if ckpt.is_dir() and number.isdigit() and (ckpt / "trainer_state.json").is_file():
+            steps.append((int(number), ckpt))
+    return max(steps)[1] if steps else None
 
 
 def drop_checkpoints(output_dir: str | Path) -> int:

@@ -80,7 +80,7 @@ def test_killed_process_is_marked_interrupted_and_can_resume(tiny_model_dir, tmp
     assert last_checkpoint(interrupted.output_dir) is not None
     assert "queued to resume" in fresh.resume(run_id)
     done = _wait(fresh, run_id, lambda r: r.status in ("completed", "failed"))
-    assert done.status == "completed" and done.step == 120
+    assert done.status == "completed" and done.step == 120, done.error
 
 
 def test_cancel_a_queued_run(tiny_model_dir, tmp_path):

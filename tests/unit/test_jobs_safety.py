@@ -55,6 +55,7 @@ def test_resume_is_capped_too(space, tmp_path):
     old, _ = runner.submit(TrainConfig(), owner="anon:a")
     folder = runner.store.get(old).output_dir
     os.makedirs(os.path.join(folder, "checkpoint-5"))
+    open(os.path.join(folder, "checkpoint-5", "trainer_state.json"), "w").close()
     runner.store.update(old, status="stopped")
     runner.submit(TrainConfig(), owner="anon:a")
     runner.submit(TrainConfig(), owner="anon:a")
@@ -134,3 +135,13 @@ def test_a_database_from_the_previous_schema_is_migrated(tmp_path):
     with sqlite3.connect(path) as con:
         assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     RunStore(path)  # opening again is a no-op
+
+
+def test_resume_passes_over_a_checkpoint_cut_short_by_a_kill(tmp_path):
+    from trainer_backend.runs import last_checkpoint
+
+    (tmp_path / "checkpoint-20").mkdir()
+    (tmp_path / "checkpoint-20" / "trainer_state.json").write_text("{}")
+    (tmp_path / "checkpoint-70").mkdir()  # killed while saving: no trainer_state.json yet
+    assert last_checkpoint(tmp_path).name == "checkpoint-20"
+    assert last_checkpoint(tmp_path / "nothing") is None

@@ -80,6 +80,7 @@ def test_resume_drops_metric_rows_after_the_checkpoint(store, tmp_path):
 
     run_id = store.create({}, status="stopped")
     os.makedirs(os.path.join(store.get(run_id).output_dir, "checkpoint-20"))
+    open(os.path.join(store.get(run_id).output_dir, "checkpoint-20", "trainer_state.json"), "w").close()
     for step in range(1, 26):
         store.log_metrics(run_id, step, None, {"loss": 1.0 / step})
     h.runner().resume(run_id)
