@@ -4,8 +4,8 @@ from __future__ import annotations
 import gradio as gr
 
 from trainer_backend import downloads, settings
-from trainer_backend.jobs import JobRunner
-from trainer_backend.runs import RunStore
+from trainer_backend.runs.jobs import JobRunner
+from trainer_backend.runs.store import RunStore
 from ui import lesson_tab, predict_tab, quiz_tab, train_tab
 from ui.common import TAB_IDS, AppContext, ensure_visitor_id, timer_off, timer_on, visitor_state
 from ui.theme import CSS, HEAD, THEME

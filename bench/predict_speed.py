@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from trainer_backend import data, inference, settings  # noqa: E402
+from trainer_backend import data, serving, settings  # noqa: E402
 from trainer_backend.modeling import ID2LABEL, LABEL2ID  # noqa: E402
 
 MRPC_DIR = ROOT.parent / "shared" / "data" / "mrpc"
@@ -110,10 +110,10 @@ def main() -> int:
     folder = Path(args.model) if args.model else build_checkpoint(Path(tempfile.mkdtemp(prefix="bench-predict-")))
     pipe = pipeline("text-classification", model=str(folder), tokenizer=str(folder), device="cpu")
     start = time.perf_counter()
-    ours = inference.load_predictor(inference.ModelRef(str(folder), "bench", "chosen"))
+    ours = serving.load_predictor(serving.ModelRef(str(folder), "bench", "chosen"))
     load_s = time.perf_counter() - start
-    serving = ours.serving
-    print(f"serving path: {serving.title} ({serving.reason}); load incl. export and check {load_s:.1f} s")
+    path = ours.serving
+    print(f"serving path: {path.title} ({path.reason}); load incl. export and check {load_s:.1f} s")
 
     def run_pipe(batch):
         return pipe([{"text": a, "text_pair": b} for a, b in batch])
@@ -166,19 +166,19 @@ def main() -> int:
         burst_pipe.append(timed(lambda: [run_pipe([p]) for p in burst]))
         burst_ours.append(timed(lambda: ours.predict_pairs(burst)))
 
-    from trainer_backend.explain import explain_pair
+    from trainer_backend.serving.explain import explain_pair
 
     explain_pair(ours, *EXPLAIN_PAIRS[0])  # warm-up
     explain_s = [explain_pair(ours, a, b).seconds for a, b in EXPLAIN_PAIRS for _ in range(2)]
 
     checks = [{"engine": c.engine, "agreement": round(c.agreement, 4), "accuracy": round(c.accuracy, 4),
                "reference_accuracy": round(c.reference_accuracy, 4), "pairs": c.pairs, "passed": c.passed}
-              for c in serving.checks]
+              for c in path.checks]
     result = {
         "model": f"checkpoint {folder.name}" if args.model else "all-MiniLM-L6-v2 + random 2-label head",
         "pairs": source, "device": settings.hardware().describe(), **cpu_description(),
         "torch_threads": torch.get_num_threads(), "bf16_pytorch_path": ours.use_bf16,
-        "serving": serving.engine, "gate_data": serving.data, "gate_checks": checks, "load_s": round(load_s, 1),
+        "serving": path.engine, "gate_data": path.data, "gate_checks": checks, "load_s": round(load_s, 1),
         "max_prob_diff_vs_pipeline": diffs, "rounds": args.rounds,
         "single_p50_ms": {k: round(v, 2) for k, v in p50.items()},
         "single_p90_ms": {k: round(v, 2) for k, v in p90.items()},

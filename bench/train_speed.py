@@ -111,7 +111,7 @@ def token_stats(cfg, model: str) -> tuple[float, dict]:
 
 
 def one_run(name: str, cfg, seed: int, peaks: dict) -> dict:
-    from trainer_backend.train import run_training
+    from trainer_backend.training.train import run_training
 
     clock = make_clock()
     result = run_training(cfg, extra_callbacks=[clock])

@@ -41,7 +41,7 @@ def article() -> Curves:
 
 def from_store(run_id: str, store=None) -> Curves:
     """A run's curves from the run store (training loss and every evaluation, by epoch)."""
-    from trainer_backend.runs import RunStore
+    from trainer_backend.runs.store import RunStore
 
     store = store or RunStore()
     run = store.get(run_id)
@@ -56,7 +56,7 @@ def from_store(run_id: str, store=None) -> Curves:
             by_step.setdefault(m["step"], {"epoch": m["epoch"] or 0.0})[m["name"]] = m["value"]
     evals = [(e["epoch"], e["eval_loss"], e.get("eval_accuracy", float("nan")), e.get("eval_f1", float("nan")))
              for _, e in sorted(by_step.items()) if "eval_loss" in e]
-    from trainer_backend.charts import run_name
+    from trainer_backend.runs.summary import run_name
 
     return Curves(f"your run {run_name(run)}", train, evals, floors.of_run(run))
 
@@ -65,8 +65,8 @@ def run_choices(limit: int = 20, store=None) -> list[tuple[str, str]]:
     """(name, run id) for runs in the store that evaluated at least twice; names tell runs apart (label, start
     time, short id, seed, status)."""
     try:
-        from trainer_backend.charts import run_name
-        from trainer_backend.runs import RunStore
+        from trainer_backend.runs.summary import run_name
+        from trainer_backend.runs.store import RunStore
 
         store = store or RunStore()
         runs = store.list(limit=limit)

@@ -65,8 +65,8 @@ def trained_models(limit: int = 20) -> list[tuple[str, str]]:
     Names tell runs apart (label, start time, short id, seed) and flag a run that ended at the majority-class
     floor of its data."""
     try:
-        from trainer_backend.charts import at_floor, run_name
-        from trainer_backend.runs import RunStore
+        from trainer_backend.runs.summary import at_floor, run_name
+        from trainer_backend.runs.store import RunStore
 
         runs = RunStore().list(("completed", "stopped"), limit=limit)
     except Exception:  # noqa: BLE001 - a missing or locked store just means no trained models to offer
@@ -95,7 +95,7 @@ def checked_model_spec(spec: str | None) -> str:
     if spec.startswith("run:"):
         folders = {value: value for _, value in trained_models(limit=200)}
         if spec in folders:
-            from trainer_backend.runs import RunStore
+            from trainer_backend.runs.store import RunStore
 
             run = RunStore().get(spec[4:])
             if run is not None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from trainer_backend import recipe, settings
 from trainer_backend.config import TrainConfig
-from trainer_backend.runs import RunStore
+from trainer_backend.runs.store import RunStore
 
 KNOWN_SIZES = {"glue/mrpc": (3668, 408)}
 MEAN_PAIR_TOKENS = 55          # MRPC pairs average ~53 BERT tokens; length grouping keeps padding near zero

@@ -40,7 +40,7 @@ class AppContext:
     root: gr.Blocks | None = None           # the app's Blocks, for page-load events (no private Gradio API)
     tabs: gr.Tabs | None = None
     train_preset: gr.Dropdown | None = None
-    runner: Any = None                       # trainer_backend.jobs.JobRunner, built once in app.py
+    runner: Any = None                       # trainer_backend.runs.jobs.JobRunner, built once in app.py
     visitor: gr.BrowserState | None = None   # the anonymous visitor id (see visitor_of)
     train_timer: gr.Timer | None = None      # ticks only while the Train tab is shown
     _train_links: list[tuple[gr.Button, str]] = field(default_factory=list)

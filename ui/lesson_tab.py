@@ -303,7 +303,7 @@ def build(ctx: AppContext | None = None) -> None:
     reset.click(reset_progress, None, outputs, api_name=False, show_progress="hidden")
     nav.change(None, nav, None, js=URL_JS, api_name=False)
     gr.api(lesson_section, api_name="lesson_section")
-    root = gr.context.Context.root_block
+    root = ctx.root if ctx is not None else None  # the app's Blocks, handed over by app.py
     if root is not None:
         root.load(restore, progress, outputs, api_name=False, show_progress="hidden")
         root.load(None, None, None, js=FOLD_JS, api_name=False)  # in the browser: no wait for the server

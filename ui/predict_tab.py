@@ -9,13 +9,13 @@ from typing import Any
 
 import gradio as gr
 import pandas as pd
-from gradio.context import Context
 
-from trainer_backend import compare as comparing
-from trainer_backend import explain as explaining
-from trainer_backend import hub, inference, settings
+from trainer_backend.serving import compare as comparing
+from trainer_backend.serving import explain as explaining
+from trainer_backend.publish import hub
+from trainer_backend import serving, settings
 from trainer_backend.data import DataError
-from trainer_backend.predict_table import predict_table
+from trainer_backend.serving.predict_table import predict_table
 from ui.common import AppContext
 
 DEFAULT_CHOICE = "(default model)"
@@ -55,7 +55,7 @@ def _warn(message: str) -> str:
 
 def _choices() -> list[tuple[str, str]]:
     try:
-        runs = inference.model_choices()
+        runs = serving.model_choices()
     except Exception:  # noqa: BLE001 - an unreadable run store must not break the page
         runs = []
     return [("Default model", DEFAULT_CHOICE)] + runs
@@ -66,7 +66,7 @@ def _compare_choices() -> list[tuple[str, str]]:
             ("Default model", DEFAULT_CHOICE)] + _choices()[1:]
 
 
-def _details(result: inference.PairResult, ms: float, n: int, predictor: inference.Predictor) -> str:
+def _details(result: serving.PairResult, ms: float, n: int, predictor: serving.Predictor) -> str:
     share = f"in a batch of {n} requests" if n > 1 else "for this request"
     lines = [f"**{result.label}** with {max(result.confidences.values()):.1%} confidence · "
              f"{ms:.0f} ms {share} · model: {_esc(predictor.ref.title)} · "
@@ -85,11 +85,11 @@ def predict(sentence1: list[str], sentence2: list[str], model: list[str]) -> tup
         groups.setdefault((value or "").strip() or DEFAULT_CHOICE, []).append(i)
     for value, idx in groups.items():
         try:
-            predictor = inference.get_predictor(value)
+            predictor = serving.get_predictor(value)
             start = time.perf_counter()
             results = predictor.predict_pairs([(sentence1[i], sentence2[i]) for i in idx])
             ms = (time.perf_counter() - start) * 1000
-        except inference.InferenceError as err:
+        except serving.InferenceError as err:
             for i in idx:
                 details[i] = _warn(str(err))
             continue
@@ -112,8 +112,8 @@ def swap_check(sentence1: str, sentence2: str, model: str, enabled: bool) -> str
     if not enabled:
         return ""
     try:
-        predictor = inference.get_predictor(model)
-    except inference.InferenceError:
+        predictor = serving.get_predictor(model)
+    except serving.InferenceError:
         return ""
     forward, backward = predictor.predict_pairs([(sentence1, sentence2), (sentence2, sentence1)])
     if forward.error or backward.error:
@@ -127,7 +127,7 @@ def swap_check(sentence1: str, sentence2: str, model: str, enabled: bool) -> str
             "segment id 0, the second 1), so small shifts are normal and large ones are worth a look.")
 
 
-def facts_markdown(predictor: inference.Predictor) -> str:
+def facts_markdown(predictor: serving.Predictor) -> str:
     """What the loaded checkpoint is: source, base model, data, validation scores, settings."""
     facts = predictor.facts
     lines = [f"**Loaded:** {_esc(predictor.ref.title)}", f"- from {_esc(predictor.loaded_from)}"]
@@ -160,11 +160,11 @@ def facts_markdown(predictor: inference.Predictor) -> str:
 def default_summary() -> str:
     """Shown on page load: which model a request without a choice will use."""
     try:
-        ref = inference.default_model()
+        ref = serving.default_model()
     except Exception:  # noqa: BLE001 - an unreadable run store must not break the page
         ref = None
     if ref is None:
-        return inference.NO_MODEL_MESSAGE
+        return serving.NO_MODEL_MESSAGE
     why = {"env": "named by PREDICT_MODEL_ID", "pushed": "the last model this app pushed to the Hub",
            "run": "the latest finished training run",
            "run-skipped": "the latest finished run that learned: newer runs ended at the majority-class floor "
@@ -177,10 +177,10 @@ def default_summary() -> str:
 def load_model(model: str, progress=gr.Progress()) -> tuple[str, Any]:
     """Load (or fetch from the cache) the chosen model, with progress, and show its facts."""
     try:
-        predictor = inference.get_predictor(model, progress=lambda f, desc: progress(f, desc=desc))
-    except inference.InferenceError as err:
+        predictor = serving.get_predictor(model, progress=lambda f, desc: progress(f, desc=desc))
+    except serving.InferenceError as err:
         return _warn(str(err)), gr.Button(visible=False)
-    return facts_markdown(predictor), gr.Button(visible=inference.has_weights(predictor.loaded_from))
+    return facts_markdown(predictor), gr.Button(visible=serving.has_weights(predictor.loaded_from))
 
 
 def refresh_models(current: str, other: str = PLAIN_CHOICE) -> tuple[Any, Any]:
@@ -197,9 +197,9 @@ def on_page_load(current: str, other: str = PLAIN_CHOICE) -> tuple[Any, Any, str
 def explain(sentence1: str, sentence2: str, model: str | None = None) -> tuple[str, dict]:
     """Integrated Gradients for one pair: both sentences' words coloured (HTML) and the words with scores."""
     try:
-        predictor = inference.get_predictor(model)
+        predictor = serving.get_predictor(model)
         expl = explaining.explain_pair(predictor, sentence1, sentence2)
-    except inference.InferenceError as err:
+    except serving.InferenceError as err:
         return f"<p>{_warn(str(err))}</p>", {"error": str(err)}
     except Exception as err:  # noqa: BLE001 - a failed explanation must not break the page
         LOG.exception("explanation failed")
@@ -208,13 +208,13 @@ def explain(sentence1: str, sentence2: str, model: str | None = None) -> tuple[s
     return explaining.to_html(expl), expl.to_json()
 
 
-def _second(model: str, other: str) -> tuple[inference.Predictor, inference.Predictor, str]:
+def _second(model: str, other: str) -> tuple[serving.Predictor, serving.Predictor, str]:
     """The two predictors to compare and the engine the second one uses."""
     other = (other or "").strip() or PLAIN_CHOICE
-    first = inference.get_predictor(model)
+    first = serving.get_predictor(model)
     if other == PLAIN_CHOICE:
         return first, first, "pytorch-fp32"
-    return first, inference.get_predictor(other), "serving"
+    return first, serving.get_predictor(other), "serving"
 
 
 def compare_pair(sentence1: str, sentence2: str, model: str | None = None,
@@ -225,7 +225,7 @@ def compare_pair(sentence1: str, sentence2: str, model: str | None = None,
         first, second, engine = _second(model, other)
         load_s = time.perf_counter() - start
         sides = comparing.compare_pair(first, second, sentence1, sentence2, engine)
-    except inference.InferenceError as err:
+    except serving.InferenceError as err:
         return _warn(str(err)), {"error": str(err)}
     positive = first.labels[1]
     rows = ["| | model | engine | answer | P(" + positive + ") | latency |", "|---|---|---|---|---|---|"]
@@ -255,7 +255,7 @@ def compare_batch(file: str | None, sentence1_column: str, sentence2_column: str
         result = comparing.compare_table(file, first, second, (sentence1_column or "").strip() or "sentence1",
                                          (sentence2_column or "").strip() or "sentence2",
                                          (label_column or "").strip(), engine)
-    except (inference.InferenceError, DataError) as err:
+    except (serving.InferenceError, DataError) as err:
         raise gr.Error(_esc(str(err)), print_exception=False) from None
     rows = ["| | model | engine | time | pairs/s | accuracy | F1 |", "|---|---|---|---|---|---|---|"]
     for name, pred, eng, rep in (("A", first, "serving", result.first), ("B", second, engine, result.second)):
@@ -273,11 +273,11 @@ def zip_model(model: str) -> Any:
         raise gr.Error("On this Space a model is downloaded from the Train tab, where only the run's owner can.",
                        print_exception=False)
     try:
-        predictor = inference.get_predictor(model)
-        if not inference.has_weights(predictor.loaded_from):
+        predictor = serving.get_predictor(model)
+        if not serving.has_weights(predictor.loaded_from):
             raise gr.Error("This model came from the Hub; download it there instead.", print_exception=False)
         return gr.File(value=str(hub.zip_checkpoint(predictor.loaded_from)), visible=True)
-    except (inference.InferenceError, hub.HubError) as err:
+    except (serving.InferenceError, hub.HubError) as err:
         raise gr.Error(_esc(str(err)), print_exception=False) from None
 
 
@@ -287,11 +287,11 @@ def predict_batch(file: str | None, sentence1_column: str, sentence2_column: str
     if not file:
         raise gr.Error("Upload a CSV, TSV or JSONL file of sentence pairs first.", print_exception=False)
     try:
-        predictor = inference.get_predictor(model)
+        predictor = serving.get_predictor(model)
         report = predict_table(file, predictor, (sentence1_column or "").strip() or "sentence1",
                                          (sentence2_column or "").strip() or "sentence2",
                                          (label_column or "").strip())
-    except (inference.InferenceError, DataError) as err:
+    except (serving.InferenceError, DataError) as err:
         raise gr.Error(_esc(str(err)), print_exception=False) from None
     n = len(report.rows)
     lines = [f"**{n:,} pairs** classified in {report.seconds:.2f} s ({n / max(report.seconds, 1e-9):,.0f} pairs/s) "
@@ -327,8 +327,8 @@ def preview_frame(rows: list[dict]) -> pd.DataFrame:
 def warm_default_model() -> None:
     """Load the default model in the background at start-up, so the first visitor does not wait for it."""
     try:
-        if inference.default_model() is not None:
-            inference.get_predictor(DEFAULT_CHOICE)
+        if serving.default_model() is not None:
+            serving.get_predictor(DEFAULT_CHOICE)
     except Exception:  # noqa: BLE001 - a failed warm-up is reported when someone actually asks
         LOG.info("default model not preloaded", exc_info=True)
 
@@ -402,7 +402,7 @@ def build(ctx: AppContext | None = None) -> None:
                               api_name="compare_batch", concurrency_limit=1)
     load_button.click(load_model, model, [facts, zip_button], api_name=False, concurrency_limit=2)
     refresh_button.click(refresh_models, [model, other], [model, other], api_name=False)
-    root = Context.root_block
+    root = ctx.root if ctx is not None else None  # the app's Blocks, handed over by app.py
     if root is not None:
         root.load(on_page_load, [model, other], [model, other, facts], api_name=False, show_progress="hidden")
     zip_button.click(zip_model, model, zip_file, api_name=False)
@@ -410,5 +410,5 @@ def build(ctx: AppContext | None = None) -> None:
 
 if __name__ == "__main__":
     with gr.Blocks() as demo:
-        build(AppContext())
+        build(AppContext(root=demo))
     demo.queue().launch()

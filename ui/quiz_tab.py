@@ -22,7 +22,7 @@ from quiz.pdf import write_pdf
 from quiz.scheduler import GRADE_NAMES, GRADES, CardState, format_interval, next_intervals
 from trainer_backend import presets
 from trainer_backend.access import AccessError
-from trainer_backend.runs import RunStore
+from trainer_backend.runs.store import RunStore
 from ui.common import AppContext, visitor_of
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"

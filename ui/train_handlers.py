@@ -15,9 +15,9 @@ from trainer_backend import access, estimate, presets, settings
 from trainer_backend.access import AccessError, Visitor
 from trainer_backend.config import ConfigError, TrainConfig, config_to_command
 from trainer_backend.data import DataError, load_data, resolve_dataset
-from trainer_backend.jobs import JobRunner, QueueFull
+from trainer_backend.runs.jobs import JobRunner, QueueFull
 from trainer_backend.modeling import resolve_model
-from trainer_backend.runs import Run, RunStore
+from trainer_backend.runs.store import Run, RunStore
 from trainer_backend.textsafe import md_escape
 from ui import train_form
 from ui.common import visitor_of
@@ -373,7 +373,7 @@ def _finished_own_run(run_id: str | None, visitor: Visitor) -> Run:
 def push_status(run_id: str | None, browser_id: Any = None, request: gr.Request = None,
                 profile: gr.OAuthProfile | None = None, oauth_token: gr.OAuthToken | None = None) -> str:
     """Whether the viewed run can be pushed now, and if not, why (never shows a token)."""
-    from trainer_backend import hub
+    from trainer_backend.publish import hub
 
     visitor = _visitor(browser_id, request, profile, oauth_token)
     try:
@@ -389,7 +389,7 @@ def push_to_hub(run_id: str | None, repo_id: str, private: bool, browser_id: Any
                 request: gr.Request = None, profile: gr.OAuthProfile | None = None,
                 oauth_token: gr.OAuthToken | None = None) -> str:
     """Push the viewed run's model with a generated card (owner only; on a Space with the visitor's own sign-in)."""
-    from trainer_backend import hub
+    from trainer_backend.publish import hub
 
     visitor = _visitor(browser_id, request, profile, oauth_token)
     try:
@@ -409,7 +409,7 @@ def push_to_hub(run_id: str | None, repo_id: str, private: bool, browser_id: Any
 def download_checkpoint(run_id: str | None, browser_id: Any = None, request: gr.Request = None,
                         profile: gr.OAuthProfile | None = None) -> tuple[Any, str]:
     """A zip of the viewed run's final model (weights, tokenizer, config, model card); owner only."""
-    from trainer_backend import hub
+    from trainer_backend.publish import hub
 
     visitor = _visitor(browser_id, request, profile)
     try:

@@ -5,7 +5,9 @@ from typing import Any
 
 import gradio as gr
 
-from trainer_backend import charts, hub, presets
+from ui import charts
+from trainer_backend.publish import hub
+from trainer_backend import presets
 from ui import train_form
 from ui import train_handlers as h
 from ui import train_view as v

@@ -7,9 +7,11 @@ from typing import Any
 
 import gradio as gr
 
-from trainer_backend import access, charts, estimate
+from trainer_backend import access, estimate
+from ui import charts
+from trainer_backend.runs import summary
 from trainer_backend.access import AccessError, Visitor
-from trainer_backend.runs import Run, last_checkpoint
+from trainer_backend.runs.store import Run, last_checkpoint
 from trainer_backend.textsafe import md_escape
 from ui.common import visitor_of
 from ui.train_handlers import runner, store
@@ -45,7 +47,7 @@ def runs_table(visitor: Visitor = access.LOCAL) -> list[list]:
         fm = run.final_metrics
         model, data = _shown_model_data(run, visitor)
         mine = "★ " if visitor.space and visitor.owns(run.owner) else ""
-        low = charts.at_floor(run)
+        low = summary.at_floor(run)
         accuracy = f"{fm['eval_accuracy']:.4f}" if "eval_accuracy" in fm else ""
         rows.append([mine + run.id, run.status, model, data[:40], _settings_summary(run),
                      f"{accuracy} ⚠ at the {low[1]:.2f} floor" if low else accuracy,
@@ -60,7 +62,7 @@ def run_choices(visitor: Visitor = access.LOCAL) -> list[tuple[str, str]]:
     for r in store().list(limit=100):
         mine = "★ " if visitor.space and visitor.owns(r.owner) else ""
         seed = r.config.get("seed")
-        out.append((f"{mine}{charts.run_name(r)} · seed {seed} · {r.status}", r.id))
+        out.append((f"{mine}{summary.run_name(r)} · seed {seed} · {r.status}", r.id))
     return out
 
 
@@ -103,13 +105,13 @@ def progress_html(run: Run | None, visitor: Visitor = access.LOCAL) -> str:
         parts.append(f"ETA {estimate.format_duration(eta)}")
     if run.status == "queued":
         parts.append(f"position {runner().position(run.id)} in line")
-    low = charts.at_floor(run)
+    low = summary.at_floor(run)
     if low:
         parts.append(f"<span class='run-floor'>accuracy {low[0]:.3f} is at the majority-class floor of this data "
                      f"({low[1]:.2f}: always answering the commoner label) — it has not learned yet; try more "
                      "epochs, a higher learning rate or unfrozen embeddings</span>")
     elif run.status == "completed" and "eval_accuracy" in run.final_metrics:
-        floor = charts.majority_floor(run.final_metrics.get("confusion"))
+        floor = summary.majority_floor(run.final_metrics.get("confusion"))
         if floor:
             parts.append(f"accuracy {run.final_metrics['eval_accuracy']:.3f} vs a floor of {floor[0]:.2f}")
     if run.error:
@@ -206,7 +208,7 @@ def refresh(view_id: str | None, compare_ids: list[str] | None, last_signature: 
             charts.loss_figure(s, runs, revision),
             charts.eval_figure(s, runs, revision),
             gr.Plot(value=charts.spread_figure(s, runs, revision=revision), visible=len(runs) >= 2),
-            charts.results_table(s, run.id, charts.majority_floor(run.final_metrics.get("confusion"))) if run else [],
+            charts.results_table(s, run.id, summary.majority_floor(run.final_metrics.get("confusion"))) if run else [],
             gr.Plot(value=charts.confusion_figure(matrix), visible=bool(matrix)),
             run_details(run, visitor),
             history, menu, signature, timer, message]

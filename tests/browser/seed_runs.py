@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import time
 
-from trainer_backend.runs import RunStore
+from trainer_backend.runs.store import RunStore
 
 SAMPLE_VALIDATION = (40, 40)  # the bundled sample's 80 validation pairs: (not paraphrase, paraphrase)
 

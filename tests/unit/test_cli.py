@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from tests.helpers import ROOT_DIR
-from trainer_backend.runs import RunStore
+from trainer_backend.runs.store import RunStore
 
 
 def _cli(*args, env=None, timeout=240):

@@ -5,8 +5,9 @@ import pytest
 
 pytest.register_assert_rewrite("tests.predict_fixtures")
 from tests.predict_fixtures import write_pairs  # noqa: E402
-from trainer_backend import compare, inference  # noqa: E402
-from trainer_backend.inference import ModelRef  # noqa: E402
+from trainer_backend.serving import compare  # noqa: E402
+from trainer_backend import serving
+from trainer_backend.serving import ModelRef  # noqa: E402
 
 pytest_plugins = ["tests.predict_fixtures"]
 pytestmark = pytest.mark.slow  # uses the CLI-trained checkpoint
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.slow  # uses the CLI-trained checkpoint
 
 @pytest.fixture(scope="module")
 def predictor(tiny_checkpoint):
-    return inference.load_predictor(ModelRef(str(tiny_checkpoint), "tiny run", "chosen"))
+    return serving.load_predictor(ModelRef(str(tiny_checkpoint), "tiny run", "chosen"))
 
 
 def test_fast_path_against_plain_pytorch_on_one_pair(predictor):

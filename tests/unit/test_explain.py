@@ -4,8 +4,9 @@ from __future__ import annotations
 import pytest
 
 pytest.register_assert_rewrite("tests.predict_fixtures")
-from trainer_backend import explain, inference  # noqa: E402
-from trainer_backend.inference import InferenceError, ModelRef  # noqa: E402
+from trainer_backend.serving import explain  # noqa: E402
+from trainer_backend import serving
+from trainer_backend.serving import InferenceError, ModelRef  # noqa: E402
 
 pytest_plugins = ["tests.predict_fixtures"]
 pytestmark = pytest.mark.slow  # uses the CLI-trained checkpoint
@@ -19,7 +20,7 @@ PAIRS = [
 
 @pytest.fixture(scope="module")
 def predictor(tiny_checkpoint):
-    return inference.load_predictor(ModelRef(str(tiny_checkpoint), "tiny run", "chosen"))
+    return serving.load_predictor(ModelRef(str(tiny_checkpoint), "tiny run", "chosen"))
 
 
 @pytest.mark.parametrize("first, second", PAIRS)
@@ -34,8 +35,8 @@ def test_scores_add_up_to_the_logit_change(predictor, first, second):
 @pytest.mark.parametrize("first, second", PAIRS + [("Tea\x00 is\u200b  ready.", "  The tea\tis ready. ")])
 def test_words_reassemble_both_sentences(predictor, first, second):
     expl = explain.explain_pair(predictor, first, second)
-    clean1, _ = inference.clean_sentence(first, "Sentence 1")
-    clean2, _ = inference.clean_sentence(second, "Sentence 2")
+    clean1, _ = serving.clean_sentence(first, "Sentence 1")
+    clean2, _ = serving.clean_sentence(second, "Sentence 2")
     assert " ".join(w.word for w in expl.sentence1) == clean1
     assert " ".join(w.word for w in expl.sentence2) == clean2
     assert all(w.tokens for w in expl.sentence1 + expl.sentence2)  # every word got its word pieces

@@ -8,8 +8,9 @@ import pytest
 
 pytest.register_assert_rewrite("tests.predict_fixtures")
 from tests.predict_fixtures import pair_rows  # noqa: E402
-from trainer_backend import fastpath, inference  # noqa: E402
-from trainer_backend.inference import ModelRef  # noqa: E402
+from trainer_backend.serving import fastpath  # noqa: E402
+from trainer_backend import serving
+from trainer_backend.serving import ModelRef  # noqa: E402
 
 pytest_plugins = ["tests.predict_fixtures"]
 PAIRS = [(a, b) for a, b, _ in pair_rows()[:12]] + [("Short.", "A much longer second sentence, to pad a batch.")]
@@ -17,7 +18,7 @@ PAIRS = [(a, b) for a, b, _ in pair_rows()[:12]] + [("Short.", "A much longer se
 
 def _load(folder, monkeypatch, mode):
     monkeypatch.setenv("PREDICT_FASTPATH", mode)
-    return inference.load_predictor(ModelRef(str(folder), "tiny run", "chosen"))
+    return serving.load_predictor(ModelRef(str(folder), "tiny run", "chosen"))
 
 
 # --- the gate on its own (no model) -------------------------------------------------------------

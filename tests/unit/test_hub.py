@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from trainer_backend import downloads, hub, settings
-from trainer_backend.hub import HubError
+from trainer_backend import downloads, settings
+from trainer_backend.publish import hub
+from trainer_backend.publish.hub import HubError
 
 pytest_plugins = ["tests.predict_fixtures"]  # one CLI-trained checkpoint for the whole session
 

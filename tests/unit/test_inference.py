@@ -10,35 +10,35 @@ import pytest
 
 pytest.register_assert_rewrite("tests.predict_fixtures")
 from tests.predict_fixtures import HUB_ID, write_pairs
-from trainer_backend import inference
+from trainer_backend import serving
 from trainer_backend.data import DataError
-from trainer_backend.inference import InferenceError, ModelCache, ModelRef
-from trainer_backend.predict_table import predict_table
-from trainer_backend.runs import RunStore
+from trainer_backend.serving import InferenceError, ModelCache, ModelRef
+from trainer_backend.serving.predict_table import predict_table
+from trainer_backend.runs.store import RunStore
 
 pytest_plugins = ["tests.predict_fixtures"]  # one CLI-trained checkpoint for the whole session
 
 
 @pytest.fixture(scope="module")
 def predictor(tiny_checkpoint):
-    return inference.load_predictor(ModelRef(str(tiny_checkpoint), "tiny run", "chosen"))
+    return serving.load_predictor(ModelRef(str(tiny_checkpoint), "tiny run", "chosen"))
 
 
 # --- input hygiene ------------------------------------------------------------------------------
 @pytest.mark.parametrize("text", ["", "   ", "\t\n ", None, "\x00\x07\x1b"])
 def test_empty_or_invisible_sentences_are_a_clear_error(text):
     with pytest.raises(InferenceError, match="Sentence 1 is empty"):
-        inference.clean_sentence(text, "Sentence 1")
+        serving.clean_sentence(text, "Sentence 1")
 
 
 def test_control_characters_are_replaced_and_reported():
-    cleaned, notes = inference.clean_sentence("a\x00b\u200bc\x07", "Sentence 2")
+    cleaned, notes = serving.clean_sentence("a\x00b\u200bc\x07", "Sentence 2")
     assert cleaned == "a b c" and "3 control" in notes[0]
 
 
 def test_very_long_sentences_are_cut_with_a_note():
-    cleaned, notes = inference.clean_sentence("words " * 20_000, "Sentence 1")
-    assert len(cleaned) == inference.MAX_CHARS
+    cleaned, notes = serving.clean_sentence("words " * 20_000, "Sentence 1")
+    assert len(cleaned) == serving.MAX_CHARS
     assert "119,999 characters" in notes[0] and "2,000" in notes[0]
 
 
@@ -87,30 +87,30 @@ def test_long_pairs_are_truncated_with_a_visible_note(predictor):
 def test_default_model_order(tmp_path, tiny_checkpoint, monkeypatch):
     monkeypatch.delenv("PREDICT_MODEL_ID", raising=False)
     store = RunStore(tmp_path / "runs.sqlite")
-    assert inference.default_model(store) is None
+    assert serving.default_model(store) is None
     with pytest.raises(InferenceError, match="no fine-tuned model yet"):
-        inference.resolve_choice("", store)
+        serving.resolve_choice("", store)
     run_id = store.create({}, output_root=tmp_path)
     store.update(run_id, status="completed", output_dir=str(tiny_checkpoint), model="tiny",
                  final_metrics={"eval_accuracy": 0.5})
-    ref = inference.default_model(store)
+    ref = serving.default_model(store)
     assert (ref.source, ref.spec) == ("run", str(tiny_checkpoint)) and "accuracy 0.500" in ref.title
     store.update(run_id, hub_repo="someone/tiny-finetuned-mrpc")
-    ref = inference.default_model(store)
+    ref = serving.default_model(store)
     assert (ref.source, ref.spec, ref.fallback) == ("pushed", "someone/tiny-finetuned-mrpc", str(tiny_checkpoint))
-    values = [v for _, v in inference.model_choices(store)]
+    values = [v for _, v in serving.model_choices(store)]
     assert values == ["someone/tiny-finetuned-mrpc", f"run:{run_id}"]
-    assert inference.resolve_choice(f"run:{run_id}", store).spec == str(tiny_checkpoint)
+    assert serving.resolve_choice(f"run:{run_id}", store).spec == str(tiny_checkpoint)
     monkeypatch.setenv("PREDICT_MODEL_ID", "org/from-env")
-    assert inference.default_model(store).spec == "org/from-env"
+    assert serving.default_model(store).spec == "org/from-env"
 
 
 @pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_folders_are_refused_on_a_public_space(monkeypatch, tiny_checkpoint):
     monkeypatch.setenv("SPACE_ID", "someone/studio")
     with pytest.raises(InferenceError, match="not offered here"):
-        inference.resolve_choice(str(tiny_checkpoint))
-    assert inference.resolve_choice("org/name").spec == "org/name"
+        serving.resolve_choice(str(tiny_checkpoint))
+    assert serving.resolve_choice("org/name").spec == "org/name"
 
 
 @pytest.mark.parametrize("spec, message", [
@@ -120,20 +120,20 @@ def test_folders_are_refused_on_a_public_space(monkeypatch, tiny_checkpoint):
 ])
 def test_missing_or_broken_model_ids_are_explained(spec, message):
     with pytest.raises(InferenceError, match=message):
-        inference.load_predictor(ModelRef(spec, spec, "chosen"))
+        serving.load_predictor(ModelRef(spec, spec, "chosen"))
 
 
 @pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_a_base_model_without_a_trained_head_is_refused(tiny_model_dir, tmp_path):
     with pytest.raises(InferenceError, match="no trained paraphrase head"):
-        inference.load_predictor(ModelRef(str(tiny_model_dir), "base", "chosen"))
+        serving.load_predictor(ModelRef(str(tiny_model_dir), "base", "chosen"))
     with pytest.raises(InferenceError, match="no model weights"):
-        inference.load_predictor(ModelRef(str(tmp_path), "empty", "chosen"))
+        serving.load_predictor(ModelRef(str(tmp_path), "empty", "chosen"))
 
 
 @pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_loading_by_repo_id_from_the_offline_hub_cache(use_hub_cache):
-    loaded = inference.load_predictor(ModelRef(HUB_ID, HUB_ID, "chosen"))
+    loaded = serving.load_predictor(ModelRef(HUB_ID, HUB_ID, "chosen"))
     assert loaded.loaded_from == f"Hub: {HUB_ID}"
     assert loaded.facts["hyperparameters"]["max_length"] == 64  # studio_run.json resolved from the cache too
     assert loaded.predict_pairs([("One cat.", "A single cat.")])[0].label in loaded.labels
@@ -142,7 +142,7 @@ def test_loading_by_repo_id_from_the_offline_hub_cache(use_hub_cache):
 @pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_a_pushed_model_falls_back_to_its_local_run(tiny_checkpoint):
     ref = ModelRef("studio-tests/never-cached", "pushed", "pushed", fallback=str(tiny_checkpoint))
-    loaded = inference.load_predictor(ref)
+    loaded = serving.load_predictor(ref)
     assert loaded.loaded_from == str(tiny_checkpoint.resolve()) and "local copy" in loaded.notes[0]
 
 

@@ -6,8 +6,9 @@ import time
 import pytest
 
 from trainer_backend.config import TrainConfig
-from trainer_backend.jobs import JobRunner, QueueFull, last_checkpoint
-from trainer_backend.runs import RunStore
+from trainer_backend.runs.jobs import JobRunner, QueueFull
+from trainer_backend.runs.store import last_checkpoint
+from trainer_backend.runs.store import RunStore
 
 pytestmark = pytest.mark.slow
 

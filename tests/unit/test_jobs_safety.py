@@ -11,8 +11,9 @@ import time
 import pytest
 
 from trainer_backend.config import TrainConfig
-from trainer_backend.jobs import JobRunner, QueueFull, process_matches
-from trainer_backend.runs import SCHEMA_VERSION, RunStore
+from trainer_backend.runs.jobs import JobRunner, QueueFull
+from trainer_backend.runs.processes import process_matches
+from trainer_backend.runs.store import SCHEMA_VERSION, RunStore
 
 
 def Idle(store: RunStore) -> JobRunner:  # noqa: N802 - reads like the class it builds
@@ -138,7 +139,7 @@ def test_a_database_from_the_previous_schema_is_migrated(tmp_path):
 
 
 def test_resume_passes_over_a_checkpoint_cut_short_by_a_kill(tmp_path):
-    from trainer_backend.runs import last_checkpoint
+    from trainer_backend.runs.store import last_checkpoint
 
     (tmp_path / "checkpoint-20").mkdir()
     (tmp_path / "checkpoint-20" / "trainer_state.json").write_text("{}")

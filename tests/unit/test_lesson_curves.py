@@ -25,7 +25,7 @@ def test_reading_without_overfitting_and_too_few_points():
 
 
 def test_from_store(tmp_path):
-    from trainer_backend.runs import RunStore
+    from trainer_backend.runs.store import RunStore
 
     store = RunStore(tmp_path / "runs.sqlite")
     run_id = store.create({"seed": 1}, label="demo")

@@ -7,7 +7,8 @@ import pytest
 
 from lesson import navigation, sections
 from lesson.source import CodeRef, SourceError, render
-from trainer_backend import data, train
+from trainer_backend import data
+from trainer_backend.training import train
 
 
 @pytest.mark.parametrize("section", sections.SECTIONS, ids=sections.IDS)

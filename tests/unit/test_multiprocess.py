@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import ROOT_DIR
-from trainer_backend.runs import RunStore
+from trainer_backend.runs.store import RunStore
 
 
 def _accelerate() -> list[str]:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from trainer_backend import inference
-from trainer_backend.runs import RunStore
+from trainer_backend import serving
+from trainer_backend.runs.store import RunStore
 
 
 @pytest.fixture
@@ -25,13 +25,13 @@ def _run(store, tmp_path, name, confusion, accuracy, created):
 def test_the_default_skips_runs_at_the_floor_and_says_so(store, tmp_path):
     good = _run(store, tmp_path, "learned", [[30, 10], [8, 32]], 0.775, created=1)
     _run(store, tmp_path, "at chance", [[0, 40], [0, 40]], 0.5, created=2)  # newer, but answers one label
-    ref = inference.default_model(store)
+    ref = serving.default_model(store)
     assert ref.spec.endswith(good) and ref.source == "run-skipped"
 
 
 def test_only_floor_runs_are_still_offered_with_a_warning(store, tmp_path):
     _run(store, tmp_path, "at chance", [[0, 40], [0, 40]], 0.5, created=2)
-    assert inference.default_model(store).source == "run-at-floor"
+    assert serving.default_model(store).source == "run-at-floor"
 
 
 def test_preview_puts_the_answer_first_and_cuts_long_sentences():
@@ -57,5 +57,5 @@ def test_the_predict_zip_is_refused_on_a_space(monkeypatch):
 def test_two_runs_of_one_preset_have_different_titles(store, tmp_path):
     a = _run(store, tmp_path, "Quick look", [[30, 10], [8, 32]], 0.775, created=1)
     b = _run(store, tmp_path, "Quick look", [[30, 10], [8, 32]], 0.775, created=2)
-    titles = dict((v, t) for t, v in inference.model_choices(store))
+    titles = dict((v, t) for t, v in serving.model_choices(store))
     assert titles[f"run:{a}"] != titles[f"run:{b}"] and a[-4:] in titles[f"run:{a}"]

@@ -1,9 +1,11 @@
 """Presets expand to the right runs, the ETA uses measured pace when there is one, charts draw the store's rows."""
 import pytest
 
-from trainer_backend import charts, estimate, presets, recipe, settings
+from ui import charts
+from trainer_backend.runs import summary
+from trainer_backend import estimate, presets, recipe, settings
 from trainer_backend.config import TrainConfig
-from trainer_backend.runs import RunStore
+from trainer_backend.runs.store import RunStore
 
 CPU = settings.Hardware("cpu", "CPU, 2 cores", bf16=False, fp16=False, cores=2)
 CPU_BF16 = settings.Hardware("cpu", "CPU, 2 cores", bf16=True, fp16=False, cores=2)
@@ -97,7 +99,7 @@ def test_charts_from_store(tmp_path):
     assert list(mean_trace.x) == [10, 20] and mean_trace.y[1] == pytest.approx(0.82)
     table = charts.results_table(store, ids[0])
     assert table == [["0.50", "0.1000", "0.5000", "0.7800", "0.8500"], ["1.00", "0.0500", "0.4000", "0.8000", "0.8800"]]
-    mean, std, n = charts.group_summary(runs)["eval_accuracy"]
+    mean, std, n = summary.group_summary(runs)["eval_accuracy"]
     assert (round(mean, 4), n) == (0.82, 2) and std == pytest.approx(0.0283, abs=1e-4)
     heat = charts.confusion_figure([[30, 10], [5, 35]])
     assert heat.data[0].z == ((30, 10), (5, 35)) or [list(r) for r in heat.data[0].z] == [[30, 10], [5, 35]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from quiz import seed_spread
-from trainer_backend.runs import RunStore
+from trainer_backend.runs.store import RunStore
 
 
 def _run(store, group, seed, acc, status="completed", owner=None, n=408):

@@ -3,7 +3,7 @@ import pytest
 
 from trainer_backend import presets, recipe, settings
 from trainer_backend.config import TrainConfig
-from trainer_backend.train import build_training_args, optimizer_with_head_lr
+from trainer_backend.training.train import build_training_args, optimizer_with_head_lr
 
 CPU_BF16 = settings.Hardware("cpu", "CPU, 2 cores", bf16=True, fp16=False, cores=2)
 GPU = settings.Hardware("cuda", "H100", bf16=True, fp16=True, cores=16)

@@ -1,7 +1,7 @@
 """Run store: runs and metric rows survive reopening, updates and concurrent writers."""
 import threading
 
-from trainer_backend.runs import RunStore
+from trainer_backend.runs.store import RunStore
 
 
 def test_create_update_and_reopen(tmp_path):

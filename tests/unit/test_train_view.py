@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from trainer_backend import access, charts
-from trainer_backend.jobs import JobRunner
-from trainer_backend.runs import RunStore
+from trainer_backend import access
+from ui import charts
+from trainer_backend.runs import summary
+from trainer_backend.runs.jobs import JobRunner
+from trainer_backend.runs.store import RunStore
 from ui import train_handlers as h
 from ui import train_view as v
 
@@ -26,21 +28,21 @@ def _finished(store, confusion, accuracy, owner=None, label="Quick look"):
 
 
 def test_majority_floor_is_computed_from_the_data_used():
-    assert charts.majority_floor([[40, 0], [40, 0]]) == (0.5, pytest.approx(2 / 3))  # balanced sample
-    acc, f1 = charts.majority_floor([[129, 0], [279, 0]])  # MRPC validation: 279 of 408 are paraphrases
+    assert summary.majority_floor([[40, 0], [40, 0]]) == (0.5, pytest.approx(2 / 3))  # balanced sample
+    acc, f1 = summary.majority_floor([[129, 0], [279, 0]])  # MRPC validation: 279 of 408 are paraphrases
     assert acc == pytest.approx(279 / 408) and round(acc, 2) == 0.68 and round(f1, 2) == 0.81
-    assert charts.majority_floor(None) is None
+    assert summary.majority_floor(None) is None
 
 
 def test_a_run_at_the_floor_says_so_everywhere(store):
     low = _finished(store, [[0, 40], [0, 40]], 0.5)
     good = _finished(store, [[30, 10], [8, 32]], 0.775)
-    assert charts.at_floor(low) and not charts.at_floor(good)
+    assert summary.at_floor(low) and not summary.at_floor(good)
     assert "majority-class floor" in v.progress_html(low) and "has not learned yet" in v.progress_html(low)
     assert "floor" in v.progress_html(good) and "not learned" not in v.progress_html(good)
     rows = {r[0]: r for r in v.runs_table()}
     assert "⚠ at the 0.50 floor" in rows[low.id][5] and "⚠" not in rows[good.id][5]
-    assert charts.results_table(store, low.id, charts.majority_floor(low.final_metrics["confusion"]))[-1][0] \
+    assert charts.results_table(store, low.id, summary.majority_floor(low.final_metrics["confusion"]))[-1][0] \
         == "majority floor"
 
 
@@ -64,7 +66,7 @@ def test_menus_and_legends_tell_runs_apart(store):
     b = _finished(store, [[30, 10], [8, 32]], 0.7)
     labels = [label for label, _ in v.run_choices()]
     assert len(set(labels)) == 2 and all("seed 1" in label for label in labels)
-    assert charts.run_name(a) != charts.run_name(b)
+    assert summary.run_name(a) != summary.run_name(b)
 
 
 def test_status_message_follows_the_run_not_the_last_click(store):

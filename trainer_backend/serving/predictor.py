@@ -1,46 +1,24 @@
-"""Loads fine-tuned checkpoints (Hub id or local run) into a bounded cache and classifies sentence pairs fast."""
+"""A loaded paraphrase classifier: clean input, dynamically padded batches, the fast path when it passed its check."""
 from __future__ import annotations
 
 import contextlib
 import json
 import os
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
 from trainer_backend import settings
 from trainer_backend.data import LABEL_NAMES
-from trainer_backend.runs import RunStore
+from trainer_backend.serving.models import InferenceError, ModelRef, has_weights
 
 MAX_CHARS = 2000           # per sentence; a pair never uses more than a few hundred tokens anyway
 BATCH_SIZE = 32
 DEFAULT_MAX_LENGTH = 128
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json")
-NO_MODEL_MESSAGE = (
-    "There is no fine-tuned model yet. Train one in the **Train** tab (a short run is enough to try this "
-    "tab), or set the environment variable `PREDICT_MODEL_ID` to a Hub model id or a checkpoint folder. "
-    "The packaged all-MiniLM-L6-v2 is not offered here on its own: its paraphrase head would be brand new "
-    "and random, so its answers would mean nothing until it is trained.")
 _INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 Progress = Callable[[float, str], None]
-
-
-class InferenceError(RuntimeError):
-    """A model or an input that cannot be used for prediction; the message says why and what to do."""
-
-
-@dataclass
-class ModelRef:
-    """Which checkpoint to use: a Hub id or a folder, how to show it, and a local copy to fall back on."""
-
-    spec: str
-    title: str
-    source: str  # "env", "pushed", "run", "run-skipped", "run-at-floor" or "chosen"
-    fallback: str | None = None
 
 
 @dataclass
@@ -53,83 +31,7 @@ class PairResult:
     error: str | None = None
 
 
-# --- choosing a model ---------------------------------------------------------------------------
-def has_weights(folder: str | Path | None) -> bool:
-    return bool(folder) and any((Path(folder) / name).is_file() for name in WEIGHT_FILES)
 
-
-def _run_title(run) -> str:
-    """Tells runs apart: label, start time and short id (charts.run_name), seed, base model, accuracy."""
-    from trainer_backend.charts import run_name
-
-    acc = run.final_metrics.get("eval_accuracy")
-    score = f" · accuracy {acc:.3f}" if isinstance(acc, (int, float)) else ""
-    seed = f" · seed {run.config['seed']}" if "seed" in run.config else ""
-    return f"run {run_name(run)}{seed} · {run.model or 'unknown base'}{score}"
-
-
-def default_model(store: RunStore | None = None) -> ModelRef | None:
-    """PREDICT_MODEL_ID, else the last pushed run, else the latest completed local run, else None."""
-    env = settings.predict_settings().model_id
-    if env:
-        return ModelRef(env, env, "env")
-    runs = (store or RunStore()).list(("completed",))
-    for run in runs:
-        if run.hub_repo:
-            return ModelRef(run.hub_repo, f"{run.hub_repo} (pushed from run {run.label})", "pushed",
-                            fallback=run.output_dir if has_weights(run.output_dir) else None)
-    from trainer_backend.charts import at_floor
-
-    usable = [run for run in runs if has_weights(run.output_dir)]
-    learned = [run for run in usable if not at_floor(run)]
-    if learned:
-        skipped = len(usable[:usable.index(learned[0])])
-        return ModelRef(learned[0].output_dir, _run_title(learned[0]), "run" if not skipped else "run-skipped")
-    if usable:  # every finished run sits at the majority floor: still usable, but said plainly
-        return ModelRef(usable[0].output_dir, _run_title(usable[0]), "run-at-floor")
-    return None
-
-
-def model_choices(store: RunStore | None = None) -> list[tuple[str, str]]:
-    """(title, value) for every pushed repo and every finished local run that saved a model."""
-    choices: list[tuple[str, str]] = []
-    for run in (store or RunStore()).list(("completed", "stopped")):
-        if run.hub_repo and (run.hub_repo, run.hub_repo) not in choices:
-            choices.append((f"{run.hub_repo} (Hub)", run.hub_repo))
-        if has_weights(run.output_dir):
-            choices.append((_run_title(run), f"run:{run.id}"))
-    return choices
-
-
-def resolve_choice(value: str | None, store: RunStore | None = None) -> ModelRef:
-    """Turn a dropdown value (empty = default, run:<id>, Hub id, or folder) into a ModelRef."""
-    value = (value or "").strip()
-    if not value or value.startswith("("):
-        ref = default_model(store)
-        if ref is None:
-            raise InferenceError(NO_MODEL_MESSAGE)
-        return ref
-    if value.startswith("run:"):
-        run = (store or RunStore()).get(value[4:])
-        if run is None or not has_weights(run.output_dir):
-            raise InferenceError(f"Run {value[4:]!r} has no saved model (it may have been deleted).")
-        return ModelRef(run.output_dir, _run_title(run), "run")
-    if not _local_paths_allowed():
-        from trainer_backend.access import AccessError, Visitor, check_model
-
-        try:
-            check_model(value, Visitor("anon", space=True))
-        except AccessError as err:  # one sentence whether or not such a path exists: no file-system oracle
-            raise InferenceError(str(err)) from None
-    return ModelRef(value, value, "chosen")
-
-
-def _local_paths_allowed() -> bool:
-    """Visitors of a public Space may name Hub ids only, not folders on the server."""
-    return not settings.on_space()
-
-
-# --- input hygiene ------------------------------------------------------------------------------
 def clean_sentence(text: object, which: str) -> tuple[str, list[str]]:
     """Strip control/invisible characters, collapse whitespace, cap the length; empty is an error."""
     raw = "" if text is None else str(text)
@@ -146,6 +48,7 @@ def clean_sentence(text: object, which: str) -> tuple[str, list[str]]:
                      "(the model reads a few hundred tokens per pair at most).")
         cleaned = cleaned[:MAX_CHARS]
     return cleaned, notes
+
 
 
 # --- the predictor ------------------------------------------------------------------------------
@@ -265,6 +168,7 @@ class Predictor:
         return results
 
 
+
 # --- loading ------------------------------------------------------------------------------------
 def _facts_for(spec: str, folder: Path | None) -> dict:
     """studio_run.json of a local folder or a Hub repo (from the cache when offline); {} if absent."""
@@ -376,7 +280,7 @@ def load_predictor(ref: ModelRef, progress: Progress | None = None) -> Predictor
 
 def enable_fast_path(predictor: Predictor, folder: Path | None, progress: Progress | None = None) -> None:
     """Export to ONNX Runtime and switch to it only if it keeps the PyTorch answers (see fastpath.choose)."""
-    from trainer_backend import fastpath
+    from trainer_backend.serving import fastpath
 
     def score(firsts, seconds, engine):
         return predictor.probabilities(firsts, seconds, engine=engine)[0]
@@ -389,67 +293,3 @@ def enable_fast_path(predictor: Predictor, folder: Path | None, progress: Progre
         predictor.memory_bytes += backend.bytes
         predictor.predict_pairs([("A short warm-up sentence.", "A brief sentence to warm up.")])
 
-
-class ModelCache:
-    """Least-recently-used predictors, bounded by total parameter memory and by count; thread-safe."""
-
-    def __init__(self, max_bytes: int, max_models: int = 4) -> None:
-        self.max_bytes, self.max_models = max_bytes, max_models
-        self._items: OrderedDict[str, Predictor] = OrderedDict()
-        self._lock = threading.RLock()
-        self._load_lock = threading.Lock()  # one load at a time: two visitors asking for one model load it once
-
-    @staticmethod
-    def key(ref: ModelRef) -> str:
-        """Folders are keyed by path and weights timestamp, so a retrained run is reloaded."""
-        folder = Path(ref.spec).expanduser()
-        weights = [folder / n for n in WEIGHT_FILES if (folder / n).is_file()] if folder.is_dir() else []
-        return f"{folder.resolve()}@{weights[0].stat().st_mtime_ns}" if weights else ref.spec
-
-    def get(self, ref: ModelRef, progress: Progress | None = None,
-            loader: Callable[[ModelRef, Progress | None], Predictor] = load_predictor) -> Predictor:
-        """The cached predictor for ref, loading it when absent and evicting the least recently used."""
-        key = self.key(ref)
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        with self._load_lock:
-            with self._lock:
-                hit = self._items.get(key)
-            if hit is None:
-                hit = loader(ref, progress)
-                with self._lock:
-                    self._items[key] = hit
-                    while len(self._items) > 1 and (len(self._items) > self.max_models
-                                                    or self.used_bytes() > self.max_bytes):
-                        self._items.popitem(last=False)
-            return hit
-
-    def used_bytes(self) -> int:
-        return sum(p.memory_bytes for p in self._items.values())
-
-    def keys(self) -> list[str]:
-        with self._lock:
-            return list(self._items)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-_CACHES: dict[str, ModelCache] = {}
-
-
-def cache() -> ModelCache:
-    """The process's model cache, sized from settings on first use (nothing is built at import)."""
-    if "cache" not in _CACHES:
-        ps = settings.predict_settings()
-        _CACHES["cache"] = ModelCache(ps.cache_bytes, ps.cache_models)
-    return _CACHES["cache"]
-
-
-def get_predictor(value: str | None = None, progress: Progress | None = None,
-                  store: RunStore | None = None) -> Predictor:
-    """The predictor for a dropdown value (empty: the default model), from the shared cache."""
-    return cache().get(resolve_choice(value, store), progress)

@@ -5,9 +5,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from trainer_backend.fastpath import TITLES
-from trainer_backend.inference import Predictor
-from trainer_backend.predict_table import TableReport, predict_table
+from trainer_backend.serving.fastpath import TITLES
+from trainer_backend.serving.predictor import Predictor
+from trainer_backend.serving.predict_table import TableReport, predict_table
 
 
 @dataclass

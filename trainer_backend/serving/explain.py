@@ -8,7 +8,8 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 
-from trainer_backend.inference import MAX_CHARS, InferenceError, Predictor, clean_sentence
+from trainer_backend.serving.models import InferenceError
+from trainer_backend.serving.predictor import MAX_CHARS, Predictor, clean_sentence
 
 STEPS = 32  # Riemann/Gauss-Legendre steps along the path; completeness holds to about 1% of the logit change
 METHOD = "Integrated Gradients (captum) over the word embeddings"

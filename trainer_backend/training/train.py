@@ -11,12 +11,12 @@ from typing import Any
 
 
 from trainer_backend import recipe, settings
-from trainer_backend.callbacks import StopFlag, StoreCallback
+from trainer_backend.training.callbacks import StopFlag, StoreCallback
 from trainer_backend.config import ConfigError, TrainConfig
 from trainer_backend.data import DataError, load_data, tokenize
 from trainer_backend.metrics import compute_metrics, confusion, logits_to_predictions, metric_source
 from trainer_backend.modeling import ModelError, count_parameters, freeze_word_embeddings, load_for_classification
-from trainer_backend.runs import RunStore, drop_checkpoints, last_checkpoint
+from trainer_backend.runs.store import RunStore, drop_checkpoints, last_checkpoint
 
 KNOWN_ERRORS = (ConfigError, DataError, ModelError)
 
@@ -130,7 +130,7 @@ def run_training(cfg: TrainConfig, run_id: str | None = None, store: RunStore | 
     stop_flag = StopFlag()
     stop_flag.install()
     if store and run_id:
-        from trainer_backend.jobs import process_start
+        from trainer_backend.runs.processes import process_start
 
         started = (store.get(run_id).started if resume else None) or time.time()
         store.update(run_id, status="running", started=started, pid=os.getpid(),
@@ -213,7 +213,7 @@ def run_training(cfg: TrainConfig, run_id: str | None = None, store: RunStore | 
                 traceback.print_exc()
         raise
     if cfg.push_to_hub and is_main_process():
-        from trainer_backend import hub
+        from trainer_backend.publish import hub
 
         try:
             repo = hub.push_run(cfg.output_dir, repo_id=cfg.hub_model_id, private=cfg.hub_private)

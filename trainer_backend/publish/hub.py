@@ -21,7 +21,7 @@ import zipfile
 from pathlib import Path
 
 from trainer_backend import downloads, settings
-from trainer_backend.model_card import LOSS_IMAGE, draw_loss_curve, public_run, public_text, render_card
+from trainer_backend.publish.model_card import LOSS_IMAGE, draw_loss_curve, public_run, public_text, render_card
 from trainer_backend.modeling import ID2LABEL, LABEL2ID
 
 SAFETENSORS = "model.safetensors"

@@ -14,9 +14,8 @@ from pathlib import Path
 
 from trainer_backend import settings
 from trainer_backend.config import TrainConfig
-from trainer_backend.runs import ACTIVE, FINISHED, Run, RunStore, last_checkpoint
-
-__all__ = ["JobRunner", "QueueFull", "last_checkpoint", "pid_alive", "process_matches"]
+from trainer_backend.runs.processes import process_matches, process_start
+from trainer_backend.runs.store import ACTIVE, FINISHED, Run, RunStore, last_checkpoint
 
 STOP_SIGNAL = signal.SIGUSR1 if hasattr(signal, "SIGUSR1") else signal.SIGTERM
 LOG_TAIL_LINES = 8
@@ -26,44 +25,6 @@ log = logging.getLogger("studio.jobs")
 
 class QueueFull(RuntimeError):
     """Too many runs are waiting (for everyone, or for this visitor); the message says how many."""
-
-
-def pid_alive(pid: int | None) -> bool:
-    """True when the process exists and is not a zombie."""
-    if not pid:
-        return False
-    try:
-        import psutil
-
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except Exception:  # noqa: BLE001 - psutil.NoSuchProcess, AccessDenied
-        return False
-
-
-def process_start(pid: int | None) -> float | None:
-    """The OS start time of a process (psutil), which a recycled pid cannot share."""
-    try:
-        import psutil
-
-        return psutil.Process(pid).create_time() if pid else None
-    except Exception:  # noqa: BLE001
-        return None
-
-
-def process_matches(pid: int | None, started: float | None, run_id: str) -> bool:
-    """True only if `pid` is still our training process for `run_id`: same start time and command line."""
-    if not pid or not pid_alive(pid):
-        return False
-    try:
-        import psutil
-
-        proc = psutil.Process(pid)
-        if started is not None and abs(proc.create_time() - started) > 1.0:
-            return False
-        cmdline = " ".join(proc.cmdline())
-        return "trainer_backend" in cmdline and (run_id in cmdline or "--run_id" not in cmdline)
-    except Exception:  # noqa: BLE001
-        return False
 
 
 def _describe_exit(code: int | None) -> str:

@@ -7,7 +7,7 @@ import time
 
 from transformers import TrainerCallback
 
-from trainer_backend.runs import RunStore
+from trainer_backend.runs.store import RunStore
 
 STOP_SIGNALS = [s for s in (getattr(signal, "SIGUSR1", None), signal.SIGTERM, signal.SIGINT) if s is not None]
 

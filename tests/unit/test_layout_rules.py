@@ -1,0 +1,109 @@
+"""The house rules of the layout, checked by reading the code's imports (ast), not by convention.
+
+- trainer_backend/training/ runs in the training process: it never imports the job runner that starts it.
+- trainer_backend/serving/ answers Predict in the app: it never imports training code.
+- trainer_backend/, lesson/ and quiz/ never import gradio or ui/ (the UI sits on top, never underneath).
+- environment variables are read in trainer_backend/settings.py only.
+- importing any module starts no thread and changes no environment variable.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("trainer_backend", "lesson", "quiz", "ui")
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module a file imports, at any depth (function-level imports included), as dotted names."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = _module_name(path) if path.name == "__init__.py" else _module_name(path).rpartition(".")[0]
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative import: resolve against this file's package
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            out.add(base)
+            out.update(f"{base}.{alias.name}" for alias in node.names)  # `from pkg import module`
+    return out
+
+
+def files_under(folder: str) -> list[Path]:
+    return sorted(p for p in (ROOT / folder).rglob("*.py") if "metric_modules" not in p.parts)
+
+
+def offenders(folder: str, forbidden: tuple[str, ...]) -> dict[str, list[str]]:
+    found = {}
+    for path in files_under(folder):
+        bad = sorted(m for m in imported_modules(path) if m.startswith(forbidden))
+        if bad:
+            found[str(path.relative_to(ROOT))] = bad
+    return found
+
+
+def test_the_import_reader_sees_function_level_and_from_imports(tmp_path):
+    """The checker itself: a rule that could never fire would prove nothing."""
+    probe = ROOT / "trainer_backend" / "training" / "_probe_for_test.py"
+    probe.write_text("def f():\n    from trainer_backend.runs import jobs\n    import gradio as gr\n", encoding="utf-8")
+    try:
+        assert offenders("trainer_backend/training", ("trainer_backend.runs.jobs",)) == {
+            "trainer_backend/training/_probe_for_test.py": ["trainer_backend.runs.jobs"]}
+        assert "gradio" in imported_modules(probe)
+    finally:
+        probe.unlink()
+
+
+def test_training_never_imports_the_job_runner():
+    assert offenders("trainer_backend/training", ("trainer_backend.runs.jobs",)) == {}
+
+
+def test_serving_never_imports_training():
+    assert offenders("trainer_backend/serving", ("trainer_backend.training",)) == {}
+
+
+def test_the_library_layers_never_import_the_ui():
+    for folder in ("trainer_backend", "lesson", "quiz"):
+        assert offenders(folder, ("gradio", "ui.", "ui")) == {}, folder
+
+
+def test_environment_is_read_in_settings_only():
+    readers = []
+    for folder in PACKAGES:
+        for path in files_under(folder):
+            if path.relative_to(ROOT).as_posix() == "trainer_backend/settings.py":
+                continue
+            text = path.read_text(encoding="utf-8")
+            if "os.environ" in text or "os.getenv" in text or "getenv(" in text:
+                readers.append(str(path.relative_to(ROOT)))
+    app = (ROOT / "app.py").read_text(encoding="utf-8")
+    assert readers == [] and "os.environ" not in app
+
+
+def test_importing_every_module_starts_no_thread_and_changes_no_environment(tmp_path):
+    modules = sorted({_module_name(p) for folder in PACKAGES for p in files_under(folder)} | {"app"})
+    script = (
+        "import json, os, sys, threading, importlib\n"
+        "before = dict(os.environ)\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "after = dict(os.environ)\n"
+        "changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))\n"
+        "print(json.dumps({'threads': [t.name for t in threading.enumerate()], 'changed': changed}))\n")
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "HF_HUB_OFFLINE": "1"})
+    assert out.returncode == 0, out.stderr[-3000:]
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report == {"threads": ["MainThread"], "changed": []}, report

@@ -1,0 +1,77 @@
+"""The app's bounded cache of loaded predictors (least recently used out), shared by every visitor."""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Callable
+
+from trainer_backend import settings
+from trainer_backend.runs.store import RunStore
+from trainer_backend.serving.models import WEIGHT_FILES, ModelRef, resolve_choice
+from trainer_backend.serving.predictor import Predictor, Progress, load_predictor
+
+
+class ModelCache:
+    """Least-recently-used predictors, bounded by total parameter memory and by count; thread-safe."""
+
+    def __init__(self, max_bytes: int, max_models: int = 4) -> None:
+        self.max_bytes, self.max_models = max_bytes, max_models
+        self._items: OrderedDict[str, Predictor] = OrderedDict()
+        self._lock = threading.RLock()
+        self._load_lock = threading.Lock()  # one load at a time: two visitors asking for one model load it once
+
+    @staticmethod
+    def key(ref: ModelRef) -> str:
+        """Folders are keyed by path and weights timestamp, so a retrained run is reloaded."""
+        folder = Path(ref.spec).expanduser()
+        weights = [folder / n for n in WEIGHT_FILES if (folder / n).is_file()] if folder.is_dir() else []
+        return f"{folder.resolve()}@{weights[0].stat().st_mtime_ns}" if weights else ref.spec
+
+    def get(self, ref: ModelRef, progress: Progress | None = None,
+            loader: Callable[[ModelRef, Progress | None], Predictor] = load_predictor) -> Predictor:
+        """The cached predictor for ref, loading it when absent and evicting the least recently used."""
+        key = self.key(ref)
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        with self._load_lock:
+            with self._lock:
+                hit = self._items.get(key)
+            if hit is None:
+                hit = loader(ref, progress)
+                with self._lock:
+                    self._items[key] = hit
+                    while len(self._items) > 1 and (len(self._items) > self.max_models
+                                                    or self.used_bytes() > self.max_bytes):
+                        self._items.popitem(last=False)
+            return hit
+
+    def used_bytes(self) -> int:
+        return sum(p.memory_bytes for p in self._items.values())
+
+    def keys(self) -> list[str]:
+        with self._lock:
+            return list(self._items)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_CACHES: dict[str, ModelCache] = {}
+
+
+def cache() -> ModelCache:
+    """The process's model cache, sized from settings on first use (nothing is built at import)."""
+    if "cache" not in _CACHES:
+        ps = settings.predict_settings()
+        _CACHES["cache"] = ModelCache(ps.cache_bytes, ps.cache_models)
+    return _CACHES["cache"]
+
+
+def get_predictor(value: str | None = None, progress: Progress | None = None,
+                  store: RunStore | None = None) -> Predictor:
+    """The predictor for a dropdown value (empty: the default model), from the shared cache."""
+    return cache().get(resolve_choice(value, store), progress)
