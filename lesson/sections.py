@@ -11,7 +11,6 @@ from trainer_backend import data, metrics, modeling, presets
 from trainer_backend.publish import hub
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
-RUN = train.run_training
 
 
 @dataclass(frozen=True)
@@ -57,25 +56,25 @@ SECTIONS: tuple[Section, ...] = (
     Section("load", "Load MRPC", (CodeRef(data.load_data),), "peek", presets.QUICK_LOOK),
     Section("tokenize", "Tokenize the pairs", (CodeRef(data.tokenize),), "tokenize", presets.QUICK_LOOK),
     Section("padding", "Dynamic padding", (
-        CodeRef(RUN, "data_collator=DataCollatorWithPadding", "data_collator=DataCollatorWithPadding",
+        CodeRef(train.fit, "data_collator=DataCollatorWithPadding", "data_collator=DataCollatorWithPadding",
                 note="the collator the Trainer receives"),
         CodeRef(train.build_training_args, "train_sampling_strategy=", "train_sampling_strategy=",
                 note="group_by_length, on by default here")), "padding", presets.BEST),
     Section("model", "Load the model with a new head", (CodeRef(modeling.load_for_classification),),
             "head_swap", presets.SEED_SPREAD),
     Section("args", "TrainingArguments", (CodeRef(train.build_training_args),), None, presets.PRECISION_AB),
-    Section("trainer", "The Trainer", (CodeRef(RUN, "trainer = Trainer(", ")\n"),), None, presets.SEED_RECIPE),
-    Section("train", "Train", (CodeRef(RUN, "checkpoint = last_checkpoint", "trainer.save_model"),), None,
+    Section("trainer", "The Trainer", (CodeRef(train.fit, "trainer = Trainer(", ")\n"),), None, presets.SEED_RECIPE),
+    Section("train", "Train", (CodeRef(train.fit, "checkpoint = last_checkpoint", "trainer.save_model"),), None,
             presets.QUICK_LOOK),
     Section("predict", "Predict: logits to labels", (
-        CodeRef(RUN, "prediction = trainer.predict", "matrix = confusion"),
+        CodeRef(train.evaluate, "prediction = trainer.predict", "matrix = confusion"),
         CodeRef(metrics.logits_to_predictions)), "logits", presets.QUICK_LOOK),
     Section("metrics", "compute_metrics", (CodeRef(metrics.compute_metrics), CodeRef(metrics.load_metric)),
             "metrics", presets.QUICK_LOOK),
     Section("evaluate", "Evaluate during training", (
-        CodeRef(train.build_training_args, "eval_strategy=cfg.eval_strategy", "logging_steps=",
+        CodeRef(train.build_training_args, "# when to evaluate", "save_steps=",
                 note="when to evaluate and log"),
-        CodeRef(RUN, "compute_metrics=compute_metrics", "callbacks=[callback]", note="what to compute"),
+        CodeRef(train.fit, "compute_metrics=compute_metrics", "callbacks=[callback]", note="what to compute"),
         CodeRef(callbacks.StoreCallback.on_log, note="how each log reaches the Train tab's charts")),
         "curves", presets.SEED_RECIPE),
     Section("whole", "The whole loop in about 25 lines", (CodeRef(whole_loop.run),), None, presets.BEST),

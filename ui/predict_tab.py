@@ -129,21 +129,21 @@ def swap_check(sentence1: str, sentence2: str, model: str, enabled: bool) -> str
 
 def facts_markdown(predictor: serving.Predictor) -> str:
     """What the loaded checkpoint is: source, base model, data, validation scores, settings."""
-    facts = predictor.facts
+    record = predictor.record
     lines = [f"**Loaded:** {_esc(predictor.ref.title)}", f"- from {_esc(predictor.loaded_from)}"]
-    if facts:
-        metrics = facts.get("metrics") or {}
-        hyper = facts.get("hyperparameters") or {}
-        lines.append(f"- base model: `{_esc(str(facts.get('base_model', '?')))}`")
-        lines.append(f"- data: {_esc(str(facts.get('data', '?')))}")
+    if record:
+        metrics = record.metrics
+        hyper = record.hyperparameters.model_dump(exclude_none=True)
+        lines.append(f"- base model: `{_esc(str(record.base_model or '?'))}`")
+        lines.append(f"- data: {_esc(str(record.data or '?'))}")
         if metrics:
             lines.append("- validation: " + ", ".join(f"{k.removeprefix('eval_')} {v:.3f}" for k, v in metrics.items()
                                                      if isinstance(v, (int, float))))
         if hyper:
             keys = ("learning_rate", "batch_size", "epochs", "max_steps", "max_length", "seed")
             lines.append("- settings: " + ", ".join(f"{k} {hyper[k]}" for k in keys if k in hyper))
-        if facts.get("created"):
-            lines.append(f"- trained: {_esc(str(facts['created']))}")
+        if record.created:
+            lines.append(f"- trained: {_esc(record.created)}")
     else:
         lines.append("- no studio_run.json beside this checkpoint, so its training facts are unknown")
     lines.append(f"- reads up to {predictor.max_length} tokens per pair on {predictor.device}"

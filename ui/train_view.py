@@ -127,16 +127,19 @@ def run_details(run: Run | None, visitor: Visitor = access.LOCAL) -> str:
         return ""
     from trainer_backend.modeling import HeadSwapReport
 
-    info = run.info
+    record, info = run.record, run.info  # what the run produced; info also holds the app's log tail
     owner = visitor.owns(run.owner)
     out = []
-    if info.get("head_swap"):
-        swap = {k: [md_escape(x) for x in v] for k, v in info["head_swap"].items()}
+    if record.head_swap:
+        swap = {k: [md_escape(x) for x in v] for k, v in record.head_swap.items()}
         out.append("#### The head swap\nLoading a pretrained encoder for classification replaced its head:\n\n"
                    + HeadSwapReport(**swap).explain().replace("`", ""))
-    if info.get("notes"):
-        notes = [md_escape(n if owner else access.public_name(n)) for n in info["notes"]]
+    if record.notes:
+        notes = [md_escape(n if owner else access.public_name(n)) for n in record.notes]
         out.append("#### Choices for this run\n" + "\n".join(f"- {n}" for n in notes))
+    if owner and info.get("push_error"):
+        out.append(f"#### The push to the Hub failed\n{md_escape(info['push_error'])} (the model is kept here: "
+                   "**Push** again once the cause is fixed)")
     if owner and info.get("log_tail") and run.status in ("interrupted", "failed"):
         tail = "\n".join(line.replace("`", "'") for line in info["log_tail"])
         out.append("#### Last lines of the training log\n```text\n" + tail + "\n```")

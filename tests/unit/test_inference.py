@@ -47,7 +47,9 @@ def test_very_long_sentences_are_cut_with_a_note():
 def test_predictor_reads_labels_and_facts_from_the_run(predictor, tiny_checkpoint):
     assert predictor.labels == ["not_paraphrase", "paraphrase"]
     assert predictor.max_length == 64  # the run's training length from studio_run.json
-    assert predictor.facts["metrics"]["eval_accuracy"] >= 0
+    results = json.loads((tiny_checkpoint / "all_results.json").read_text(encoding="utf-8"))
+    assert predictor.record.metrics["eval_accuracy"] == pytest.approx(results["eval_accuracy"])  # the run's record
+    assert "model.safetensors" in predictor.record.files and predictor.record.hyperparameters.max_length == 64
     assert predictor.memory_bytes > 1_000_000
     assert predictor.loaded_from == str(tiny_checkpoint.resolve())
 
@@ -135,7 +137,7 @@ def test_a_base_model_without_a_trained_head_is_refused(tiny_model_dir, tmp_path
 def test_loading_by_repo_id_from_the_offline_hub_cache(use_hub_cache):
     loaded = serving.load_predictor(ModelRef(HUB_ID, HUB_ID, "chosen"))
     assert loaded.loaded_from == f"Hub: {HUB_ID}"
-    assert loaded.facts["hyperparameters"]["max_length"] == 64  # studio_run.json resolved from the cache too
+    assert loaded.record.hyperparameters.max_length == 64  # studio_run.json resolved from the cache too
     assert loaded.predict_pairs([("One cat.", "A single cat.")])[0].label in loaded.labels
 
 

@@ -24,7 +24,7 @@ def test_source_is_the_real_function():
     assert snippet.code.splitlines()[0].startswith("def tokenize(")
     assert snippet.path == "trainer_backend/data.py"
     assert snippet.first_line == inspect.getsourcelines(data.tokenize)[1]
-    excerpt = render(CodeRef(train.run_training, "trainer = Trainer(", ")\n"))
+    excerpt = render(CodeRef(train.fit, "trainer = Trainer(", ")\n"))
     assert excerpt.code.startswith("trainer = Trainer(") and excerpt.code.endswith(")")
     assert "compute_metrics=compute_metrics" in excerpt.code
 

@@ -21,6 +21,7 @@ import zipfile
 from pathlib import Path
 
 from trainer_backend import downloads, settings
+from trainer_backend.runs.record import RECORD_FILE, RunRecord
 from trainer_backend.publish.model_card import LOSS_IMAGE, draw_loss_curve, public_run, public_text, render_card
 from trainer_backend.modeling import ID2LABEL, LABEL2ID
 
@@ -31,7 +32,7 @@ WEIGHT_FILES = (SAFETENSORS, PICKLE_WEIGHTS, SAFETENSORS_INDEX)
 _SHARD = re.compile(r"model-\d{5}-of-\d{5}\.safetensors")
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt",
                    "vocab.json", "merges.txt", "spiece.model", "sentencepiece.bpe.model", "added_tokens.json")
-GENERATED_FILES = ("README.md", LOSS_IMAGE, "studio_run.json", "all_results.json")  # written fresh, never copied
+GENERATED_FILES = ("README.md", LOSS_IMAGE, RECORD_FILE, "all_results.json")  # written fresh, never copied
 ALLOWED_FILES = (SAFETENSORS, SAFETENSORS_INDEX, PICKLE_WEIGHTS, "config.json") + TOKENIZER_FILES + GENERATED_FILES
 _JSON_REWRITTEN = {"config.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json"}
 _PATH_KEYS = {"_name_or_path", "name_or_path", "tokenizer_file", "vocab_file", "merges_file",
@@ -93,13 +94,9 @@ def _scrub(text: str, token: str | None) -> str:
     return _TOKEN_LIKE.sub("hf_***", text)
 
 
-def _read_run(output_dir: Path) -> dict:
-    path = output_dir / "studio_run.json"
-    try:
-        run = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    except (OSError, ValueError):
-        return {}
-    return run if isinstance(run, dict) else {}
+def _read_run(output_dir: Path) -> RunRecord | None:
+    """The run's record; None when the folder has none (the card then says what is not recorded)."""
+    return RunRecord.read(output_dir)
 
 
 def _shards(output_dir: Path) -> list[str]:
@@ -208,9 +205,8 @@ def build_upload_folder(output_dir: str | Path, repo_id: str) -> Path:
             _write_results(output_dir / "all_results.json", stage / "all_results.json")
         run = _read_run(output_dir)
         if run:
-            (stage / "studio_run.json").write_text(json.dumps(public_run(run), indent=2, default=str),
-                                                   encoding="utf-8")
-        image = draw_loss_curve(run.get("loss_curve") or [], stage / LOSS_IMAGE)
+            (stage / RECORD_FILE).write_text(json.dumps(public_run(run), indent=2, default=str), encoding="utf-8")
+        image = draw_loss_curve(run.loss_curve if run else [], stage / LOSS_IMAGE)
         card = render_card(run, repo_id, sep=_sep_token(output_dir), has_image=image is not None)
         (stage / "README.md").write_text(card, encoding="utf-8")
     except Exception:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from trainer_backend import settings
+from trainer_backend.runs.record import RunRecord
 from trainer_backend.textsafe import md_escape
 
 LOSS_IMAGE = "loss_curve.png"
@@ -125,8 +126,12 @@ def _scalar(value: Any) -> Any:
     return public_text(str(value))[:80]
 
 
-def public_run(run: dict[str, Any] | None) -> dict[str, Any]:
-    """The run summary that may leave the server: allow-listed keys only, no paths, no file names."""
+def public_run(run: RunRecord | dict[str, Any] | None) -> dict[str, Any]:
+    """The run summary that may leave the server: allow-listed keys only, no paths, no file names.
+
+    Takes the run's record or a decoded studio_run.json (possibly someone else's): both are reduced the same way."""
+    if isinstance(run, RunRecord):
+        run = run.model_dump(mode="json", exclude_none=True)
     run = run if isinstance(run, dict) else {}
     out: dict[str, Any] = {}
     if "base_model" in run:
@@ -165,7 +170,7 @@ def _clean_repo_id(repo_id: str) -> str:
     return cleaned[:200] or "model"
 
 
-def card_data(run: dict[str, Any], repo_id: str, sep: str = "[SEP]"):
+def card_data(run: RunRecord | dict[str, Any], repo_id: str, sep: str = "[SEP]"):
     """The card's YAML metadata as huggingface_hub's ModelCardData (model-index built from EvalResults)."""
     from huggingface_hub import EvalResult, ModelCardData
 
@@ -216,10 +221,10 @@ def _head_swap_lines(swap: dict[str, list[str]]) -> list[str]:
     return lines
 
 
-def render_card(run: dict[str, Any], repo_id: str, sep: str = "[SEP]", has_image: bool = True) -> str:
+def render_card(run: RunRecord | dict[str, Any], repo_id: str, sep: str = "[SEP]", has_image: bool = True) -> str:
     """README.md text: metadata, how to use it, validation results, training setup, loss curve, limitations.
 
-    `run` may be the raw studio_run.json: it is reduced with public_run first, and every value taken from it
+    `run` may be the run's record or a raw studio_run.json: it is reduced with public_run first, and every value taken from it
     (or from the checkpoint, like `sep`) is escaped with md_escape.
     """
     run = public_run(run)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from trainer_backend import settings
+from trainer_backend.runs.record import METRIC_KEYS, RunRecord
 
 ACTIVE = ("starting", "running")
 FINISHED = ("completed", "stopped", "failed", "interrupted", "cancelled")
@@ -70,6 +71,16 @@ class Run:
     @property
     def active(self) -> bool:
         return self.status in ACTIVE
+
+    @property
+    def record(self) -> RunRecord:
+        """What the run produced, typed: the record the training process wrote into `info`, with the columns
+        the store keeps for listing (model, data, precision, device) and the final metrics."""
+        columns = {"base_model": self.model, "data": self.data, "precision": self.precision, "device": self.device}
+        fields = {**self.info, **{k: v for k, v in columns.items() if v is not None}}
+        fields["metrics"] = {k: self.final_metrics[k] for k in METRIC_KEYS if k in self.final_metrics}
+        fields["confusion"] = self.final_metrics.get("confusion")
+        return RunRecord.coerce(fields)
 
     def eta_seconds(self, now: float | None = None) -> float | None:
         """Seconds left, from the pace so far; None before the first steps."""

@@ -16,6 +16,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from trainer_backend import settings
+from trainer_backend.runs.record import RunRecord
 
 MIN_AGREEMENT = 0.995      # share of validation pairs where the fast path must give the PyTorch answer
 MAX_ACCURACY_DROP = 0.005  # 0.5 accuracy points
@@ -91,7 +92,7 @@ class OrtBackend:
         self.inputs = [i.name for i in self.session.get_inputs()]
         self.bytes = path.stat().st_size
 
-    def logits(self, arrays: dict[str, list[list[int]]]) -> np.ndarray:
+    def logits(self, arrays: dict) -> np.ndarray:
         feed = {name: np.asarray(arrays[name], dtype=np.int64) for name in self.inputs}
         return self.session.run(None, feed)[0].astype(np.float32)
 
@@ -267,7 +268,7 @@ def _from_dataset(dd, source: str) -> GatePairs:
     return GatePairs(list(val["sentence1"]), list(val["sentence2"]), [int(x) for x in val["label"]], source)
 
 
-def validation_pairs(folder: Path | None, facts: dict) -> GatePairs:
+def validation_pairs(folder: Path | None, record: RunRecord | None) -> GatePairs:
     """The run's own validation split when it can be found again, else the bundled sample's (and say so)."""
     from trainer_backend import data
 
@@ -281,8 +282,8 @@ def validation_pairs(folder: Path | None, facts: dict) -> GatePairs:
             return _from_dataset(loaded.dataset, f"the run's validation split ({loaded.name})")
         except Exception:  # noqa: BLE001 - the data may have moved or need the network: fall through
             pass
-    described = str(facts.get("data") or "")
-    # CLI runs: facts name the folder; only trusted for checkpoints on this machine, never for a Hub repo's facts
+    described = (record.data if record else None) or ""
+    # CLI runs: the record names the folder; only trusted for checkpoints on this machine, never for a Hub repo's facts
     if folder is not None and described.startswith("local MRPC folder "):
         path = described.removeprefix("local MRPC folder ").rsplit(" (", 1)[0]
         try:
@@ -326,7 +327,7 @@ def describe(check_: Check) -> str:
             f"{check_.reference_accuracy:.3f} (may drop ≤ {MAX_ACCURACY_DROP * 100:.1f} points)")
 
 
-def choose(model, tokenizer, facts: dict, folder: Path | None, device: str, threads: int, score: Scorer,
+def choose(model, tokenizer, record: RunRecord | None, folder: Path | None, device: str, threads: int, score: Scorer,
            progress: Progress | None = None) -> tuple[object | None, Serving]:
     """Export, check and pick the fastest engine that passes; (None, why) means PyTorch serves."""
     progress = progress or (lambda f, d: None)
@@ -346,7 +347,7 @@ def choose(model, tokenizer, facts: dict, folder: Path | None, device: str, thre
     folder_out.mkdir(parents=True, exist_ok=True)
     os.utime(folder_out)
     _prune(folder_out)
-    pairs = validation_pairs(folder, facts)
+    pairs = validation_pairs(folder, record)
     record = folder_out / "gate.json"
     key = {"version": GATE_VERSION, "source": pairs.source, "pairs": len(pairs.labels), "engines": engines,
            "threshold": [MIN_AGREEMENT, MAX_ACCURACY_DROP]}

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ from typing import Callable, Sequence
 
 from trainer_backend import settings
 from trainer_backend.data import LABEL_NAMES
+from trainer_backend.runs.record import RECORD_FILE, RunRecord
 from trainer_backend.serving.models import InferenceError, ModelRef, has_weights
 
 MAX_CHARS = 2000           # per sentence; a pair never uses more than a few hundred tokens anyway
@@ -55,10 +55,11 @@ def clean_sentence(text: object, which: str) -> tuple[str, list[str]]:
 class Predictor:
     """A loaded classifier: length-sorted, dynamically padded batches under torch.inference_mode."""
 
-    def __init__(self, model, tokenizer, ref: ModelRef, facts: dict, loaded_from: str, notes: list[str]):
+    def __init__(self, model, tokenizer, ref: ModelRef, record: RunRecord | None, loaded_from: str,
+                 notes: list[str]):
         import torch
 
-        self.model, self.tokenizer, self.ref, self.facts = model.eval(), tokenizer, ref, facts
+        self.model, self.tokenizer, self.ref, self.record = model.eval(), tokenizer, ref, record
         self.loaded_from, self.notes = loaded_from, notes
         hw = settings.hardware()
         self.device = hw.device
@@ -66,7 +67,7 @@ class Predictor:
         self.use_bf16 = settings.predict_settings().precision != "fp32" and hw.bf16
         limit = min(getattr(model.config, "max_position_embeddings", 512) or 512,
                     getattr(tokenizer, "model_max_length", 512) or 512, 512)
-        trained = (facts.get("hyperparameters") or {}).get("max_length") or DEFAULT_MAX_LENGTH
+        trained = (record.hyperparameters.max_length if record else None) or DEFAULT_MAX_LENGTH
         self.max_length = int(min(trained, limit))
         raw = [model.config.id2label.get(i, f"LABEL_{i}") for i in range(2)]
         self.labels = LABEL_NAMES if raw == ["LABEL_0", "LABEL_1"] else [str(x) for x in raw]
@@ -100,18 +101,17 @@ class Predictor:
                 truncated[i] = len(x) > self.max_length
         return ids, types, truncated
 
-    def _padded(self, ids: list, types: list | None, chunk: list[int]) -> dict[str, list[list[int]]]:
-        """One batch, padded only as wide as its longest pair (dynamic padding)."""
-        width = max(len(ids[i]) for i in chunk)
-        rows = {"input_ids": [ids[i] + [self.pad_id] * (width - len(ids[i])) for i in chunk],
-                "attention_mask": [[1] * len(ids[i]) + [0] * (width - len(ids[i])) for i in chunk]}
-        if types is not None:
-            rows["token_type_ids"] = [types[i] + [0] * (width - len(types[i])) for i in chunk]
-        return rows
+    def _padded(self, ids: list, types: list | None, chunk: list[int]) -> dict:
+        """One batch, padded only as wide as its longest pair (dynamic padding), by the tokenizer's own `pad`
+        (through the helper DataCollatorWithPadding uses: the pairs were encoded once, up front, to sort them)."""
+        from transformers.data.data_collator import pad_without_fast_tokenizer_warning
 
-    def _torch_logits(self, rows: dict[str, list[list[int]]], autocast: bool):
+        rows = [{"input_ids": ids[i], **({"token_type_ids": types[i]} if types is not None else {})} for i in chunk]
+        return dict(pad_without_fast_tokenizer_warning(self.tokenizer, rows, padding="longest", return_tensors="np"))
+
+    def _torch_logits(self, rows: dict, autocast: bool):
         torch = self._torch
-        inputs = {k: torch.tensor(v, dtype=torch.long, device=self.device) for k, v in rows.items()}
+        inputs = {k: torch.as_tensor(v, dtype=torch.long, device=self.device) for k, v in rows.items()}
         with torch.inference_mode(), (self._autocast() if autocast else contextlib.nullcontext()):
             return self.model(**inputs).logits.float().cpu().numpy()
 
@@ -170,18 +170,16 @@ class Predictor:
 
 
 # --- loading ------------------------------------------------------------------------------------
-def _facts_for(spec: str, folder: Path | None) -> dict:
-    """studio_run.json of a local folder or a Hub repo (from the cache when offline); {} if absent."""
+def _record_for(spec: str, folder: Path | None) -> RunRecord | None:
+    """The run record beside a local folder or in a Hub repo (from the cache when offline); None if absent."""
+    if folder is not None:
+        return RunRecord.read(folder)
     try:
-        if folder is not None:
-            path = folder / "studio_run.json"
-        else:
-            from huggingface_hub import hf_hub_download
+        from huggingface_hub import hf_hub_download
 
-            path = Path(hf_hub_download(spec, "studio_run.json"))
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    except Exception:  # noqa: BLE001 - facts are optional: a foreign repo simply has none
-        return {}
+        return RunRecord.read_file(hf_hub_download(spec, RECORD_FILE))
+    except Exception:  # noqa: BLE001 - the record is optional: a foreign repo simply has none
+        return None
 
 
 def _check_hub_size(repo_id: str) -> None:
@@ -269,8 +267,7 @@ def load_predictor(ref: ModelRef, progress: Progress | None = None) -> Predictor
         notes.append(f"{ref.spec} could not be loaded ({err}); using the local copy of the same run instead.")
         model, tokenizer, folder = _load_raw(ref.fallback, progress)
         loaded_from = str(folder)
-    facts = _facts_for(ref.spec, folder)
-    predictor = Predictor(model, tokenizer, ref, facts, loaded_from, notes)
+    predictor = Predictor(model, tokenizer, ref, _record_for(ref.spec, folder), loaded_from, notes)
     progress(0.9, "Warming up")
     predictor.predict_pairs([("A short warm-up sentence.", "A brief sentence to warm up.")])
     enable_fast_path(predictor, folder, progress)
@@ -286,7 +283,7 @@ def enable_fast_path(predictor: Predictor, folder: Path | None, progress: Progre
         return predictor.probabilities(firsts, seconds, engine=engine)[0]
 
     threads = predictor._torch.get_num_threads()
-    backend, serving = fastpath.choose(predictor.model, predictor.tokenizer, predictor.facts, folder,
+    backend, serving = fastpath.choose(predictor.model, predictor.tokenizer, predictor.record, folder,
                                        predictor.device, threads, score, progress)
     predictor.fast, predictor.serving = backend, serving
     if backend is not None:

@@ -1,24 +1,32 @@
-"""One fine-tuning run end to end: data, model, TrainingArguments, Trainer, results on disk and in the store."""
+"""One fine-tuning run in four stages: prepare (data, model, recipe) → fit (the Trainer) → evaluate → publish.
+
+Runs in the training process (`python -m trainer_backend`, started by the app's job runner or by hand). A
+`Reporter` tells the run store how it goes and does nothing without one, so the same code serves the CLI, the
+benchmarks and the app. What the run produced is one typed `RunRecord` (runs/record.py), written once to the
+store and to studio_run.json beside the model.
+"""
 from __future__ import annotations
 
-import json
-import os
-import time
+import dataclasses
 import traceback
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-
 from trainer_backend import recipe, settings
-from trainer_backend.training.callbacks import StopFlag, StoreCallback
 from trainer_backend.config import ConfigError, TrainConfig
-from trainer_backend.data import DataError, load_data, tokenize
+from trainer_backend.data import DataError, LoadedData, load_data, tokenize
 from trainer_backend.metrics import compute_metrics, confusion, logits_to_predictions, metric_source
-from trainer_backend.modeling import ModelError, count_parameters, freeze_word_embeddings, load_for_classification
+from trainer_backend.modeling import (LoadedModel, ModelError, count_parameters, freeze_word_embeddings,
+                                      load_for_classification)
+from trainer_backend.runs.record import Hyperparameters, RunRecord
 from trainer_backend.runs.store import RunStore, drop_checkpoints, last_checkpoint
+from trainer_backend.training.callbacks import StopFlag, StoreCallback
+from trainer_backend.training.reporter import Reporter
 
 KNOWN_ERRORS = (ConfigError, DataError, ModelError)
+# TrainConfig fields that TrainingArguments also has are passed through by name; these few are decided here.
+DECIDED_HERE = {"learning_rate", "per_device_train_batch_size", "eval_steps", "logging_steps", "push_to_hub",
+                "hub_model_id"}
 
 
 @dataclass
@@ -30,34 +38,50 @@ class RunResult:
     confusion: list[list[int]]
     stopped_early: bool
     notes: list[str] = field(default_factory=list)
+    record: RunRecord | None = None
+
+
+@dataclass
+class Prepared:
+    """The prepare stage's output: data, model and the recipe the hardware chose, plus the record so far."""
+
+    data: LoadedData
+    loaded: LoadedModel
+    resolved: recipe.Resolved
+    tokenized: Any
+    record: RunRecord
+
+
+@dataclass
+class Fitted:
+    """The fit stage's output: the Trainer after training, its metrics and why it stopped."""
+
+    trainer: Any
+    train_metrics: dict[str, Any]
+    callback: StoreCallback
 
 
 def build_training_args(cfg: TrainConfig, resolved: recipe.Resolved, n_train: int, hw: settings.Hardware,
                         quiet: bool, overrides: dict[str, Any] | None = None):
-    """TrainingArguments from our config and the hardware recipe; explicit CLI flags win."""
+    """TrainingArguments from our config: same-named fields pass through; the recipe decides the rest; CLI flags win."""
     from transformers import TrainingArguments
 
+    names = {f.name for f in dataclasses.fields(TrainingArguments)} - DECIDED_HERE
+    passed = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg) if f.name in names}
     steps = recipe.total_steps(cfg, n_train, resolved.batch_size)
     eval_every = _eval_interval(cfg.eval_steps, steps)
     kwargs: dict[str, Any] = dict(
-        output_dir=cfg.output_dir,
-        num_train_epochs=cfg.num_train_epochs,
-        max_steps=cfg.max_steps,
+        passed,
         learning_rate=resolved.learning_rate,
         per_device_train_batch_size=resolved.batch_size,
         per_device_eval_batch_size=max(64, resolved.batch_size),
-        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
-        lr_scheduler_type=cfg.lr_scheduler_type,
-        warmup_steps=cfg.warmup_ratio,
-        weight_decay=cfg.weight_decay,
-        eval_strategy=cfg.eval_strategy,
+        warmup_steps=cfg.warmup_ratio,  # transformers 5: a warmup_steps below 1 is a fraction of all steps
+        # when to evaluate, log and save: every eval_every steps, or once per epoch
         eval_steps=eval_every,
-        logging_strategy=cfg.logging_strategy,
         logging_steps=recipe.logging_steps(cfg, steps),
         save_strategy=cfg.eval_strategy if cfg.eval_strategy != "no" else "epoch",
         save_steps=eval_every or 500,
         save_total_limit=1,
-        seed=cfg.seed,
         bf16=resolved.precision == "bf16",
         fp16=resolved.precision == "fp16",
         use_cpu=hw.device == "cpu",
@@ -121,127 +145,134 @@ def _eval_interval(value: float | None, total_steps: int) -> float | int | None:
 def run_training(cfg: TrainConfig, run_id: str | None = None, store: RunStore | None = None,
                  overrides: dict[str, Any] | None = None, resume: bool = False,
                  time_limit: float | None = None, extra_callbacks: list | None = None) -> RunResult:
-    """Train and evaluate; writes the model, tokenizer and all_results.json to cfg.output_dir."""
-    from transformers import DataCollatorWithPadding, Trainer, set_seed
-
+    """Train and evaluate; writes the model, tokenizer, all_results.json and studio_run.json to cfg.output_dir."""
     hw = settings.hardware()
-    if not is_main_process():  # one writer per run: the other processes of a multi-process launch only train
-        store = run_id = None
+    # one writer per run: the other processes of a multi-process launch only train
+    reporter = Reporter(store, run_id) if is_main_process() else Reporter()
     stop_flag = StopFlag()
     stop_flag.install()
-    if store and run_id:
-        from trainer_backend.runs.processes import process_start
-
-        started = (store.get(run_id).started if resume else None) or time.time()
-        store.update(run_id, status="running", started=started, pid=os.getpid(),
-                     pid_start=process_start(os.getpid()), device=hw.describe())
+    reporter.started(resume=resume, device=hw.describe())
     try:
-        set_seed(cfg.seed)
-        data = load_data(cfg.dataset, cfg.sentence1_column, cfg.sentence2_column, cfg.label_column,
-                         cfg.max_train_samples, cfg.max_eval_samples)
-        loaded = load_for_classification(cfg.model_name_or_path)
-        resolved = recipe.resolve(cfg, loaded.name, hw)
-        notes = [f"model: {loaded.name} — {loaded.reason}", f"data: {data.summary()} — {data.reason}",
-                 *resolved.notes, f"metrics: {metric_source()}"]
-        if cfg.freeze_embeddings or (cfg.freeze_embeddings is None and not hw.is_gpu):
-            frozen = freeze_word_embeddings(loaded.model)
-            notes.append(f"word embeddings frozen ({frozen / 1e6:.1f}M parameters not updated)"
-                         + ("" if cfg.freeze_embeddings else ": on a CPU that is that many fewer weights for AdamW "
-                            "to update each step, and a 30k-word table barely moves in a few epochs anyway"))
-        total, trainable = count_parameters(loaded.model)
-        if store and run_id:
-            store.update(run_id, model=loaded.name, data=data.summary(), precision=resolved.precision)
-            store.merge_info(run_id, notes=notes, head_swap=loaded.report.to_dict(),
-                             parameters={"total": total, "trainable": trainable},
-                             n_train=len(data.dataset["train"]), n_validation=len(data.dataset["validation"]))
-        for note in notes:
-            print(f"[studio] {note}", flush=True)
-        tokenized = tokenize(data.dataset, loaded.tokenizer, cfg.max_length)
-        args = build_training_args(cfg, resolved, len(tokenized["train"]), hw, quiet=bool(run_id), overrides=overrides)
-        callback = StoreCallback(store, run_id, stop_flag, time_limit=time_limit)
-        trainer = Trainer(
-            model=loaded.model,
-            args=args,
-            data_collator=DataCollatorWithPadding(tokenizer=loaded.tokenizer),
-            train_dataset=tokenized["train"],
-            eval_dataset=tokenized["validation"],
-            processing_class=loaded.tokenizer,
-            compute_metrics=compute_metrics,
-            callbacks=[callback],
-            optimizer_cls_and_kwargs=optimizer_with_head_lr(loaded.model, args, resolved.head_learning_rate),
-        )
-        for extra in extra_callbacks or []:
-            trainer.add_callback(extra)
-        checkpoint = last_checkpoint(cfg.output_dir) if resume else None
-        train_output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-        trainer.save_model(cfg.output_dir)
-        prediction = trainer.predict(tokenized["validation"], metric_key_prefix="eval")
-        preds = logits_to_predictions(prediction.predictions)
-        matrix = confusion(preds, prediction.label_ids)
-        results = {**train_output.metrics, **prediction.metrics, "eval_samples": len(tokenized["validation"]),
-                   "train_samples": len(tokenized["train"])}
-        trainer.save_metrics("all", results)  # written by the main process only (the Trainer checks)
-        main = trainer.is_world_process_zero()
-        if main:
-            _write_run_card(cfg, args, loaded, data, resolved, results, matrix, trainer)
-        status = "stopped" if callback.stopped_early else "completed"
-        if status == "completed" and main:
-            drop_checkpoints(cfg.output_dir)  # the final model is saved; intermediate checkpoints only cost disk
-        if callback.hit_time_limit:
-            notes.append(f"stopped at this app's time limit of {time_limit / 60:.0f} min per run (checkpoint "
-                         "saved: Resume continues it)")
-        if store and run_id:
-            if callback.hit_time_limit:
-                store.merge_info(run_id, notes=notes)
-                store.update(run_id, error=notes[-1])
-            store.update(run_id, status=status, finished=time.time(), step=trainer.state.global_step,
-                         samples_per_second=results.get("train_samples_per_second"),
-                         final_metrics={**results, "confusion": matrix})
-        print(f"[studio] {status}: accuracy {results.get('eval_accuracy', float('nan')):.4f}, "
-              f"F1 {results.get('eval_f1', float('nan')):.4f} -> {cfg.output_dir}", flush=True)
-        result = RunResult(cfg.output_dir, results, matrix, callback.stopped_early, notes)
+        prepared = prepare(cfg, hw)
+        reporter.prepared(prepared.record)
+        fitted = fit(cfg, prepared, hw, reporter, stop_flag, overrides, resume, time_limit, extra_callbacks)
+        result = evaluate(cfg, prepared, fitted, reporter, time_limit)
     except KNOWN_ERRORS as err:
-        if store and run_id:
-            store.update(run_id, status="failed", finished=time.time(), error=str(err))
+        reporter.failed(str(err))
         raise
     except BaseException as err:
-        if store and run_id:
-            stopped = isinstance(err, KeyboardInterrupt)
-            store.update(run_id, status="stopped" if stopped else "failed", finished=time.time(),
-                         error=f"{err.__class__.__name__}: {err}".strip()[:2000])
-            if not stopped:
-                traceback.print_exc()
+        stopped = isinstance(err, KeyboardInterrupt)
+        reporter.failed(f"{err.__class__.__name__}: {err}".strip(), stopped=stopped)
+        if not stopped and reporter.enabled:
+            traceback.print_exc()
         raise
     if cfg.push_to_hub and is_main_process():
-        from trainer_backend.publish import hub
-
-        try:
-            repo = hub.push_run(cfg.output_dir, repo_id=cfg.hub_model_id, private=cfg.hub_private)
-        except hub.HubError as err:  # the model is trained and kept: a failed push is a note, not a crash
-            print(f"[studio] push skipped: {err}", flush=True)
-            result.notes.append(f"push skipped: {err}")
-            if store and run_id:
-                store.merge_info(run_id, push_error=str(err))
-        else:
-            print(f"[studio] pushed to {repo}", flush=True)
-            if store and run_id:
-                store.update(run_id, hub_repo=repo)
+        publish(cfg, result, reporter)
     return result
 
 
-def _write_run_card(cfg: TrainConfig, args, loaded, data, resolved, results, matrix, trainer) -> None:
-    """studio_run.json beside the model: what Predict and the model card show about this checkpoint."""
+def prepare(cfg: TrainConfig, hw: settings.Hardware) -> Prepared:
+    """Data, model with its new head, the hardware recipe, and the record of what was chosen and why."""
+    from transformers import set_seed
+
+    set_seed(cfg.seed)
+    data = load_data(cfg.dataset, cfg.sentence1_column, cfg.sentence2_column, cfg.label_column,
+                     cfg.max_train_samples, cfg.max_eval_samples)
+    loaded = load_for_classification(cfg.model_name_or_path)
+    resolved = recipe.resolve(cfg, loaded.name, hw)
+    notes = [f"model: {loaded.name} — {loaded.reason}", f"data: {data.summary()} — {data.reason}",
+             *resolved.notes, f"metrics: {metric_source()}"]
+    if cfg.freeze_embeddings or (cfg.freeze_embeddings is None and not hw.is_gpu):
+        frozen = freeze_word_embeddings(loaded.model)
+        notes.append(f"word embeddings frozen ({frozen / 1e6:.1f}M parameters not updated)"
+                     + ("" if cfg.freeze_embeddings else ": on a CPU that is that many fewer weights for AdamW "
+                        "to update each step, and a 30k-word table barely moves in a few epochs anyway"))
+    total, trainable = count_parameters(loaded.model)
+    for note in notes:
+        print(f"[studio] {note}", flush=True)
+    tokenized = tokenize(data.dataset, loaded.tokenizer, cfg.max_length)
+    record = RunRecord(
+        base_model=loaded.name, data=data.summary(), precision=resolved.precision, device=hw.describe(),
+        notes=notes, head_swap=loaded.report.to_dict(), parameters={"total": total, "trainable": trainable},
+        n_train=len(data.dataset["train"]), n_validation=len(data.dataset["validation"]))
+    return Prepared(data, loaded, resolved, tokenized, record)
+
+
+def fit(cfg: TrainConfig, prepared: Prepared, hw: settings.Hardware, reporter: Reporter, stop_flag: StopFlag,
+        overrides: dict[str, Any] | None, resume: bool, time_limit: float | None,
+        extra_callbacks: list | None) -> Fitted:
+    """Build the Trainer and train (from the newest complete checkpoint when resuming); save the model."""
+    from transformers import DataCollatorWithPadding, Trainer
+
+    loaded, tokenized, resolved = prepared.loaded, prepared.tokenized, prepared.resolved
+    args = build_training_args(cfg, resolved, len(tokenized["train"]), hw, quiet=reporter.enabled,
+                               overrides=overrides)
+    callback = StoreCallback(reporter.store, reporter.run_id, stop_flag, time_limit=time_limit)
+    trainer = Trainer(
+        model=loaded.model,
+        args=args,
+        data_collator=DataCollatorWithPadding(tokenizer=loaded.tokenizer),
+        train_dataset=tokenized["train"],
+        eval_dataset=tokenized["validation"],
+        processing_class=loaded.tokenizer,
+        compute_metrics=compute_metrics,
+        callbacks=[callback],
+        optimizer_cls_and_kwargs=optimizer_with_head_lr(loaded.model, args, resolved.head_learning_rate),
+    )
+    for extra in extra_callbacks or []:
+        trainer.add_callback(extra)
+    checkpoint = last_checkpoint(cfg.output_dir) if resume else None
+    train_output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    trainer.save_model(cfg.output_dir)
+    return Fitted(trainer, train_output.metrics, callback)
+
+
+def evaluate(cfg: TrainConfig, prepared: Prepared, fitted: Fitted, reporter: Reporter,
+             time_limit: float | None) -> RunResult:
+    """Predict the validation split once more, write the results and the record, tell the store how it ended."""
+    trainer, callback, tokenized = fitted.trainer, fitted.callback, prepared.tokenized
+    prediction = trainer.predict(tokenized["validation"], metric_key_prefix="eval")
+    preds = logits_to_predictions(prediction.predictions)
+    matrix = confusion(preds, prediction.label_ids)
+    results = {**fitted.train_metrics, **prediction.metrics, "eval_samples": len(tokenized["validation"]),
+               "train_samples": len(tokenized["train"])}
+    trainer.save_metrics("all", results)  # written by the main process only (the Trainer checks)
+    args = trainer.args
+    notes = list(prepared.record.notes)
+    if callback.hit_time_limit:
+        notes.append(f"stopped at this app's time limit of {time_limit / 60:.0f} min per run (checkpoint "
+                     "saved: Resume continues it)")
+    hyper = Hyperparameters(
+        learning_rate=args.learning_rate, head_learning_rate=prepared.resolved.head_learning_rate,
+        batch_size=args.per_device_train_batch_size, epochs=args.num_train_epochs, max_steps=args.max_steps,
+        seed=args.seed, max_length=cfg.max_length, group_by_length=cfg.group_by_length,
+        lr_scheduler_type=getattr(args.lr_scheduler_type, "value", str(args.lr_scheduler_type)),
+        weight_decay=args.weight_decay)
     losses = [(h["step"], h["loss"]) for h in trainer.state.log_history if "loss" in h]
-    card = {
-        "base_model": loaded.name, "data": data.summary(), "precision": resolved.precision,
-        "hyperparameters": {"learning_rate": args.learning_rate, "batch_size": args.per_device_train_batch_size,
-                            "epochs": args.num_train_epochs, "max_steps": args.max_steps, "seed": args.seed,
-                            "max_length": cfg.max_length, "group_by_length": cfg.group_by_length,
-                            "lr_scheduler_type": getattr(args.lr_scheduler_type, "value", str(args.lr_scheduler_type)), "weight_decay": args.weight_decay},
-        "metrics": {k: results[k] for k in ("eval_accuracy", "eval_f1", "eval_loss") if k in results},
-        "confusion": matrix, "loss_curve": losses, "head_swap": loaded.report.to_dict(),
-        "created": time.strftime("%Y-%m-%d %H:%M:%S"),
-    }
-    Path(cfg.output_dir, "studio_run.json").write_text(json.dumps(card, indent=2, default=str), encoding="utf-8")
+    status = "stopped" if callback.stopped_early else "completed"
+    record = prepared.record.model_copy(update={"notes": notes, "hyperparameters": hyper})
+    if trainer.is_world_process_zero():
+        if status == "completed":
+            drop_checkpoints(cfg.output_dir)  # the final model is saved; intermediate checkpoints only cost disk
+        record = record.finished(results, matrix, losses, cfg.output_dir)
+        record.write(cfg.output_dir)
+    reporter.finished(status, trainer.state.global_step, results, matrix, record,
+                      error=notes[-1] if callback.hit_time_limit else None)
+    print(f"[studio] {status}: accuracy {results.get('eval_accuracy', float('nan')):.4f}, "
+          f"F1 {results.get('eval_f1', float('nan')):.4f} -> {cfg.output_dir}", flush=True)
+    return RunResult(cfg.output_dir, results, matrix, callback.stopped_early, notes, record)
 
 
+def publish(cfg: TrainConfig, result: RunResult, reporter: Reporter) -> None:
+    """Push the finished run when asked; a failed push is a note (the model is trained and kept), not a crash."""
+    from trainer_backend.publish import hub
+
+    try:
+        repo = hub.push_run(cfg.output_dir, repo_id=cfg.hub_model_id, private=cfg.hub_private)
+    except hub.HubError as err:
+        print(f"[studio] push skipped: {err}", flush=True)
+        result.notes.append(f"push skipped: {err}")
+        reporter.push_failed(str(err))
+    else:
+        print(f"[studio] pushed to {repo}", flush=True)
+        reporter.pushed(repo)

@@ -1,0 +1,64 @@
+"""How a run tells the store what it is doing; without a store (the CLI, benchmarks, other ranks) it does nothing."""
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from trainer_backend.runs.processes import process_start
+from trainer_backend.runs.record import RunRecord
+from trainer_backend.runs.store import RunStore
+
+MAX_ERROR_CHARS = 2000
+
+
+class Reporter:
+    """Every store write of a training run, in one place; each method is a no-op when `enabled` is False."""
+
+    def __init__(self, store: RunStore | None = None, run_id: str | None = None) -> None:
+        self.store = store if run_id else None
+        self.run_id = run_id if store is not None else None
+
+    @property
+    def enabled(self) -> bool:
+        return self.store is not None and self.run_id is not None
+
+    def started(self, resume: bool, device: str) -> None:
+        """Running, in this process (pid and its start time, so a recycled pid is never mistaken for it)."""
+        if not self.enabled:
+            return
+        earlier = self.store.get(self.run_id).started if resume else None
+        self.store.update(self.run_id, status="running", started=earlier or time.time(), pid=os.getpid(),
+                          pid_start=process_start(os.getpid()), device=device)
+
+    def prepared(self, record: RunRecord) -> None:
+        """What the run trains from and why (shown in the Train tab before the first step)."""
+        if not self.enabled:
+            return
+        self.store.update(self.run_id, model=record.base_model, data=record.data, precision=record.precision)
+        self.store.merge_info(self.run_id, **record.store_fields())
+
+    def finished(self, status: str, step: int, results: dict[str, Any], matrix: list[list[int]],
+                 record: RunRecord, error: str | None = None) -> None:
+        if not self.enabled:
+            return
+        self.store.merge_info(self.run_id, **record.store_fields())
+        values: dict[str, Any] = dict(status=status, finished=time.time(), step=step,
+                                      samples_per_second=results.get("train_samples_per_second"),
+                                      final_metrics={**results, "confusion": matrix})
+        if error:
+            values["error"] = error
+        self.store.update(self.run_id, **values)
+
+    def failed(self, error: str, stopped: bool = False) -> None:
+        if self.enabled:
+            self.store.update(self.run_id, status="stopped" if stopped else "failed", finished=time.time(),
+                              error=error[:MAX_ERROR_CHARS])
+
+    def pushed(self, repo: str) -> None:
+        if self.enabled:
+            self.store.update(self.run_id, hub_repo=repo)
+
+    def push_failed(self, error: str) -> None:
+        if self.enabled:
+            self.store.merge_info(self.run_id, push_error=error)
