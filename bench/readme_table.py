@@ -17,6 +17,17 @@ from train_speed import best_peaks, summarize  # noqa: E402
 START, END = "<!-- bench:train:start -->", "<!-- bench:train:end -->"
 
 
+def load_sentence(header: dict, lines: list[dict], cores: int) -> str:
+    """What the machine's load was during the runs (logged by the bench), in words: quiet or shared."""
+    loads = [header.get("load_average_at_start", 0.0)] + [x["load_average"] for x in lines if "load_average" in x]
+    worst = max(loads)
+    if worst <= cores + 0.5:  # the bench itself keeps the load at about its thread count
+        return (f"The machine was quiet: no other jobs ran (load average at most {worst:.1f} on {cores} cores, "
+                "the bench's own threads included); seeds were interleaved all the same.")
+    return (f"The machine was shared with other developers' jobs (load average up to {worst:.1f} on {cores} "
+            "cores), so times are noisy: seeds were interleaved so the noise hits both recipes alike.")
+
+
 def _pm(mean: float, std: float, fmt: str) -> str:
     return f"{fmt.format(mean)} ± {fmt.format(std)}"
 
@@ -32,13 +43,11 @@ def markdown(lines: list[dict]) -> str:
     n_peaks = sum(1 for x in lines if x.get("peaks"))
     out = [f"Measured {header['started']} on **{m['cpu']}** ({m['cores']} cores, torch {m['torch_threads']} threads; "
            f"flags: {', '.join(m['cpu_flags']) or 'none of note'}; native bf16: {'yes' if m['bf16_native'] else 'no'}). "
-           f"Matmul peak (the best of {n_peaks} measurements by the bench, on the same shared machine): {peaks}. Model `{header['model']}`, data `{header['data']}`"
+           f"Matmul peak (the best of {n_peaks} measurements by the bench, on the same machine): {peaks}. Model `{header['model']}`, data `{header['data']}`"
            + (f" (first {header['max_train']:,} training pairs" if header.get("max_train") else "")
            + (f", {header['max_eval']:,} validation pairs)" if header.get("max_eval") else
               (")" if header.get("max_train") else "")) + ", "
-           f"seed recipe {header['seed_epochs']:g} epochs. The machine was shared with other developers' jobs "
-           f"(load average {header['load_average_at_start']:.1f} at the start on {m['cores']} cores), so times are "
-           "noisy: seeds were interleaved so the noise hits both recipes alike.", "",
+           f"seed recipe {header['seed_epochs']:g} epochs. " + load_sentence(header, lines, m['cores']), "",
            "| recipe | seed | val. accuracy | val. F1 | wall time | samples/s (steps only) | precision | FLOP/s (% of peak) |",
            "|---|---|---|---|---|---|---|---|"]
     for r in rows:

@@ -29,6 +29,14 @@ def tiny_model_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def learnable_csv(tmp_path_factory) -> Path:
+    """Pairs whose label one word carries: the tiny model reaches > 0.9 on them (see write_learnable_pairs)."""
+    from tests.helpers import write_learnable_pairs
+
+    return write_learnable_pairs(tmp_path_factory.mktemp("learnable") / "pairs.csv")
+
+
+@pytest.fixture(scope="session")
 def app_url():
     """One launched app per test session, shared by the gradio_client and browser suites."""
     from tests.helpers import launch_app

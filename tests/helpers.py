@@ -27,6 +27,33 @@ def make_tiny_model(folder: Path) -> Path:
     return folder
 
 
+LEARNABLE_WORDS = ("river", "table", "green", "music", "window", "garden", "letter", "market", "winter", "silver",
+                   "doctor", "island", "bridge", "pencil", "coffee", "forest", "planet", "camera", "summer", "engine")
+
+
+def write_learnable_pairs(path: Path, n_train: int = 160, n_validation: int = 40, seed: int = 0) -> Path:
+    """A CSV (with a split column) that the tiny random 2-layer BERT learns in a few dozen steps.
+
+    Both sentences are random words; the label is carried by one word at the start of sentence 2 ("yes" for a
+    paraphrase, "no" otherwise), balanced in both splits. A smoke test can therefore assert a real accuracy: a
+    broken label mapping, head, collator or metric leaves it at chance (0.5), not above 0.9."""
+    import csv
+    import random
+
+    rng = random.Random(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["sentence1", "sentence2", "label", "split"])
+        for split, n in (("train", n_train), ("validation", n_validation)):
+            for i in range(n):
+                label = i % 2
+                first = " ".join(rng.choices(LEARNABLE_WORDS, k=5))
+                second = ("yes " if label else "no ") + " ".join(rng.choices(LEARNABLE_WORDS, k=5))
+                writer.writerow([first, second, label, split])
+    return path
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

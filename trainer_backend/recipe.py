@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from trainer_backend import settings
 from trainer_backend.config import TrainConfig
 
-SEED_RECIPE = {"learning_rate": 5e-5, "per_device_train_batch_size": 8}
-
 
 @dataclass
 class Resolved:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from trainer_backend.serving import compare as comparing
 from trainer_backend.serving import explain as explaining
+from trainer_backend.serving import fastpath
 from trainer_backend.publish import hub
 from trainer_backend import serving, settings
 from trainer_backend.data import DataError
@@ -153,6 +154,9 @@ def facts_markdown(predictor: serving.Predictor) -> str:
         when = ("result kept from this checkpoint's first load" if serving.cached
                 else f"checked in {serving.seconds:.1f} s when it was loaded")
         lines.append(f"- **served by {_esc(serving.title)}**: {_esc(serving.reason)} ({when})")
+        if serving.batch_engine:
+            lines.append(f"- **files and requests of {fastpath.BATCH_ROUTE_PAIRS}+ pairs: {_esc(serving.batch_title)}** "
+                         "(it passed the same check and was faster on its batch)")
     lines += [f"- {_esc(note)}" for note in predictor.notes]
     return "\n".join(lines)
 

@@ -9,7 +9,7 @@ import pytest
 pytest.register_assert_rewrite("tests.predict_fixtures")
 from tests.predict_fixtures import pair_rows  # noqa: E402
 from trainer_backend.serving import fastpath  # noqa: E402
-from trainer_backend import serving
+from trainer_backend import serving, settings  # noqa: E402
 from trainer_backend.serving import ModelRef  # noqa: E402
 
 pytest_plugins = ["tests.predict_fixtures"]
@@ -77,12 +77,42 @@ def test_onnx_fp32_gives_the_pytorch_answers(tiny_checkpoint, monkeypatch):
 
 
 @pytest.mark.slow  # uses the CLI-trained checkpoint
+def test_bf16_pytorch_is_checked_and_large_requests_go_to_the_faster_checked_engine(tiny_checkpoint, monkeypatch):
+    predictor = _load(tiny_checkpoint, monkeypatch, "fp32")
+    serving_ = predictor.serving
+    bf16 = [c for c in serving_.checks if c.engine == fastpath.BF16]
+    if not settings.hardware().bf16:  # an AVX2-only CPU: nothing to check, one engine for everything
+        assert bf16 == [] and serving_.batch_engine == "" and serving_.bf16_ok is None
+        return
+    (check,) = bf16
+    winner = serving_.checks[0]
+    assert check.pairs == winner.pairs and check.pairs_per_s > 0 and winner.pairs_per_s > 0
+    assert serving_.bf16_ok is check.passed and predictor.use_bf16 is check.passed
+    faster = check.passed and check.pairs_per_s > winner.pairs_per_s
+    assert serving_.batch_engine == (fastpath.BF16 if faster else "")
+    assert ("go to PyTorch, bf16 autocast" in serving_.reason) is faster
+    serving_.batch_engine, predictor.use_bf16 = fastpath.BF16, True  # the routing itself, either verdict
+    assert predictor.engine_for(1) is predictor.fast
+    assert predictor.engine_for(fastpath.BATCH_ROUTE_PAIRS - 1) is predictor.fast
+    assert predictor.engine_for(fastpath.BATCH_ROUTE_PAIRS) == "pytorch"
+    serving_.batch_engine = ""
+    assert predictor.engine_for(500) is predictor.fast
+
+
+def test_a_bf16_that_changes_answers_fails_like_any_engine():
+    pairs = _gate_pairs(200)
+    reference = [i % 2 for i in range(200)]
+    result = fastpath.check(fastpath.BF16, "pytorch", pairs, reference, _scorer({0, 1, 2}))
+    assert not result.passed and "PyTorch, bf16 autocast" in fastpath.describe(result)
+
+
+@pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_int8_is_checked_and_the_verdict_is_explained(tiny_checkpoint, monkeypatch):
     predictor = _load(tiny_checkpoint, monkeypatch, "int8")
     checks = predictor.serving.checks
     assert checks[0].engine == "onnx-int8" and checks[0].pairs > 0
-    if checks[0].passed:
-        assert predictor.engine == "onnx-int8" and len(checks) == 1
+    if checks[0].passed:  # no other ONNX engine checked (PyTorch bf16 is checked too where the CPU has bf16)
+        assert predictor.engine == "onnx-int8" and [c.engine for c in checks if c.engine != fastpath.BF16] == ["onnx-int8"]
     else:  # the mixed model is tried next: int8 only in the half of the layers int8 disturbs least
         assert checks[1].engine == "onnx-int8-mixed" and "int8 in layers" in checks[1].detail
         assert predictor.engine == ("onnx-int8-mixed" if checks[1].passed else "pytorch")

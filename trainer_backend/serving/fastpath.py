@@ -24,12 +24,14 @@ MAX_GATE_PAIRS = 1000      # bounds the check's cost on large validation sets
 KEEP_EXPORTS = 4           # exported models kept on disk (least recently used go first)
 CANDIDATES = ("onnx-int8", "onnx-int8-mixed", "onnx-fp32")  # fastest first; the first to pass serves
 MODES = {"auto": CANDIDATES, "int8": ("onnx-int8", "onnx-int8-mixed"), "fp32": ("onnx-fp32",)}
+BF16 = "pytorch-bf16"     # PyTorch under bf16 autocast: checked like the others, a candidate for large batches
+BATCH_ROUTE_PAIRS = 64     # requests of at least this many pairs go to the engine that was fastest on the gate's batch
+GATE_VERSION = 4  # bump when the export or quantization recipe or the gate's record changes
 TITLES = {"onnx-int8": "ONNX Runtime, int8 (dynamic quantization)",
           "onnx-int8-mixed": "ONNX Runtime, int8 in the layers quantization disturbs least, fp32 in the others",
-          "onnx-fp32": "ONNX Runtime, fp32", "pytorch": "PyTorch"}
+          "onnx-fp32": "ONNX Runtime, fp32", "pytorch": "PyTorch", BF16: "PyTorch, bf16 autocast"}
 SENSITIVITY_PAIRS = 128    # validation pairs used to rank layers by how much int8 moves their answers
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
-GATE_VERSION = 3  # bump when the export or quantization recipe changes
 
 # (firsts, seconds, engine) -> probability rows; engine is "pytorch-fp32" or a backend object
 Scorer = Callable[[Sequence[str], Sequence[str], object], list[list[float]]]
@@ -54,22 +56,29 @@ class Check:
     passed: bool
     error: str | None = None
     detail: str = ""
+    pairs_per_s: float = 0.0   # its speed on the gate's pairs (one large, length-sorted batch job)
 
 
 @dataclass
 class Serving:
     """Which path answers requests, and why (shown in the facts panel)."""
 
-    engine: str                     # "onnx-int8", "onnx-fp32" or "pytorch"
+    engine: str                     # "onnx-int8", "onnx-fp32" or "pytorch": answers single pairs and small requests
     reason: str
     checks: list[Check] = field(default_factory=list)
     data: str = ""
     seconds: float = 0.0
     cached: bool = False
+    batch_engine: str = ""          # answers requests of BATCH_ROUTE_PAIRS or more; "" = the same engine
+    bf16_ok: bool | None = None     # the bf16 check's verdict (None: not checked), which PyTorch serving obeys
 
     @property
     def title(self) -> str:
         return TITLES.get(self.engine, self.engine)
+
+    @property
+    def batch_title(self) -> str:
+        return TITLES.get(self.batch_engine or self.engine, self.batch_engine)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -304,9 +313,11 @@ def _argmax(rows: list[list[float]]) -> list[int]:
 
 
 def check(engine: str, backend, pairs: GatePairs, reference: list[int], score: Scorer) -> Check:
-    """Agreement with the PyTorch answers and the accuracy change on the validation pairs."""
+    """Agreement with the PyTorch answers and the accuracy change on the validation pairs (and how fast)."""
     try:
+        start = time.perf_counter()
         got = _argmax(score(pairs.firsts, pairs.seconds, backend))
+        speed = len(got) / max(time.perf_counter() - start, 1e-9)
     except Exception as err:  # noqa: BLE001 - a failing engine is simply not used
         return Check(engine, 0.0, 0.0, 0.0, len(reference), False, f"{err.__class__.__name__}: {err}"[:200])
     n = max(len(reference), 1)
@@ -314,7 +325,7 @@ def check(engine: str, backend, pairs: GatePairs, reference: list[int], score: S
     accuracy = sum(a == y for a, y in zip(got, pairs.labels)) / n
     ref_accuracy = sum(a == y for a, y in zip(reference, pairs.labels)) / n
     passed = agreement >= MIN_AGREEMENT and ref_accuracy - accuracy <= MAX_ACCURACY_DROP + 1e-12
-    return Check(engine, agreement, accuracy, ref_accuracy, len(reference), passed)
+    return Check(engine, agreement, accuracy, ref_accuracy, len(reference), passed, pairs_per_s=speed)
 
 
 def describe(check_: Check) -> str:
@@ -328,8 +339,12 @@ def describe(check_: Check) -> str:
 
 
 def choose(model, tokenizer, record: RunRecord | None, folder: Path | None, device: str, threads: int, score: Scorer,
-           progress: Progress | None = None) -> tuple[object | None, Serving]:
-    """Export, check and pick the fastest engine that passes; (None, why) means PyTorch serves."""
+           progress: Progress | None = None, bf16: bool = False) -> tuple[object | None, Serving]:
+    """Export, check and pick the fastest engine that passes; (None, why) means PyTorch serves.
+
+    With `bf16` (the CPU computes bf16 natively and the settings allow it) PyTorch under bf16 autocast is checked
+    too: it serves large requests when it was faster than the winner on the gate's own batch, and PyTorch uses it
+    at all only if it passed."""
     progress = progress or (lambda f, d: None)
     wanted = mode()
     if wanted == "off":
@@ -342,20 +357,21 @@ def choose(model, tokenizer, record: RunRecord | None, folder: Path | None, devi
     except ImportError:
         return None, Serving("pytorch", "onnxruntime is not installed, so there is no fast path")
     engines = list(MODES[wanted])
+    extra = [BF16] if bf16 else []
     start = time.perf_counter()
     folder_out = export_dir(weights_digest(model))
     folder_out.mkdir(parents=True, exist_ok=True)
     os.utime(folder_out)
     _prune(folder_out)
     pairs = validation_pairs(folder, record)
-    record = folder_out / "gate.json"
-    key = {"version": GATE_VERSION, "source": pairs.source, "pairs": len(pairs.labels), "engines": engines,
+    gate_file = folder_out / "gate.json"
+    key = {"version": GATE_VERSION, "source": pairs.source, "pairs": len(pairs.labels), "engines": engines + extra,
            "threshold": [MIN_AGREEMENT, MAX_ACCURACY_DROP]}
     checks: list[Check] = []
     backends: dict[str, object] = {}
     cached = False
     try:
-        saved = json.loads(record.read_text(encoding="utf-8")) if record.is_file() else None
+        saved = json.loads(gate_file.read_text(encoding="utf-8")) if gate_file.is_file() else None
     except (OSError, ValueError):
         saved = None
 
@@ -386,13 +402,17 @@ def choose(model, tokenizer, record: RunRecord | None, folder: Path | None, devi
             checks[-1].detail = getattr(backend, "detail", "")
             if checks[-1].passed:
                 break  # the fastest passing engine wins; slower ones need no check
-        record.write_text(json.dumps({"key": key, "checks": [asdict(c) for c in checks]}), encoding="utf-8")
+        for engine in extra:  # the same check, same pairs, for PyTorch under bf16 autocast
+            checks.append(check(engine, "pytorch", pairs, reference, score))
+        gate_file.write_text(json.dumps({"key": key, "checks": [asdict(c) for c in checks]}), encoding="utf-8")
         winners = [backends[c.engine].path for c in checks if c.passed]
         for leftover in folder_out.glob("*.onnx"):  # keep only what serves: disk stays ~1 model per checkpoint
             if leftover not in winners:
                 leftover.unlink(missing_ok=True)
     seconds = time.perf_counter() - start
-    passed = [c for c in checks if c.passed]
+    bf16_check = next((c for c in checks if c.engine == BF16), None)
+    bf16_ok = bf16_check.passed if bf16_check else None
+    passed = [c for c in checks if c.passed and c.engine != BF16]
     lines = "; ".join(describe(c) for c in checks)
     if passed:
         winner = passed[0]
@@ -401,7 +421,13 @@ def choose(model, tokenizer, record: RunRecord | None, folder: Path | None, devi
             backend = opened(winner.engine)
         except Exception as err:  # noqa: BLE001 - a remembered winner whose files went missing
             return None, Serving("pytorch", f"the fast path that passed its check could not be opened again "
-                                            f"({err.__class__.__name__}), so PyTorch serves", checks, pairs.source)
-        return backend, Serving(winner.engine, reason, checks, pairs.source, seconds, cached)
+                                            f"({err.__class__.__name__}), so PyTorch serves", checks, pairs.source,
+                                 bf16_ok=bf16_ok)
+        batch = BF16 if bf16_ok and bf16_check.pairs_per_s > winner.pairs_per_s else ""
+        if batch:
+            reason += (f". Requests of {BATCH_ROUTE_PAIRS}+ pairs go to {TITLES[BF16]}: on the check's "
+                       f"{winner.pairs} pairs it ran {bf16_check.pairs_per_s:.0f} pairs/s against "
+                       f"{winner.pairs_per_s:.0f}")
+        return backend, Serving(winner.engine, reason, checks, pairs.source, seconds, cached, batch, bf16_ok)
     return None, Serving("pytorch", f"no fast path passed the accuracy check on {pairs.source}: {lines}",
-                         checks, pairs.source, seconds, cached)
+                         checks, pairs.source, seconds, cached, bf16_ok=bf16_ok)

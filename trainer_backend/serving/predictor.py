@@ -11,6 +11,7 @@ from typing import Callable, Sequence
 from trainer_backend import settings
 from trainer_backend.data import LABEL_NAMES
 from trainer_backend.runs.record import RECORD_FILE, RunRecord
+from trainer_backend.serving import fastpath
 from trainer_backend.serving.models import InferenceError, ModelRef, has_weights
 
 MAX_CHARS = 2000           # per sentence; a pair never uses more than a few hundred tokens anyway
@@ -83,6 +84,14 @@ class Predictor:
         """What answers requests now: "onnx-int8", "onnx-fp32" or "pytorch"."""
         return self.fast.engine if self.fast is not None else "pytorch"
 
+    def engine_for(self, pairs: int) -> object:
+        """The engine a request of `pairs` pairs goes to: the checked fast path, or PyTorch; large requests go to
+        the batch engine when the gate measured one faster on its own batch (fastpath.choose)."""
+        if (self.serving is not None and self.serving.batch_engine == fastpath.BF16 and self.use_bf16
+                and pairs >= fastpath.BATCH_ROUTE_PAIRS):
+            return "pytorch"
+        return self.fast if self.fast is not None else "pytorch"
+
     def _autocast(self):
         if not self.use_bf16:
             return contextlib.nullcontext()
@@ -124,7 +133,7 @@ class Predictor:
         import numpy as np
 
         if engine == "serving":
-            engine = self.fast if self.fast is not None else "pytorch"
+            engine = self.engine_for(len(firsts))
         ids, types, truncated = self._encode(firsts, seconds)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         out: list[list[float]] = [[]] * len(ids)
@@ -277,15 +286,15 @@ def load_predictor(ref: ModelRef, progress: Progress | None = None) -> Predictor
 
 def enable_fast_path(predictor: Predictor, folder: Path | None, progress: Progress | None = None) -> None:
     """Export to ONNX Runtime and switch to it only if it keeps the PyTorch answers (see fastpath.choose)."""
-    from trainer_backend.serving import fastpath
-
     def score(firsts, seconds, engine):
         return predictor.probabilities(firsts, seconds, engine=engine)[0]
 
     threads = predictor._torch.get_num_threads()
     backend, serving = fastpath.choose(predictor.model, predictor.tokenizer, predictor.record, folder,
-                                       predictor.device, threads, score, progress)
+                                       predictor.device, threads, score, progress, bf16=predictor.use_bf16)
     predictor.fast, predictor.serving = backend, serving
+    if serving.bf16_ok is False:  # bf16 changed answers on the validation pairs: PyTorch serves in fp32
+        predictor.use_bf16 = False
     if backend is not None:
         predictor.memory_bytes += backend.bytes
         predictor.predict_pairs([("A short warm-up sentence.", "A brief sentence to warm up.")])
