@@ -141,8 +141,9 @@ def test_a_failing_candidate_leaves_pytorch_serving(tiny_checkpoint, monkeypatch
     predictor = _load(tiny_checkpoint, monkeypatch, "int8")
     assert predictor.engine == "pytorch" and predictor.fast is None
     assert predictor.serving.reason.startswith("no fast path passed the accuracy check")
-    assert [c.engine for c in predictor.serving.checks] == ["onnx-int8", "onnx-int8-mixed"]
-    assert all(c.agreement < 0.5 for c in predictor.serving.checks)
+    onnx = [c for c in predictor.serving.checks if c.engine != fastpath.BF16]
+    assert [c.engine for c in onnx] == ["onnx-int8", "onnx-int8-mixed"]
+    assert all(c.agreement < 0.5 for c in onnx)
 
 
 @pytest.mark.slow  # uses the CLI-trained checkpoint

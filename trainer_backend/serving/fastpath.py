@@ -277,7 +277,7 @@ def _from_dataset(dd, source: str) -> GatePairs:
     return GatePairs(list(val["sentence1"]), list(val["sentence2"]), [int(x) for x in val["label"]], source)
 
 
-def validation_pairs(folder: Path | None, record: RunRecord | None) -> GatePairs:
+def validation_pairs(folder: Path | None, record: RunRecord | dict | None) -> GatePairs:
     """The run's own validation split when it can be found again, else the bundled sample's (and say so)."""
     from trainer_backend import data
 
@@ -291,7 +291,7 @@ def validation_pairs(folder: Path | None, record: RunRecord | None) -> GatePairs
             return _from_dataset(loaded.dataset, f"the run's validation split ({loaded.name})")
         except Exception:  # noqa: BLE001 - the data may have moved or need the network: fall through
             pass
-    described = (record.data if record else None) or ""
+    described = RunRecord.coerce(record).data or ""
     # CLI runs: the record names the folder; only trusted for checkpoints on this machine, never for a Hub repo's facts
     if folder is not None and described.startswith("local MRPC folder "):
         path = described.removeprefix("local MRPC folder ").rsplit(" (", 1)[0]
@@ -405,7 +405,7 @@ def choose(model, tokenizer, record: RunRecord | None, folder: Path | None, devi
         for engine in extra:  # the same check, same pairs, for PyTorch under bf16 autocast
             checks.append(check(engine, "pytorch", pairs, reference, score))
         gate_file.write_text(json.dumps({"key": key, "checks": [asdict(c) for c in checks]}), encoding="utf-8")
-        winners = [backends[c.engine].path for c in checks if c.passed]
+        winners = [backends[c.engine].path for c in checks if c.passed and c.engine in backends]
         for leftover in folder_out.glob("*.onnx"):  # keep only what serves: disk stays ~1 model per checkpoint
             if leftover not in winners:
                 leftover.unlink(missing_ok=True)
