@@ -7,7 +7,8 @@ import sys
 
 
 def run(model_name: str = "auto", data: str = "auto", output_dir: str = "outputs/whole-loop", epochs: float = 3.0,
-        max_steps: int = -1, batch_size: int = 8, max_train: int | None = None, max_eval: int | None = None) -> dict:
+        max_steps: int = -1, batch_size: int = 8, max_train: int | None = None, max_eval: int | None = None,
+        learning_rate: float = 5e-5) -> dict:
     """Fine-tune `model_name` on `data` with Trainer defaults; returns validation accuracy and F1."""
     import numpy as np
     from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer,
@@ -30,7 +31,8 @@ def run(model_name: str = "auto", data: str = "auto", output_dir: str = "outputs
         return metric.compute(references=gold, predictions=np.argmax(scores, axis=-1))
 
     args = TrainingArguments(output_dir, eval_strategy="epoch", num_train_epochs=epochs, max_steps=max_steps,
-                             per_device_train_batch_size=batch_size, report_to="none")          # 5. hyperparameters
+                             per_device_train_batch_size=batch_size, learning_rate=learning_rate,
+                             report_to="none")                                                  # 5. hyperparameters
     trainer = Trainer(model=model, args=args, train_dataset=tokenized["train"],                 # 6. everything together
                       eval_dataset=tokenized["validation"], data_collator=collator,
                       processing_class=tokenizer, compute_metrics=compute_metrics)              # 10. eval each epoch
@@ -50,8 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--max-train", type=int, default=None, help="use only the first N training pairs")
     parser.add_argument("--max-eval", type=int, default=None, help="use only the first N validation pairs")
+    parser.add_argument("--learning-rate", type=float, default=5e-5, help="the Trainer's default is 5e-5")
     a = parser.parse_args(argv)
-    metrics = run(a.model, a.data, a.output_dir, a.epochs, a.max_steps, a.batch_size, a.max_train, a.max_eval)
+    metrics = run(a.model, a.data, a.output_dir, a.epochs, a.max_steps, a.batch_size, a.max_train, a.max_eval,
+                  a.learning_rate)
     print(json.dumps(metrics))
     return 0
 

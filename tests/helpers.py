@@ -48,8 +48,8 @@ def write_learnable_pairs(path: Path, n_train: int = 160, n_validation: int = 40
         for split, n in (("train", n_train), ("validation", n_validation)):
             for i in range(n):
                 label = i % 2
-                first = " ".join(rng.choices(LEARNABLE_WORDS, k=5))
-                second = ("yes " if label else "no ") + " ".join(rng.choices(LEARNABLE_WORDS, k=5))
+                first = " ".join(rng.choices(LEARNABLE_WORDS, k=3))
+                second = ("yes yes yes " if label else "no no no ") + " ".join(rng.choices(LEARNABLE_WORDS, k=3))
                 writer.writerow([first, second, label, split])
     return path
 
