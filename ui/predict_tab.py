@@ -71,7 +71,7 @@ def _details(result: serving.PairResult, ms: float, n: int, predictor: serving.P
     share = f"in a batch of {n} requests" if n > 1 else "for this request"
     lines = [f"**{result.label}** with {max(result.confidences.values()):.1%} confidence · "
              f"{ms:.0f} ms {share} · model: {_esc(predictor.ref.title)} · "
-             f"{comparing.engine_title(predictor, 'serving')}"]
+             f"{comparing.engine_title(predictor, 'serving', n)}"]
     lines += [f"- {_esc(note)}" for note in result.notes]
     return "\n".join(lines)
 
@@ -265,7 +265,7 @@ def compare_batch(file: str | None, sentence1_column: str, sentence2_column: str
     for name, pred, eng, rep in (("A", first, "serving", result.first), ("B", second, engine, result.second)):
         m = rep.metrics or {}
         score = (f"{m['accuracy']:.3f} | {m['f1']:.3f}" if m else "– | –")
-        rows.append(f"| {name} | {_esc(pred.ref.title)} | {_esc(comparing.engine_title(pred, eng))} | "
+        rows.append(f"| {name} | {_esc(pred.ref.title)} | {_esc(comparing.engine_title(pred, eng, result.rows))} | "
                     f"{rep.seconds:.2f} s | {result.rows / max(rep.seconds, 1e-9):,.0f} | {score} |")
     return ("\n".join(rows) + f"\n\n**{result.same_answers:,} of {result.rows:,} pairs** got the same answer "
             f"from both ({result.same_answers / max(result.rows, 1):.1%}).")

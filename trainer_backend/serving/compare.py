@@ -27,11 +27,12 @@ class Side:
                 "error": self.error}
 
 
-def engine_title(predictor: Predictor, engine: str) -> str:
+def engine_title(predictor: Predictor, engine: str, pairs: int = 1) -> str:
+    """What answered (or answers) a request of `pairs` pairs, in words."""
     if engine == "pytorch-fp32":
         return "PyTorch fp32"
     if engine == "serving":
-        engine = predictor.engine
+        engine = predictor.engine_name(pairs)
     if engine == "pytorch" and predictor.use_bf16:
         return "PyTorch (bf16 autocast)"
     return TITLES.get(engine, engine)

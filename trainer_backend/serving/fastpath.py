@@ -24,12 +24,13 @@ MAX_GATE_PAIRS = 1000      # bounds the check's cost on large validation sets
 KEEP_EXPORTS = 4           # exported models kept on disk (least recently used go first)
 CANDIDATES = ("onnx-int8", "onnx-int8-mixed", "onnx-fp32")  # fastest first; the first to pass serves
 MODES = {"auto": CANDIDATES, "int8": ("onnx-int8", "onnx-int8-mixed"), "fp32": ("onnx-fp32",)}
-BF16 = "pytorch-bf16"     # PyTorch under bf16 autocast: checked like the others, a candidate for large batches
+BF16 = "pytorch-bf16"     # a bf16 copy of the PyTorch model (CPUs with native bf16): checked like the others
 BATCH_ROUTE_PAIRS = 64     # requests of at least this many pairs go to the engine that was fastest on the gate's batch
-GATE_VERSION = 4  # bump when the export or quantization recipe or the gate's record changes
+SINGLE_PROBES = 24         # pairs sent one at a time during the check, to time single-pair answers
+GATE_VERSION = 5  # bump when the export or quantization recipe or the gate's record changes
 TITLES = {"onnx-int8": "ONNX Runtime, int8 (dynamic quantization)",
           "onnx-int8-mixed": "ONNX Runtime, int8 in the layers quantization disturbs least, fp32 in the others",
-          "onnx-fp32": "ONNX Runtime, fp32", "pytorch": "PyTorch", BF16: "PyTorch, bf16 autocast"}
+          "onnx-fp32": "ONNX Runtime, fp32", "pytorch": "PyTorch", BF16: "PyTorch with bf16 weights"}
 SENSITIVITY_PAIRS = 128    # validation pairs used to rank layers by how much int8 moves their answers
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 
@@ -57,6 +58,7 @@ class Check:
     error: str | None = None
     detail: str = ""
     pairs_per_s: float = 0.0   # its speed on the gate's pairs (one large, length-sorted batch job)
+    single_ms: float = 0.0     # median time of one pair sent alone (SINGLE_PROBES of them)
 
 
 @dataclass
@@ -70,7 +72,8 @@ class Serving:
     seconds: float = 0.0
     cached: bool = False
     batch_engine: str = ""          # answers requests of BATCH_ROUTE_PAIRS or more; "" = the same engine
-    bf16_ok: bool | None = None     # the bf16 check's verdict (None: not checked), which PyTorch serving obeys
+    batch_backend: object = field(default=None, repr=False, compare=False)
+    bf16_ok: bool | None = None     # the bf16 check's verdict (None: not checked); PyTorch's own bf16 autocast obeys it
 
     @property
     def title(self) -> str:
@@ -81,7 +84,28 @@ class Serving:
         return TITLES.get(self.batch_engine or self.engine, self.batch_engine)
 
     def to_json(self) -> dict:
-        return asdict(self)
+        return {k: v for k, v in vars(self).items() if k != "batch_backend"} | {"checks": [asdict(c) for c in self.checks]}
+
+
+class Bf16Backend:
+    """The PyTorch model with its weights cast to bf16 once (not autocast, which casts them again on every call):
+    on a CPU with native bf16 it answers batches faster than ONNX Runtime fp32, and is checked like any engine."""
+
+    def __init__(self, model) -> None:
+        import copy
+
+        import torch
+
+        self.model = copy.deepcopy(model).to(torch.bfloat16).eval()
+        self.engine, self.path, self.detail = BF16, None, "weights cast to bf16 once"
+        self.bytes = sum(t.numel() * t.element_size() for t in self.model.parameters())
+        self._torch = torch
+
+    def logits(self, arrays: dict) -> np.ndarray:
+        torch = self._torch
+        with torch.inference_mode():
+            inputs = {k: torch.as_tensor(v, dtype=torch.long) for k, v in arrays.items()}
+            return self.model(**inputs).logits.float().numpy()
 
 
 class OrtBackend:
@@ -313,11 +337,19 @@ def _argmax(rows: list[list[float]]) -> list[int]:
 
 
 def check(engine: str, backend, pairs: GatePairs, reference: list[int], score: Scorer) -> Check:
-    """Agreement with the PyTorch answers and the accuracy change on the validation pairs (and how fast)."""
+    """Agreement with the PyTorch answers and the accuracy change on the validation pairs, and how fast: the pairs
+    as one batch job, and a few of them sent one at a time."""
     try:
+        score(pairs.firsts[:2], pairs.seconds[:2], backend)  # warm-up: the first call of a session is slower
         start = time.perf_counter()
         got = _argmax(score(pairs.firsts, pairs.seconds, backend))
         speed = len(got) / max(time.perf_counter() - start, 1e-9)
+        alone = []
+        for a, b in list(zip(pairs.firsts, pairs.seconds))[:SINGLE_PROBES]:
+            start = time.perf_counter()
+            score([a], [b], backend)
+            alone.append(time.perf_counter() - start)
+        single_ms = 1000 * sorted(alone)[len(alone) // 2] if alone else 0.0
     except Exception as err:  # noqa: BLE001 - a failing engine is simply not used
         return Check(engine, 0.0, 0.0, 0.0, len(reference), False, f"{err.__class__.__name__}: {err}"[:200])
     n = max(len(reference), 1)
@@ -325,7 +357,8 @@ def check(engine: str, backend, pairs: GatePairs, reference: list[int], score: S
     accuracy = sum(a == y for a, y in zip(got, pairs.labels)) / n
     ref_accuracy = sum(a == y for a, y in zip(reference, pairs.labels)) / n
     passed = agreement >= MIN_AGREEMENT and ref_accuracy - accuracy <= MAX_ACCURACY_DROP + 1e-12
-    return Check(engine, agreement, accuracy, ref_accuracy, len(reference), passed, pairs_per_s=speed)
+    return Check(engine, agreement, accuracy, ref_accuracy, len(reference), passed, pairs_per_s=speed,
+                 single_ms=single_ms)
 
 
 def describe(check_: Check) -> str:
@@ -342,9 +375,10 @@ def choose(model, tokenizer, record: RunRecord | None, folder: Path | None, devi
            progress: Progress | None = None, bf16: bool = False) -> tuple[object | None, Serving]:
     """Export, check and pick the fastest engine that passes; (None, why) means PyTorch serves.
 
-    With `bf16` (the CPU computes bf16 natively and the settings allow it) PyTorch under bf16 autocast is checked
-    too: it serves large requests when it was faster than the winner on the gate's own batch, and PyTorch uses it
-    at all only if it passed."""
+    With `bf16` (the CPU computes bf16 natively and the settings allow it) a bf16 copy of the PyTorch model is
+    checked too. Among the engines that passed, the one with the fastest single pair answers single pairs and small
+    requests, and the one with the most pairs per second on the check's batch answers requests of
+    BATCH_ROUTE_PAIRS or more. Returns (single backend or None, Serving); `Serving.batch_backend` holds the other."""
     progress = progress or (lambda f, d: None)
     wanted = mode()
     if wanted == "off":
@@ -376,6 +410,8 @@ def choose(model, tokenizer, record: RunRecord | None, folder: Path | None, devi
         saved = None
 
     def opened(engine: str):
+        if engine == BF16 and engine not in backends:
+            backends[engine] = Bf16Backend(model)
         if engine not in backends:
             backends[engine] = open_engine(engine, model, tokenizer, folder_out, threads, pairs, score, progress)
         return backends[engine]
@@ -402,32 +438,36 @@ def choose(model, tokenizer, record: RunRecord | None, folder: Path | None, devi
             checks[-1].detail = getattr(backend, "detail", "")
             if checks[-1].passed:
                 break  # the fastest passing engine wins; slower ones need no check
-        for engine in extra:  # the same check, same pairs, for PyTorch under bf16 autocast
-            checks.append(check(engine, "pytorch", pairs, reference, score))
+        for engine in extra:  # the same check, same pairs, for the bf16 copy of the PyTorch model
+            checks.append(check(engine, opened(engine), pairs, reference, score))
+            checks[-1].detail = backends[engine].detail
         gate_file.write_text(json.dumps({"key": key, "checks": [asdict(c) for c in checks]}), encoding="utf-8")
-        winners = [backends[c.engine].path for c in checks if c.passed and c.engine in backends]
+        winners = [backends[c.engine].path for c in checks if c.passed and c.engine in backends]  # ONNX files
         for leftover in folder_out.glob("*.onnx"):  # keep only what serves: disk stays ~1 model per checkpoint
             if leftover not in winners:
                 leftover.unlink(missing_ok=True)
     seconds = time.perf_counter() - start
     bf16_check = next((c for c in checks if c.engine == BF16), None)
     bf16_ok = bf16_check.passed if bf16_check else None
-    passed = [c for c in checks if c.passed and c.engine != BF16]
+    passed = [c for c in checks if c.passed]
     lines = "; ".join(describe(c) for c in checks)
-    if passed:
-        winner = passed[0]
-        reason = f"checked on {pairs.source}: {lines}"
-        try:
-            backend = opened(winner.engine)
-        except Exception as err:  # noqa: BLE001 - a remembered winner whose files went missing
-            return None, Serving("pytorch", f"the fast path that passed its check could not be opened again "
-                                            f"({err.__class__.__name__}), so PyTorch serves", checks, pairs.source,
-                                 bf16_ok=bf16_ok)
-        batch = BF16 if bf16_ok and bf16_check.pairs_per_s > winner.pairs_per_s else ""
-        if batch:
-            reason += (f". Requests of {BATCH_ROUTE_PAIRS}+ pairs go to {TITLES[BF16]}: on the check's "
-                       f"{winner.pairs} pairs it ran {bf16_check.pairs_per_s:.0f} pairs/s against "
-                       f"{winner.pairs_per_s:.0f}")
-        return backend, Serving(winner.engine, reason, checks, pairs.source, seconds, cached, batch, bf16_ok)
-    return None, Serving("pytorch", f"no fast path passed the accuracy check on {pairs.source}: {lines}",
-                         checks, pairs.source, seconds, cached, bf16_ok=bf16_ok)
+    if not passed:
+        return None, Serving("pytorch", f"no fast path passed the accuracy check on {pairs.source}: {lines}",
+                             checks, pairs.source, seconds, cached, bf16_ok=bf16_ok)
+    single = min(passed, key=lambda c: c.single_ms)
+    batch = max(passed, key=lambda c: c.pairs_per_s)
+    try:
+        backend, batch_backend = opened(single.engine), opened(batch.engine)
+    except Exception as err:  # noqa: BLE001 - a remembered winner whose files went missing
+        return None, Serving("pytorch", f"the fast path that passed its check could not be opened again "
+                                        f"({err.__class__.__name__}), so PyTorch serves", checks, pairs.source,
+                             bf16_ok=bf16_ok)
+    reason = (f"checked on {pairs.source}: {lines}. Single pairs: {TITLES[single.engine]} "
+              f"({single.single_ms:.1f} ms per pair alone, the fastest that passed)")
+    serving = Serving(single.engine, reason, checks, pairs.source, seconds, cached, bf16_ok=bf16_ok)
+    if batch.engine != single.engine:
+        serving.batch_engine, serving.batch_backend = batch.engine, batch_backend
+        serving.reason += (f"; requests of {BATCH_ROUTE_PAIRS}+ pairs: {TITLES[batch.engine]} "
+                           f"({batch.pairs_per_s:.0f} pairs/s on the check's {batch.pairs} pairs against "
+                           f"{single.pairs_per_s:.0f})")
+    return backend, serving

@@ -87,10 +87,15 @@ class Predictor:
     def engine_for(self, pairs: int) -> object:
         """The engine a request of `pairs` pairs goes to: the checked fast path, or PyTorch; large requests go to
         the batch engine when the gate measured one faster on its own batch (fastpath.choose)."""
-        if (self.serving is not None and self.serving.batch_engine == fastpath.BF16 and self.use_bf16
+        if (self.serving is not None and self.serving.batch_backend is not None
                 and pairs >= fastpath.BATCH_ROUTE_PAIRS):
-            return "pytorch"
+            return self.serving.batch_backend
         return self.fast if self.fast is not None else "pytorch"
+
+    def engine_name(self, pairs: int = 1) -> str:
+        """The name of the engine a request of `pairs` pairs goes to ("pytorch" or a fastpath engine)."""
+        chosen = self.engine_for(pairs)
+        return chosen if isinstance(chosen, str) else chosen.engine
 
     def _autocast(self):
         if not self.use_bf16:
@@ -296,6 +301,6 @@ def enable_fast_path(predictor: Predictor, folder: Path | None, progress: Progre
     if serving.bf16_ok is False:  # bf16 changed answers on the validation pairs: PyTorch serves in fp32
         predictor.use_bf16 = False
     if backend is not None:
-        predictor.memory_bytes += backend.bytes
+        predictor.memory_bytes += backend.bytes + getattr(serving.batch_backend, "bytes", 0)
         predictor.predict_pairs([("A short warm-up sentence.", "A brief sentence to warm up.")])
 
