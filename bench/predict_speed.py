@@ -172,13 +172,14 @@ def main() -> int:
     explain_s = [explain_pair(ours, a, b).seconds for a, b in EXPLAIN_PAIRS for _ in range(2)]
 
     checks = [{"engine": c.engine, "agreement": round(c.agreement, 4), "accuracy": round(c.accuracy, 4),
-               "reference_accuracy": round(c.reference_accuracy, 4), "pairs": c.pairs, "passed": c.passed}
+               "reference_accuracy": round(c.reference_accuracy, 4), "pairs": c.pairs, "passed": c.passed,
+               "pairs_per_s": round(c.pairs_per_s, 1), "single_ms": round(c.single_ms, 2)}
               for c in path.checks]
     result = {
         "model": f"checkpoint {folder.name}" if args.model else "all-MiniLM-L6-v2 + random 2-label head",
         "pairs": source, "device": settings.hardware().describe(), **cpu_description(),
         "torch_threads": torch.get_num_threads(), "bf16_pytorch_path": ours.use_bf16,
-        "serving": path.engine, "gate_data": path.data, "gate_checks": checks, "load_s": round(load_s, 1),
+        "serving": path.engine, "batch_engine": path.batch_engine, "gate_data": path.data, "gate_checks": checks, "load_s": round(load_s, 1),
         "max_prob_diff_vs_pipeline": diffs, "rounds": args.rounds,
         "single_p50_ms": {k: round(v, 2) for k, v in p50.items()},
         "single_p90_ms": {k: round(v, 2) for k, v in p90.items()},

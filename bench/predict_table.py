@@ -14,7 +14,7 @@ from pathlib import Path
 
 BEGIN, END = "<!-- predict-bench:begin -->", "<!-- predict-bench:end -->"
 TITLES = {"onnx-int8": "ONNX Runtime int8", "onnx-int8-mixed": "ONNX Runtime, int8 in half the layers",
-          "onnx-fp32": "ONNX Runtime fp32", "pytorch": "PyTorch"}
+          "onnx-fp32": "ONNX Runtime fp32", "pytorch": "PyTorch", "pytorch-bf16": "PyTorch with bf16 weights"}
 
 
 def load(path: str | Path) -> dict:
@@ -27,6 +27,8 @@ def table(result: dict) -> str:
     """Markdown: one row per contender, then the ratios against their targets, the gate and the machine."""
     pytorch = "PyTorch, bf16 autocast" if result.get("bf16_pytorch_path") else "PyTorch, fp32"
     serving = TITLES.get(result["serving"], result["serving"])
+    if result.get("batch_engine"):
+        serving = f"{serving} for single pairs, {TITLES.get(result['batch_engine'], result['batch_engine'])} for 64+"
     names = {"pipeline": '`pipeline("text-classification")`', "ours_pytorch": f"ours, {pytorch} (before)",
              "ours": f"**ours, serving path: {serving}**"}
     p50, p90 = result["single_p50_ms"], result["single_p90_ms"]
@@ -51,10 +53,17 @@ def table(result: dict) -> str:
     lines.append(f"Measured on {result['cpu']} ({result['isa']}{vnni}), {result['cores']} cores, "
                  f"{result['torch_threads']} thread{'s' if result['torch_threads'] != 1 else ''} per contender, on {result['pairs']} with {result['model']}, "
                  f"{result['rounds']} interleaved rounds; Explain took {result['explain_s']['median']:.2f} s "
-                 f"(median, {result['explain_s']['steps']} steps). The machine was shared with other developers' "
-                 f"work (load average {result.get('load_avg_at_start', result['load_avg_1min']):.1f} at the start, "
-                 f"{result['load_avg_1min']:.1f} at the end, on 2 cores).")
+                 f"(median, {result['explain_s']['steps']} steps). " + machine_load(result))
     return "\n".join(lines)
+
+
+def machine_load(result: dict) -> str:
+    """Quiet or shared, from the load the bench logged (its own threads keep it near the core count)."""
+    start, end = result.get("load_avg_at_start", result["load_avg_1min"]), result["load_avg_1min"]
+    if max(start, end) <= result["cores"] + 0.5:
+        return f"The machine was quiet (load average {start:.1f} at the start, {end:.1f} at the end, on {result['cores']} cores)."
+    return (f"The machine was shared with other developers' work (load average {start:.1f} at the start, "
+            f"{end:.1f} at the end, on {result['cores']} cores).")
 
 
 def update_readme(readme: Path, text: str) -> None:
