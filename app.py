@@ -1,9 +1,11 @@
 """Assembles the four tabs of the fine-tuning studio, builds its services once, and launches it."""
 from __future__ import annotations
 
+import threading
+
 import gradio as gr
 
-from trainer_backend import downloads, settings
+from trainer_backend import downloads, serving, settings
 from trainer_backend.runs.jobs import JobRunner
 from trainer_backend.runs.store import RunStore
 from ui import lesson_tab, predict_tab, quiz_tab, train_tab
@@ -46,9 +48,11 @@ def build_app(runner: JobRunner | None = None) -> gr.Blocks:
 
 
 def launch(demo: gr.Blocks, **kwargs) -> tuple:
-    """Start the job runner's loop and serve, with every resource bounded (README: Security)."""
+    """Start the services' threads (job runner, Predict warm-up) and serve, with every resource bounded."""
     lim = settings.limits()
     demo.runner.start_background()
+    if settings.predict_settings().warm:  # the default Predict model loads while the first page renders
+        threading.Thread(target=serving.warm_default, name="predict-warm-up", daemon=True).start()
     return demo.queue(default_concurrency_limit=8, max_size=lim.gradio_queue).launch(
         theme=THEME, css=CSS, head=HEAD, server_name=settings.server_name(),
         max_file_size=lim.upload_bytes, allowed_paths=[str(downloads.folder())], **kwargs)

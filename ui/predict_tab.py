@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import html
 import logging
-import threading
 import time
 from typing import Any
 
@@ -328,19 +327,8 @@ def preview_frame(rows: list[dict]) -> pd.DataFrame:
     return frame
 
 
-def warm_default_model() -> None:
-    """Load the default model in the background at start-up, so the first visitor does not wait for it."""
-    try:
-        if serving.default_model() is not None:
-            serving.get_predictor(DEFAULT_CHOICE)
-    except Exception:  # noqa: BLE001 - a failed warm-up is reported when someone actually asks
-        LOG.info("default model not preloaded", exc_info=True)
-
-
 def build(ctx: AppContext | None = None) -> None:
     """Create the tab's components inside the current Blocks."""
-    if settings.predict_settings().warm:
-        threading.Thread(target=warm_default_model, name="predict-warm-up", daemon=True).start()
     gr.Markdown(INTRO)
     with gr.Row():
         model = gr.Dropdown(choices=_choices(), value=DEFAULT_CHOICE, allow_custom_value=True, scale=4,

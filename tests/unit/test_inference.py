@@ -211,3 +211,14 @@ def test_predict_table_names_a_bad_row(predictor, tmp_path):
     with pytest.raises(DataError, match="row 3"):
         predict_table(path, predictor)
     assert Path(path).exists()
+
+
+@pytest.mark.slow  # uses the CLI-trained checkpoint
+def test_warm_up_loads_the_default_model_into_the_shared_cache(tiny_checkpoint, monkeypatch):
+    """app.launch runs this in a thread; building the app starts none (test_layout_rules)."""
+    monkeypatch.setenv("PREDICT_MODEL_ID", str(tiny_checkpoint))
+    serving.cache().clear()
+    serving.warm_default()
+    assert any(key.startswith(str(tiny_checkpoint.resolve())) for key in serving.cache().keys())
+    monkeypatch.setenv("PREDICT_MODEL_ID", "/no/such/folder")
+    serving.warm_default()  # a failed warm-up is logged, not raised: the first request reports it

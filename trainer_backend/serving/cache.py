@@ -71,6 +71,20 @@ def cache() -> ModelCache:
     return _CACHES["cache"]
 
 
+def warm_default() -> None:
+    """Load the default model into the cache, so the first visitor does not wait for it (app.launch runs this in
+    a background thread when PREDICT_WARM allows; a failure is reported when someone actually asks)."""
+    import logging
+
+    from trainer_backend.serving.models import default_model
+
+    try:
+        if default_model() is not None:
+            get_predictor(None)
+    except Exception:  # noqa: BLE001 - a failed warm-up is reported when someone actually asks
+        logging.getLogger("studio.predict").info("default model not preloaded", exc_info=True)
+
+
 def get_predictor(value: str | None = None, progress: Progress | None = None,
                   store: RunStore | None = None) -> Predictor:
     """The predictor for a dropdown value (empty: the default model), from the shared cache."""
