@@ -103,3 +103,14 @@ def test_charts_from_store(tmp_path):
     assert (round(mean, 4), n) == (0.82, 2) and std == pytest.approx(0.0283, abs=1e-4)
     heat = charts.confusion_figure([[30, 10], [5, 35]])
     assert heat.data[0].z == ((30, 10), (5, 35)) or [list(r) for r in heat.data[0].z] == [[30, 10], [5, 35]]
+
+
+@pytest.mark.parametrize("preset, measured_wall_s", [(None, 165.0), (presets.SEED_RECIPE, 424.0)])
+def test_the_probe_estimate_matches_the_quiet_machine_bench(preset, measured_wall_s, monkeypatch):
+    """With the probe and MiniLM's size of that machine, the ETA lands within 10% of the full-MRPC wall times the
+    bench measured there (bench/results/train_speed_cpu_full.jsonl: ours 165 s, seed recipe 424 s, 3-seed means)."""
+    monkeypatch.setattr(estimate, "probe_gflops", lambda: 209.7)
+    monkeypatch.setattr(estimate, "encoder_parameters", lambda path, token=None: 10_616_832)
+    cfg = presets.get(preset, CPU_BF16).config if preset else TrainConfig()
+    eta = estimate.estimate(cfg, 3668, "minilm", "all-MiniLM-L6-v2", None, CPU_BF16)
+    assert eta.seconds == pytest.approx(measured_wall_s, rel=0.10)
