@@ -10,6 +10,12 @@ BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 SHOWN_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16")
 
 
+def was_quiet(loads: list[float], cores: int) -> bool:
+    """Whether a bench ran alone: the load averages it logged never exceeded its own threads (about the core
+    count) by more than half a core. The README tables say "quiet" or "shared" from this one rule."""
+    return max(loads) <= cores + 0.5
+
+
 def cpu_name() -> str:
     """The CPU's model name as /proc/cpuinfo (or platform) reports it."""
     try:

@@ -12,6 +12,9 @@ import json
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from hardware import was_quiet  # noqa: E402
+
 BEGIN, END = "<!-- predict-bench:begin -->", "<!-- predict-bench:end -->"
 TITLES = {"onnx-int8": "ONNX Runtime int8", "onnx-int8-mixed": "ONNX Runtime, int8 in half the layers",
           "onnx-fp32": "ONNX Runtime fp32", "pytorch": "PyTorch", "pytorch-bf16": "PyTorch with bf16 weights"}
@@ -60,7 +63,7 @@ def table(result: dict) -> str:
 def machine_load(result: dict) -> str:
     """Quiet or shared, from the load the bench logged (its own threads keep it near the core count)."""
     start, end = result.get("load_avg_at_start", result["load_avg_1min"]), result["load_avg_1min"]
-    if max(start, end) <= result["cores"] + 0.5:
+    if was_quiet([start, end], result["cores"]):
         return f"The machine was quiet (load average {start:.1f} at the start, {end:.1f} at the end, on {result['cores']} cores)."
     return (f"The machine was shared with other developers' work (load average {start:.1f} at the start, "
             f"{end:.1f} at the end, on {result['cores']} cores).")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from hardware import was_quiet  # noqa: E402
 from train_speed import best_peaks, summarize  # noqa: E402
 
 START, END = "<!-- bench:train:start -->", "<!-- bench:train:end -->"
@@ -21,7 +22,7 @@ def load_sentence(header: dict, lines: list[dict], cores: int) -> str:
     """What the machine's load was during the runs (logged by the bench), in words: quiet or shared."""
     loads = [header.get("load_average_at_start", 0.0)] + [x["load_average"] for x in lines if "load_average" in x]
     worst = max(loads)
-    if worst <= cores + 0.5:  # the bench itself keeps the load at about its thread count
+    if was_quiet(loads, cores):
         return (f"The machine was quiet: no other jobs ran (load average at most {worst:.1f} on {cores} cores, "
                 "the bench's own threads included); seeds were interleaved all the same.")
     return (f"The machine was shared with other developers' jobs (load average up to {worst:.1f} on {cores} "
