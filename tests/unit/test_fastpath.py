@@ -10,6 +10,7 @@ pytest.register_assert_rewrite("tests.predict_fixtures")
 from tests.predict_fixtures import pair_rows  # noqa: E402
 from trainer_backend.serving import fastpath  # noqa: E402
 from trainer_backend import serving, settings  # noqa: E402
+from trainer_backend.runs.record import RunRecord  # noqa: E402
 from trainer_backend.serving import ModelRef  # noqa: E402
 
 pytest_plugins = ["tests.predict_fixtures"]
@@ -174,14 +175,14 @@ def test_off_and_export_failures_keep_pytorch(tiny_checkpoint, monkeypatch):
 # --- which validation pairs ---------------------------------------------------------------------
 def test_validation_pairs_come_from_the_run_config(tmp_path):
     (tmp_path / "run_config.json").write_text(json.dumps({"dataset": "sample", "max_eval_samples": 30}))
-    pairs = fastpath.validation_pairs(tmp_path, {})
+    pairs = fastpath.validation_pairs(tmp_path, None)
     assert len(pairs.labels) == 30 and pairs.source.startswith("the run's validation split")
 
 
 def test_validation_pairs_fall_back_to_the_sample_and_say_so(tmp_path):
-    pairs = fastpath.validation_pairs(tmp_path, {"data": "file gone.tsv (train 36, validation 4)"})
+    pairs = fastpath.validation_pairs(tmp_path, RunRecord(data="file gone.tsv (train 36, validation 4)"))
     assert len(pairs.labels) == 80 and "not recorded" in pairs.source
-    pairs = fastpath.validation_pairs(None, {"data": "bundled sample (assets/mrpc_sample.tsv) (train 400, ...)"})
+    pairs = fastpath.validation_pairs(None, RunRecord(data="bundled sample (assets/mrpc_sample.tsv) (train 400, ...)"))
     assert pairs.source == "the run's validation split (the bundled sample)"
 
 
@@ -191,7 +192,7 @@ def test_mixed_int8_quantizes_half_the_layers(tiny_checkpoint, monkeypatch, tmp_
     fp32 = fastpath.export(predictor.model, predictor.tokenizer, tmp_path)
     groups = fastpath.layer_nodes(fp32)
     assert sorted(groups) == [0, 1] and all(len(nodes) == 6 for nodes in groups.values())  # q, k, v, out, ffn x2
-    pairs = fastpath.validation_pairs(None, {})
+    pairs = fastpath.validation_pairs(None, None)
 
     def score(firsts, seconds, engine):
         return predictor.probabilities(firsts, seconds, engine=engine)[0]
@@ -219,6 +220,6 @@ def test_only_the_serving_model_stays_on_disk_and_a_reload_skips_the_export(tiny
 
 
 def test_a_hub_repo_cannot_point_the_check_at_server_folders(tmp_path):
-    facts = {"data": f"local MRPC folder {tmp_path} (train 3,668, validation 408)"}
+    record = RunRecord(data=f"local MRPC folder {tmp_path} (train 3,668, validation 408)")
     (tmp_path / "train.tsv").write_text("Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n1\t1\t2\tA b.\tB a.\n")
-    assert "not recorded" in fastpath.validation_pairs(None, facts).source  # None: a Hub checkpoint
+    assert "not recorded" in fastpath.validation_pairs(None, record).source  # None: a Hub checkpoint

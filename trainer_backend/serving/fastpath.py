@@ -301,7 +301,7 @@ def _from_dataset(dd, source: str) -> GatePairs:
     return GatePairs(list(val["sentence1"]), list(val["sentence2"]), [int(x) for x in val["label"]], source)
 
 
-def validation_pairs(folder: Path | None, record: RunRecord | dict | None) -> GatePairs:
+def validation_pairs(folder: Path | None, record: RunRecord | None) -> GatePairs:
     """The run's own validation split when it can be found again, else the bundled sample's (and say so)."""
     from trainer_backend import data
 
@@ -315,7 +315,7 @@ def validation_pairs(folder: Path | None, record: RunRecord | dict | None) -> Ga
             return _from_dataset(loaded.dataset, f"the run's validation split ({loaded.name})")
         except Exception:  # noqa: BLE001 - the data may have moved or need the network: fall through
             pass
-    described = RunRecord.coerce(record).data or ""
+    described = (record.data if record else None) or ""
     # CLI runs: the record names the folder; only trusted for checkpoints on this machine, never for a Hub repo's facts
     if folder is not None and described.startswith("local MRPC folder "):
         path = described.removeprefix("local MRPC folder ").rsplit(" (", 1)[0]
