@@ -99,13 +99,21 @@ class Bf16Backend:
         self.model = copy.deepcopy(model).to(torch.bfloat16).eval()
         self.engine, self.path, self.detail = BF16, None, "weights cast to bf16 once"
         self.bytes = sum(t.numel() * t.element_size() for t in self.model.parameters())
-        self._torch = torch
 
     def logits(self, arrays: dict) -> np.ndarray:
-        torch = self._torch
-        with torch.inference_mode():
-            inputs = {k: torch.as_tensor(v, dtype=torch.long) for k, v in arrays.items()}
-            return self.model(**inputs).logits.float().numpy()
+        return torch_logits(self.model, arrays)
+
+
+def torch_logits(model, rows: dict, device: str = "cpu", context=None) -> np.ndarray:
+    """One padded batch through a PyTorch classifier (no gradients; `context`: e.g. an autocast), float32 logits.
+    The Predictor's own PyTorch paths and the bf16 copy both answer through this."""
+    import contextlib
+
+    import torch
+
+    inputs = {k: torch.as_tensor(v, dtype=torch.long, device=device) for k, v in rows.items()}
+    with torch.inference_mode(), (context or contextlib.nullcontext()):
+        return model(**inputs).logits.float().cpu().numpy()
 
 
 class OrtBackend:

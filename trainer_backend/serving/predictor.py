@@ -124,10 +124,7 @@ class Predictor:
         return dict(pad_without_fast_tokenizer_warning(self.tokenizer, rows, padding="longest", return_tensors="np"))
 
     def _torch_logits(self, rows: dict, autocast: bool):
-        torch = self._torch
-        inputs = {k: torch.as_tensor(v, dtype=torch.long, device=self.device) for k, v in rows.items()}
-        with torch.inference_mode(), (self._autocast() if autocast else contextlib.nullcontext()):
-            return self.model(**inputs).logits.float().cpu().numpy()
+        return fastpath.torch_logits(self.model, rows, self.device, self._autocast() if autocast else None)
 
     def probabilities(self, firsts: Sequence[str], seconds: Sequence[str], batch_size: int = BATCH_SIZE,
                       engine: object = "serving") -> tuple[list[list[float]], list[bool]]:
