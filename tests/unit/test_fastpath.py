@@ -8,7 +8,7 @@ import pytest
 
 pytest.register_assert_rewrite("tests.predict_fixtures")
 from tests.predict_fixtures import pair_rows  # noqa: E402
-from trainer_backend.serving import fastpath  # noqa: E402
+from trainer_backend.serving import engines, fastpath  # noqa: E402
 from trainer_backend import serving, settings  # noqa: E402
 from trainer_backend.runs.record import RunRecord  # noqa: E402
 from trainer_backend.serving import ModelRef  # noqa: E402
@@ -98,7 +98,7 @@ def test_a_bf16_copy_is_checked_and_each_request_size_goes_to_its_fastest_checke
     assert predictor.engine_name(fastpath.BATCH_ROUTE_PAIRS - 1) == single.engine
     if check.passed:  # the bf16 copy answers like PyTorch fp32 on these pairs (same argmax as the gate found)
         firsts, seconds = [a for a, _ in PAIRS], [b for _, b in PAIRS]
-        got, _ = predictor.probabilities(firsts, seconds, engine=fastpath.Bf16Backend(predictor.model))
+        got, _ = predictor.probabilities(firsts, seconds, engine=engines.Bf16Backend(predictor.model))
         plain, _ = predictor.probabilities(firsts, seconds, engine="pytorch-fp32")
         np.testing.assert_allclose(np.array(got), np.array(plain), atol=0.05)
 
@@ -140,8 +140,8 @@ def test_a_failing_candidate_leaves_pytorch_serving(tiny_checkpoint, monkeypatch
         backend.engine = engine
         return backend
 
-    monkeypatch.setattr(fastpath, "open_engine", inverted)
-    monkeypatch.setattr(fastpath, "export_dir", lambda digest: fastpath.settings.data_dir() / "fp-test" / digest)
+    monkeypatch.setattr(engines, "open_engine", inverted)
+    monkeypatch.setattr(engines, "export_dir", lambda digest: fastpath.settings.data_dir() / "fp-test" / digest)
     monkeypatch.setenv("PREDICT_PRECISION", "fp32")  # no bf16 copy to fall back on: only the ONNX candidates
     predictor = _load(tiny_checkpoint, monkeypatch, "int8")
     assert predictor.engine == "pytorch" and predictor.fast is None
@@ -156,7 +156,7 @@ def test_the_check_is_remembered_per_weights(tiny_checkpoint, monkeypatch):
     first = _load(tiny_checkpoint, monkeypatch, "auto")
     again = _load(tiny_checkpoint, monkeypatch, "auto")
     assert again.serving.cached and again.engine == first.engine
-    folder = fastpath.export_dir(fastpath.weights_digest(first.model))
+    folder = engines.export_dir(engines.weights_digest(first.model))
     assert json.loads((folder / "gate.json").read_text())["checks"][0]["engine"] == "onnx-int8"
 
 
@@ -166,8 +166,8 @@ def test_off_and_export_failures_keep_pytorch(tiny_checkpoint, monkeypatch):
 
     def broken(*args, **kwargs):
         raise RuntimeError("unsupported operator")
-    monkeypatch.setattr(fastpath, "export_fp32", broken)
-    monkeypatch.setattr(fastpath, "export_dir", lambda digest: fastpath.settings.data_dir() / "fp-broken" / digest)
+    monkeypatch.setattr(engines, "export_fp32", broken)
+    monkeypatch.setattr(engines, "export_dir", lambda digest: fastpath.settings.data_dir() / "fp-broken" / digest)
     predictor = _load(tiny_checkpoint, monkeypatch, "auto")
     assert predictor.engine == "pytorch" and "could not be exported" in predictor.serving.reason
 
@@ -189,14 +189,14 @@ def test_validation_pairs_fall_back_to_the_sample_and_say_so(tmp_path):
 @pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_mixed_int8_quantizes_half_the_layers(tiny_checkpoint, monkeypatch, tmp_path):
     predictor = _load(tiny_checkpoint, monkeypatch, "off")
-    fp32 = fastpath.export(predictor.model, predictor.tokenizer, tmp_path)
-    groups = fastpath.layer_nodes(fp32)
+    fp32 = engines.export(predictor.model, predictor.tokenizer, tmp_path)
+    groups = engines.layer_nodes(fp32)
     assert sorted(groups) == [0, 1] and all(len(nodes) == 6 for nodes in groups.values())  # q, k, v, out, ffn x2
     pairs = fastpath.validation_pairs(None, None)
 
     def score(firsts, seconds, engine):
         return predictor.probabilities(firsts, seconds, engine=engine)[0]
-    backend = fastpath.open_engine("onnx-int8-mixed", predictor.model, predictor.tokenizer, tmp_path, 1, pairs,
+    backend = engines.open_engine("onnx-int8-mixed", predictor.model, predictor.tokenizer, tmp_path, 1, pairs,
                                    score, lambda f, d: None)
     assert backend.detail.startswith("int8 in layers ") and backend.detail.endswith("of 2 (counting from 0)")
     import onnx
@@ -207,14 +207,14 @@ def test_mixed_int8_quantizes_half_the_layers(tiny_checkpoint, monkeypatch, tmp_
 
 @pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_only_the_serving_model_stays_on_disk_and_a_reload_skips_the_export(tiny_checkpoint, monkeypatch):
-    monkeypatch.setattr(fastpath, "export_dir", lambda digest: fastpath.settings.data_dir() / "fp-disk" / digest)
+    monkeypatch.setattr(engines, "export_dir", lambda digest: fastpath.settings.data_dir() / "fp-disk" / digest)
     first = _load(tiny_checkpoint, monkeypatch, "fp32")
-    folder = fastpath.export_dir(fastpath.weights_digest(first.model))
+    folder = engines.export_dir(engines.weights_digest(first.model))
     assert sorted(p.name for p in folder.glob("*.onnx")) == ["model-fp32.onnx"]
 
     def no_export(*args, **kwargs):
         raise AssertionError("a remembered verdict needs no new export")
-    monkeypatch.setattr(fastpath, "export_fp32", no_export)
+    monkeypatch.setattr(engines, "export_fp32", no_export)
     again = _load(tiny_checkpoint, monkeypatch, "fp32")
     assert again.serving.cached and again.engine == "onnx-fp32"
 

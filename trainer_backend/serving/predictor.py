@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 from trainer_backend import settings
 from trainer_backend.data import LABEL_NAMES
 from trainer_backend.runs.record import RECORD_FILE, RunRecord
-from trainer_backend.serving import fastpath
+from trainer_backend.serving import engines, fastpath
 from trainer_backend.serving.models import InferenceError, ModelRef, has_weights
 
 MAX_CHARS = 2000           # per sentence; a pair never uses more than a few hundred tokens anyway
@@ -76,7 +76,7 @@ class Predictor:
         self.memory_bytes = sum(t.numel() * t.element_size() for t in
                                 list(model.parameters()) + list(model.buffers()))
         self._torch = torch
-        self.fast = None  # an fastpath.OrtBackend once the accuracy gate passed; None: PyTorch serves
+        self.fast = None  # an engines.OrtBackend (or Bf16Backend) once the accuracy gate passed; None: PyTorch serves
         self.serving = None  # fastpath.Serving: which engine answers and why (set by load_predictor)
 
     @property
@@ -124,7 +124,7 @@ class Predictor:
         return dict(pad_without_fast_tokenizer_warning(self.tokenizer, rows, padding="longest", return_tensors="np"))
 
     def _torch_logits(self, rows: dict, autocast: bool):
-        return fastpath.torch_logits(self.model, rows, self.device, self._autocast() if autocast else None)
+        return engines.torch_logits(self.model, rows, self.device, self._autocast() if autocast else None)
 
     def probabilities(self, firsts: Sequence[str], seconds: Sequence[str], batch_size: int = BATCH_SIZE,
                       engine: object = "serving") -> tuple[list[list[float]], list[bool]]:
