@@ -59,16 +59,19 @@ def head_swap_demo(model_spec: str = "auto") -> HeadSwap:
     return HeadSwap(loaded.name, loaded.report.explain(), rows, len(loaded.report.dropped), len(loaded.report.new))
 
 
-def trained_models(limit: int = 20) -> list[tuple[str, str]]:
-    """(name, 'run:<id>') for finished runs in the run store whose model folder still exists.
+def trained_models(limit: int = 20, viewer=None) -> list[tuple[str, str]]:
+    """(name, 'run:<id>') for finished runs in the run store whose model folder still exists; on a Space only
+    the viewer's own (an `access.Visitor`; none given: nobody's there, everyone's off a Space).
 
     Names tell runs apart (label, start time, short id, seed) and flag a run that ended at the majority-class
     floor of its data."""
     try:
+        from trainer_backend.access import reader
         from trainer_backend.runs.summary import at_floor, run_name
         from trainer_backend.runs.store import RunStore
 
-        runs = RunStore().list(("completed", "stopped"), limit=limit)
+        who = reader(viewer)
+        runs = [run for run in RunStore().list(("completed", "stopped"), limit=limit) if who.owns(run.owner)]
     except Exception:  # noqa: BLE001 - a missing or locked store just means no trained models to offer
         return []
     out = []
@@ -82,18 +85,18 @@ def trained_models(limit: int = 20) -> list[tuple[str, str]]:
     return out
 
 
-def checked_model_spec(spec: str | None) -> str:
-    """Allow 'auto', 'packaged', 'run:<id>' of a finished run, or a Hub id; never a server path.
+def checked_model_spec(spec: str | None, viewer=None) -> str:
+    """Allow 'auto', 'packaged', 'run:<id>' of a finished run the viewer may use, or a Hub id; never a server path.
 
-    Menus carry 'run:<id>', never a folder, so no server path reaches the page; a refused name gets the same
-    sentence whether or not such a path exists."""
+    Menus carry 'run:<id>', never a folder, so no server path reaches the page; a refused name (another
+    visitor's run included) gets the same sentence whether or not it exists."""
     from trainer_backend.access import REFUSED
 
     spec = (spec or "auto").strip()
     if spec in {"auto", "packaged"}:
         return spec
     if spec.startswith("run:"):
-        folders = {value: value for _, value in trained_models(limit=200)}
+        folders = {value: value for _, value in trained_models(limit=200, viewer=viewer)}
         if spec in folders:
             from trainer_backend.runs.store import RunStore
 

@@ -52,6 +52,24 @@ class Visitor:
 
 
 LOCAL = Visitor("local")
+NOBODY = Visitor("nobody", space=True)  # on a Space, a reader whose identity is not known: owns no run
+
+
+def reader(visitor: Visitor | None) -> Visitor:
+    """Whose runs a menu or model lookup may use: the visitor given; with none, the local user off a Space and
+    nobody on one (so a caller that forgets to say who is asking shows no one's work)."""
+    if visitor is not None:
+        return visitor
+    return NOBODY if settings.on_space() else LOCAL
+
+
+def visitor_from_key(key: str | None) -> Visitor:
+    """A visitor rebuilt from the key the server kept for a session (see ui.common.remember_viewer); no token."""
+    if not settings.on_space():
+        return LOCAL
+    if isinstance(key, str) and key.startswith(("user:", "anon:")):
+        return Visitor(key, key[5:] if key.startswith("user:") else None, None, True)
+    return NOBODY
 
 
 def make_visitor(username: str | None = None, oauth_token: str | None = None, browser_id: str | None = None,

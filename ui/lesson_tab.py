@@ -8,7 +8,7 @@ import gradio as gr
 from lesson import curves, floor, live, navigation, padding, predictions, sections
 from trainer_backend.data import DataError
 from trainer_backend.modeling import ModelError
-from ui.common import AppContext
+from ui.common import AppContext, viewer_of, visitor_state
 
 PROGRESS_KEY = "finetune-studio-lesson-progress"
 # Not a credential: the stored value is only a list of section ids. A fixed key (instead of Gradio's random
@@ -113,9 +113,9 @@ def lesson_padding(batch_size: float) -> tuple[str, Any, list[list]]:
     return padding.summary(report), padding.figure(report), report.rows()
 
 
-def lesson_head_swap(model: str) -> tuple[str, list[list]]:
+def lesson_head_swap(model: str, viewer: Any = None, browser_id: Any = None) -> tuple[str, list[list]]:
     try:
-        swap = predictions.head_swap_demo(predictions.checked_model_spec(model))
+        swap = predictions.head_swap_demo(predictions.checked_model_spec(model, viewer_of(viewer, browser_id)))
     except KNOWN_ERRORS as err:
         raise _fail(err) from None
     intro = (f"Loaded **{swap.model_name}**: {swap.dropped} weight(s) dropped (the load report's UNEXPECTED rows), "
@@ -123,9 +123,9 @@ def lesson_head_swap(model: str) -> tuple[str, list[list]]:
     return intro, swap.rows or [["(none)", "nothing dropped or added", "—", "the head already fits this task"]]
 
 
-def lesson_logits(model: str, n: float) -> tuple[str, list[list], dict]:
+def lesson_logits(model: str, n: float, viewer: Any = None, browser_id: Any = None) -> tuple[str, list[list], dict]:
     try:
-        result = predictions.logits_demo(predictions.checked_model_spec(model), int(n))
+        result = predictions.logits_demo(predictions.checked_model_spec(model, viewer_of(viewer, browser_id)), int(n))
     except KNOWN_ERRORS as err:
         raise _fail(err) from None
     right = int((result.predictions == result.labels).sum())
@@ -153,8 +153,9 @@ def lesson_curves(source: str) -> tuple[Any, str, list[list]]:
     return curves.figure(data), "\n".join(f"- {line}" for line in curves.reading(data)), data.rows()
 
 
-def refresh_models() -> gr.Dropdown:
-    return gr.Dropdown(choices=[AUTO_MODEL, *predictions.trained_models()])
+def refresh_models(viewer: Any = None, browser_id: Any = None) -> gr.Dropdown:
+    """The models a demo can load: auto, and finished runs (on a Space the visitor's own only)."""
+    return gr.Dropdown(choices=[AUTO_MODEL, *predictions.trained_models(viewer=viewer_of(viewer, browser_id))])
 
 
 def refresh_runs() -> gr.Dropdown:
@@ -172,10 +173,11 @@ def data_floor() -> str:
 # ---- layout -----------------------------------------------------------------------------------------------
 def _model_picker(label: str, shared: dict) -> gr.Dropdown:
     with gr.Row(equal_height=True):
-        picker = gr.Dropdown([AUTO_MODEL, *predictions.trained_models()], value="auto", label=label,
+        picker = gr.Dropdown([AUTO_MODEL, *predictions.trained_models(viewer=viewer_of(None))], value="auto",
+                             label=label,
                              allow_custom_value=True, scale=5)
         refresh = gr.Button("↻ runs", size="sm", scale=1, min_width=60)
-    refresh.click(refresh_models, None, picker, api_name=False)
+    refresh.click(refresh_models, shared["who"], picker, api_name=False)
     shared.setdefault("model_pickers", []).append(picker)  # refilled on page load and when a section opens
     return picker
 
@@ -213,7 +215,7 @@ def _demo_head_swap(shared: dict) -> None:
     go = gr.Button("Load and show the report", variant="primary")
     text = gr.Markdown()
     table = gr.Dataframe(headers=predictions.HEAD_SWAP_HEADERS, max_chars=TABLE_CHARS, elem_classes="lesson-table")
-    go.click(lesson_head_swap, model, [text, table], api_name="lesson_head_swap")
+    go.click(lesson_head_swap, [model, *shared["who"]], [text, table], api_name="lesson_head_swap")
 
 
 def _demo_logits(shared: dict) -> None:
@@ -225,7 +227,7 @@ def _demo_logits(shared: dict) -> None:
                          elem_id="lesson-logits-table", elem_classes="lesson-table")
     with gr.Accordion("The raw arrays (what compute_metrics receives)", open=False):
         arrays = gr.JSON(label="logits and labels")
-    go.click(lesson_logits, [model, n], [text, table, arrays], api_name="lesson_logits")
+    go.click(lesson_logits, [model, n, *shared["who"]], [text, table, arrays], api_name="lesson_logits")
     shared["arrays"] = arrays
 
 
@@ -278,7 +280,9 @@ def _section(number: int, section: sections.Section, ctx: AppContext | None, sha
 def build(ctx: AppContext | None = None) -> None:
     """Create the tab's components inside the current Blocks."""
     progress = gr.BrowserState({"current": None, "visited": []}, storage_key=PROGRESS_KEY, secret=PROGRESS_KEY_SALT)
-    shared: dict = {}
+    # who asks (the key the server kept, the browser's id): model menus list only their own runs on a Space
+    shared: dict = {"who": [ctx.viewer if ctx is not None and ctx.viewer is not None else gr.State(None),
+                            ctx.visitor if ctx is not None and ctx.visitor is not None else visitor_state()]}
     with gr.Row(elem_id="lesson"):
         with gr.Column(scale=1, min_width=230, elem_id="lesson-sidebar"):
             bar = gr.HTML(navigation.progress_html(None), js_on_load=None)
@@ -307,18 +311,19 @@ def build(ctx: AppContext | None = None) -> None:
     if root is not None:
         root.load(restore, progress, outputs, api_name=False, show_progress="hidden")
         root.load(None, None, None, js=FOLD_JS, api_name=False)  # in the browser: no wait for the server
-        _refill_on_open(root, nav, shared)
+        _refill_on_open(ctx, nav, shared)
 
 
-def _refill_on_open(root: gr.Blocks, nav: gr.Radio, shared: dict) -> None:
-    """Run menus are filled when the page loads and whenever a section opens (runs may have finished since);
-    the floor of the data in use is stated once the page has loaded."""
-    menus = [(p, refresh_models) for p in shared.get("model_pickers", [])]
-    if "curve_source" in shared:
-        menus.append((shared["curve_source"], refresh_runs))
-    for menu, fill in menus:
-        root.load(fill, None, menu, api_name=False, show_progress="hidden")
-        nav.change(fill, None, menu, api_name=False, show_progress="hidden")
+def _refill_on_open(ctx: AppContext, nav: gr.Radio, shared: dict) -> None:
+    """Run menus are filled when the page loads (model menus once the viewer is known) and whenever a section
+    opens (runs may have finished since); the floor of the data in use is stated once the page has loaded."""
+    root, who = ctx.root, shared["who"]
+    for menu in shared.get("model_pickers", []):
+        ctx.on_viewer_known(refresh_models, who, [menu])
+        nav.change(refresh_models, who, menu, api_name=False, show_progress="hidden")
+    if "curve_source" in shared:  # learning curves are public, like the Train tab's run history
+        root.load(refresh_runs, None, shared["curve_source"], api_name=False, show_progress="hidden")
+        nav.change(refresh_runs, None, shared["curve_source"], api_name=False, show_progress="hidden")
     for md in shared.get("floors", []):
         root.load(data_floor, None, md, api_name=False, show_progress="hidden")
 

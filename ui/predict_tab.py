@@ -16,7 +16,8 @@ from trainer_backend.publish import hub
 from trainer_backend import serving, settings
 from trainer_backend.data import DataError
 from trainer_backend.serving.predict_table import predict_table
-from ui.common import AppContext
+from trainer_backend.access import Visitor
+from ui.common import AppContext, viewer_of, visitor_state
 
 DEFAULT_CHOICE = "(default model)"
 PLAIN_CHOICE = "(this model in plain PyTorch fp32, no fast path)"
@@ -53,17 +54,18 @@ def _warn(message: str) -> str:
     return f"⚠️ {_esc(message)}"
 
 
-def _choices() -> list[tuple[str, str]]:
+def _choices(who: Visitor | None = None) -> list[tuple[str, str]]:
+    """The model menu: the default, then pushed repos and finished runs (on a Space, the visitor's own only)."""
     try:
-        runs = serving.model_choices()
+        runs = serving.model_choices(viewer=who)
     except Exception:  # noqa: BLE001 - an unreadable run store must not break the page
         runs = []
     return [("Default model", DEFAULT_CHOICE)] + runs
 
 
-def _compare_choices() -> list[tuple[str, str]]:
+def _compare_choices(who: Visitor | None = None) -> list[tuple[str, str]]:
     return [("This model without its fast path (PyTorch fp32)", PLAIN_CHOICE),
-            ("Default model", DEFAULT_CHOICE)] + _choices()[1:]
+            ("Default model", DEFAULT_CHOICE)] + _choices(who)[1:]
 
 
 def _details(result: serving.PairResult, ms: float, n: int, predictor: serving.Predictor) -> str:
@@ -75,17 +77,20 @@ def _details(result: serving.PairResult, ms: float, n: int, predictor: serving.P
     return "\n".join(lines)
 
 
-def predict(sentence1: list[str], sentence2: list[str], model: list[str]) -> tuple[list, list]:
-    """Batched across visitors: each list holds one entry per waiting request, grouped here by model."""
+def predict(sentence1: list[str], sentence2: list[str], model: list[str],
+            viewer: list | None = None, browser_id: list | None = None) -> tuple[list, list]:
+    """Batched across visitors: each list holds one entry per waiting request (viewer and browser_id: who sent
+    it, see ui.common.viewer_of), grouped here by model and visitor, so a run resolves only for its owner."""
     n = len(sentence1)
     labels: list[Any] = [None] * n
     details = [""] * n
-    groups: dict[str, list[int]] = {}
+    keys, ids = list(viewer or [None] * n), list(browser_id or [None] * n)
+    groups: dict[tuple[str, Visitor], list[int]] = {}
     for i, value in enumerate(model):
-        groups.setdefault((value or "").strip() or DEFAULT_CHOICE, []).append(i)
-    for value, idx in groups.items():
+        groups.setdefault(((value or "").strip() or DEFAULT_CHOICE, viewer_of(keys[i], ids[i])), []).append(i)
+    for (value, who), idx in groups.items():
         try:
-            predictor = serving.get_predictor(value)
+            predictor = serving.get_predictor(value, viewer=who)
             start = time.perf_counter()
             results = predictor.predict_pairs([(sentence1[i], sentence2[i]) for i in idx])
             ms = (time.perf_counter() - start) * 1000
@@ -107,12 +112,13 @@ def predict(sentence1: list[str], sentence2: list[str], model: list[str]) -> tup
     return labels, details
 
 
-def swap_check(sentence1: str, sentence2: str, model: str, enabled: bool) -> str:
+def swap_check(sentence1: str, sentence2: str, model: str, enabled: bool, viewer: Any = None,
+               browser_id: Any = None) -> str:
     """Ask again with the sentences swapped and say whether the answer is the same."""
     if not enabled:
         return ""
     try:
-        predictor = serving.get_predictor(model)
+        predictor = serving.get_predictor(model, viewer=viewer_of(viewer, browser_id))
     except serving.InferenceError:
         return ""
     forward, backward = predictor.predict_pairs([(sentence1, sentence2), (sentence2, sentence1)])
@@ -160,10 +166,10 @@ def facts_markdown(predictor: serving.Predictor) -> str:
     return "\n".join(lines)
 
 
-def default_summary() -> str:
+def default_summary(viewer: Any = None, browser_id: Any = None) -> str:
     """Shown on page load: which model a request without a choice will use."""
     try:
-        ref = serving.default_model()
+        ref = serving.default_model(viewer=viewer_of(viewer, browser_id))
     except Exception:  # noqa: BLE001 - an unreadable run store must not break the page
         ref = None
     if ref is None:
@@ -177,30 +183,36 @@ def default_summary() -> str:
     return f"**Default model:** {_esc(ref.title)} ({why}). Press **Load** to see its facts."
 
 
-def load_model(model: str, progress=gr.Progress()) -> tuple[str, Any]:
+def load_model(model: str, viewer: Any = None, browser_id: Any = None,
+               progress=gr.Progress()) -> tuple[str, Any]:
     """Load (or fetch from the cache) the chosen model, with progress, and show its facts."""
     try:
-        predictor = serving.get_predictor(model, progress=lambda f, desc: progress(f, desc=desc))
+        predictor = serving.get_predictor(model, progress=lambda f, desc: progress(f, desc=desc),
+                                          viewer=viewer_of(viewer, browser_id))
     except serving.InferenceError as err:
         return _warn(str(err)), gr.Button(visible=False)
     return facts_markdown(predictor), gr.Button(visible=serving.has_weights(predictor.loaded_from))
 
 
-def refresh_models(current: str, other: str = PLAIN_CHOICE) -> tuple[Any, Any]:
+def refresh_models(current: str, other: str = PLAIN_CHOICE, viewer: Any = None,
+                   browser_id: Any = None) -> tuple[Any, Any]:
     """Re-read the run store so newly finished or pushed runs appear in both lists."""
-    return (gr.Dropdown(choices=_choices(), value=current or DEFAULT_CHOICE),
-            gr.Dropdown(choices=_compare_choices(), value=other or PLAIN_CHOICE))
+    who = viewer_of(viewer, browser_id)
+    return (gr.Dropdown(choices=_choices(who), value=current or DEFAULT_CHOICE),
+            gr.Dropdown(choices=_compare_choices(who), value=other or PLAIN_CHOICE))
 
 
-def on_page_load(current: str, other: str = PLAIN_CHOICE) -> tuple[Any, Any, str]:
+def on_page_load(current: str, other: str = PLAIN_CHOICE, viewer: Any = None,
+                 browser_id: Any = None) -> tuple[Any, Any, str]:
     """A (re)loaded page lists the runs finished or pushed since the app started and names the default."""
-    return *refresh_models(current, other), default_summary()
+    return *refresh_models(current, other, viewer, browser_id), default_summary(viewer, browser_id)
 
 
-def explain(sentence1: str, sentence2: str, model: str | None = None) -> tuple[str, dict]:
+def explain(sentence1: str, sentence2: str, model: str | None = None, viewer: Any = None,
+            browser_id: Any = None) -> tuple[str, dict]:
     """Integrated Gradients for one pair: both sentences' words coloured (HTML) and the words with scores."""
     try:
-        predictor = serving.get_predictor(model)
+        predictor = serving.get_predictor(model, viewer=viewer_of(viewer, browser_id))
         expl = explaining.explain_pair(predictor, sentence1, sentence2)
     except serving.InferenceError as err:
         return f"<p>{_warn(str(err))}</p>", {"error": str(err)}
@@ -211,21 +223,21 @@ def explain(sentence1: str, sentence2: str, model: str | None = None) -> tuple[s
     return explaining.to_html(expl), expl.to_json()
 
 
-def _second(model: str, other: str) -> tuple[serving.Predictor, serving.Predictor, str]:
+def _second(model: str, other: str, who: Visitor) -> tuple[serving.Predictor, serving.Predictor, str]:
     """The two predictors to compare and the engine the second one uses."""
     other = (other or "").strip() or PLAIN_CHOICE
-    first = serving.get_predictor(model)
+    first = serving.get_predictor(model, viewer=who)
     if other == PLAIN_CHOICE:
         return first, first, "pytorch-fp32"
-    return first, serving.get_predictor(other), "serving"
+    return first, serving.get_predictor(other, viewer=who), "serving"
 
 
 def compare_pair(sentence1: str, sentence2: str, model: str | None = None,
-                 other: str = PLAIN_CHOICE) -> tuple[str, dict]:
+                 other: str = PLAIN_CHOICE, viewer: Any = None, browser_id: Any = None) -> tuple[str, dict]:
     """The pair through two models side by side: both answers and latencies."""
     try:
         start = time.perf_counter()
-        first, second, engine = _second(model, other)
+        first, second, engine = _second(model, other, viewer_of(viewer, browser_id))
         load_s = time.perf_counter() - start
         sides = comparing.compare_pair(first, second, sentence1, sentence2, engine)
     except serving.InferenceError as err:
@@ -249,12 +261,13 @@ def compare_pair(sentence1: str, sentence2: str, model: str | None = None,
 
 
 def compare_batch(file: str | None, sentence1_column: str, sentence2_column: str, label_column: str,
-                  model: str | None = None, other: str = PLAIN_CHOICE) -> str:
+                  model: str | None = None, other: str = PLAIN_CHOICE, viewer: Any = None,
+                  browser_id: Any = None) -> str:
     """Every pair of a file through both models: both scores, times, and how often they agree."""
     if not file:
         raise gr.Error("Upload a CSV, TSV or JSONL file of sentence pairs first.", print_exception=False)
     try:
-        first, second, engine = _second(model, other)
+        first, second, engine = _second(model, other, viewer_of(viewer, browser_id))
         result = comparing.compare_table(file, first, second, (sentence1_column or "").strip() or "sentence1",
                                          (sentence2_column or "").strip() or "sentence2",
                                          (label_column or "").strip(), engine)
@@ -270,13 +283,13 @@ def compare_batch(file: str | None, sentence1_column: str, sentence2_column: str
             f"from both ({result.same_answers / max(result.rows, 1):.1%}).")
 
 
-def zip_model(model: str) -> Any:
+def zip_model(model: str, viewer: Any = None, browser_id: Any = None) -> Any:
     """A zip of the loaded local checkpoint, for download."""
     if settings.on_space():  # whose run it is cannot be told here: the Train tab checks the owner
         raise gr.Error("On this Space a model is downloaded from the Train tab, where only the run's owner can.",
                        print_exception=False)
     try:
-        predictor = serving.get_predictor(model)
+        predictor = serving.get_predictor(model, viewer=viewer_of(viewer, browser_id))
         if not serving.has_weights(predictor.loaded_from):
             raise gr.Error("This model came from the Hub; download it there instead.", print_exception=False)
         return gr.File(value=str(hub.zip_checkpoint(predictor.loaded_from)), visible=True)
@@ -285,12 +298,13 @@ def zip_model(model: str) -> Any:
 
 
 def predict_batch(file: str | None, sentence1_column: str, sentence2_column: str, label_column: str,
-                  model: str) -> tuple[str, str, pd.DataFrame, pd.DataFrame]:
+                  model: str, viewer: Any = None,
+                  browser_id: Any = None) -> tuple[str, str, pd.DataFrame, pd.DataFrame]:
     """Classify every pair in an uploaded CSV/TSV/JSONL; metrics and a confusion matrix when labels are given."""
     if not file:
         raise gr.Error("Upload a CSV, TSV or JSONL file of sentence pairs first.", print_exception=False)
     try:
-        predictor = serving.get_predictor(model)
+        predictor = serving.get_predictor(model, viewer=viewer_of(viewer, browser_id))
         report = predict_table(file, predictor, (sentence1_column or "").strip() or "sentence1",
                                          (sentence2_column or "").strip() or "sentence2",
                                          (label_column or "").strip())
@@ -330,8 +344,12 @@ def preview_frame(rows: list[dict]) -> pd.DataFrame:
 def build(ctx: AppContext | None = None) -> None:
     """Create the tab's components inside the current Blocks."""
     gr.Markdown(INTRO)
+    # who asks: the key the server kept at page load, and the browser's id (what API clients send, as in Train)
+    viewer = ctx.viewer if ctx is not None and ctx.viewer is not None else gr.State(None)
+    visitor = ctx.visitor if ctx is not None and ctx.visitor is not None else visitor_state()
     with gr.Row():
         model = gr.Dropdown(choices=_choices(), value=DEFAULT_CHOICE, allow_custom_value=True, scale=4,
+                            elem_id="predict-model",
                             label="Model", info="A finished run, a pushed repo, or type any Hub model id.")
         with gr.Column(scale=1, min_width=160):
             load_button = gr.Button("Load", size="sm", elem_id="predict-load")
@@ -381,23 +399,23 @@ def build(ctx: AppContext | None = None) -> None:
             preview = gr.Dataframe(label=f"First {PREVIEW_ROWS} predictions", interactive=False, wrap=True,
                                    elem_id="predict-preview")
 
-    gr.on([predict_button.click, sentence1.submit, sentence2.submit], predict, [sentence1, sentence2, model],
+    who = [viewer, visitor]
+    gr.on([predict_button.click, sentence1.submit, sentence2.submit], predict, [sentence1, sentence2, model, *who],
           [label, details], api_name="predict", batch=True, max_batch_size=MAX_BATCH, concurrency_limit=1,
-          ).then(swap_check, [sentence1, sentence2, model, swap], swap_md, api_name=False)
-    batch_button.click(predict_batch, [upload, col1, col2, col_label, model],
+          ).then(swap_check, [sentence1, sentence2, model, swap, *who], swap_md, api_name=False)
+    batch_button.click(predict_batch, [upload, col1, col2, col_label, model, *who],
                        [predictions, summary, preview, confusion], api_name="predict_batch", concurrency_limit=1)
-    explain_button.click(explain, [sentence1, sentence2, model], [explain_html, explain_json], api_name="explain",
+    explain_button.click(explain, [sentence1, sentence2, model, *who], [explain_html, explain_json], api_name="explain",
                          concurrency_limit=1)
-    compare_button.click(compare_pair, [sentence1, sentence2, model, other], [compare_md, compare_json],
+    compare_button.click(compare_pair, [sentence1, sentence2, model, other, *who], [compare_md, compare_json],
                          api_name="compare", concurrency_limit=1)
-    compare_file_button.click(compare_batch, [upload, col1, col2, col_label, model, other], compare_file_md,
+    compare_file_button.click(compare_batch, [upload, col1, col2, col_label, model, other, *who], compare_file_md,
                               api_name="compare_batch", concurrency_limit=1)
-    load_button.click(load_model, model, [facts, zip_button], api_name=False, concurrency_limit=2)
-    refresh_button.click(refresh_models, [model, other], [model, other], api_name=False)
-    root = ctx.root if ctx is not None else None  # the app's Blocks, handed over by app.py
-    if root is not None:
-        root.load(on_page_load, [model, other], [model, other, facts], api_name=False, show_progress="hidden")
-    zip_button.click(zip_model, model, zip_file, api_name=False)
+    load_button.click(load_model, [model, *who], [facts, zip_button], api_name=False, concurrency_limit=2)
+    refresh_button.click(refresh_models, [model, other, *who], [model, other], api_name=False)
+    if ctx is not None:  # once the viewer is known: their runs in the menus, their default named
+        ctx.on_viewer_known(on_page_load, [model, other, *who], [model, other, facts])
+    zip_button.click(zip_model, [model, *who], zip_file, api_name=False)
 
 
 if __name__ == "__main__":

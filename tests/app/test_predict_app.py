@@ -35,12 +35,14 @@ def _ask(client, s1, s2, model=None):
 def test_api_lists_predict_endpoints(client):
     named = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     params = [p["parameter_name"] for p in named["/predict"]["parameters"]]
-    assert params == ["sentence1", "sentence2", "model"]
-    assert [p["parameter_has_default"] for p in named["/predict"]["parameters"]] == [False, False, True]
+    # browser_id: the visitor id an API client sends on a Space (optional; see the README's Security section)
+    assert params == ["sentence1", "sentence2", "model", "browser_id"]
+    assert [p["parameter_has_default"] for p in named["/predict"]["parameters"]] == [False, False, True, True]
     assert "/predict_batch" in named
-    assert [p["parameter_name"] for p in named["/explain"]["parameters"]] == ["sentence1", "sentence2", "model"]
+    assert [p["parameter_name"] for p in named["/explain"]["parameters"]] == ["sentence1", "sentence2", "model",
+                                                                               "browser_id"]
     assert [p["parameter_name"] for p in named["/compare"]["parameters"]] == ["sentence1", "sentence2", "model",
-                                                                               "other"]
+                                                                               "other", "browser_id"]
     assert "/compare_batch" in named
 
 

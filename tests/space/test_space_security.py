@@ -27,6 +27,7 @@ OAUTH_SECRET = "oauth-client-secret-do-not-leak"
 REFUSED = "That name is not offered here"
 SIGN_IN = "sign in"
 NOT_YOURS = "belongs to another visitor"
+NOT_USABLE = "has no saved model you can use"
 TRAIN = dict(model_name_or_path="packaged", dataset="sample", num_train_epochs=1, max_steps=4, learning_rate=5e-5,
              per_device_train_batch_size=8, eval_strategy="no", logging_steps=1, precision="fp32", max_length=64,
              max_train_samples=32, max_eval_samples=16)
@@ -69,6 +70,9 @@ HOSTILE = [
     ("a Hub dataset id while the owner's HF_TOKEN is set", "Train · Check data", "no Authorization header"),
     ("a Hub model id while the owner's HF_TOKEN is set", "Lesson · head swap", "no Authorization header"),
     ("push by a signed-in visitor", "Train · Push", "their own token, never the owner's"),
+    ("another visitor's run:<id> as the model", "Predict · Predict, Explain, Compare", NOT_USABLE),
+    ("another visitor's run:<id> as the model", "Lesson · logits and head swap", REFUSED),
+    ("another visitor's finished run", "Predict · model menu and default", "not listed, not the default"),
 ]
 VISITOR_TOKEN = "hf_CarolVisitorOAuthToken0123456789"
 
@@ -145,6 +149,16 @@ class Visitor:
             result = str(err)
         self.seen.append(json.dumps(result, default=str))
         return result
+
+    def call_or_error(self, api: str, *args):
+        """call, with a refusal (gr.Error) returned as its text."""
+        from gradio_client.exceptions import AppError
+
+        try:
+            return self.call(api, *args)
+        except AppError as err:
+            self.seen.append(str(err))
+            return str(err)
 
     def start(self, seeds="1", preset="Quick look", **changes):
         return self.call("/start_training", {**TRAIN, **changes}, seeds, preset)
@@ -243,6 +257,28 @@ def test_another_visitors_run_cannot_be_downloaded(bob, alices_run):
     assert path is None and NOT_YOURS in message
 
 
+def test_another_visitors_model_cannot_be_used_to_answer(alice, bob, alices_run):
+    """Predict, Explain, Compare and the Lesson's demos serve a run's model to its owner only; the owner's own
+    browser id (what API clients send, as for Train) is enough for them."""
+    pair = ("A cat sat on the mat.", "A cat was sitting on the mat.")
+    label, details = alice.call("/predict", *pair, f"run:{alices_run}")
+    assert label and "confidence" in details, details
+    label, details = bob.call("/predict", *pair, f"run:{alices_run}")
+    assert not label and NOT_USABLE in details
+    label, details = bob.plain("/predict", *pair, f"run:{alices_run}")  # no id at all: nobody
+    assert not label and NOT_USABLE in details
+    label, details = bob.call("/predict", *pair, "(default model)")  # Alice's run is not Bob's default
+    assert not label and "no fine-tuned model" in details
+    html_out, data = bob.call("/explain", *pair, f"run:{alices_run}")
+    assert NOT_USABLE in data["error"]
+    table, data = bob.call("/compare", *pair, f"run:{alices_run}", "(default model)")
+    assert NOT_USABLE in data["error"]
+    assert REFUSED in str(bob.call_or_error("/lesson_logits", f"run:{alices_run}", 4))
+    assert REFUSED in str(bob.call_or_error("/lesson_head_swap", f"run:{alices_run}"))
+    intro, rows = alice.call("/lesson_head_swap", f"run:{alices_run}")
+    assert intro.startswith("Loaded"), intro
+
+
 def test_another_visitors_run_can_be_watched_without_its_secrets(bob, alices_run):
     status = bob.call("/run_status", alices_run)
     assert status["status"] == "completed" and status["yours"] is False
@@ -257,12 +293,25 @@ def test_anonymous_push_asks_to_sign_in_and_sends_nothing(space, alice, alices_r
     assert len(hub.requests) == before  # not even whoami
 
 
-def test_a_signed_in_visitor_pushes_with_their_own_token(space, alice):
-    hub = space[1]
-    carol = Visitor(space[0], signed_in_cookie("carol", VISITOR_TOKEN))
+@pytest.fixture(scope="module")
+def carol(space):
+    """A visitor signed in with Hugging Face (her session cookie), through the API."""
+    visitor = Visitor(space[0], signed_in_cookie("carol", VISITOR_TOKEN))
+    visitor.cookie = signed_in_cookie("carol", VISITOR_TOKEN)
+    return visitor
+
+
+@pytest.fixture(scope="module")
+def carols_run(carol):
     message, run_id = carol.start()
     assert run_id, message
     assert _wait(carol, run_id)["status"] == "completed"
+    return run_id
+
+
+def test_a_signed_in_visitor_pushes_with_their_own_token(space, alice, carol, carols_run):
+    hub = space[1]
+    run_id = carols_run
     assert NOT_YOURS in alice.call("/push_to_hub", run_id, "", False)  # still carol's alone
     before = len(hub.requests)
     result = carol.call("/push_to_hub", run_id, "carol/paraphrase-test", False)
@@ -272,6 +321,46 @@ def test_a_signed_in_visitor_pushes_with_their_own_token(space, alice):
     assert any(VISITOR_TOKEN in r["authorization"] for r in sent)
     assert not hub.with_token(OWNER_TOKEN)
     assert VISITOR_TOKEN not in result
+
+
+def test_a_signed_in_browser_gets_its_own_runs_in_predict_and_no_one_elses(space, carols_run, alices_run):
+    """In a browser the page load keeps the visitor's key server-side (the signed-in name here), so Predict's
+    menu, its default and the batched /predict use Carol's run and never Alice's."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.helpers import CHROMIUM, CHROMIUM_ARGS
+
+    url = space[0]
+
+    def in_browser() -> None:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            try:
+                context = browser.new_context(viewport={"width": 1280, "height": 900})
+                context.add_cookies([{"name": "session", "value": signed_in_cookie("carol", VISITOR_TOKEN),
+                                      "url": url}])
+                page = context.new_page()
+                page.goto(url)
+                page.get_by_role("tab", name="Predict", exact=True).click()
+                facts = page.locator("#predict-facts")
+                expect(facts).to_contain_text(carols_run[-4:], timeout=60_000)  # the default: her latest run
+                page.locator("#predict-model input").click()
+                expect(page.get_by_role("option", name=carols_run[-4:])).to_have_count(1, timeout=30_000)
+                expect(page.get_by_role("option", name=alices_run[-4:])).to_have_count(0)
+                page.keyboard.press("Escape")
+                page.locator("#predict-s1 textarea").fill("A cat sat on the mat.")
+                page.locator("#predict-s2 textarea").fill("A cat was sitting on the mat.")
+                page.locator("#predict-button").click()
+                details = page.locator("#predict-details")
+                expect(details).to_contain_text("confidence", timeout=60_000)
+                expect(details).to_contain_text(carols_run[-4:])
+            finally:
+                browser.close()
+
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # Playwright's sync API refuses a thread with a loop
+        pool.submit(in_browser).result()
 
 
 def test_owner_can_download_only_the_model(alice, alices_run, space):

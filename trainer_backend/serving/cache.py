@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Callable
 
 from trainer_backend import settings
+from trainer_backend.access import Visitor
 from trainer_backend.runs.store import RunStore
 from trainer_backend.serving.models import WEIGHT_FILES, ModelRef, resolve_choice
 from trainer_backend.serving.predictor import Predictor, Progress, load_predictor
@@ -86,6 +87,7 @@ def warm_default() -> None:
 
 
 def get_predictor(value: str | None = None, progress: Progress | None = None,
-                  store: RunStore | None = None) -> Predictor:
-    """The predictor for a dropdown value (empty: the default model), from the shared cache."""
-    return cache().get(resolve_choice(value, store), progress)
+                  store: RunStore | None = None, viewer: Visitor | None = None) -> Predictor:
+    """The predictor for a dropdown value (empty: the default model), from the shared cache; viewer: who asks
+    (on a Space only their own runs resolve; see models.resolve_choice)."""
+    return cache().get(resolve_choice(value, store, viewer), progress)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trainer_backend import settings
+from trainer_backend.access import AccessError, Visitor, check_model, reader
 from trainer_backend.runs.store import RunStore
 from trainer_backend.runs.summary import at_floor, run_name
 
@@ -42,12 +43,19 @@ def _run_title(run) -> str:
     return f"run {run_name(run)}{seed} · {run.model or 'unknown base'}{score}"
 
 
-def default_model(store: RunStore | None = None) -> ModelRef | None:
-    """PREDICT_MODEL_ID, else the last pushed run, else the latest completed local run, else None."""
+def _own_runs(store: RunStore | None, statuses: tuple[str, ...], viewer: Visitor | None) -> list:
+    """Finished runs this reader may use: all of them off a Space; on a Space only the visitor's own (another
+    visitor's model is their work, even when only used to answer)."""
+    who = reader(viewer)
+    return [run for run in (store or RunStore()).list(statuses) if who.owns(run.owner)]
+
+
+def default_model(store: RunStore | None = None, viewer: Visitor | None = None) -> ModelRef | None:
+    """PREDICT_MODEL_ID, else the viewer's last pushed run, else their latest completed local run, else None."""
     env = settings.predict_settings().model_id
     if env:
         return ModelRef(env, env, "env")
-    runs = (store or RunStore()).list(("completed",))
+    runs = _own_runs(store, ("completed",), viewer)
     for run in runs:
         if run.hub_repo:
             return ModelRef(run.hub_repo, f"{run.hub_repo} (pushed from run {run.label})", "pushed",
@@ -62,10 +70,11 @@ def default_model(store: RunStore | None = None) -> ModelRef | None:
     return None
 
 
-def model_choices(store: RunStore | None = None) -> list[tuple[str, str]]:
-    """(title, value) for every pushed repo and every finished local run that saved a model."""
+def model_choices(store: RunStore | None = None, viewer: Visitor | None = None) -> list[tuple[str, str]]:
+    """(title, value) for every pushed repo and every finished local run that saved a model (the viewer's own
+    on a Space)."""
     choices: list[tuple[str, str]] = []
-    for run in (store or RunStore()).list(("completed", "stopped")):
+    for run in _own_runs(store, ("completed", "stopped"), viewer):
         if run.hub_repo and (run.hub_repo, run.hub_repo) not in choices:
             choices.append((f"{run.hub_repo} (Hub)", run.hub_repo))
         if has_weights(run.output_dir):
@@ -73,30 +82,27 @@ def model_choices(store: RunStore | None = None) -> list[tuple[str, str]]:
     return choices
 
 
-def resolve_choice(value: str | None, store: RunStore | None = None) -> ModelRef:
-    """Turn a dropdown value (empty = default, run:<id>, Hub id, or folder) into a ModelRef."""
+def resolve_choice(value: str | None, store: RunStore | None = None, viewer: Visitor | None = None) -> ModelRef:
+    """Turn a dropdown value (empty = default, run:<id>, Hub id, or folder) into a ModelRef.
+
+    On a Space a visitor may name only their own runs and Hub ids, never a server folder; another visitor's run
+    gets the same sentence as a run that does not exist (no oracle for other people's run ids)."""
     value = (value or "").strip()
+    who = reader(viewer)
     if not value or value.startswith("("):
-        ref = default_model(store)
+        ref = default_model(store, who)
         if ref is None:
             raise InferenceError(NO_MODEL_MESSAGE)
         return ref
     if value.startswith("run:"):
         run = (store or RunStore()).get(value[4:])
-        if run is None or not has_weights(run.output_dir):
-            raise InferenceError(f"Run {value[4:]!r} has no saved model (it may have been deleted).")
+        if run is None or not who.owns(run.owner) or not has_weights(run.output_dir):
+            raise InferenceError(f"Run {value[4:]!r} has no saved model you can use (it may have been deleted).")
         return ModelRef(run.output_dir, _run_title(run), "run")
-    if not _local_paths_allowed():
-        from trainer_backend.access import AccessError, Visitor, check_model
-
+    if who.space:
         try:
-            check_model(value, Visitor("anon", space=True))
+            check_model(value, who)
         except AccessError as err:  # one sentence whether or not such a path exists: no file-system oracle
             raise InferenceError(str(err)) from None
     return ModelRef(value, value, "chosen")
-
-
-def _local_paths_allowed() -> bool:
-    """Visitors of a public Space may name Hub ids only, not folders on the server."""
-    return not settings.on_space()
 

@@ -1,0 +1,129 @@
+"""On a Space, Predict and the Lesson's model demos use only the asking visitor's own runs; off a Space, every run.
+
+A run's model is its owner's work: another visitor may neither see it in a menu, nor name its run id, nor get it
+as the default. Refusals read the same whether the run exists or not (run ids are a timestamp and 4 hex digits)."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from trainer_backend import access, serving
+from trainer_backend.runs.store import RunStore
+
+ALICE = access.Visitor("anon:" + "a" * 24, space=True)
+BOB = access.Visitor("anon:" + "b" * 24, space=True)
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.delenv("PREDICT_MODEL_ID", raising=False)
+    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))  # RunStore() with no path: this test's own store
+    return RunStore()
+
+
+@pytest.fixture(scope="module")
+def tiny_classifier(tiny_model_dir, tmp_path_factory):
+    """The tiny 2-layer BERT with a (random) paraphrase head saved, as a finished run's folder holds it."""
+    from transformers import AutoTokenizer, BertForSequenceClassification
+
+    folder = tmp_path_factory.mktemp("tiny-classifier")
+    BertForSequenceClassification.from_pretrained(str(tiny_model_dir), num_labels=2).save_pretrained(folder)
+    AutoTokenizer.from_pretrained(str(tiny_model_dir)).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture
+def space(monkeypatch):
+    monkeypatch.setenv("SPACE_ID", "tester/studio")
+
+
+def _run(store, owner, created, weights=None):
+    run_id = store.create({"seed": 1}, label="Quick look", status="completed", owner=owner.key)
+    folder = store.get(run_id).output_dir
+    if weights is not None:
+        shutil.copytree(weights, folder)
+    else:
+        import pathlib
+
+        pathlib.Path(folder).mkdir(parents=True)
+        (pathlib.Path(folder) / "model.safetensors").write_bytes(b"x")
+    store.update(run_id, created=created, final_metrics={"eval_accuracy": 0.8, "confusion": [[30, 10], [6, 34]]})
+    return run_id
+
+
+def test_a_visitor_sees_only_their_own_runs(store, space):
+    mine, theirs = _run(store, ALICE, 1), _run(store, BOB, 2)
+    alice = [value for _, value in serving.model_choices(store, viewer=ALICE)]
+    bob = [value for _, value in serving.model_choices(store, viewer=BOB)]
+    assert alice == [f"run:{mine}"] and bob == [f"run:{theirs}"]
+
+
+def test_the_default_is_the_visitors_own_latest_run_not_a_newer_one_of_someone_else(store, space):
+    mine = _run(store, ALICE, 1)
+    _run(store, BOB, 2)
+    assert serving.default_model(store, viewer=ALICE).spec.endswith(mine)
+
+
+def test_another_visitors_run_id_reads_like_a_missing_one(store, space):
+    theirs = _run(store, BOB, 1)
+    with pytest.raises(serving.InferenceError) as named:
+        serving.resolve_choice(f"run:{theirs}", store, viewer=ALICE)
+    with pytest.raises(serving.InferenceError) as missing:
+        serving.resolve_choice("run:20261128-000000-beef", store, viewer=ALICE)
+    assert str(named.value).replace(theirs, "X") == str(missing.value).replace("20261128-000000-beef", "X")
+    assert serving.resolve_choice(f"run:{theirs}", store, viewer=BOB).spec.endswith(theirs)
+
+
+def test_a_reader_nobody_named_owns_nothing_on_a_space(store, space):
+    _run(store, ALICE, 1)
+    assert serving.model_choices(store) == [] and serving.default_model(store) is None
+    with pytest.raises(serving.InferenceError, match="no fine-tuned model"):
+        serving.resolve_choice("", store)
+
+
+def test_off_a_space_the_local_user_owns_every_run(store, monkeypatch):
+    monkeypatch.delenv("SPACE_ID", raising=False)
+    runs = {_run(store, ALICE, 1), _run(store, BOB, 2)}
+    assert {v[4:] for _, v in serving.model_choices(store)} == runs
+    assert {v[4:] for _, v in serving.model_choices(store, viewer=access.LOCAL)} == runs
+
+
+def test_the_lesson_model_demos_follow_the_same_rule(store, space, tiny_model_dir):
+    from lesson import predictions
+
+    mine, theirs = _run(store, ALICE, 1, tiny_model_dir), _run(store, BOB, 2, tiny_model_dir)
+    assert [v for _, v in predictions.trained_models(viewer=ALICE)] == [f"run:{mine}"]
+    assert predictions.checked_model_spec(f"run:{mine}", ALICE) == store.get(mine).output_dir
+    with pytest.raises(ValueError, match="not offered"):
+        predictions.checked_model_spec(f"run:{theirs}", ALICE)
+    assert predictions.trained_models() == []  # nobody named: nothing
+
+
+def test_batched_predict_answers_each_visitor_with_their_own_run(store, space, tiny_classifier):
+    """One batched call holds requests of two visitors naming Alice's run: only Alice's is answered."""
+    from ui import predict_tab
+    from ui.common import remember_viewer, viewer_of
+
+    mine = _run(store, ALICE, 1, tiny_classifier)
+    bob_id = "b" * 20
+    bob_key = viewer_of(None, bob_id).key
+    assert bob_key.startswith("anon:") and bob_key != ALICE.key
+    labels, details = predict_tab.predict(["A cat sat.", "A cat sat."], ["A cat was sitting.", "A cat was sitting."],
+                                          [f"run:{mine}", f"run:{mine}"], [ALICE.key, None], [None, bob_id])
+    assert labels[0] is not None and "confidence" in details[0], details[0]
+    assert labels[1] is None and "no saved model you can use" in details[1]
+    # the page-load key wins over a browser id, and an unusable request gives no key at all
+    assert viewer_of(ALICE.key, bob_id).key == ALICE.key
+    assert remember_viewer(None, None) is None
+
+
+def test_predict_menus_on_page_load_list_the_viewers_runs(store, space):
+    from ui import predict_tab
+
+    mine, theirs = _run(store, ALICE, 1), _run(store, BOB, 2)
+    model, other, facts = predict_tab.on_page_load("", "", ALICE.key)
+    values = [c[1] for c in model.choices]
+    assert f"run:{mine}" in values and f"run:{theirs}" not in values
+    assert f"run:{theirs}" not in [c[1] for c in other.choices]
+    assert mine in facts or "Quick look" in facts
