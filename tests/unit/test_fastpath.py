@@ -117,9 +117,12 @@ def test_int8_is_checked_and_the_verdict_is_explained(tiny_checkpoint, monkeypat
     assert checks[0].engine == "onnx-int8" and checks[0].pairs > 0
     if checks[0].passed:  # no other ONNX engine checked (PyTorch bf16 is checked too where the CPU has bf16)
         assert predictor.engine == "onnx-int8" and [c.engine for c in checks if c.engine != fastpath.BF16] == ["onnx-int8"]
-    else:  # the mixed model is tried next: int8 only in the half of the layers int8 disturbs least
-        assert checks[1].engine == "onnx-int8-mixed" and "int8 in layers" in checks[1].detail
-        assert predictor.engine == ("onnx-int8-mixed" if checks[1].passed else "pytorch")
+    else:  # int8 with a scale per block is tried next, then int8 in the half of the layers int8 disturbs least
+        onnx_checks = [c for c in checks if c.engine != fastpath.BF16]
+        assert onnx_checks[1].engine == "onnx-int8-block"
+        assert not any(c.passed for c in onnx_checks[:-1])  # checking stops at the first ONNX engine that passes
+        if not onnx_checks[1].passed:
+            assert onnx_checks[2].engine == "onnx-int8-mixed" and "int8 in layers" in onnx_checks[2].detail
     assert "passed" in predictor.serving.reason or "no fast path passed" in predictor.serving.reason
     assert "validation" in predictor.serving.data
 
@@ -147,7 +150,7 @@ def test_a_failing_candidate_leaves_pytorch_serving(tiny_checkpoint, monkeypatch
     assert predictor.engine == "pytorch" and predictor.fast is None
     assert predictor.serving.reason.startswith("no fast path passed the accuracy check")
     onnx = [c for c in predictor.serving.checks if c.engine != fastpath.BF16]
-    assert [c.engine for c in onnx] == ["onnx-int8", "onnx-int8-mixed"]
+    assert [c.engine for c in onnx] == ["onnx-int8", "onnx-int8-block", "onnx-int8-mixed"]
     assert all(c.agreement < 0.5 for c in onnx)
 
 
@@ -203,6 +206,27 @@ def test_mixed_int8_quantizes_half_the_layers(tiny_checkpoint, monkeypatch, tmp_
 
     ops = [n.op_type for n in onnx.load(str(backend.path)).graph.node]
     assert ops.count("MatMul") >= 6 and any("Integer" in op or "Dynamic" in op for op in ops)
+
+
+@pytest.mark.slow  # uses the CLI-trained checkpoint
+def test_int8_in_blocks_uses_matmulnbits_and_stays_close_to_fp32(tiny_checkpoint, monkeypatch, tmp_path):
+    predictor = _load(tiny_checkpoint, monkeypatch, "off")
+    pairs = fastpath.validation_pairs(None, None)
+
+    def score(firsts, seconds, engine):
+        return predictor.probabilities(firsts, seconds, engine=engine)[0]
+    backend = engines.open_engine("onnx-int8-block", predictor.model, predictor.tokenizer, tmp_path, 1, pairs,
+                                   score, lambda f, d: None)
+    import onnx
+
+    nodes = [n for n in onnx.load(str(backend.path)).graph.node if n.op_type == "MatMulNBits"]
+    assert len(nodes) == 12  # 2 layers x (q, k, v, attention out, ffn in, ffn out)
+    attrs = {a.name: a.i for a in nodes[0].attribute}
+    assert attrs["bits"] == 8 and attrs["block_size"] == engines.INT8_BLOCK and attrs["accuracy_level"] == 4
+    firsts, seconds = [a for a, _ in PAIRS], [b for _, b in PAIRS]
+    got = np.array(predictor.probabilities(firsts, seconds, engine=backend)[0])
+    plain = np.array(predictor.probabilities(firsts, seconds, engine="pytorch-fp32")[0])
+    np.testing.assert_allclose(got, plain, atol=0.02)
 
 
 @pytest.mark.slow  # uses the CLI-trained checkpoint

@@ -1,5 +1,5 @@
-"""The engines that can answer Predict besides the plain PyTorch model: ONNX Runtime (fp32, int8, int8 in the
-least-disturbed layers) and a bf16 copy of the PyTorch model; exporting, quantizing and opening them. Whether one
+"""The engines that can answer Predict besides the plain PyTorch model: ONNX Runtime (fp32, int8, int8 in blocks,
+int8 in the least-disturbed layers) and a bf16 copy of the PyTorch model; exporting, quantizing and opening them. Whether one
 may serve is decided by the gate in fastpath.py."""
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ BF16 = "pytorch-bf16"     # a bf16 copy of the PyTorch model (CPUs with native b
 KEEP_EXPORTS = 4           # exported models kept on disk (least recently used go first)
 SENSITIVITY_PAIRS = 128    # validation pairs used to rank layers by how much int8 moves their answers
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
-GATE_VERSION = 5  # bump when the export or quantization recipe or the gate's record changes
+INT8_BLOCK = 64           # rows of a weight matrix (and values of an activation row) that share one int8 scale
+GATE_VERSION = 6  # bump when the export or quantization recipe or the gate's record changes
 
 # (firsts, seconds, engine) -> probability rows; engine is "pytorch-fp32" or a backend object
 Scorer = Callable[[Sequence[str], Sequence[str], object], list[list[float]]]
@@ -171,6 +172,30 @@ def quantize_int8(fp32_path: Path, path: Path, nodes: Sequence[str] | None = Non
     return path
 
 
+def quantize_int8_blocks(fp32_path: Path, path: Path) -> Path:
+    """int8 with a scale per block of INT8_BLOCK values (ONNX Runtime's MatMulNBits, 8 bits, accuracy_level 4:
+    the activations are quantized per block too and multiplied in int8).
+
+    Dynamic int8 gives each activation matrix a single scale, so one large value coarsens the whole matrix; on a
+    MiniLM MRPC checkpoint that moved 2% of the answers (98.0% agreement, below the gate's 99.5%), while blocks
+    of 64 kept 99.5-99.75% and still answered a single pair about 15-20% faster than fp32 ONNX."""
+    import onnx
+    from onnxruntime.quantization.matmul_nbits_quantizer import DefaultWeightOnlyQuantConfig, MatMulNBitsQuantizer
+
+    chatty = logging.getLogger("onnxruntime.quantization.matmul_nbits_quantizer")
+    level = chatty.level
+    chatty.setLevel(logging.WARNING)  # it logs a line per graph node at INFO
+    try:
+        config = DefaultWeightOnlyQuantConfig(block_size=INT8_BLOCK, is_symmetric=True, accuracy_level=4, bits=8,
+                                              op_types_to_quantize=("MatMul",))
+        quantizer = MatMulNBitsQuantizer(onnx.load(str(fp32_path)), algo_config=config)
+        quantizer.process()
+        quantizer.model.save_model_to_file(str(path), use_external_data_format=False)
+    finally:
+        chatty.setLevel(level)
+    return path
+
+
 def export(model, tokenizer, folder: Path) -> Path:
     """The fp32 ONNX model for these weights, exported once."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -231,6 +256,10 @@ def open_engine(engine: str, model, tokenizer, folder: Path, threads: int, pairs
         path = folder / f"model-int8-v{GATE_VERSION}.onnx"
         if not path.is_file():
             quantize_int8(export(model, tokenizer, folder), folder / "model-int8.tmp.onnx").replace(path)
+    elif engine == "onnx-int8-block":
+        path = folder / f"model-int8-block-v{GATE_VERSION}.onnx"
+        if not path.is_file():
+            quantize_int8_blocks(export(model, tokenizer, folder), folder / "model-int8-block.tmp.onnx").replace(path)
     elif engine == "onnx-int8-mixed":
         path = folder / f"model-int8-mixed-v{GATE_VERSION}.onnx"
         if path.is_file() and (folder / "mixed.json").is_file():

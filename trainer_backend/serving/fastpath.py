@@ -16,18 +16,20 @@ from trainer_backend.serving.engines import BF16, GATE_VERSION, GatePairs, Progr
 MIN_AGREEMENT = 0.995      # share of validation pairs where the fast path must give the PyTorch answer
 MAX_ACCURACY_DROP = 0.005  # 0.5 accuracy points
 MAX_GATE_PAIRS = 1000      # bounds the check's cost on large validation sets
-CANDIDATES = ("onnx-int8", "onnx-int8-mixed", "onnx-fp32")  # fastest first; the first to pass serves
-MODES = {"auto": CANDIDATES, "int8": ("onnx-int8", "onnx-int8-mixed"), "fp32": ("onnx-fp32",)}
+# fastest first, the most accurate int8 before the costly-to-build mixed one; the first to pass is the ONNX engine
+CANDIDATES = ("onnx-int8", "onnx-int8-block", "onnx-int8-mixed", "onnx-fp32")
+MODES = {"auto": CANDIDATES, "int8": ("onnx-int8", "onnx-int8-block", "onnx-int8-mixed"), "fp32": ("onnx-fp32",)}
 BATCH_ROUTE_PAIRS = 64     # requests of at least this many pairs go to the engine that was fastest on the gate's batch
 SINGLE_PROBES = 24         # pairs sent one at a time during the check, to time single-pair answers
 TITLES = {"onnx-int8": "ONNX Runtime, int8 (dynamic quantization)",
+          "onnx-int8-block": f"ONNX Runtime, int8 with a scale per block of {engines.INT8_BLOCK} values (MatMulNBits)",
           "onnx-int8-mixed": "ONNX Runtime, int8 in the layers quantization disturbs least, fp32 in the others",
           "onnx-fp32": "ONNX Runtime, fp32", "pytorch": "PyTorch", BF16: "PyTorch with bf16 weights"}
 
 
 
 def mode() -> str:
-    """PREDICT_FASTPATH: auto (int8, mixed int8, fp32: the first to pass the gate), int8, fp32, or off."""
+    """PREDICT_FASTPATH: auto (int8, int8 in blocks, mixed int8, fp32: the first to pass the gate), int8, fp32, off."""
     value = settings.predict_settings().fastpath
     return value if value in {*MODES, "off"} else "auto"
 
