@@ -18,7 +18,8 @@ from hardware import was_quiet  # noqa: E402
 BEGIN, END = "<!-- predict-bench:begin -->", "<!-- predict-bench:end -->"
 TITLES = {"onnx-int8": "ONNX Runtime int8", "onnx-int8-block": "ONNX Runtime, int8 in blocks of 64",
           "onnx-int8-mixed": "ONNX Runtime, int8 in half the layers",
-          "onnx-fp32": "ONNX Runtime fp32", "pytorch": "PyTorch", "pytorch-bf16": "PyTorch with bf16 weights"}
+          "onnx-fp32": "ONNX Runtime fp32", "pytorch": "PyTorch", "pytorch-bf16": "PyTorch with bf16 weights",
+          "openvino-bf16": "OpenVINO bf16"}
 
 
 def load(path: str | Path) -> dict:

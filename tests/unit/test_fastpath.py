@@ -17,6 +17,9 @@ pytest_plugins = ["tests.predict_fixtures"]
 PAIRS = [(a, b) for a, b, _ in pair_rows()[:12]] + [("Short.", "A much longer second sentence, to pad a batch.")]
 
 
+BF16_ENGINES = {fastpath.BF16, engines.OPENVINO_BF16}  # checked besides the ONNX candidates where bf16 is native
+
+
 def _load(folder, monkeypatch, mode):
     monkeypatch.setenv("PREDICT_FASTPATH", mode)
     return serving.load_predictor(ModelRef(str(folder), "tiny run", "chosen"))
@@ -85,7 +88,9 @@ def test_a_bf16_copy_is_checked_and_each_request_size_goes_to_its_fastest_checke
     bf16 = [c for c in serving_.checks if c.engine == fastpath.BF16]
     if not settings.hardware().bf16:  # an AVX2-only CPU: nothing to check, one engine for everything
         assert bf16 == [] and serving_.batch_engine == "" and serving_.bf16_ok is None
+        assert not any(c.engine == engines.OPENVINO_BF16 for c in serving_.checks)
         return
+    assert [c.engine for c in serving_.checks][-2:] == [engines.OPENVINO_BF16, fastpath.BF16]
     (check,) = bf16
     assert check.pairs == serving_.checks[0].pairs and serving_.bf16_ok is check.passed
     passed = [c for c in serving_.checks if c.passed]
@@ -116,9 +121,9 @@ def test_int8_is_checked_and_the_verdict_is_explained(tiny_checkpoint, monkeypat
     checks = predictor.serving.checks
     assert checks[0].engine == "onnx-int8" and checks[0].pairs > 0
     if checks[0].passed:  # no other ONNX engine checked (PyTorch bf16 is checked too where the CPU has bf16)
-        assert predictor.engine == "onnx-int8" and [c.engine for c in checks if c.engine != fastpath.BF16] == ["onnx-int8"]
+        assert [c.engine for c in checks if c.engine not in BF16_ENGINES] == ["onnx-int8"]
     else:  # int8 with a scale per block is tried next, then int8 in the half of the layers int8 disturbs least
-        onnx_checks = [c for c in checks if c.engine != fastpath.BF16]
+        onnx_checks = [c for c in checks if c.engine not in BF16_ENGINES]
         assert onnx_checks[1].engine == "onnx-int8-block"
         assert not any(c.passed for c in onnx_checks[:-1])  # checking stops at the first ONNX engine that passes
         if not onnx_checks[1].passed:
@@ -149,7 +154,7 @@ def test_a_failing_candidate_leaves_pytorch_serving(tiny_checkpoint, monkeypatch
     predictor = _load(tiny_checkpoint, monkeypatch, "int8")
     assert predictor.engine == "pytorch" and predictor.fast is None
     assert predictor.serving.reason.startswith("no fast path passed the accuracy check")
-    onnx = [c for c in predictor.serving.checks if c.engine != fastpath.BF16]
+    onnx = [c for c in predictor.serving.checks if c.engine not in BF16_ENGINES]
     assert [c.engine for c in onnx] == ["onnx-int8", "onnx-int8-block", "onnx-int8-mixed"]
     assert all(c.agreement < 0.5 for c in onnx)
 
@@ -206,6 +211,45 @@ def test_mixed_int8_quantizes_half_the_layers(tiny_checkpoint, monkeypatch, tmp_
 
     ops = [n.op_type for n in onnx.load(str(backend.path)).graph.node]
     assert ops.count("MatMul") >= 6 and any("Integer" in op or "Dynamic" in op for op in ops)
+
+
+@pytest.mark.slow  # uses the CLI-trained checkpoint
+def test_openvino_bf16_answers_like_pytorch_and_serves_concurrent_calls(tiny_checkpoint, monkeypatch, tmp_path):
+    if not settings.hardware().bf16:
+        pytest.skip("this CPU has no native bf16: OpenVINO bf16 is not offered here")
+    from concurrent.futures import ThreadPoolExecutor
+
+    predictor = _load(tiny_checkpoint, monkeypatch, "off")
+    backend = engines.open_engine(engines.OPENVINO_BF16, predictor.model, predictor.tokenizer, tmp_path, 2,
+                                   fastpath.validation_pairs(None, None), None, lambda f, d: None)
+    assert backend.engine == engines.OPENVINO_BF16 and backend.detail.startswith("OpenVINO ")
+    firsts, seconds = [a for a, _ in PAIRS], [b for _, b in PAIRS]
+    plain = np.array(predictor.probabilities(firsts, seconds, engine="pytorch-fp32")[0])
+    np.testing.assert_allclose(np.array(predictor.probabilities(firsts, seconds, engine=backend)[0]), plain, atol=0.05)
+    with ThreadPoolExecutor(4) as pool:  # one request object, shared under a lock: every caller gets its own rows
+        results = list(pool.map(lambda i: predictor.probabilities(firsts[i:], seconds[i:], engine=backend)[0],
+                                range(8)))
+    for i, rows in enumerate(results):
+        np.testing.assert_allclose(np.array(rows), plain[i:], atol=0.05)
+
+
+@pytest.mark.slow  # uses the CLI-trained checkpoint
+def test_an_engine_that_cannot_be_built_is_recorded_and_skipped(tiny_checkpoint, monkeypatch):
+    """OpenVINO missing (or failing) must not break the gate: its check records why, the others still run."""
+    real = engines.open_engine
+
+    def no_openvino(engine, *args):
+        if engine == engines.OPENVINO_BF16:
+            raise ImportError("No module named 'openvino'")
+        return real(engine, *args)
+    monkeypatch.setattr(engines, "open_engine", no_openvino)
+    monkeypatch.setattr(engines, "export_dir", lambda digest: fastpath.settings.data_dir() / "fp-no-ov" / digest)
+    if not settings.hardware().bf16:
+        pytest.skip("this CPU has no native bf16: no bf16 engine is built here")
+    predictor = _load(tiny_checkpoint, monkeypatch, "fp32")
+    ov = [c for c in predictor.serving.checks if c.engine == engines.OPENVINO_BF16]
+    assert len(ov) == 1 and not ov[0].passed and "openvino" in ov[0].error
+    assert any(c.passed for c in predictor.serving.checks) and predictor.engine != engines.OPENVINO_BF16
 
 
 @pytest.mark.slow  # uses the CLI-trained checkpoint

@@ -11,7 +11,7 @@ from pathlib import Path
 from trainer_backend import settings
 from trainer_backend.runs.record import RunRecord
 from trainer_backend.serving import engines
-from trainer_backend.serving.engines import BF16, GATE_VERSION, GatePairs, Progress, Scorer
+from trainer_backend.serving.engines import BF16, GATE_VERSION, OPENVINO_BF16, GatePairs, Progress, Scorer
 
 MIN_AGREEMENT = 0.995      # share of validation pairs where the fast path must give the PyTorch answer
 MAX_ACCURACY_DROP = 0.005  # 0.5 accuracy points
@@ -24,7 +24,8 @@ SINGLE_PROBES = 24         # pairs sent one at a time during the check, to time 
 TITLES = {"onnx-int8": "ONNX Runtime, int8 (dynamic quantization)",
           "onnx-int8-block": f"ONNX Runtime, int8 with a scale per block of {engines.INT8_BLOCK} values (MatMulNBits)",
           "onnx-int8-mixed": "ONNX Runtime, int8 in the layers quantization disturbs least, fp32 in the others",
-          "onnx-fp32": "ONNX Runtime, fp32", "pytorch": "PyTorch", BF16: "PyTorch with bf16 weights"}
+          "onnx-fp32": "ONNX Runtime, fp32", "pytorch": "PyTorch", BF16: "PyTorch with bf16 weights",
+          OPENVINO_BF16: "OpenVINO, bf16"}
 
 
 
@@ -174,7 +175,7 @@ def choose(model, tokenizer, record: RunRecord | None, folder: Path | None, devi
     except ImportError:
         return None, Serving("pytorch", "onnxruntime is not installed, so there is no fast path")
     candidates = list(MODES[wanted])
-    extra = [BF16] if bf16 else []
+    extra = [OPENVINO_BF16, BF16] if bf16 else []  # bf16 engines: only where the CPU computes bf16 natively
     start = time.perf_counter()
     folder_out = engines.export_dir(engines.weights_digest(model))
     folder_out.mkdir(parents=True, exist_ok=True)
@@ -221,9 +222,15 @@ def choose(model, tokenizer, record: RunRecord | None, folder: Path | None, devi
             checks[-1].detail = getattr(backend, "detail", "")
             if checks[-1].passed:
                 break  # the fastest passing engine wins; slower ones need no check
-        for engine in extra:  # the same check, same pairs, for the bf16 copy of the PyTorch model
-            checks.append(check(engine, opened(engine), pairs, reference, score))
-            checks[-1].detail = backends[engine].detail
+        for engine in extra:  # the same check, same pairs, for the bf16 engines
+            try:
+                backend = opened(engine)
+            except Exception as err:  # noqa: BLE001 - e.g. OpenVINO not installed: that engine is simply not used
+                checks.append(Check(engine, 0.0, 0.0, 0.0, len(reference), False,
+                                    f"{err.__class__.__name__}: {err}"[:200]))
+                continue
+            checks.append(check(engine, backend, pairs, reference, score))
+            checks[-1].detail = backend.detail
         gate_file.write_text(json.dumps({"key": key, "checks": [asdict(c) for c in checks]}), encoding="utf-8")
         winners = [backends[c.engine].path for c in checks if c.passed and c.engine in backends]  # ONNX files
         for leftover in folder_out.glob("*.onnx"):  # keep only what serves: disk stays ~1 model per checkpoint
