@@ -23,7 +23,7 @@ KEEP_EXPORTS = 4           # exported models kept on disk (least recently used g
 SENSITIVITY_PAIRS = 128    # validation pairs used to rank layers by how much int8 moves their answers
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 INT8_BLOCK = 64           # rows of a weight matrix (and values of an activation row) that share one int8 scale
-GATE_VERSION = 8  # bump when the export or quantization recipe or the gate's record changes
+GATE_VERSION = 9  # bump when the export or quantization recipe or the gate's record changes
 
 # (firsts, seconds, engine) -> probability rows; engine is "pytorch-fp32" or a backend object
 Scorer = Callable[[Sequence[str], Sequence[str], object], list[list[float]]]
