@@ -96,8 +96,8 @@ def build(ctx: AppContext | None = None) -> None:
     def preset_chosen(name: str) -> dict[gr.Component, Any]:
         return h.apply_preset(form, name, preset_md, seeds)
 
-    def estimate_shown(data: dict, request: gr.Request) -> str:
-        return h.eta_markdown(form.values(data), data[seeds], v.viewer(data[visitor], request))
+    def estimate_shown(data: dict, request: gr.Request, profile: gr.OAuthProfile | None = None) -> str:
+        return h.eta_markdown(form.values(data), data[seeds], v.viewer(data[visitor], request, profile))
 
     def start_clicked(data: dict, request: gr.Request, profile: gr.OAuthProfile | None = None,
                       oauth_token: gr.OAuthToken | None = None) -> tuple[str, str | None]:

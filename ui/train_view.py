@@ -163,9 +163,10 @@ def compared_runs(view_id: str | None, compare_ids: list[str] | None) -> list[Ru
     return [run]
 
 
-def viewer(browser_id: Any, request: gr.Request | None) -> Visitor:
+def viewer(browser_id: Any, request: gr.Request | None, profile: gr.OAuthProfile | None = None) -> Visitor:
+    """Who is looking: the signed-in name (their runs are owned by it), else the browser's id, else the session."""
     try:
-        return visitor_of(browser_id, request)
+        return visitor_of(browser_id, request, profile)
     except AccessError:
         return access.Visitor("anon:nobody", space=True)
 
@@ -184,10 +185,10 @@ def status_message(run: Run) -> str:
 
 
 def refresh(view_id: str | None, compare_ids: list[str] | None, last_signature: str, browser_id: Any = None,
-            request: gr.Request = None) -> list[Any]:
+            request: gr.Request = None, profile: gr.OAuthProfile | None = None) -> list[Any]:
     """Redraw what changed. When nothing was written to the store since the last tick: no query, all skipped."""
     s = store()
-    visitor = viewer(browser_id, request)
+    visitor = viewer(browser_id, request, profile)
     base = f"{s.version()}|{view_id}|{compare_ids}|{visitor.key}"
     if last_signature and base == last_signature.split("#")[0]:
         return [gr.skip()] * 12
@@ -217,26 +218,28 @@ def refresh(view_id: str | None, compare_ids: list[str] | None, last_signature: 
             history, menu, signature, timer, message]
 
 
-def select_run_on_load(browser_id: Any = None, request: gr.Request = None) -> tuple[Any, Any]:
+def select_run_on_load(browser_id: Any = None, request: gr.Request = None,
+                       profile: gr.OAuthProfile | None = None) -> tuple[Any, Any]:
     """On page (re)load: show this visitor's active run, or their latest one."""
-    visitor = viewer(browser_id, request)
+    visitor = viewer(browser_id, request, profile)
     choices = run_choices(visitor)
     return gr.Dropdown(choices=choices, value=default_run(visitor)), gr.Dropdown(choices=choices, value=[])
 
 
 def after_start(message: str, run_id: str | None, current: str | None, browser_id: Any = None,
-                request: gr.Request = None) -> tuple[Any, Any, Any]:
-    choices = run_choices(viewer(browser_id, request))
+                request: gr.Request = None, profile: gr.OAuthProfile | None = None) -> tuple[Any, Any, Any]:
+    choices = run_choices(viewer(browser_id, request, profile))
     return (gr.Dropdown(choices=choices, value=run_id or current), gr.Dropdown(choices=choices),
             gr.Timer(value=POLL_SECONDS))
 
 
-def run_status(run_id: str, browser_id: str | None = None, request: gr.Request = None) -> dict[str, Any]:
+def run_status(run_id: str, browser_id: str | None = None, request: gr.Request = None,
+               profile: gr.OAuthProfile | None = None) -> dict[str, Any]:
     """API view of one run: status, progress, final metrics and the metric rows' count (errors: owner only)."""
     run = store().get(str(run_id))
     if run is None:
         raise gr.Error("No such run.")
-    owner = viewer(browser_id, request).owns(run.owner)
+    owner = viewer(browser_id, request, profile).owns(run.owner)
     return {"id": run.id, "status": run.status, "step": run.step, "max_steps": run.max_steps,
             "label": run.label, "error": run.error if owner else (run.error and "hidden: not your run"),
             "final_metrics": run.final_metrics, "yours": owner,

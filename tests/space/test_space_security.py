@@ -323,6 +323,13 @@ def test_a_signed_in_visitor_pushes_with_their_own_token(space, alice, carol, ca
     assert VISITOR_TOKEN not in result
 
 
+def test_a_signed_in_visitor_is_the_owner_of_their_runs_in_the_train_view(alice, carol, carols_run):
+    """Runs started signed in are owned by the Hub name: the Train view (run status, error details, ★, default run)
+    must recognise them by the sign-in too, not by the browser id alone."""
+    assert carol.call("/run_status", carols_run)["yours"] is True
+    assert alice.call("/run_status", carols_run)["yours"] is False
+
+
 def test_a_signed_in_browser_gets_its_own_runs_in_predict_and_no_one_elses(space, carols_run, alices_run):
     """In a browser the page load keeps the visitor's key server-side (the signed-in name here), so Predict's
     menu, its default and the batched /predict use Carol's run and never Alice's."""

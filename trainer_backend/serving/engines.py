@@ -119,7 +119,7 @@ class OpenVinoBackend:
         self.output = self.compiled.outputs[0]
         self.inputs = [port.get_any_name() for port in self.compiled.inputs]
         self.lock = threading.Lock()
-        self.engine, self.path, self.detail = OPENVINO_BF16, path, f"OpenVINO {ov.__version__}"
+        self.engine, self.path, self.detail = OPENVINO_BF16, path, f"OpenVINO {ov.__version__.split('-')[0]}"
         self.bytes = path.stat().st_size // 2  # the weights, held at bf16
 
     def logits(self, arrays: dict) -> np.ndarray:
