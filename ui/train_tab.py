@@ -119,8 +119,11 @@ def build(ctx: AppContext | None = None) -> None:
         h.environment_markdown, None, env_md, api_name=False)
     if standalone:
         first = first.then(h.environment_markdown, None, env_md, api_name=False)
-    first.then(v.select_run_on_load, visitor, [view_run, compare], api_name=False).then(
-        preset_chosen, preset, [*form.components, preset_md, seeds], api_name=False).then(
+    if standalone:
+        first = first.then(v.select_run_on_load, visitor, [view_run, compare], api_name=False)
+    else:  # after the app's load chain has made the browser's visitor id (a first visit has none before it)
+        ctx.on_viewer_known(v.select_run_on_load, [visitor], [view_run, compare])
+    first.then(preset_chosen, preset, [*form.components, preset_md, seeds], api_name=False).then(
         estimate_shown, form_inputs, eta_md, api_name=False)
     preset.change(preset_chosen, preset, [*form.components, preset_md, seeds], api_name=False).then(
         estimate_shown, form_inputs, eta_md, api_name=False)
