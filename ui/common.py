@@ -41,7 +41,7 @@ def remember_viewer(browser_id: Any, request: gr.Request = None, profile: gr.OAu
 def viewer_of(key: Any, browser_id: Any = None) -> access.Visitor:
     """The visitor a Predict or Lesson handler acts for (no token): the key remember_viewer kept for this page,
     else the browser id an API client sends (as Train's endpoints take it), else nobody on a Space."""
-    if isinstance(key, str) and key or not settings.on_space():
+    if (isinstance(key, str) and key) or not settings.on_space():
         return access.visitor_from_key(key)
     try:
         return access.make_visitor(browser_id=browser_id if isinstance(browser_id, str) else None)
@@ -71,8 +71,8 @@ class AppContext:
     _viewer_loads: list[tuple[Any, Any, Any]] = field(default_factory=list)
 
     def on_viewer_known(self, fn, inputs: list, outputs: list) -> None:
-        """Run fn on page load once the viewer is known (menus of a visitor's own runs); wired by `wire`, or
-        straight away on the root's load when this tab runs alone (no viewer: the local user)."""
+        """Run fn on page load once the viewer is known (menus of a visitor's own runs); chained by
+        `load_viewer`, or straight away on the root's load when this tab runs alone (no viewer: the local user)."""
         if self.viewer is None:
             if self.root is not None:
                 self.root.load(fn, inputs, outputs, api_name=False, show_progress="hidden")
