@@ -1,6 +1,6 @@
 """The engines that can answer Predict besides the plain PyTorch model: ONNX Runtime (fp32, int8, int8 in blocks,
-int8 in the least-disturbed layers), OpenVINO at bf16 and a bf16 copy of the PyTorch model; exporting, quantizing and opening them. Whether one
-may serve is decided by the gate in fastpath.py."""
+int8 in the least-disturbed layers), OpenVINO at bf16 and a bf16 copy of the PyTorch model; exporting, quantizing
+and opening them. Whether one may serve is decided by the gate in fastpath.py."""
 from __future__ import annotations
 
 import hashlib
