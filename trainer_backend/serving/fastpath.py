@@ -120,6 +120,11 @@ def _argmax(rows: list[list[float]]) -> list[int]:
     return [int(r[1] > r[0]) for r in rows]
 
 
+def _failed(engine: str, pairs: int, err: Exception) -> Check:
+    """The record of an engine that could not be built or run: it is simply not used."""
+    return Check(engine, 0.0, 0.0, 0.0, pairs, False, f"{err.__class__.__name__}: {err}"[:200])
+
+
 def check(engine: str, backend, pairs: GatePairs, reference: list[int], score: Scorer) -> Check:
     """Agreement with the PyTorch answers and the accuracy change on the validation pairs, and how fast: the pairs
     as one batch job, and a few of them sent one at a time."""
@@ -142,7 +147,7 @@ def check(engine: str, backend, pairs: GatePairs, reference: list[int], score: S
             alone.append(time.perf_counter() - start)
         single_ms = 1000 * sorted(alone)[len(alone) // 2] if alone else 0.0
     except Exception as err:  # noqa: BLE001 - a failing engine is simply not used
-        return Check(engine, 0.0, 0.0, 0.0, len(reference), False, f"{err.__class__.__name__}: {err}"[:200])
+        return _failed(engine, len(reference), err)
     n = max(len(reference), 1)
     agreement = sum(a == b for a, b in zip(got, reference)) / n
     accuracy = sum(a == y for a, y in zip(got, pairs.labels)) / n
@@ -218,29 +223,24 @@ def choose(model, tokenizer, record: RunRecord | None, folder: Path | None, devi
                                             f"({err.__class__.__name__}), so PyTorch serves")
         progress(0.95, f"Fast path: checking it against PyTorch on {len(pairs.labels)} validation pairs")
         reference = _argmax(score(pairs.firsts, pairs.seconds, "pytorch-fp32"))
+
+        def checked(engine: str) -> Check:
+            try:
+                backend = opened(engine)
+            except Exception as err:  # noqa: BLE001 - an engine that cannot be built (say, no OpenVINO) is not used
+                return _failed(engine, len(reference), err)
+            result = check(engine, backend, pairs, reference, score)
+            result.detail = getattr(backend, "detail", "")
+            return result
+
         for engine in candidates:
-            try:
-                backend = opened(engine)
-            except Exception as err:  # noqa: BLE001 - an engine that cannot be built is simply not used
-                checks.append(Check(engine, 0.0, 0.0, 0.0, len(reference), False,
-                                    f"{err.__class__.__name__}: {err}"[:200]))
-                continue
-            checks.append(check(engine, backend, pairs, reference, score))
-            checks[-1].detail = getattr(backend, "detail", "")
+            checks.append(checked(engine))
             if checks[-1].passed:
-                break  # the fastest passing engine wins; slower ones need no check
-        for engine in extra:  # the same check, same pairs, for the bf16 engines
-            try:
-                backend = opened(engine)
-            except Exception as err:  # noqa: BLE001 - e.g. OpenVINO not installed: that engine is simply not used
-                checks.append(Check(engine, 0.0, 0.0, 0.0, len(reference), False,
-                                    f"{err.__class__.__name__}: {err}"[:200]))
-                continue
-            checks.append(check(engine, backend, pairs, reference, score))
-            checks[-1].detail = backend.detail
+                break  # the fastest passing ONNX engine wins; slower ones need no check
+        checks += [checked(engine) for engine in extra]  # the same check, same pairs, for the bf16 engines
         gate_file.write_text(json.dumps({"key": key, "checks": [asdict(c) for c in checks]}), encoding="utf-8")
         winners = [backends[c.engine].path for c in checks if c.passed and c.engine in backends]  # ONNX files
-        for leftover in folder_out.glob("*.onnx"):  # keep only what serves: disk stays ~1 model per checkpoint
+        for leftover in folder_out.glob("*.onnx"):  # keep only the engines that passed: 1-2 models per checkpoint
             if leftover not in winners:
                 leftover.unlink(missing_ok=True)
     seconds = time.perf_counter() - start
