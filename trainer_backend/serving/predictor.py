@@ -76,12 +76,12 @@ class Predictor:
         self.memory_bytes = sum(t.numel() * t.element_size() for t in
                                 list(model.parameters()) + list(model.buffers()))
         self._torch = torch
-        self.fast = None  # an engines.OrtBackend (or Bf16Backend) once the accuracy gate passed; None: PyTorch serves
+        self.fast = None  # an engines backend (ONNX Runtime, OpenVINO, bf16 copy) once its gate passed; None: PyTorch
         self.serving = None  # fastpath.Serving: which engine answers and why (set by load_predictor)
 
     @property
     def engine(self) -> str:
-        """What answers requests now: "onnx-int8", "onnx-fp32" or "pytorch"."""
+        """What answers single pairs and small requests now: a fastpath engine name, or "pytorch"."""
         return self.fast.engine if self.fast is not None else "pytorch"
 
     def engine_for(self, pairs: int) -> object:
