@@ -53,6 +53,14 @@ def visitor_state() -> gr.BrowserState:
     """The anonymous visitor id, kept (encrypted) in the browser's localStorage across reloads and app restarts."""
     return gr.BrowserState("", storage_key=VISITOR_KEY, secret=settings.browser_secret())
 
+
+def who_inputs(ctx: "AppContext | None") -> list[gr.Component]:
+    """[viewer key State, visitor id BrowserState]: what a handler needs to know who asks (see viewer_of); the
+    app's shared ones, or this tab's own when it runs alone."""
+    viewer = ctx.viewer if ctx is not None and ctx.viewer is not None else gr.State(None)
+    visitor = ctx.visitor if ctx is not None and ctx.visitor is not None else visitor_state()
+    return [viewer, visitor]
+
 TAB_IDS = {"lesson": "lesson", "quiz": "quiz", "train": "train", "predict": "predict"}
 
 

@@ -8,7 +8,7 @@ import gradio as gr
 from lesson import curves, floor, live, navigation, padding, predictions, sections
 from trainer_backend.data import DataError
 from trainer_backend.modeling import ModelError
-from ui.common import AppContext, viewer_of, visitor_state
+from ui.common import AppContext, viewer_of, who_inputs
 
 PROGRESS_KEY = "finetune-studio-lesson-progress"
 # Not a credential: the stored value is only a list of section ids. A fixed key (instead of Gradio's random
@@ -281,8 +281,7 @@ def build(ctx: AppContext | None = None) -> None:
     """Create the tab's components inside the current Blocks."""
     progress = gr.BrowserState({"current": None, "visited": []}, storage_key=PROGRESS_KEY, secret=PROGRESS_KEY_SALT)
     # who asks (the key the server kept, the browser's id): model menus list only their own runs on a Space
-    shared: dict = {"who": [ctx.viewer if ctx is not None and ctx.viewer is not None else gr.State(None),
-                            ctx.visitor if ctx is not None and ctx.visitor is not None else visitor_state()]}
+    shared: dict = {"who": who_inputs(ctx)}
     with gr.Row(elem_id="lesson"):
         with gr.Column(scale=1, min_width=230, elem_id="lesson-sidebar"):
             bar = gr.HTML(navigation.progress_html(None), js_on_load=None)

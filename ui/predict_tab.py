@@ -17,7 +17,7 @@ from trainer_backend import serving, settings
 from trainer_backend.data import DataError
 from trainer_backend.serving.predict_table import predict_table
 from trainer_backend.access import Visitor
-from ui.common import AppContext, viewer_of, visitor_state
+from ui.common import AppContext, viewer_of, who_inputs
 
 DEFAULT_CHOICE = "(default model)"
 PLAIN_CHOICE = "(this model in plain PyTorch fp32, no fast path)"
@@ -345,8 +345,7 @@ def build(ctx: AppContext | None = None) -> None:
     """Create the tab's components inside the current Blocks."""
     gr.Markdown(INTRO)
     # who asks: the key the server kept at page load, and the browser's id (what API clients send, as in Train)
-    viewer = ctx.viewer if ctx is not None and ctx.viewer is not None else gr.State(None)
-    visitor = ctx.visitor if ctx is not None and ctx.visitor is not None else visitor_state()
+    who = who_inputs(ctx)
     with gr.Row():
         model = gr.Dropdown(choices=_choices(), value=DEFAULT_CHOICE, allow_custom_value=True, scale=4,
                             elem_id="predict-model",
@@ -399,7 +398,6 @@ def build(ctx: AppContext | None = None) -> None:
             preview = gr.Dataframe(label=f"First {PREVIEW_ROWS} predictions", interactive=False, wrap=True,
                                    elem_id="predict-preview")
 
-    who = [viewer, visitor]
     gr.on([predict_button.click, sentence1.submit, sentence2.submit], predict, [sentence1, sentence2, model, *who],
           [label, details], api_name="predict", batch=True, max_batch_size=MAX_BATCH, concurrency_limit=1,
           ).then(swap_check, [sentence1, sentence2, model, swap, *who], swap_md, api_name=False)
