@@ -168,7 +168,7 @@ def viewer(browser_id: Any, request: gr.Request | None, profile: gr.OAuthProfile
     try:
         return visitor_of(browser_id, request, profile)
     except AccessError:
-        return access.Visitor("anon:nobody", space=True)
+        return access.NOBODY
 
 
 def status_message(run: Run) -> str:
