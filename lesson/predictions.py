@@ -70,8 +70,7 @@ def trained_models(limit: int = 20, viewer=None) -> list[tuple[str, str]]:
         from trainer_backend.runs.summary import at_floor, run_name
         from trainer_backend.runs.store import RunStore
 
-        who = reader(viewer)
-        runs = [run for run in RunStore().list(("completed", "stopped"), limit=limit) if who.owns(run.owner)]
+        runs = RunStore().list(("completed", "stopped"), limit=limit, owner=reader(viewer).runs_owner)
     except Exception:  # noqa: BLE001 - a missing or locked store just means no trained models to offer
         return []
     out = []

@@ -41,6 +41,11 @@ class Visitor:
         return not self.space or (owner is not None and owner == self.key)
 
     @property
+    def runs_owner(self) -> str | None:
+        """The owner to select this visitor's runs by in the store: none (every run) off a Space."""
+        return self.key if self.space else None
+
+    @property
     def hub_token(self) -> str | bool | None:
         """The token a Hub read made for this visitor may send (False = none at all)."""
         return settings.hub_read_token(self.token)

@@ -54,8 +54,8 @@ def _visitor(browser_id: Any, request: gr.Request | None, profile: gr.OAuthProfi
 def _run_folders(visitor: Visitor) -> dict[str, str]:
     """'run:<id>' -> model folder, for this visitor's own finished runs (usable as a base model)."""
     out = {}
-    for run in store().list(("completed", "stopped"), limit=200):
-        if visitor.owns(run.owner) and Path(run.output_dir, "config.json").is_file():
+    for run in store().list(("completed", "stopped"), limit=200, owner=visitor.runs_owner):
+        if Path(run.output_dir, "config.json").is_file():
             out[f"run:{run.id}"] = run.output_dir
     return out
 

@@ -68,7 +68,7 @@ def run_choices(visitor: Visitor = access.LOCAL) -> list[tuple[str, str]]:
 
 def default_run(visitor: Visitor = access.LOCAL) -> str | None:
     """This visitor's active run if any, else their newest; off a Space the active or newest run."""
-    runs = [r for r in store().list(limit=50) if visitor.owns(r.owner)]
+    runs = store().list(limit=50, owner=visitor.runs_owner)
     active = [r for r in runs if r.active] or [r for r in runs if r.status == "queued"]
     return (active or runs)[0].id if (active or runs) else None
 

@@ -127,3 +127,17 @@ def test_predict_menus_on_page_load_list_the_viewers_runs(store, space):
     assert f"run:{mine}" in values and f"run:{theirs}" not in values
     assert f"run:{theirs}" not in [c[1] for c in other.choices]
     assert mine in facts or "Quick look" in facts
+
+
+def test_a_visitors_runs_are_selected_before_the_newest_n_are_cut(store, space, tiny_model_dir):
+    """With many newer runs of other visitors, a visitor's own older run is still found (the store filters by owner
+    before its limit); the Lesson's menu is limited to its newest runs the same way."""
+    from lesson import predictions
+
+    mine = _run(store, ALICE, 1, tiny_model_dir)
+    for created in (2, 3, 4):
+        _run(store, BOB, created, tiny_model_dir)
+    assert [run.id for run in store.list(limit=1, owner=ALICE.key)] == [mine]
+    assert [v for _, v in predictions.trained_models(limit=1, viewer=ALICE)] == [f"run:{mine}"]
+    assert len(store.list(limit=10, owner=None)) == 4 and ALICE.runs_owner == ALICE.key
+    assert access.LOCAL.runs_owner is None  # off a Space: every run

@@ -220,11 +220,17 @@ class RunStore:
             row = con.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         return _decode(row) if row else None
 
-    def list(self, statuses: tuple[str, ...] | None = None, limit: int = 200) -> list[Run]:
-        query, args = "SELECT * FROM runs", []
+    def list(self, statuses: tuple[str, ...] | None = None, limit: int = 200, owner: str | None = None) -> list[Run]:
+        """The newest runs (of these statuses; of this owner only when given: filtered before the limit)."""
+        query, args, where = "SELECT * FROM runs", [], []
         if statuses:
-            query += f" WHERE status IN ({','.join('?' * len(statuses))})"
+            where.append(f"status IN ({','.join('?' * len(statuses))})")
             args = list(statuses)
+        if owner is not None:
+            where.append("owner = ?")
+            args.append(owner)
+        if where:
+            query += " WHERE " + " AND ".join(where)
         query += " ORDER BY created DESC LIMIT ?"
         with self._connect() as con:
             rows = con.execute(query, (*args, limit)).fetchall()

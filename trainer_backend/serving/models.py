@@ -46,8 +46,7 @@ def _run_title(run) -> str:
 def _own_runs(store: RunStore | None, statuses: tuple[str, ...], viewer: Visitor | None) -> list:
     """Finished runs this reader may use: all of them off a Space; on a Space only the visitor's own (another
     visitor's model is their work, even when only used to answer)."""
-    who = reader(viewer)
-    return [run for run in (store or RunStore()).list(statuses) if who.owns(run.owner)]
+    return (store or RunStore()).list(statuses, owner=reader(viewer).runs_owner)
 
 
 def default_model(store: RunStore | None = None, viewer: Visitor | None = None) -> ModelRef | None:
