@@ -108,13 +108,15 @@ MARK_HANDLERS = (("got", mark_got), ("partly", mark_partly), ("missed", mark_mis
 
 
 def _seed_spread_handler(store: RunStore | None):
-    def exercise_seed_spread(browser_id: Any = None, request: gr.Request = None) -> str:
-        """Part B on the visitor's own finished seed-spread runs: the gap in points and pairs, against the noise."""
+    def exercise_seed_spread(browser_id: Any = None, request: gr.Request = None,
+                             profile: gr.OAuthProfile | None = None) -> str:
+        """Part B on the visitor's own finished seed-spread runs: the gap in points and pairs, against the noise.
+        A signed-in visitor's runs are owned by their Hub name, so the sign-in identifies them here too."""
         try:
-            visitor = visitor_of(browser_id, request)
+            visitor = visitor_of(browser_id, request, profile)
         except AccessError as err:
             raise gr.Error(str(err)) from None
-        runs = [r for r in (store or RunStore()).list(seed_spread.DONE) if visitor.owns(getattr(r, "owner", None))]
+        runs = (store or RunStore()).list(seed_spread.DONE, owner=visitor.runs_owner)
         return seed_spread.report(runs)
 
     return exercise_seed_spread

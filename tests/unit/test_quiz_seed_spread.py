@@ -60,3 +60,6 @@ def test_the_tab_handler_reads_only_the_visitors_runs(store, monkeypatch):
         assert "alice" not in str(err)
     else:
         assert "No finished seed-spread runs" in text
+    from types import SimpleNamespace
+
+    assert "Your 2 seeds" in handler("a" * 32, None, SimpleNamespace(username="alice"))  # signed in: hers
