@@ -8,7 +8,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.space.test_space_security import HOSTILE  # noqa: E402
+import importlib  # noqa: E402
+
 from trainer_backend import settings  # noqa: E402
 
 ENV = {  # field -> (variable, what it bounds)
@@ -35,9 +36,23 @@ def _show(name: str, value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value}"
 
 
+SPACE_TESTS = Path(__file__).resolve().parent.parent / "tests" / "space"
+
+
+def hostile_rows() -> list[tuple[str, str, str]]:
+    """Every module's HOSTILE rows, test_space_security first (its 39 rows keep their numbers), then the
+    other tests/space/test_space_*.py modules by file name."""
+    names = sorted(p.stem for p in SPACE_TESTS.glob("test_space_*.py"))
+    names.sort(key=lambda name: name != "test_space_security")
+    rows: list[tuple[str, str, str]] = []
+    for name in names:
+        rows.extend(getattr(importlib.import_module(f"tests.space.{name}"), "HOSTILE", []))
+    return rows
+
+
 def main() -> None:
     print("| # | hostile input | where | what the visitor gets |\n|---|---|---|---|")
-    for number, (value, where, answer) in enumerate(HOSTILE, 1):
+    for number, (value, where, answer) in enumerate(hostile_rows(), 1):
         print(f"| {number} | `{value}` | {where} | {answer!s} |".replace("`<", "`&lt;"))
     for key in [k for k in os.environ if k in {v for v, _ in ENV.values()} or k == "SPACE_ID"]:
         os.environ.pop(key)
