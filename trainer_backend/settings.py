@@ -226,11 +226,11 @@ def limits() -> Limits:
     )
 
 
-def browser_secret() -> str:
-    """A stable secret for encrypting BrowserState, kept in the data folder so values survive app restarts."""
+def _kept_secret(name: str) -> str:
+    """A random secret kept (mode 600) in the data folder, so what it protects survives app restarts."""
     import secrets as _secrets
 
-    path = data_dir() / ".browser_secret"
+    path = data_dir() / name
     try:
         value = path.read_text(encoding="utf-8").strip()
     except OSError:
@@ -240,6 +240,17 @@ def browser_secret() -> str:
         path.write_text(value, encoding="utf-8")
         path.chmod(0o600)
     return value
+
+
+def browser_secret() -> str:
+    """The key Gradio's BrowserState encrypts the visitor id with. Gradio sends it to every page (in /config), so
+    it only obfuscates the stored id; the id itself is random and unguessable, which is what protects a visitor."""
+    return _kept_secret(".browser_secret")
+
+
+def server_secret() -> str:
+    """A secret that never leaves the server: it signs the viewer tickets pages carry (access.issue_ticket)."""
+    return _kept_secret(".server_secret")
 
 
 @dataclass(frozen=True)

@@ -78,16 +78,17 @@ def _details(result: serving.PairResult, ms: float, n: int, predictor: serving.P
 
 
 def predict(sentence1: list[str], sentence2: list[str], model: list[str],
-            viewer: list | None = None, browser_id: list | None = None) -> tuple[list, list]:
-    """Batched across visitors: each list holds one entry per waiting request (viewer and browser_id: who sent
-    it, see ui.common.viewer_of), grouped here by model and visitor, so a run resolves only for its owner."""
+            browser_id: list | None = None, ticket: list | None = None) -> tuple[list, list]:
+    """Batched across visitors: each list holds one entry per waiting request (browser_id and ticket: who sent
+    it, read per request by ui.common.viewer_of, never from session state, which Gradio takes from the first
+    request of a batch), grouped here by model and visitor, so a run resolves only for its owner."""
     n = len(sentence1)
     labels: list[Any] = [None] * n
     details = [""] * n
-    keys, ids = list(viewer or [None] * n), list(browser_id or [None] * n)
+    ids, tickets = list(browser_id or [None] * n), list(ticket or [None] * n)
     groups: dict[tuple[str, Visitor], list[int]] = {}
     for i, value in enumerate(model):
-        groups.setdefault(((value or "").strip() or DEFAULT_CHOICE, viewer_of(keys[i], ids[i])), []).append(i)
+        groups.setdefault(((value or "").strip() or DEFAULT_CHOICE, viewer_of(ids[i], tickets[i])), []).append(i)
     for (value, who), idx in groups.items():
         try:
             predictor = serving.get_predictor(value, viewer=who)
@@ -112,13 +113,18 @@ def predict(sentence1: list[str], sentence2: list[str], model: list[str],
     return labels, details
 
 
-def swap_check(sentence1: str, sentence2: str, model: str, enabled: bool, viewer: Any = None,
-               browser_id: Any = None) -> str:
+def clear_answers() -> tuple:
+    """The sentences changed: no label, detail, swap check, comparison or explanation of the old pair stays."""
+    return None, "", "", "", "", None, None
+
+
+def swap_check(sentence1: str, sentence2: str, model: str, enabled: bool, browser_id: Any = None,
+               ticket: Any = None) -> str:
     """Ask again with the sentences swapped and say whether the answer is the same."""
     if not enabled:
         return ""
     try:
-        predictor = serving.get_predictor(model, viewer=viewer_of(viewer, browser_id))
+        predictor = serving.get_predictor(model, viewer=viewer_of(browser_id, ticket))
     except serving.InferenceError:
         return ""
     forward, backward = predictor.predict_pairs([(sentence1, sentence2), (sentence2, sentence1)])
@@ -166,10 +172,10 @@ def facts_markdown(predictor: serving.Predictor) -> str:
     return "\n".join(lines)
 
 
-def default_summary(viewer: Any = None, browser_id: Any = None) -> str:
+def default_summary(browser_id: Any = None, ticket: Any = None) -> str:
     """Shown on page load: which model a request without a choice will use."""
     try:
-        ref = serving.default_model(viewer=viewer_of(viewer, browser_id))
+        ref = serving.default_model(viewer=viewer_of(browser_id, ticket))
     except Exception:  # noqa: BLE001 - an unreadable run store must not break the page
         ref = None
     if ref is None:
@@ -183,36 +189,36 @@ def default_summary(viewer: Any = None, browser_id: Any = None) -> str:
     return f"**Default model:** {_esc(ref.title)} ({why}). Press **Load** to see its facts."
 
 
-def load_model(model: str, viewer: Any = None, browser_id: Any = None,
+def load_model(model: str, browser_id: Any = None, ticket: Any = None,
                progress=gr.Progress()) -> tuple[str, Any]:
     """Load (or fetch from the cache) the chosen model, with progress, and show its facts."""
     try:
         predictor = serving.get_predictor(model, progress=lambda f, desc: progress(f, desc=desc),
-                                          viewer=viewer_of(viewer, browser_id))
+                                          viewer=viewer_of(browser_id, ticket))
     except serving.InferenceError as err:
         return _warn(str(err)), gr.Button(visible=False)
     return facts_markdown(predictor), gr.Button(visible=serving.has_weights(predictor.loaded_from))
 
 
-def refresh_models(current: str, other: str = PLAIN_CHOICE, viewer: Any = None,
-                   browser_id: Any = None) -> tuple[Any, Any]:
+def refresh_models(current: str, other: str = PLAIN_CHOICE, browser_id: Any = None,
+                   ticket: Any = None) -> tuple[Any, Any]:
     """Re-read the run store so newly finished or pushed runs appear in both lists."""
-    who = viewer_of(viewer, browser_id)
+    who = viewer_of(browser_id, ticket)
     return (gr.Dropdown(choices=_choices(who), value=current or DEFAULT_CHOICE),
             gr.Dropdown(choices=_compare_choices(who), value=other or PLAIN_CHOICE))
 
 
-def on_page_load(current: str, other: str = PLAIN_CHOICE, viewer: Any = None,
-                 browser_id: Any = None) -> tuple[Any, Any, str]:
+def on_page_load(current: str, other: str = PLAIN_CHOICE, browser_id: Any = None,
+                 ticket: Any = None) -> tuple[Any, Any, str]:
     """A (re)loaded page lists the runs finished or pushed since the app started and names the default."""
-    return *refresh_models(current, other, viewer, browser_id), default_summary(viewer, browser_id)
+    return *refresh_models(current, other, browser_id, ticket), default_summary(browser_id, ticket)
 
 
-def explain(sentence1: str, sentence2: str, model: str | None = None, viewer: Any = None,
-            browser_id: Any = None) -> tuple[str, dict]:
+def explain(sentence1: str, sentence2: str, model: str | None = None, browser_id: Any = None,
+            ticket: Any = None) -> tuple[str, dict]:
     """Integrated Gradients for one pair: both sentences' words coloured (HTML) and the words with scores."""
     try:
-        predictor = serving.get_predictor(model, viewer=viewer_of(viewer, browser_id))
+        predictor = serving.get_predictor(model, viewer=viewer_of(browser_id, ticket))
         expl = explaining.explain_pair(predictor, sentence1, sentence2)
     except serving.InferenceError as err:
         return f"<p>{_warn(str(err))}</p>", {"error": str(err)}
@@ -233,11 +239,11 @@ def _second(model: str, other: str, who: Visitor) -> tuple[serving.Predictor, se
 
 
 def compare_pair(sentence1: str, sentence2: str, model: str | None = None,
-                 other: str = PLAIN_CHOICE, viewer: Any = None, browser_id: Any = None) -> tuple[str, dict]:
+                 other: str = PLAIN_CHOICE, browser_id: Any = None, ticket: Any = None) -> tuple[str, dict]:
     """The pair through two models side by side: both answers and latencies."""
     try:
         start = time.perf_counter()
-        first, second, engine = _second(model, other, viewer_of(viewer, browser_id))
+        first, second, engine = _second(model, other, viewer_of(browser_id, ticket))
         load_s = time.perf_counter() - start
         sides = comparing.compare_pair(first, second, sentence1, sentence2, engine)
     except serving.InferenceError as err:
@@ -261,13 +267,13 @@ def compare_pair(sentence1: str, sentence2: str, model: str | None = None,
 
 
 def compare_batch(file: str | None, sentence1_column: str, sentence2_column: str, label_column: str,
-                  model: str | None = None, other: str = PLAIN_CHOICE, viewer: Any = None,
-                  browser_id: Any = None) -> str:
+                  model: str | None = None, other: str = PLAIN_CHOICE, browser_id: Any = None,
+                  ticket: Any = None) -> str:
     """Every pair of a file through both models: both scores, times, and how often they agree."""
     if not file:
         raise gr.Error("Upload a CSV, TSV or JSONL file of sentence pairs first.", print_exception=False)
     try:
-        first, second, engine = _second(model, other, viewer_of(viewer, browser_id))
+        first, second, engine = _second(model, other, viewer_of(browser_id, ticket))
         result = comparing.compare_table(file, first, second, (sentence1_column or "").strip() or "sentence1",
                                          (sentence2_column or "").strip() or "sentence2",
                                          (label_column or "").strip(), engine)
@@ -283,13 +289,13 @@ def compare_batch(file: str | None, sentence1_column: str, sentence2_column: str
             f"from both ({result.same_answers / max(result.rows, 1):.1%}).")
 
 
-def zip_model(model: str, viewer: Any = None, browser_id: Any = None) -> Any:
+def zip_model(model: str, browser_id: Any = None, ticket: Any = None) -> Any:
     """A zip of the loaded local checkpoint, for download."""
     if settings.on_space():  # whose run it is cannot be told here: the Train tab checks the owner
         raise gr.Error("On this Space a model is downloaded from the Train tab, where only the run's owner can.",
                        print_exception=False)
     try:
-        predictor = serving.get_predictor(model, viewer=viewer_of(viewer, browser_id))
+        predictor = serving.get_predictor(model, viewer=viewer_of(browser_id, ticket))
         if not serving.has_weights(predictor.loaded_from):
             raise gr.Error("This model came from the Hub; download it there instead.", print_exception=False)
         return gr.File(value=str(hub.zip_checkpoint(predictor.loaded_from)), visible=True)
@@ -298,13 +304,13 @@ def zip_model(model: str, viewer: Any = None, browser_id: Any = None) -> Any:
 
 
 def predict_batch(file: str | None, sentence1_column: str, sentence2_column: str, label_column: str,
-                  model: str, viewer: Any = None,
-                  browser_id: Any = None) -> tuple[str, str, pd.DataFrame, pd.DataFrame]:
+                  model: str, browser_id: Any = None,
+                  ticket: Any = None) -> tuple[str, str, pd.DataFrame, pd.DataFrame]:
     """Classify every pair in an uploaded CSV/TSV/JSONL; metrics and a confusion matrix when labels are given."""
     if not file:
         raise gr.Error("Upload a CSV, TSV or JSONL file of sentence pairs first.", print_exception=False)
     try:
-        predictor = serving.get_predictor(model, viewer=viewer_of(viewer, browser_id))
+        predictor = serving.get_predictor(model, viewer=viewer_of(browser_id, ticket))
         report = predict_table(file, predictor, (sentence1_column or "").strip() or "sentence1",
                                          (sentence2_column or "").strip() or "sentence2",
                                          (label_column or "").strip())
@@ -398,6 +404,10 @@ def build(ctx: AppContext | None = None) -> None:
             preview = gr.Dataframe(label=f"First {PREVIEW_ROWS} predictions", interactive=False, wrap=True,
                                    elem_id="predict-preview")
 
+    # a new pair (typed, pasted or an example) clears every answer about the old one
+    answers = [label, details, swap_md, compare_md, explain_html, explain_json, compare_json]
+    gr.on([sentence1.change, sentence2.change], clear_answers, None, answers, api_name=False,
+          show_progress="hidden")
     gr.on([predict_button.click, sentence1.submit, sentence2.submit], predict, [sentence1, sentence2, model, *who],
           [label, details], api_name="predict", batch=True, max_batch_size=MAX_BATCH, concurrency_limit=1,
           ).then(swap_check, [sentence1, sentence2, model, swap, *who], swap_md, api_name=False)
