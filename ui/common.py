@@ -1,6 +1,7 @@
 """Shared UI plumbing: the services and handles the tabs share, cross-tab links, and who a request comes from."""
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,6 +10,12 @@ import gradio as gr
 from trainer_backend import access, settings
 
 VISITOR_KEY = "studio-visitor-id"
+
+
+def error_toast(message: object) -> gr.Error:
+    """A gr.Error whose text may quote a visitor (a model name, a cell): Gradio renders a toast's message as HTML,
+    so it is HTML-escaped here, never Markdown-escaped (backslashes would show)."""
+    return gr.Error(html.escape(str(message).strip("'\"")) or "Something went wrong.", print_exception=False)
 
 
 def visitor_of(browser_id: Any, request: gr.Request | None, profile: gr.OAuthProfile | None = None,

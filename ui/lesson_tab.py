@@ -8,7 +8,7 @@ import gradio as gr
 from lesson import curves, floor, live, navigation, padding, predictions, sections
 from trainer_backend.data import DataError
 from trainer_backend.modeling import ModelError
-from ui.common import AppContext, viewer_of, who_inputs
+from ui.common import AppContext, error_toast, viewer_of, who_inputs
 
 PROGRESS_KEY = "finetune-studio-lesson-progress"
 # Not a credential: the stored value is only a list of section ids. A fixed key (instead of Gradio's random
@@ -38,7 +38,7 @@ TABLE_CHARS = 60  # longer cells show their first characters; a click on the cel
 
 
 def _fail(err: Exception) -> gr.Error:
-    return gr.Error(str(err).strip("'\"") or err.__class__.__name__)
+    return error_toast(str(err) or err.__class__.__name__)
 
 
 # ---- navigation -------------------------------------------------------------------------------------------

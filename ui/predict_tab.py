@@ -1,7 +1,6 @@
 """The Predict tab: ask a fine-tuned checkpoint about one sentence pair or a whole file of pairs."""
 from __future__ import annotations
 
-import html
 import logging
 import time
 from typing import Any
@@ -17,7 +16,8 @@ from trainer_backend import serving, settings
 from trainer_backend.data import DataError
 from trainer_backend.serving.predict_table import predict_table
 from trainer_backend.access import Visitor
-from ui.common import AppContext, viewer_of, who_inputs
+from trainer_backend.textsafe import md_escape
+from ui.common import AppContext, error_toast, viewer_of, who_inputs
 
 DEFAULT_CHOICE = "(default model)"
 PLAIN_CHOICE = "(this model in plain PyTorch fp32, no fast path)"
@@ -45,13 +45,8 @@ INTRO = ("Ask a fine-tuned checkpoint whether two sentences say the same thing. 
          "path) the same question.")
 
 
-def _esc(text: str) -> str:
-    """Make user-controlled text inert in Markdown/HTML (quotes stay readable for API clients)."""
-    return html.escape(str(text), quote=False)
-
-
 def _warn(message: str) -> str:
-    return f"⚠️ {_esc(message)}"
+    return f"⚠️ {md_escape(message)}"
 
 
 def _choices(who: Visitor | None = None) -> list[tuple[str, str]]:
@@ -71,9 +66,9 @@ def _compare_choices(who: Visitor | None = None) -> list[tuple[str, str]]:
 def _details(result: serving.PairResult, ms: float, n: int, predictor: serving.Predictor) -> str:
     share = f"in a batch of {n} requests" if n > 1 else "for this request"
     lines = [f"**{result.label}** with {max(result.confidences.values()):.1%} confidence · "
-             f"{ms:.0f} ms {share} · model: {_esc(predictor.ref.title)} · "
+             f"{ms:.0f} ms {share} · model: {md_escape(predictor.ref.title)} · "
              f"{comparing.engine_title(predictor, 'serving', n)}"]
-    lines += [f"- {_esc(note)}" for note in result.notes]
+    lines += [f"- {md_escape(note)}" for note in result.notes]
     return "\n".join(lines)
 
 
@@ -142,20 +137,20 @@ def swap_check(sentence1: str, sentence2: str, model: str, enabled: bool, browse
 def facts_markdown(predictor: serving.Predictor) -> str:
     """What the loaded checkpoint is: source, base model, data, validation scores, settings."""
     record = predictor.record
-    lines = [f"**Loaded:** {_esc(predictor.ref.title)}", f"- from {_esc(predictor.loaded_from)}"]
+    lines = [f"**Loaded:** {md_escape(predictor.ref.title)}", f"- from {md_escape(predictor.loaded_from)}"]
     if record:
         metrics = record.metrics
         hyper = record.hyperparameters.model_dump(exclude_none=True)
-        lines.append(f"- base model: `{_esc(str(record.base_model or '?'))}`")
-        lines.append(f"- data: {_esc(str(record.data or '?'))}")
+        lines.append(f"- base model: {md_escape(str(record.base_model or '?'))}")
+        lines.append(f"- data: {md_escape(str(record.data or '?'))}")
         if metrics:
-            lines.append("- validation: " + ", ".join(f"{k.removeprefix('eval_')} {v:.3f}" for k, v in metrics.items()
+            lines.append("- validation: " + ", ".join(f"{md_escape(k.removeprefix('eval_'))} {v:.3f}" for k, v in metrics.items()
                                                      if isinstance(v, (int, float))))
         if hyper:
             keys = ("learning_rate", "batch_size", "epochs", "max_steps", "max_length", "seed")
             lines.append("- settings: " + ", ".join(f"{k} {hyper[k]}" for k in keys if k in hyper))
         if record.created:
-            lines.append(f"- trained: {_esc(record.created)}")
+            lines.append(f"- trained: {md_escape(record.created)}")
     else:
         lines.append("- no studio_run.json beside this checkpoint, so its training facts are unknown")
     lines.append(f"- reads up to {predictor.max_length} tokens per pair on {predictor.device}"
@@ -164,11 +159,11 @@ def facts_markdown(predictor: serving.Predictor) -> str:
     if serving is not None:
         when = ("result kept from this checkpoint's first load" if serving.cached
                 else f"checked in {serving.seconds:.1f} s when it was loaded")
-        lines.append(f"- **served by {_esc(serving.title)}**: {_esc(serving.reason)} ({when})")
+        lines.append(f"- **served by {md_escape(serving.title)}**: {md_escape(serving.reason)} ({when})")
         if serving.batch_engine:
-            lines.append(f"- **files and requests of {fastpath.BATCH_ROUTE_PAIRS}+ pairs: {_esc(serving.batch_title)}** "
+            lines.append(f"- **files and requests of {fastpath.BATCH_ROUTE_PAIRS}+ pairs: {md_escape(serving.batch_title)}** "
                          "(it passed the same check and was faster on its batch)")
-    lines += [f"- {_esc(note)}" for note in predictor.notes]
+    lines += [f"- {md_escape(note)}" for note in predictor.notes]
     return "\n".join(lines)
 
 
@@ -186,7 +181,7 @@ def default_summary(browser_id: Any = None, ticket: Any = None) -> str:
                           "(they answer the commoner label for almost every pair), so they are not the default",
            "run-at-floor": "the latest finished run — but it ended at the majority-class floor, so expect it to "
                            "answer the commoner label for almost every pair; train longer first"}[ref.source]
-    return f"**Default model:** {_esc(ref.title)} ({why}). Press **Load** to see its facts."
+    return f"**Default model:** {md_escape(ref.title)} ({why}). Press **Load** to see its facts."
 
 
 def load_model(model: str, browser_id: Any = None, ticket: Any = None,
@@ -252,9 +247,9 @@ def compare_pair(sentence1: str, sentence2: str, model: str | None = None,
     rows = ["| | model | engine | answer | P(" + positive + ") | latency |", "|---|---|---|---|---|---|"]
     for name, side in zip(("A", "B"), sides):
         if side.error:
-            rows.append(f"| {name} | {_esc(side.model)} | {_esc(side.engine)} | {_warn(side.error)} | | |")
+            rows.append(f"| {name} | {md_escape(side.model)} | {md_escape(side.engine)} | {_warn(side.error)} | | |")
         else:
-            rows.append(f"| {name} | {_esc(side.model)} | {_esc(side.engine)} | **{side.label}** | "
+            rows.append(f"| {name} | {md_escape(side.model)} | {md_escape(side.engine)} | **{side.label}** | "
                         f"{side.confidences.get(positive, 0):.1%} | {side.ms:.1f} ms |")
     a, b = sides
     verdict = ("Both give the **same answer**." if a.label == b.label else "They **disagree**.") \
@@ -278,12 +273,12 @@ def compare_batch(file: str | None, sentence1_column: str, sentence2_column: str
                                          (sentence2_column or "").strip() or "sentence2",
                                          (label_column or "").strip(), engine)
     except (serving.InferenceError, DataError) as err:
-        raise gr.Error(_esc(str(err)), print_exception=False) from None
+        raise error_toast(err) from None
     rows = ["| | model | engine | time | pairs/s | accuracy | F1 |", "|---|---|---|---|---|---|---|"]
     for name, pred, eng, rep in (("A", first, "serving", result.first), ("B", second, engine, result.second)):
         m = rep.metrics or {}
         score = (f"{m['accuracy']:.3f} | {m['f1']:.3f}" if m else "– | –")
-        rows.append(f"| {name} | {_esc(pred.ref.title)} | {_esc(comparing.engine_title(pred, eng, result.rows))} | "
+        rows.append(f"| {name} | {md_escape(pred.ref.title)} | {md_escape(comparing.engine_title(pred, eng, result.rows))} | "
                     f"{rep.seconds:.2f} s | {result.rows / max(rep.seconds, 1e-9):,.0f} | {score} |")
     return ("\n".join(rows) + f"\n\n**{result.same_answers:,} of {result.rows:,} pairs** got the same answer "
             f"from both ({result.same_answers / max(result.rows, 1):.1%}).")
@@ -300,7 +295,7 @@ def zip_model(model: str, browser_id: Any = None, ticket: Any = None) -> Any:
             raise gr.Error("This model came from the Hub; download it there instead.", print_exception=False)
         return gr.File(value=str(hub.zip_checkpoint(predictor.loaded_from)), visible=True)
     except (serving.InferenceError, hub.HubError) as err:
-        raise gr.Error(_esc(str(err)), print_exception=False) from None
+        raise error_toast(err) from None
 
 
 def predict_batch(file: str | None, sentence1_column: str, sentence2_column: str, label_column: str,
@@ -315,15 +310,15 @@ def predict_batch(file: str | None, sentence1_column: str, sentence2_column: str
                                          (sentence2_column or "").strip() or "sentence2",
                                          (label_column or "").strip())
     except (serving.InferenceError, DataError) as err:
-        raise gr.Error(_esc(str(err)), print_exception=False) from None
+        raise error_toast(err) from None
     n = len(report.rows)
     lines = [f"**{n:,} pairs** classified in {report.seconds:.2f} s ({n / max(report.seconds, 1e-9):,.0f} pairs/s) "
-             f"by {_esc(predictor.ref.title)}."]
+             f"by {md_escape(predictor.ref.title)}."]
     if report.metrics:
         lines.append("Against your labels: " + ", ".join(f"{k} **{v:.3f}**" for k, v in report.metrics.items()) + ".")
     else:
         lines.append("No label column was found, so there is nothing to score against.")
-    lines += [f"- {_esc(note)}" for note in report.notes]
+    lines += [f"- {md_escape(note)}" for note in report.notes]
     confusion = pd.DataFrame()
     if report.confusion:
         names = report.labels
