@@ -60,4 +60,5 @@ def launch(demo: gr.Blocks, **kwargs) -> tuple:
 
 
 if __name__ == "__main__":
+    settings.restart_without_owner_secrets()  # on a Space: the same command again, without the owner's token
     launch(build_app())

@@ -60,6 +60,8 @@ HOSTILE = [
     ("another visitor's finished run", "Predict · model menu and default", "not listed, not the default"),
     ("a flood of /predict naming another visitor's run:<id>, batched with her browser's requests",
      "Predict · batched /predict", "each request answered as its own sender"),
+    ("the owner's HF_TOKEN (and a saved token file) in the Space's environment", "the app process",
+     "not in /proc/<pid>/environ, no token file"),
 ]
 @pytest.fixture(scope="module")
 def space(tmp_path_factory):
@@ -316,6 +318,23 @@ def test_a_batch_never_answers_one_visitor_as_another(space, carol, carols_run):
     assert all(carols_run[-4:] in text for text in carol_details), carol_details
     shared = [text for text in carol_details if re.search(r"in a batch of (\d+)", text)]
     assert shared, f"no request of Carol's shared a batch with Bob's, so the test proved nothing: {carol_details}"
+
+
+def test_the_web_process_runs_without_the_owners_token(space):
+    """The Space's entry point re-executes itself in a scrubbed environment: the token is not only gone from
+    os.environ but from /proc/<pid>/environ, and huggingface_hub is pointed at a token file that never exists."""
+    import psutil
+
+    port = space[0].rstrip("/").rsplit(":", 1)[1]
+    apps = [proc for proc in psutil.process_iter(["cmdline"])
+            if any("serve_space.py" in part for part in proc.info["cmdline"] or [])]
+    mine = [proc for proc in apps if f"STUDIO_TEST_PORT={port}".encode() in
+            Path(f"/proc/{proc.pid}/environ").read_bytes()]
+    assert len(mine) == 1, apps
+    environ = Path(f"/proc/{mine[0].pid}/environ").read_bytes()
+    assert OWNER_TOKEN.encode() not in environ and b"HF_TOKEN=" not in environ
+    token_path = dict(item.split(b"=", 1) for item in environ.split(b"\0") if b"=" in item)[b"HF_TOKEN_PATH"]
+    assert not Path(token_path.decode()).exists()
 
 
 def test_owner_can_download_only_the_model(alice, alices_run, space):
