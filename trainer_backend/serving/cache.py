@@ -60,6 +60,23 @@ class ModelCache:
         with self._lock:
             self._items.clear()
 
+    def in_use(self):
+        """What the loaded predictors read from disk, for the cache pruner: their Hub repos and fast-path folders."""
+        from trainer_backend.cache_budget import InUse
+
+        with self._lock:
+            loaded = list(self._items.values())
+        repos, paths = set(), set()
+        for predictor in loaded:
+            if predictor.loaded_from.startswith("Hub: "):
+                repos.add(("model", predictor.loaded_from[5:]))
+            batch = getattr(predictor.serving, "batch_backend", None)
+            for backend in (predictor.fast, batch):
+                path = getattr(backend, "path", None)
+                if path is not None:
+                    paths.add(Path(path).resolve().parent)
+        return InUse(frozenset(repos), frozenset(paths))
+
 
 _CACHES: dict[str, ModelCache] = {}
 
@@ -70,6 +87,11 @@ def cache() -> ModelCache:
         ps = settings.predict_settings()
         _CACHES["cache"] = ModelCache(ps.cache_bytes, ps.cache_models)
     return _CACHES["cache"]
+
+
+def in_use():
+    """What the process's model cache keeps loaded (cache_budget.InUse); app.py hands it to the job runner."""
+    return cache().in_use()
 
 
 def warm_default() -> None:
