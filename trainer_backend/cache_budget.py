@@ -40,7 +40,8 @@ class Entry:
 
 
 def _tree(path: Path) -> tuple[int, float]:
-    """(bytes, newest access or change) of a file or folder; symlinks are not followed."""
+    """(bytes, newest use) of a file or folder; symlinks are not followed. A file's use is its newest access or
+    change; a folder's only its change, since listing it (as this scan does) updates its access time."""
     size, newest = 0, 0.0
     for item in [path, *path.rglob("*")] if path.is_dir() else [path]:
         try:
@@ -49,7 +50,9 @@ def _tree(path: Path) -> tuple[int, float]:
             continue
         if item.is_file() and not item.is_symlink():
             size += stat.st_size
-        newest = max(newest, stat.st_mtime, stat.st_atime)
+            newest = max(newest, stat.st_mtime, stat.st_atime)
+        else:
+            newest = max(newest, stat.st_mtime)
     return size, newest
 
 
