@@ -90,3 +90,14 @@ def test_training_loads_a_hub_model_at_the_checked_commit(standin_hub, tiny_mode
     assert loaded.model.config.num_labels == 2
     resolved = [p for p in standin_hub.paths("/resolve/")]
     assert resolved and all(f"/resolve/{sha}/" in p for p in resolved), resolved
+
+
+def test_the_lessons_tokenizer_passes_the_same_check(standin_hub, monkeypatch):
+    from lesson import live
+
+    monkeypatch.setenv("SPACE_ID", "owner/studio")
+    standin_hub.add_repo("models", "mallory/fat-tokenizer", {"config.json": b"{}"},
+                         listing={"config.json": 2, "tokenizer.json": 2 * 2**30})
+    with pytest.raises(AccessError, match="above this app's"):
+        live.tokenizer("mallory/fat-tokenizer")
+    assert not standin_hub.paths("/resolve/")
