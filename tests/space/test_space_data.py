@@ -4,8 +4,11 @@ Hub serving dataset and model repos a test adds, driven by anonymous gradio_clie
 HOSTILE holds this module's rows of the README's Security table: each row is one test below."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from tests.hub_standin import cached_repo
 from tests.space.harness import REFUSED, Visitor, launch_space
 
 pytestmark = pytest.mark.slow
@@ -29,6 +32,7 @@ HOSTILE = [
       for where in ("Train · Start", "Lesson · head swap", "Predict · model")],
     ("a label cell of 5,000 characters with markup", "Train · Check data", "a 40-character escaped snippet"),
     ("a Hub dataset downloaded after its size check", "Train · Check data", "from the checked commit only"),
+    ("Hub caches filled to 3× STUDIO_HF_CACHE_MB", "the app's background loop", "least recently used pruned to it"),
 ]
 
 PAIRS = "sentence1,sentence2,label\n" + "".join(f"A cat sat {i}.,A cat was sitting {i}.,{i % 2}\n" for i in range(20))
@@ -127,3 +131,20 @@ def test_downloads_use_the_commit_the_size_check_pinned(space, alice):
     assert check(alice, "alice/pinned").startswith("✅")
     fetched = space[1].paths("alice/pinned/resolve/")
     assert fetched and all(f"/resolve/{sha}/" in p for p in fetched), fetched
+
+
+def test_the_hub_caches_are_pruned_to_their_budget_least_recently_used_first(tmp_path_factory):
+    """The job runner's background loop prunes at start (then every few minutes): three cached repos of 600 KB under
+    a 1 MB budget leave the most recently used one."""
+    data_dir = tmp_path_factory.mktemp("space-cache-budget")
+    hub_cache = data_dir / "hf-home" / "hub"
+    now = time.time()
+    for age, name in ((3000, "alice/oldest"), (2000, "alice/older"), (1000, "alice/newest")):
+        cached_repo(hub_cache, "model", name, 600 * 1024, now - age)
+    with launch_space(data_dir, STUDIO_HF_CACHE_MB="1"):
+        deadline = time.time() + 60
+        while time.time() < deadline and (hub_cache / "models--alice--older").exists():
+            time.sleep(0.5)
+        assert not (hub_cache / "models--alice--oldest").exists()
+        assert not (hub_cache / "models--alice--older").exists()
+        assert (hub_cache / "models--alice--newest" / "snapshots").is_dir()

@@ -2,34 +2,17 @@
 cache and fast-path exports; least recently used first, never what is in use, nothing when the budget is 0."""
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.hub_standin import cached_repo as hub_repo
 from trainer_backend import cache_budget
 from trainer_backend.cache_budget import InUse
 
 KB = 1024
-
-
-def hub_repo(cache: Path, repo_type: str, repo_id: str, size: int, used: float) -> Path:
-    """One cached repo as huggingface_hub lays it out: blobs, a snapshot of symlinks, refs/main."""
-    folder = cache / f"{repo_type}s--{repo_id.replace('/', '--')}"
-    sha = hashlib.sha1(repo_id.encode()).hexdigest()
-    blob = folder / "blobs" / hashlib.sha256(repo_id.encode()).hexdigest()
-    blob.parent.mkdir(parents=True)
-    blob.write_bytes(b"w" * size)
-    snapshot = folder / "snapshots" / sha
-    snapshot.mkdir(parents=True)
-    (snapshot / "model.safetensors").symlink_to(os.path.relpath(blob, snapshot))
-    (folder / "refs").mkdir()
-    (folder / "refs" / "main").write_text(sha)
-    for path in (blob, snapshot / "model.safetensors", snapshot, folder):
-        os.utime(path, (used, used), follow_symlinks=False)
-    return folder
 
 
 def plain(path: Path, size: int, used: float) -> Path:
