@@ -11,12 +11,15 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from trainer_backend import settings
 from trainer_backend.config import TrainConfig
 from trainer_backend.runs.processes import process_matches, process_start
 from trainer_backend.runs.store import ACTIVE, FINISHED, Run, RunStore, last_checkpoint
+
+if TYPE_CHECKING:
+    from trainer_backend.cache_budget import InUse
 
 STOP_SIGNAL = signal.SIGUSR1 if hasattr(signal, "SIGUSR1") else signal.SIGTERM
 LOG_TAIL_LINES = 8
@@ -78,7 +81,7 @@ class JobRunner:
         self._thread: threading.Thread | None = None
         self._last_prune = 0.0
         # What else the cache pruner must keep (app.py: the models Predict has loaded); () -> cache_budget.InUse.
-        self.cache_in_use: Callable[[], object] | None = None
+        self.cache_in_use: Callable[[], InUse] | None = None
 
     # --- submitting ------------------------------------------------------------------------
     def _check_room(self, owner: str | None, extra: int = 1) -> None:

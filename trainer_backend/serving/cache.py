@@ -4,13 +4,16 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from trainer_backend import settings
 from trainer_backend.access import Visitor
 from trainer_backend.runs.store import RunStore
 from trainer_backend.serving.models import WEIGHT_FILES, ModelRef, resolve_choice
 from trainer_backend.serving.predictor import Predictor, Progress, load_predictor
+
+if TYPE_CHECKING:
+    from trainer_backend.cache_budget import InUse
 
 
 class ModelCache:
@@ -60,7 +63,7 @@ class ModelCache:
         with self._lock:
             self._items.clear()
 
-    def in_use(self):
+    def in_use(self) -> InUse:
         """What the loaded predictors read from disk, for the cache pruner: their Hub repos and fast-path folders."""
         from trainer_backend.cache_budget import InUse
 
@@ -89,7 +92,7 @@ def cache() -> ModelCache:
     return _CACHES["cache"]
 
 
-def in_use():
+def in_use() -> InUse:
     """What the process's model cache keeps loaded (cache_budget.InUse); app.py hands it to the job runner."""
     return cache().in_use()
 
