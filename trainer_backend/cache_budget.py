@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 from trainer_backend import settings
 
@@ -22,7 +22,7 @@ class InUse:
     paths: frozenset[Path] = frozenset()
     since: float | None = None
 
-    def __or__(self, other: "InUse") -> "InUse":
+    def __or__(self, other: InUse) -> InUse:
         since = [s for s in (self.since, other.since) if s is not None]
         return InUse(self.repos | other.repos, self.paths | other.paths, min(since) if since else None)
 

@@ -36,8 +36,8 @@ def caches(tmp_path):
     return hub, data, exports, now
 
 
-def names(locations, in_use=InUse()) -> set[str]:
-    return {f"{e.kind}:{e.name}" for e in cache_budget.all_entries(in_use, locations)}
+def names(locations, in_use: InUse | None = None) -> set[str]:
+    return {f"{e.kind}:{e.name}" for e in cache_budget.all_entries(in_use or InUse(), locations)}
 
 
 def test_all_three_caches_are_seen_with_their_sizes(caches):
