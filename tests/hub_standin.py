@@ -1,11 +1,6 @@
 """A fixture for unit tests: the recording stand-in Hub (tests/space/recording_hub.py) as huggingface_hub's endpoint,
-with the Hub 'online' for both huggingface_hub and settings, and private Hub and datasets caches; and a cached repo
-written in huggingface_hub's cache layout (what scan_cache_dir reads)."""
+with the Hub 'online' for both huggingface_hub and settings, and private Hub and datasets caches."""
 from __future__ import annotations
-
-import hashlib
-import os
-from pathlib import Path
 
 import pytest
 
@@ -33,20 +28,3 @@ def standin_hub(monkeypatch, tmp_path):
         monkeypatch.setattr(settings, "offline_reason", lambda: None)
         yield hub
 
-
-def cached_repo(cache: Path, repo_type: str, repo_id: str, size: int, used: float) -> Path:
-    """One repo in a Hub cache folder as huggingface_hub lays it out (blobs, a snapshot of symlinks, refs/main),
-    last used at `used`."""
-    folder = cache / f"{repo_type}s--{repo_id.replace('/', '--')}"
-    sha = hashlib.sha1(repo_id.encode()).hexdigest()
-    blob = folder / "blobs" / hashlib.sha256(repo_id.encode()).hexdigest()
-    blob.parent.mkdir(parents=True)
-    blob.write_bytes(b"w" * size)
-    snapshot = folder / "snapshots" / sha
-    snapshot.mkdir(parents=True)
-    (snapshot / "model.safetensors").symlink_to(os.path.relpath(blob, snapshot))
-    (folder / "refs").mkdir()
-    (folder / "refs" / "main").write_text(sha)
-    for path in (blob, snapshot / "model.safetensors", snapshot, folder):
-        os.utime(path, (used, used), follow_symlinks=False)
-    return folder

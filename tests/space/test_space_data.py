@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.hub_standin import cached_repo
+from tests.hub_cache import cached_repo
 from tests.space.harness import REFUSED, Visitor, launch_space
 
 pytestmark = pytest.mark.slow

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hub_standin import cached_repo as hub_repo
+from tests.hub_cache import cached_repo as hub_repo
 from trainer_backend import cache_budget
 from trainer_backend.cache_budget import InUse
 
