@@ -11,6 +11,7 @@ GLUE_REPO = "nyu-mll/glue"
 # Extension -> (datasets format builder, its options), in the order one is preferred when a repo holds several.
 FORMATS = {".parquet": ("parquet", {}), ".csv": ("csv", {}), ".tsv": ("csv", {"sep": "\t"}),
            ".jsonl": ("json", {}), ".json": ("json", {})}
+MAX_FILES = 64  # data files one Hub dataset may bring (each is one download request)
 NOT_DATA = {"readme.md", "config.json", "dataset_info.json", "dataset_infos.json", "dataset_dict.json",
             "state.json"}
 
@@ -82,6 +83,9 @@ def fetch(target: str, token: str | bool | None = None) -> tuple[dict[str, list[
     if not splits:
         raise HubDataError(f"The Hub dataset {target} holds no data files this app reads (.parquet, .csv, .tsv, "
                            ".jsonl or .json files named by split, e.g. train.csv); its README settings are not used.")
+    if sum(map(len, splits.values())) > MAX_FILES:
+        raise HubDataError(f"The Hub dataset {target} splits its data into more than {MAX_FILES} files; this app "
+                           "reads at most that many.")
     ext = PurePosixPath(next(iter(splits.values()))[0]).suffix.lower()
     local: dict[str, list[str]] = {}
     for split, files in splits.items():

@@ -114,3 +114,13 @@ def test_a_long_bad_cell_is_quoted_short(standin_hub):
         from_hub("mallory/cells", token=False)
     message = str(err.value)
     assert "not binary" in message and "x" * 41 not in message and len(message) < 300, message
+
+
+def test_a_dataset_split_into_too_many_files_is_refused(standin_hub):
+    from trainer_backend.hub_data import MAX_FILES
+
+    files = {f"data/train-{i:05d}-of-{MAX_FILES + 1:05d}.csv": pairs_csv(2) for i in range(MAX_FILES + 1)}
+    standin_hub.add_repo("datasets", "mallory/shards", files)
+    with pytest.raises(DataError, match=f"more than {MAX_FILES} files"):
+        from_hub("mallory/shards", token=False)
+    assert not standin_hub.paths("/resolve/")
