@@ -21,7 +21,7 @@ class Bf16Backend:
         detail = "weights cast to bf16 once"
         if hasattr(self.model, "set_attn_implementation"):
             try:  # PyTorch's CPU flash-attention kernel spent a quarter of a bf16 batch on MRPC-length pairs
-                self.model.set_attn_implementation("eager")  # plain matmuls: 3-5% more pairs/s on MiniLM
+                self.model.set_attn_implementation("eager")  # plain matmuls: faster here (README: Predict)
                 detail += ", matmul attention"
             except Exception:  # noqa: BLE001 - the model's default attention is the fallback
                 pass

@@ -103,7 +103,7 @@ def quantize_int8(fp32_path: Path, path: Path, nodes: Sequence[str] | None = Non
     # the quantizer logs advice about static pre-processing to the root logger
     with _quieter(logging.getLogger(), logging.ERROR):
         # only the weight matrices (MatMul with a constant side): quantizing the embedding lookups (Gather) too
-        # cost agreement on MRPC validation (99.3% vs 99.75% for a 1-epoch MiniLM) and bought no speed
+        # cost agreement with PyTorch on MRPC validation and bought no speed (README: Predict)
         quantize_dynamic(str(fp32_path), str(path), weight_type=QuantType.QInt8, per_channel=True,
                          op_types_to_quantize=["MatMul"], nodes_to_quantize=list(nodes or []),
                          extra_options={"DefaultTensorType": 1, "MatMulConstBOnly": True})
@@ -115,8 +115,8 @@ def quantize_int8_blocks(fp32_path: Path, path: Path) -> Path:
     the activations are quantized per block too and multiplied in int8).
 
     Dynamic int8 gives each activation matrix a single scale, so one large value coarsens the whole matrix; on a
-    MiniLM MRPC checkpoint that moved 2% of the answers (98.0% agreement, below the gate's 99.5%), while blocks
-    of 64 kept 99.5-99.75% and still answered a single pair about 15-20% faster than fp32 ONNX."""
+    MiniLM MRPC checkpoint that moved enough answers to fail the gate, while blocks of 64 kept them and still
+    answered a single pair faster than fp32 ONNX (the figures: README, Predict)."""
     import onnx
     from onnxruntime.quantization.matmul_nbits_quantizer import DefaultWeightOnlyQuantConfig, MatMulNBitsQuantizer
 

@@ -16,8 +16,8 @@ class OpenVinoBackend:
     """The exported ONNX model compiled by OpenVINO for this CPU with bf16 inference precision.
 
     On CPUs that compute bf16 natively its fused BERT kernels (attention, layer norm, GELU in the matmuls) beat both
-    the bf16 PyTorch copy and ONNX Runtime fp32: on the MiniLM MRPC checkpoint, 2 cores, ~550 pairs/s against
-    ~430 and ~290, and ~4.1 ms for a single pair against ~6.4 and ~6.1. Checked by the same gate as every engine.
+    the bf16 PyTorch copy and ONNX Runtime fp32 on batches (the figures: README, Predict). Checked by the same gate
+    as every engine.
     One inference request is reused under a lock (a request must not serve two calls at once)."""
 
     def __init__(self, path: Path, threads: int) -> None:
