@@ -19,7 +19,7 @@ from trainer_backend.hub_check import check_hub_repo
 from trainer_backend.runs.jobs import JobRunner, QueueFull
 from trainer_backend.modeling import resolve_model
 from trainer_backend.runs.store import Run, RunStore
-from trainer_backend.textsafe import md_escape
+from trainer_backend.textsafe import md_escape, md_escape_lines
 from ui import train_form
 from ui.common import visitor_of
 
@@ -178,7 +178,7 @@ def _queue(cfg: TrainConfig, compare: bool, seeds: Any, preset: Any, visitor: Vi
     except ConfigError as err:  # our own words about the settings: kept as Markdown (a list)
         return f"❌ **Not started.** {err}", None
     except (DataError, AccessError) as err:  # may quote a file's names or cells: shown literally
-        return f"❌ **Not started.** {md_escape(str(err))}", None
+        return f"❌ **Not started.** {md_escape_lines(str(err))}", None
     precisions = ["fp32", presets.mixed_precision(settings.hardware())] if compare else [cfg.precision]
     variants = presets.expand(cfg, seed_list, precisions)
     group_id = f"g{int(time.time())}" if len(variants) > 1 else None
@@ -223,7 +223,7 @@ def start_training(settings: dict, seeds: str = "", preset: str = "", browser_id
     try:
         cfg = TrainConfig.from_dict(values)
     except (ConfigError, TypeError) as err:
-        return f"❌ **Not started.** {md_escape(str(err))}", None
+        return f"❌ **Not started.** {md_escape_lines(str(err))}", None
     return _queue(cfg, compare, seeds, preset, visitor)
 
 
@@ -273,7 +273,7 @@ def load_settings(form: train_form.TrainForm, file_path: str | None,
         cfg = TrainConfig.from_dict(data)
     except (ConfigError, TypeError, ValueError, UnicodeDecodeError) as err:
         text = str(err) if isinstance(err, ConfigError) else f"not a valid run.json: {err}"
-        return {message: f"❌ {md_escape(text)}"}
+        return {message: f"❌ {md_escape_lines(text)}"}
     return {**form.updates(cfg.to_dict()), message: "✅ Settings loaded from run.json."}
 
 

