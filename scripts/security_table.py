@@ -27,6 +27,13 @@ ENV = {  # field -> (variable, what it bounds)
     "lesson_chars": ("STUDIO_LESSON_CHARS", "characters per sentence in the Lesson demos"),
     "downloads_bytes": ("STUDIO_DOWNLOADS_MB", "zips and CSVs prepared for download"),
     "downloads_age_seconds": ("STUDIO_DOWNLOADS_SECONDS", "how long a prepared download is kept (s)"),
+    "stop_grace_seconds": ("STUDIO_STOP_GRACE_SECONDS", "a stopped or timed-out run's grace before it is killed (s)"),
+    "step_tokens": ("STUDIO_STEP_TOKENS", "batch × accumulation × max tokens of one optimizer step (0 = no cap)"),
+    "eval_samples": ("STUDIO_EVAL_SAMPLES", "validation pairs one run evaluates (0 = no cap)"),
+    "runs_per_address": ("STUDIO_RUNS_PER_ADDRESS", "runs one client address may have queued or running (0 = no cap)"),
+    "uploads_per_address": ("STUDIO_UPLOADS_PER_ADDRESS", "uploads from one client address per hour (0 = no cap)"),
+    "uploads_bytes": ("STUDIO_UPLOADS_DISK_MB", "all visitors' uploads; oldest pruned beyond it"),
+    "upload_max_age_days": ("STUDIO_UPLOAD_MAX_AGE_DAYS", "uploads older than this are pruned (0 = never)"),
 }
 
 

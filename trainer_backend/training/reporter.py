@@ -55,6 +55,15 @@ class Reporter:
             self.store.update(self.run_id, status="stopped" if stopped else "failed", finished=time.time(),
                               error=error[:MAX_ERROR_CHARS])
 
+    def interrupted(self, output_dir: str, time_limit: float | None) -> None:
+        """Ended by a stop signal outside the training loop: 'stopped', with the reason the app recorded."""
+        from trainer_backend.runs.bounds import stop_message
+
+        if self.enabled:
+            run = self.store.get(self.run_id)
+            reason = run.stop_reason if run else None
+            self.failed(stop_message(reason, output_dir, time_limit), stopped=True)
+
     def pushed(self, repo: str) -> None:
         if self.enabled:
             self.store.update(self.run_id, hub_repo=repo)
