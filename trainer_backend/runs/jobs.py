@@ -153,7 +153,7 @@ class JobRunner:
             with self.store.transaction() as con:
                 busy = con.execute(f"SELECT COUNT(*) FROM runs WHERE status IN ({','.join('?' * len(ACTIVE))})",
                                    ACTIVE).fetchone()[0]
-                if busy:
+                if busy or self._children:  # a finished run's process still exiting holds the device too
                     return None
                 row = con.execute("SELECT id, config, output_dir, resume FROM runs WHERE status = 'queued' "
                                   "ORDER BY created LIMIT 1").fetchone()
@@ -224,6 +224,16 @@ class JobRunner:
                 elif now - run.stop_sent > lim.stop_grace_seconds:
                     self._kill(run)
                     killed.append(run.id)
+            for run_id, child in list(self._children.items()):  # its row says it ended, but its process lingers
+                run = self.store.get(run_id)
+                if child.poll() is None and (run is None or (run.status not in ACTIVE and run.finished
+                                                             and now - run.finished > lim.stop_grace_seconds)):
+                    log.warning("run %s ended %.0f s ago but its process lingers: killed", run_id,
+                                now - (run.finished if run else now))
+                    kill_group(child.pid)
+                    child.wait(10)
+                if child.poll() is not None:
+                    self._children.pop(run_id, None)
         return killed
 
     def _signal_stop(self, run: Run, reason: str) -> None:
