@@ -18,6 +18,7 @@ from trainer_backend.config import TrainConfig
 from trainer_backend.runs.bounds import OWNER, TIME_LIMIT, RunTooLarge, bounded, stop_message
 from trainer_backend.runs.processes import kill_group, process_matches, process_start
 from trainer_backend.runs.store import ACTIVE, FINISHED, Run, RunStore, last_checkpoint
+from trainer_backend.uploads import files_in_use, prune_uploads
 
 STOP_SIGNAL = signal.SIGTERM  # the child's StopFlag: a checkpoint at the step's end in the loop, else it ends now
 LOG_TAIL_LINES = 8
@@ -338,7 +339,8 @@ class JobRunner:
 
     # --- retention -------------------------------------------------------------------------
     def prune(self, now: float | None = None) -> list[str]:
-        """Delete finished runs beyond the age limit, then oldest-first beyond the disk budget. Never an open run."""
+        """Delete finished runs beyond the age limit, then oldest-first beyond the disk budget (never an open run);
+        then uploads by the same rules (never a file an open run reads)."""
         lim = settings.limits()
         now = now or time.time()
         finished = sorted(self.store.list(FINISHED, limit=100000), key=lambda r: r.created)
@@ -359,4 +361,5 @@ class JobRunner:
             total -= sizes[run.id]
         if removed:
             log.info("pruned %d run(s): %s", len(removed), ", ".join(removed))
+        prune_uploads(keep=files_in_use(self.store.list(("queued", *ACTIVE), limit=1000)), now=now)
         return removed
