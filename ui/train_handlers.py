@@ -13,6 +13,7 @@ from trainer_backend import access, estimate, presets, settings
 from trainer_backend.access import AccessError, Visitor
 from trainer_backend.config import ConfigError, TrainConfig, config_to_command
 from trainer_backend.data import DataError, load_data, resolve_dataset
+from trainer_backend.runs.bounds import RunTooLarge, bounded
 from trainer_backend.runs.jobs import REFUSED, JobRunner
 from trainer_backend.modeling import resolve_model
 from trainer_backend.runs.store import Run, RunStore
@@ -164,7 +165,7 @@ def _queue(cfg: TrainConfig, compare: bool, seeds: Any, preset: Any, visitor: Vi
     """Check names and data, then queue one run per seed (× precision) for this visitor; says what happened."""
     try:
         model, data = _checked(cfg.model_name_or_path, cfg.dataset, visitor)
-        cfg = cfg.replace(model_name_or_path=model, dataset=data)
+        cfg = bounded(cfg.replace(model_name_or_path=model, dataset=data))  # refused before the data is read
         seed_list = _seeds(seeds) if str(seeds or "").strip() else [cfg.seed]
         # Fail fast, before queueing: the same loader the run will use (also warms the Hub dataset cache).
         load_data(cfg.dataset, cfg.sentence1_column, cfg.sentence2_column, cfg.label_column,
@@ -174,7 +175,7 @@ def _queue(cfg: TrainConfig, compare: bool, seeds: Any, preset: Any, visitor: Vi
             access.check_hub_size(path, "model", visitor.hub_token)
     except ConfigError as err:  # our own words about the settings: kept as Markdown (a list)
         return f"❌ **Not started.** {err}", None
-    except (DataError, AccessError) as err:  # may quote a file's names or cells: shown literally
+    except (DataError, AccessError, RunTooLarge) as err:  # may quote a file's names or cells: shown literally
         return f"❌ **Not started.** {md_escape(str(err))}", None
     precisions = ["fp32", presets.mixed_precision(settings.hardware())] if compare else [cfg.precision]
     variants = presets.expand(cfg, seed_list, precisions)

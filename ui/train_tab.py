@@ -41,10 +41,11 @@ def build(ctx: AppContext | None = None) -> None:
                 delete_btn = gr.Button("Delete run", elem_id="train-delete", size="sm")
             message = gr.Markdown(elem_id="train-message")
             with gr.Accordion("Upload your own pairs (CSV / TSV / JSONL)", open=False):
-                upload = gr.File(label="Data file", file_types=[".csv", ".tsv", ".jsonl"], type="filepath")
+                upload = gr.File(label="Data file", file_types=[".csv", ".tsv", ".jsonl"], type="filepath",
+                                 elem_id="train-upload")
                 form.build("columns")
                 check_btn = gr.Button("Check data", size="sm")
-            data_msg = gr.Markdown()
+            data_msg = gr.Markdown(elem_id="train-data-msg")
             with gr.Accordion("Hyperparameters and switches", open=False):
                 form.build("hyper")
                 form.build("cadence", per_row=2)
