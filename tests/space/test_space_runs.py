@@ -19,12 +19,16 @@ from trainer_backend.runs.processes import kill_group, process_matches
 pytestmark = pytest.mark.slow
 
 RUN_SECONDS, GRACE = 6, 3
+UPLOADS_BYTES = 2500  # uploads/ as a whole: two of the 1,000-byte files below
 HOSTILE = [
     ("a run whose loading outlasts the run time limit", "Train · Start", "stopped: time limit"),
     ("Stop while the run is loading", "Train · Stop", "stopped within the grace period"),
     ("batch 1024 × accumulation 1024 × 512 tokens", "Train · Start", "tokens per optimizer step"),
     ("200,000 validation pairs", "Train · Start", "validation pairs per run"),
     ("a third run from your address under a new visitor id", "Train · Start", "each address may have 2"),
+    ("a third upload in an hour from your address, each from a new browser", "Train · Data file",
+     "uploads in the last hour"),
+    ("uploads past the uploads/ byte budget", "Train · Data file", "oldest upload pruned"),
 ]
 
 
@@ -48,7 +52,8 @@ def _rows(data_dir: Path) -> list[tuple]:
 def space(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("space-runs")
     with launch_space(data_dir, STUDIO_RUN_SECONDS=str(RUN_SECONDS), STUDIO_STOP_GRACE_SECONDS=str(GRACE),
-                      STUDIO_RUNS_PER_ADDRESS="2") as launched:
+                      STUDIO_RUNS_PER_ADDRESS="2", STUDIO_UPLOADS_PER_ADDRESS="2",
+                      STUDIO_UPLOADS_DISK_MB=str(UPLOADS_BYTES / 1024 / 1024)) as launched:
         try:
             yield launched
         finally:  # whatever a failed test left running: ended by the pid the store recorded
@@ -131,3 +136,67 @@ def test_every_run_this_module_started_has_ended(space):
     rows = _rows(data_dir)
     assert rows and all(r[1] in ("stopped", "completed", "failed", "cancelled", "interrupted") for r in rows), rows
     assert not any(process_matches(pid, start, run_id) for run_id, _, pid, start, _, _ in rows)
+
+
+def _upload_in_new_browsers(url: str, uploads: list[tuple[str, Path]]) -> list[str]:
+    """Each (address, file) uploaded from a fresh browser (so a fresh visitor id) on the Train tab; the messages."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.helpers import CHROMIUM, CHROMIUM_ARGS
+
+    messages = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            for address, path in uploads:
+                context = browser.new_context(extra_http_headers={"X-Forwarded-For": f"{address}, 10.0.0.1"})
+                page = context.new_page()
+                page.goto(url)
+                page.get_by_role("tab", name="Train", exact=True).click()
+                page.get_by_text("Upload your own pairs").click()
+                page.locator("#train-upload input[type=file]").set_input_files(str(path))
+                note = page.locator("#train-data-msg")
+                note.filter(has_text="❌").or_(note.filter(has_text="Uploaded")).wait_for(timeout=60_000)
+                messages.append(note.inner_text())
+                context.close()
+        finally:
+            browser.close()
+    return messages
+
+
+def _pairs(folder: Path, name: str) -> Path:
+    """A 1,000-byte CSV of pairs (each name a different file, so a different upload)."""
+    head = "sentence1,sentence2,label\n"
+    row = f"{name} a cat sat,{name} a cat was sitting,1\n"
+    body = head + row * ((1000 - len(head)) // len(row))
+    path = folder / f"{name}.csv"
+    path.write_text(body + "x" * (1000 - len(body)), encoding="utf-8")
+    return path
+
+
+def _in_browsers(url: str, uploads: list[tuple[str, Path]]) -> list[str]:
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # Playwright's sync API refuses a thread with a loop
+        return pool.submit(_upload_in_new_browsers, url, uploads).result()
+
+
+def test_a_new_browser_does_not_reset_the_address_upload_share(space, tmp_path):
+    url = space[0]
+    files = [_pairs(tmp_path, f"share{n}") for n in range(3)]
+    first, second, third = _in_browsers(url, [("198.51.100.30", files[0]), ("198.51.100.30", files[1]),
+                                              ("198.51.100.30", files[2])])
+    assert "Uploaded" in first and "Uploaded" in second, (first, second)
+    assert "uploads in the last hour" in third and "Uploaded" not in third, third
+    (other,) = _in_browsers(url, [("198.51.100.31", files[2])])  # another address is not held back
+    assert "Uploaded" in other, other
+
+
+def test_uploads_past_the_byte_budget_prune_the_oldest(space, tmp_path):
+    url, data_dir = space[0], space[2]
+    files = [_pairs(tmp_path, f"budget{n}") for n in range(3)]
+    messages = _in_browsers(url, [(f"198.51.100.{40 + n}", path) for n, path in enumerate(files)])
+    assert all("Uploaded" in m for m in messages), messages
+    kept = sorted(p.name.split("-")[0] for p in (data_dir / "uploads").glob("*/*.csv"))
+    assert "budget2" in kept and "budget1" in kept and "budget0" not in kept, kept  # the oldest went
+    assert sum(p.stat().st_size for p in (data_dir / "uploads").glob("*/*")) <= UPLOADS_BYTES
