@@ -15,7 +15,8 @@ from trainer_backend import settings  # noqa: E402
 ENV = {  # field -> (variable, what it bounds)
     "runs_per_visitor": ("STUDIO_RUNS_PER_VISITOR", "runs one visitor may have queued or running"),
     "queue_size": ("STUDIO_QUEUE_SIZE", "runs waiting, all visitors together (Resume included)"),
-    "run_seconds": ("STUDIO_RUN_SECONDS", "wall time of one run, then it stops with a checkpoint (s)"),
+    "run_seconds": ("STUDIO_RUN_SECONDS", "wall time of one run from its process start, loading and evaluation "
+                    "included; then it is stopped (s)"),
     "min_eval_steps": ("STUDIO_MIN_EVAL_STEPS", "fewest steps between evaluations/checkpoints"),
     "upload_bytes": ("STUDIO_UPLOAD_MB", "one uploaded file (Gradio refuses it before reading)"),
     "uploads_per_visitor": ("STUDIO_UPLOADS_PER_VISITOR", "data files kept per visitor (oldest dropped)"),
