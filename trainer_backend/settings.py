@@ -204,7 +204,8 @@ class Limits:
     downloads_bytes: int           # zips and CSVs kept for download
     downloads_age_seconds: float   # how long a prepared download is kept
     # Every phase of a run bounded, quotas a new visitor id does not reset (issue 17, items 3 and 4):
-    stop_grace_seconds: float      # after a stop or the time limit: SIGTERM, this long, then SIGKILL
+    stop_grace_seconds: float      # after a stop or the time limit: SIGTERM, this long, then SIGKILL (room for a
+                                   # checkpoint of bert-base with its optimizer, ~1.3 GB, and the final evaluation)
     step_tokens: int               # batch x gradient accumulation x max_length of one optimizer step (0 = no cap)
     eval_samples: int              # validation pairs one run may evaluate (0 = no cap)
     runs_per_address: int          # queued or running at once from one client address (0 = no cap)
@@ -231,7 +232,7 @@ def limits() -> Limits:
         lesson_chars=int(_env_number("STUDIO_LESSON_CHARS", 1000, 1000)),
         downloads_bytes=int(_env_number("STUDIO_DOWNLOADS_MB", 500, 500) * mb),
         downloads_age_seconds=_env_number("STUDIO_DOWNLOADS_SECONDS", 3600, 3600),
-        stop_grace_seconds=_env_number("STUDIO_STOP_GRACE_SECONDS", 15, 15),
+        stop_grace_seconds=_env_number("STUDIO_STOP_GRACE_SECONDS", 60, 60),
         step_tokens=int(_env_number("STUDIO_STEP_TOKENS", 16384, 0)),
         eval_samples=int(_env_number("STUDIO_EVAL_SAMPLES", 1000, 0)),
         runs_per_address=int(_env_number("STUDIO_RUNS_PER_ADDRESS", 3, 0)),
