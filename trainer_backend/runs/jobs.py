@@ -304,11 +304,11 @@ class JobRunner:
         if run.status not in ("interrupted", "stopped", "failed"):
             return f"Run {run.label} is {run.status}; only interrupted, stopped or failed runs can be resumed."
         ckpt = last_checkpoint(run.output_dir)
-        if ckpt is None:
-            return f"Run {run.label} has no checkpoint to resume from; start it again instead."
         try:
             with self._lock:
-                self._check_room(run.owner, client=client)
+                self._check_room(run.owner, client=client)  # the queue's gates first, as for Start
+                if ckpt is None:  # e.g. stopped while loading, before its first step
+                    return f"Run {run.label} has no checkpoint to resume from; start it again instead."
                 # Steps after the checkpoint are trained again: their old rows would be drawn twice.
                 self.store.delete_metrics_after(run_id, int(ckpt.name.split("-")[-1]))
                 self.store.update(run_id, status="queued", resume=1, stop_requested=0, error=None, finished=None,
