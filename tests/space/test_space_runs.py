@@ -73,12 +73,17 @@ def _ended(visitor: Visitor, data_dir: Path, run_id: str, timeout: float = 120) 
     return status
 
 
+def _started(url: str, address: str) -> tuple[Browser, str, float]:
+    """A visitor from `address` who started a 500-step run: (visitor, run id, when)."""
+    visitor = Browser(url, address)
+    message, run_id = visitor.start(max_steps=500)
+    assert run_id, message
+    return visitor, run_id, time.time()
+
+
 def test_a_run_whose_loading_outlasts_the_time_limit_is_stopped(space):
     url, _, data_dir, _ = space
-    dana = Browser(url, "198.51.100.10")
-    message, run_id = dana.start(max_steps=500)
-    assert run_id, message
-    began = time.time()
+    dana, run_id, began = _started(url, "198.51.100.10")
     status = _ended(dana, data_dir, run_id)
     took = time.time() - began
     assert status["status"] == "stopped" and "time limit" in status["error"], status
@@ -88,10 +93,7 @@ def test_a_run_whose_loading_outlasts_the_time_limit_is_stopped(space):
 
 def test_stop_while_loading_ends_the_run_within_the_grace_period(space):
     url, _, data_dir, _ = space
-    erin = Browser(url, "198.51.100.11")
-    message, run_id = erin.start(max_steps=500)
-    assert run_id, message
-    began = time.time()
+    erin, run_id, began = _started(url, "198.51.100.11")
     assert "Stopping" in erin.call("/stop_training", run_id)
     status = _ended(erin, data_dir, run_id, timeout=60)
     took = time.time() - began

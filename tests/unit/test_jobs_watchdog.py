@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import wait_run
 from trainer_backend.config import TrainConfig
 from trainer_backend.runs.jobs import JobRunner
 from trainer_backend.runs.processes import pid_alive, process_matches
@@ -47,14 +48,7 @@ def _cfg(model: str = "packaged", **kw) -> TrainConfig:
 
 
 def _tick_until(runner: JobRunner, run_id: str, until, timeout: float = 180):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        runner.tick()
-        run = runner.store.get(run_id)
-        if until(run):
-            return run
-        time.sleep(0.2)
-    raise AssertionError(f"timed out; run is {runner.store.get(run_id)}")
+    return wait_run(runner, run_id, until, timeout, tick=True, pause=0.2)
 
 
 @pytest.fixture
