@@ -9,7 +9,7 @@ from trainer_backend import downloads, serving, settings
 from trainer_backend.runs.jobs import JobRunner
 from trainer_backend.runs.store import RunStore
 from ui import lesson_tab, predict_tab, quiz_tab, train_tab
-from ui.common import TAB_IDS, AppContext, timer_off, timer_on, visitor_state
+from ui.common import TAB_IDS, AppContext, timer_off, timer_on, viewer_box, visitor_state
 from ui.theme import CSS, HEAD, THEME
 
 TITLE = "Fine-tuning studio · BERT on MRPC"
@@ -24,7 +24,7 @@ def build_app(runner: JobRunner | None = None) -> gr.Blocks:
     with gr.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:
         ctx.root = demo
         ctx.visitor = visitor_state()
-        ctx.viewer = gr.State(None)  # the visitor's key, server-side: Predict and Lesson menus of their own runs
+        ctx.viewer = viewer_box()  # the visitor's signed ticket: Predict and Lesson use their own runs only
         gr.Markdown(f"# {TITLE}\nLearn, practise and run the fine-tuning of a pretrained encoder "
                     "on the GLUE MRPC paraphrase task with the Hugging Face `Trainer`.")
         if settings.on_space():
@@ -60,4 +60,5 @@ def launch(demo: gr.Blocks, **kwargs) -> tuple:
 
 
 if __name__ == "__main__":
+    settings.restart_without_owner_secrets()  # on a Space: the same command again, without the owner's token
     launch(build_app())

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,13 +72,35 @@ def reader(visitor: Visitor | None) -> Visitor:
     return NOBODY if settings.on_space() else LOCAL
 
 
-def visitor_from_key(key: str | None) -> Visitor:
-    """A visitor rebuilt from the key the server kept for a session (see ui.common.remember_viewer); no token."""
-    if not settings.on_space():
-        return LOCAL
-    if isinstance(key, str) and key.startswith(("user:", "anon:")):
-        return Visitor(key, key[5:] if key.startswith("user:") else None, None, True)
-    return NOBODY
+TICKET_SECONDS = 12 * 3600  # a page reload issues a new one; a sign-out outlives no ticket by more than this
+
+
+def _ticket_mac(body: str) -> str:
+    return hmac.new(settings.server_secret().encode(), body.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def issue_ticket(visitor: Visitor, now: float | None = None) -> str:
+    """A signed 'who I am' a page carries with each request: '<key>|<issued at>|<HMAC>'.
+
+    Why a ticket and not a gr.State: Gradio hands a batched function the session state of the first request in
+    the batch only, so a State would answer one visitor as another; a ticket is an ordinary input, one per
+    request, and only this server can make one (the secret never leaves it). Hand-rolled: a standard HMAC over
+    two fields; itsdangerous (installed with gradio[oauth]) would do the same with more format."""
+    body = f"{visitor.key}|{int(time.time() if now is None else now)}"
+    return f"{body}|{_ticket_mac(body)}"
+
+
+def visitor_from_ticket(ticket: str | None, now: float | None = None) -> Visitor | None:
+    """The visitor a valid, unexpired ticket names (no token); None for anything else."""
+    if not isinstance(ticket, str) or ticket.count("|") != 2 or len(ticket) > 200:
+        return None
+    key, issued, mac = ticket.split("|")
+    if not hmac.compare_digest(mac, _ticket_mac(f"{key}|{issued}")) or not issued.isdigit():
+        return None
+    age = (time.time() if now is None else now) - int(issued)
+    if not 0 <= age <= TICKET_SECONDS or not key.startswith(("user:", "anon:")):
+        return None
+    return Visitor(key, key[5:] if key.startswith("user:") else None, None, True)
 
 
 def address_key(address: str | None) -> str | None:

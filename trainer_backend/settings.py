@@ -151,12 +151,41 @@ def seal_owner_secrets() -> list[str]:
     return removed
 
 
+def _no_token_file() -> str:
+    """Where huggingface_hub is told its token file lives on a Space: a path that never exists, so no saved
+    token (the owner's `huggingface-cli login`, a file in HF_HOME) can be read by any library."""
+    return str(data_dir() / "no-token-here" / "token")
+
+
+def scrubbed_environment(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment the web process runs with on a Space: no owner token, no implicit token, no token file."""
+    clean = {k: v for k, v in (os.environ if env is None else env).items() if k not in OWNER_TOKEN_VARS}
+    clean.update(HF_HUB_DISABLE_IMPLICIT_TOKEN="1", HF_TOKEN_PATH=_no_token_file(),
+                 HF_STORED_TOKENS_PATH=_no_token_file() + "s")
+    return clean
+
+
+def restart_without_owner_secrets() -> None:
+    """On a Space whose environment still holds the owner's token, replace this process with the same command
+    run in `scrubbed_environment()` (same pid; never returns). Popping a variable from os.environ leaves it in
+    /proc/<pid>/environ, and a library may still read a token file; an exec with a clean environment leaves
+    neither. Called first thing by the app's entry point, before anything is imported or served."""
+    import sys
+
+    if not on_space():
+        return
+    clean = scrubbed_environment()
+    if all(os.environ.get(k) == v for k, v in clean.items()) and not any(k in os.environ for k in OWNER_TOKEN_VARS):
+        return
+    os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], clean)  # orig_argv keeps -c/-m and options
+
+
 # Names of the environment variables a training child may see; everything else (OAuth secrets, tokens) stays out.
 CHILD_ENV_ALLOW = ("PATH", "HOME", "USER", "LANG", "LANGUAGE", "TZ", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV",
                    "HF_HOME", "HF_HUB_CACHE", "HF_DATASETS_CACHE", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE",
                    "TRANSFORMERS_OFFLINE", "HF_ENDPOINT", "HF_HUB_DISABLE_TELEMETRY", "XDG_CACHE_HOME",
                    "TOKENIZERS_PARALLELISM", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "CUDA_VISIBLE_DEVICES",
-                   "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SPACE_ID")
+                   "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SPACE_ID", "HF_TOKEN_PATH", "HF_STORED_TOKENS_PATH")
 CHILD_ENV_PREFIXES = ("LC_", "STUDIO_", "PYTORCH_", "ACCELERATE_", "NVIDIA_", "CUDA_")
 
 
@@ -242,11 +271,11 @@ def limits() -> Limits:
     )
 
 
-def browser_secret() -> str:
-    """A stable secret for encrypting BrowserState, kept in the data folder so values survive app restarts."""
+def _kept_secret(name: str) -> str:
+    """A random secret kept (mode 600) in the data folder, so what it protects survives app restarts."""
     import secrets as _secrets
 
-    path = data_dir() / ".browser_secret"
+    path = data_dir() / name
     try:
         value = path.read_text(encoding="utf-8").strip()
     except OSError:
@@ -256,6 +285,17 @@ def browser_secret() -> str:
         path.write_text(value, encoding="utf-8")
         path.chmod(0o600)
     return value
+
+
+def browser_secret() -> str:
+    """The key Gradio's BrowserState encrypts the visitor id with. Gradio sends it to every page (in /config), so
+    it only obfuscates the stored id; the id itself is random and unguessable, which is what protects a visitor."""
+    return _kept_secret(".browser_secret")
+
+
+def server_secret() -> str:
+    """A secret that never leaves the server: it signs the viewer tickets pages carry (access.issue_ticket)."""
+    return _kept_secret(".server_secret")
 
 
 @dataclass(frozen=True)

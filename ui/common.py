@@ -1,6 +1,7 @@
 """Shared UI plumbing: the services and handles the tabs share, cross-tab links, and who a request comes from."""
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +11,12 @@ from trainer_backend import access, settings
 from ui.addresses import client_address
 
 VISITOR_KEY = "studio-visitor-id"
+
+
+def error_toast(message: object) -> gr.Error:
+    """A gr.Error whose text may quote a visitor (a model name, a cell): Gradio renders a toast's message as HTML,
+    so it is HTML-escaped here, never Markdown-escaped (backslashes would show)."""
+    return gr.Error(html.escape(str(message).strip("'\"")) or "Something went wrong.", print_exception=False)
 
 
 def visitor_of(browser_id: Any, request: gr.Request | None, profile: gr.OAuthProfile | None = None,
@@ -28,23 +35,28 @@ def ensure_visitor_id(current: Any) -> str:
     return access.new_browser_id()
 
 
-def remember_viewer(browser_id: Any, request: gr.Request = None, profile: gr.OAuthProfile | None = None) -> str | None:
-    """On page load, after the visitor id exists: the visitor's key, kept in a server-side gr.State.
+def remember_viewer(browser_id: Any, request: gr.Request = None, profile: gr.OAuthProfile | None = None) -> str:
+    """On page load, after the visitor id exists: a signed ticket naming the visitor, kept in the page's hidden
+    viewer box and sent with every Predict and Lesson request ('' when the request names no one).
 
-    Why a State: the batched /predict serves several visitors in one call and Gradio hands a batched function
-    only the first request, so identity travels as an input; a State's value lives in the server's session and
-    a client cannot set it (an API client that never loaded the page is nobody: Hub ids and the default only)."""
+    Why a ticket in an ordinary (hidden) input and not a gr.State: Gradio runs a batched function with the
+    session state of the first request only, so the batched /predict would answer each visitor as whoever's
+    request led the batch; an input value travels with its own request (access.issue_ticket)."""
     try:
-        return visitor_of(browser_id, request, profile).key
+        return access.issue_ticket(visitor_of(browser_id, request, profile))
     except access.AccessError:
-        return None
+        return ""
 
 
-def viewer_of(key: Any, browser_id: Any = None) -> access.Visitor:
-    """The visitor a Predict or Lesson handler acts for (no token): the key remember_viewer kept for this page,
-    else the browser id an API client sends (as Train's endpoints take it), else nobody on a Space."""
-    if (isinstance(key, str) and key) or not settings.on_space():
-        return access.visitor_from_key(key)
+def viewer_of(browser_id: Any = None, ticket: Any = None) -> access.Visitor:
+    """The visitor a Predict or Lesson handler acts for (no token): the one a valid ticket names (the page's,
+    see remember_viewer), else the browser id an API client sends (as Train's endpoints take it), else nobody
+    on a Space. Off a Space: the local user."""
+    if not settings.on_space():
+        return access.LOCAL
+    named = access.visitor_from_ticket(ticket)
+    if named is not None:
+        return named
     try:
         return access.make_visitor(browser_id=browser_id if isinstance(browser_id, str) else None)
     except access.AccessError:
@@ -52,16 +64,23 @@ def viewer_of(key: Any, browser_id: Any = None) -> access.Visitor:
 
 
 def visitor_state() -> gr.BrowserState:
-    """The anonymous visitor id, kept (encrypted) in the browser's localStorage across reloads and app restarts."""
+    """The anonymous visitor id, kept in the browser's localStorage across reloads and app restarts (Gradio's
+    encryption of it only obfuscates: see settings.browser_secret)."""
     return gr.BrowserState("", storage_key=VISITOR_KEY, secret=settings.browser_secret())
 
 
+def viewer_box() -> gr.Textbox:
+    """The page's viewer ticket (see remember_viewer): in the DOM, never shown; API clients leave it empty."""
+    return gr.Textbox("", visible="hidden", label="viewer ticket", elem_classes="viewer-ticket")
+
+
 def who_inputs(ctx: "AppContext | None") -> list[gr.Component]:
-    """[viewer key State, visitor id BrowserState]: what a handler needs to know who asks (see viewer_of); the
-    app's shared ones, or this tab's own when it runs alone."""
-    viewer = ctx.viewer if ctx is not None and ctx.viewer is not None else gr.State(None)
+    """[visitor id BrowserState, viewer ticket box]: what a handler needs to know who asks (see viewer_of); the
+    app's shared ones, or this tab's own when it runs alone. Handlers take them last, as (browser_id, ticket),
+    so an API client's last argument stays its browser id as in Train's endpoints."""
     visitor = ctx.visitor if ctx is not None and ctx.visitor is not None else visitor_state()
-    return [viewer, visitor]
+    viewer = ctx.viewer if ctx is not None and ctx.viewer is not None else viewer_box()
+    return [visitor, viewer]
 
 TAB_IDS = {"lesson": "lesson", "quiz": "quiz", "train": "train", "predict": "predict"}
 
@@ -75,7 +94,7 @@ class AppContext:
     train_preset: gr.Dropdown | None = None
     runner: Any = None                       # trainer_backend.runs.jobs.JobRunner, built once in app.py
     visitor: gr.BrowserState | None = None   # the anonymous visitor id (see visitor_of)
-    viewer: gr.State | None = None           # that visitor's key, server-side (see remember_viewer)
+    viewer: gr.Textbox | None = None         # that visitor's signed ticket (see remember_viewer)
     train_timer: gr.Timer | None = None      # ticks only while the Train tab is shown
     _train_links: list[tuple[gr.Button, str]] = field(default_factory=list)
     _viewer_loads: list[tuple[Any, Any, Any]] = field(default_factory=list)

@@ -8,7 +8,7 @@ import gradio as gr
 from lesson import curves, floor, live, navigation, padding, predictions, sections
 from trainer_backend.data import DataError
 from trainer_backend.modeling import ModelError
-from ui.common import AppContext, viewer_of, who_inputs
+from ui.common import AppContext, error_toast, viewer_of, who_inputs
 
 PROGRESS_KEY = "finetune-studio-lesson-progress"
 # Not a credential: the stored value is only a list of section ids. A fixed key (instead of Gradio's random
@@ -38,7 +38,7 @@ TABLE_CHARS = 60  # longer cells show their first characters; a click on the cel
 
 
 def _fail(err: Exception) -> gr.Error:
-    return gr.Error(str(err).strip("'\"") or err.__class__.__name__)
+    return error_toast(str(err) or err.__class__.__name__)
 
 
 # ---- navigation -------------------------------------------------------------------------------------------
@@ -113,9 +113,9 @@ def lesson_padding(batch_size: float) -> tuple[str, Any, list[list]]:
     return padding.summary(report), padding.figure(report), report.rows()
 
 
-def lesson_head_swap(model: str, viewer: Any = None, browser_id: Any = None) -> tuple[str, list[list]]:
+def lesson_head_swap(model: str, browser_id: Any = None, ticket: Any = None) -> tuple[str, list[list]]:
     try:
-        swap = predictions.head_swap_demo(predictions.checked_model_spec(model, viewer_of(viewer, browser_id)))
+        swap = predictions.head_swap_demo(predictions.checked_model_spec(model, viewer_of(browser_id, ticket)))
     except KNOWN_ERRORS as err:
         raise _fail(err) from None
     intro = (f"Loaded **{swap.model_name}**: {swap.dropped} weight(s) dropped (the load report's UNEXPECTED rows), "
@@ -123,9 +123,9 @@ def lesson_head_swap(model: str, viewer: Any = None, browser_id: Any = None) -> 
     return intro, swap.rows or [["(none)", "nothing dropped or added", "—", "the head already fits this task"]]
 
 
-def lesson_logits(model: str, n: float, viewer: Any = None, browser_id: Any = None) -> tuple[str, list[list], dict]:
+def lesson_logits(model: str, n: float, browser_id: Any = None, ticket: Any = None) -> tuple[str, list[list], dict]:
     try:
-        result = predictions.logits_demo(predictions.checked_model_spec(model, viewer_of(viewer, browser_id)), int(n))
+        result = predictions.logits_demo(predictions.checked_model_spec(model, viewer_of(browser_id, ticket)), int(n))
     except KNOWN_ERRORS as err:
         raise _fail(err) from None
     right = int((result.predictions == result.labels).sum())
@@ -153,9 +153,9 @@ def lesson_curves(source: str) -> tuple[Any, str, list[list]]:
     return curves.figure(data), "\n".join(f"- {line}" for line in curves.reading(data)), data.rows()
 
 
-def refresh_models(viewer: Any = None, browser_id: Any = None) -> gr.Dropdown:
+def refresh_models(browser_id: Any = None, ticket: Any = None) -> gr.Dropdown:
     """The models a demo can load: auto, and finished runs (on a Space the visitor's own only)."""
-    return gr.Dropdown(choices=[AUTO_MODEL, *predictions.trained_models(viewer=viewer_of(viewer, browser_id))])
+    return gr.Dropdown(choices=[AUTO_MODEL, *predictions.trained_models(viewer=viewer_of(browser_id, ticket))])
 
 
 def refresh_runs() -> gr.Dropdown:

@@ -1,7 +1,6 @@
 """The Predict tab: ask a fine-tuned checkpoint about one sentence pair or a whole file of pairs."""
 from __future__ import annotations
 
-import html
 import logging
 import time
 from typing import Any
@@ -17,7 +16,8 @@ from trainer_backend import serving, settings
 from trainer_backend.data import DataError
 from trainer_backend.serving.predict_table import predict_table
 from trainer_backend.access import Visitor
-from ui.common import AppContext, viewer_of, who_inputs
+from trainer_backend.textsafe import md_escape
+from ui.common import AppContext, error_toast, viewer_of, who_inputs
 
 DEFAULT_CHOICE = "(default model)"
 PLAIN_CHOICE = "(this model in plain PyTorch fp32, no fast path)"
@@ -45,13 +45,8 @@ INTRO = ("Ask a fine-tuned checkpoint whether two sentences say the same thing. 
          "path) the same question.")
 
 
-def _esc(text: str) -> str:
-    """Make user-controlled text inert in Markdown/HTML (quotes stay readable for API clients)."""
-    return html.escape(str(text), quote=False)
-
-
 def _warn(message: str) -> str:
-    return f"⚠️ {_esc(message)}"
+    return f"⚠️ {md_escape(message)}"
 
 
 def _choices(who: Visitor | None = None) -> list[tuple[str, str]]:
@@ -71,23 +66,24 @@ def _compare_choices(who: Visitor | None = None) -> list[tuple[str, str]]:
 def _details(result: serving.PairResult, ms: float, n: int, predictor: serving.Predictor) -> str:
     share = f"in a batch of {n} requests" if n > 1 else "for this request"
     lines = [f"**{result.label}** with {max(result.confidences.values()):.1%} confidence · "
-             f"{ms:.0f} ms {share} · model: {_esc(predictor.ref.title)} · "
+             f"{ms:.0f} ms {share} · model: {md_escape(predictor.ref.title)} · "
              f"{comparing.engine_title(predictor, 'serving', n)}"]
-    lines += [f"- {_esc(note)}" for note in result.notes]
+    lines += [f"- {md_escape(note)}" for note in result.notes]
     return "\n".join(lines)
 
 
 def predict(sentence1: list[str], sentence2: list[str], model: list[str],
-            viewer: list | None = None, browser_id: list | None = None) -> tuple[list, list]:
-    """Batched across visitors: each list holds one entry per waiting request (viewer and browser_id: who sent
-    it, see ui.common.viewer_of), grouped here by model and visitor, so a run resolves only for its owner."""
+            browser_id: list | None = None, ticket: list | None = None) -> tuple[list, list]:
+    """Batched across visitors: each list holds one entry per waiting request (browser_id and ticket: who sent
+    it, read per request by ui.common.viewer_of, never from session state, which Gradio takes from the first
+    request of a batch), grouped here by model and visitor, so a run resolves only for its owner."""
     n = len(sentence1)
     labels: list[Any] = [None] * n
     details = [""] * n
-    keys, ids = list(viewer or [None] * n), list(browser_id or [None] * n)
+    ids, tickets = list(browser_id or [None] * n), list(ticket or [None] * n)
     groups: dict[tuple[str, Visitor], list[int]] = {}
     for i, value in enumerate(model):
-        groups.setdefault(((value or "").strip() or DEFAULT_CHOICE, viewer_of(keys[i], ids[i])), []).append(i)
+        groups.setdefault(((value or "").strip() or DEFAULT_CHOICE, viewer_of(ids[i], tickets[i])), []).append(i)
     for (value, who), idx in groups.items():
         try:
             predictor = serving.get_predictor(value, viewer=who)
@@ -112,13 +108,18 @@ def predict(sentence1: list[str], sentence2: list[str], model: list[str],
     return labels, details
 
 
-def swap_check(sentence1: str, sentence2: str, model: str, enabled: bool, viewer: Any = None,
-               browser_id: Any = None) -> str:
+def clear_answers() -> tuple:
+    """The sentences changed: no label, detail, swap check, comparison or explanation of the old pair stays."""
+    return None, "", "", "", "", None, None
+
+
+def swap_check(sentence1: str, sentence2: str, model: str, enabled: bool, browser_id: Any = None,
+               ticket: Any = None) -> str:
     """Ask again with the sentences swapped and say whether the answer is the same."""
     if not enabled:
         return ""
     try:
-        predictor = serving.get_predictor(model, viewer=viewer_of(viewer, browser_id))
+        predictor = serving.get_predictor(model, viewer=viewer_of(browser_id, ticket))
     except serving.InferenceError:
         return ""
     forward, backward = predictor.predict_pairs([(sentence1, sentence2), (sentence2, sentence1)])
@@ -136,20 +137,20 @@ def swap_check(sentence1: str, sentence2: str, model: str, enabled: bool, viewer
 def facts_markdown(predictor: serving.Predictor) -> str:
     """What the loaded checkpoint is: source, base model, data, validation scores, settings."""
     record = predictor.record
-    lines = [f"**Loaded:** {_esc(predictor.ref.title)}", f"- from {_esc(predictor.loaded_from)}"]
+    lines = [f"**Loaded:** {md_escape(predictor.ref.title)}", f"- from {md_escape(predictor.loaded_from)}"]
     if record:
         metrics = record.metrics
         hyper = record.hyperparameters.model_dump(exclude_none=True)
-        lines.append(f"- base model: `{_esc(str(record.base_model or '?'))}`")
-        lines.append(f"- data: {_esc(str(record.data or '?'))}")
+        lines.append(f"- base model: {md_escape(str(record.base_model or '?'))}")
+        lines.append(f"- data: {md_escape(str(record.data or '?'))}")
         if metrics:
-            lines.append("- validation: " + ", ".join(f"{k.removeprefix('eval_')} {v:.3f}" for k, v in metrics.items()
+            lines.append("- validation: " + ", ".join(f"{md_escape(k.removeprefix('eval_'))} {v:.3f}" for k, v in metrics.items()
                                                      if isinstance(v, (int, float))))
         if hyper:
             keys = ("learning_rate", "batch_size", "epochs", "max_steps", "max_length", "seed")
             lines.append("- settings: " + ", ".join(f"{k} {hyper[k]}" for k in keys if k in hyper))
         if record.created:
-            lines.append(f"- trained: {_esc(record.created)}")
+            lines.append(f"- trained: {md_escape(record.created)}")
     else:
         lines.append("- no studio_run.json beside this checkpoint, so its training facts are unknown")
     lines.append(f"- reads up to {predictor.max_length} tokens per pair on {predictor.device}"
@@ -158,18 +159,18 @@ def facts_markdown(predictor: serving.Predictor) -> str:
     if serving is not None:
         when = ("result kept from this checkpoint's first load" if serving.cached
                 else f"checked in {serving.seconds:.1f} s when it was loaded")
-        lines.append(f"- **served by {_esc(serving.title)}**: {_esc(serving.reason)} ({when})")
+        lines.append(f"- **served by {md_escape(serving.title)}**: {md_escape(serving.reason)} ({when})")
         if serving.batch_engine:
-            lines.append(f"- **files and requests of {fastpath.BATCH_ROUTE_PAIRS}+ pairs: {_esc(serving.batch_title)}** "
+            lines.append(f"- **files and requests of {fastpath.BATCH_ROUTE_PAIRS}+ pairs: {md_escape(serving.batch_title)}** "
                          "(it passed the same check and was faster on its batch)")
-    lines += [f"- {_esc(note)}" for note in predictor.notes]
+    lines += [f"- {md_escape(note)}" for note in predictor.notes]
     return "\n".join(lines)
 
 
-def default_summary(viewer: Any = None, browser_id: Any = None) -> str:
+def default_summary(browser_id: Any = None, ticket: Any = None) -> str:
     """Shown on page load: which model a request without a choice will use."""
     try:
-        ref = serving.default_model(viewer=viewer_of(viewer, browser_id))
+        ref = serving.default_model(viewer=viewer_of(browser_id, ticket))
     except Exception:  # noqa: BLE001 - an unreadable run store must not break the page
         ref = None
     if ref is None:
@@ -180,39 +181,39 @@ def default_summary(viewer: Any = None, browser_id: Any = None) -> str:
                           "(they answer the commoner label for almost every pair), so they are not the default",
            "run-at-floor": "the latest finished run — but it ended at the majority-class floor, so expect it to "
                            "answer the commoner label for almost every pair; train longer first"}[ref.source]
-    return f"**Default model:** {_esc(ref.title)} ({why}). Press **Load** to see its facts."
+    return f"**Default model:** {md_escape(ref.title)} ({why}). Press **Load** to see its facts."
 
 
-def load_model(model: str, viewer: Any = None, browser_id: Any = None,
+def load_model(model: str, browser_id: Any = None, ticket: Any = None,
                progress=gr.Progress()) -> tuple[str, Any]:
     """Load (or fetch from the cache) the chosen model, with progress, and show its facts."""
     try:
         predictor = serving.get_predictor(model, progress=lambda f, desc: progress(f, desc=desc),
-                                          viewer=viewer_of(viewer, browser_id))
+                                          viewer=viewer_of(browser_id, ticket))
     except serving.InferenceError as err:
         return _warn(str(err)), gr.Button(visible=False)
     return facts_markdown(predictor), gr.Button(visible=serving.has_weights(predictor.loaded_from))
 
 
-def refresh_models(current: str, other: str = PLAIN_CHOICE, viewer: Any = None,
-                   browser_id: Any = None) -> tuple[Any, Any]:
+def refresh_models(current: str, other: str = PLAIN_CHOICE, browser_id: Any = None,
+                   ticket: Any = None) -> tuple[Any, Any]:
     """Re-read the run store so newly finished or pushed runs appear in both lists."""
-    who = viewer_of(viewer, browser_id)
+    who = viewer_of(browser_id, ticket)
     return (gr.Dropdown(choices=_choices(who), value=current or DEFAULT_CHOICE),
             gr.Dropdown(choices=_compare_choices(who), value=other or PLAIN_CHOICE))
 
 
-def on_page_load(current: str, other: str = PLAIN_CHOICE, viewer: Any = None,
-                 browser_id: Any = None) -> tuple[Any, Any, str]:
+def on_page_load(current: str, other: str = PLAIN_CHOICE, browser_id: Any = None,
+                 ticket: Any = None) -> tuple[Any, Any, str]:
     """A (re)loaded page lists the runs finished or pushed since the app started and names the default."""
-    return *refresh_models(current, other, viewer, browser_id), default_summary(viewer, browser_id)
+    return *refresh_models(current, other, browser_id, ticket), default_summary(browser_id, ticket)
 
 
-def explain(sentence1: str, sentence2: str, model: str | None = None, viewer: Any = None,
-            browser_id: Any = None) -> tuple[str, dict]:
+def explain(sentence1: str, sentence2: str, model: str | None = None, browser_id: Any = None,
+            ticket: Any = None) -> tuple[str, dict]:
     """Integrated Gradients for one pair: both sentences' words coloured (HTML) and the words with scores."""
     try:
-        predictor = serving.get_predictor(model, viewer=viewer_of(viewer, browser_id))
+        predictor = serving.get_predictor(model, viewer=viewer_of(browser_id, ticket))
         expl = explaining.explain_pair(predictor, sentence1, sentence2)
     except serving.InferenceError as err:
         return f"<p>{_warn(str(err))}</p>", {"error": str(err)}
@@ -233,11 +234,11 @@ def _second(model: str, other: str, who: Visitor) -> tuple[serving.Predictor, se
 
 
 def compare_pair(sentence1: str, sentence2: str, model: str | None = None,
-                 other: str = PLAIN_CHOICE, viewer: Any = None, browser_id: Any = None) -> tuple[str, dict]:
+                 other: str = PLAIN_CHOICE, browser_id: Any = None, ticket: Any = None) -> tuple[str, dict]:
     """The pair through two models side by side: both answers and latencies."""
     try:
         start = time.perf_counter()
-        first, second, engine = _second(model, other, viewer_of(viewer, browser_id))
+        first, second, engine = _second(model, other, viewer_of(browser_id, ticket))
         load_s = time.perf_counter() - start
         sides = comparing.compare_pair(first, second, sentence1, sentence2, engine)
     except serving.InferenceError as err:
@@ -246,9 +247,9 @@ def compare_pair(sentence1: str, sentence2: str, model: str | None = None,
     rows = ["| | model | engine | answer | P(" + positive + ") | latency |", "|---|---|---|---|---|---|"]
     for name, side in zip(("A", "B"), sides):
         if side.error:
-            rows.append(f"| {name} | {_esc(side.model)} | {_esc(side.engine)} | {_warn(side.error)} | | |")
+            rows.append(f"| {name} | {md_escape(side.model)} | {md_escape(side.engine)} | {_warn(side.error)} | | |")
         else:
-            rows.append(f"| {name} | {_esc(side.model)} | {_esc(side.engine)} | **{side.label}** | "
+            rows.append(f"| {name} | {md_escape(side.model)} | {md_escape(side.engine)} | **{side.label}** | "
                         f"{side.confidences.get(positive, 0):.1%} | {side.ms:.1f} ms |")
     a, b = sides
     verdict = ("Both give the **same answer**." if a.label == b.label else "They **disagree**.") \
@@ -261,63 +262,63 @@ def compare_pair(sentence1: str, sentence2: str, model: str | None = None,
 
 
 def compare_batch(file: str | None, sentence1_column: str, sentence2_column: str, label_column: str,
-                  model: str | None = None, other: str = PLAIN_CHOICE, viewer: Any = None,
-                  browser_id: Any = None) -> str:
+                  model: str | None = None, other: str = PLAIN_CHOICE, browser_id: Any = None,
+                  ticket: Any = None) -> str:
     """Every pair of a file through both models: both scores, times, and how often they agree."""
     if not file:
         raise gr.Error("Upload a CSV, TSV or JSONL file of sentence pairs first.", print_exception=False)
     try:
-        first, second, engine = _second(model, other, viewer_of(viewer, browser_id))
+        first, second, engine = _second(model, other, viewer_of(browser_id, ticket))
         result = comparing.compare_table(file, first, second, (sentence1_column or "").strip() or "sentence1",
                                          (sentence2_column or "").strip() or "sentence2",
                                          (label_column or "").strip(), engine)
     except (serving.InferenceError, DataError) as err:
-        raise gr.Error(_esc(str(err)), print_exception=False) from None
+        raise error_toast(err) from None
     rows = ["| | model | engine | time | pairs/s | accuracy | F1 |", "|---|---|---|---|---|---|---|"]
     for name, pred, eng, rep in (("A", first, "serving", result.first), ("B", second, engine, result.second)):
         m = rep.metrics or {}
         score = (f"{m['accuracy']:.3f} | {m['f1']:.3f}" if m else "– | –")
-        rows.append(f"| {name} | {_esc(pred.ref.title)} | {_esc(comparing.engine_title(pred, eng, result.rows))} | "
+        rows.append(f"| {name} | {md_escape(pred.ref.title)} | {md_escape(comparing.engine_title(pred, eng, result.rows))} | "
                     f"{rep.seconds:.2f} s | {result.rows / max(rep.seconds, 1e-9):,.0f} | {score} |")
     return ("\n".join(rows) + f"\n\n**{result.same_answers:,} of {result.rows:,} pairs** got the same answer "
             f"from both ({result.same_answers / max(result.rows, 1):.1%}).")
 
 
-def zip_model(model: str, viewer: Any = None, browser_id: Any = None) -> Any:
+def zip_model(model: str, browser_id: Any = None, ticket: Any = None) -> Any:
     """A zip of the loaded local checkpoint, for download."""
     if settings.on_space():  # whose run it is cannot be told here: the Train tab checks the owner
         raise gr.Error("On this Space a model is downloaded from the Train tab, where only the run's owner can.",
                        print_exception=False)
     try:
-        predictor = serving.get_predictor(model, viewer=viewer_of(viewer, browser_id))
+        predictor = serving.get_predictor(model, viewer=viewer_of(browser_id, ticket))
         if not serving.has_weights(predictor.loaded_from):
             raise gr.Error("This model came from the Hub; download it there instead.", print_exception=False)
         return gr.File(value=str(hub.zip_checkpoint(predictor.loaded_from)), visible=True)
     except (serving.InferenceError, hub.HubError) as err:
-        raise gr.Error(_esc(str(err)), print_exception=False) from None
+        raise error_toast(err) from None
 
 
 def predict_batch(file: str | None, sentence1_column: str, sentence2_column: str, label_column: str,
-                  model: str, viewer: Any = None,
-                  browser_id: Any = None) -> tuple[str, str, pd.DataFrame, pd.DataFrame]:
+                  model: str, browser_id: Any = None,
+                  ticket: Any = None) -> tuple[str, str, pd.DataFrame, pd.DataFrame]:
     """Classify every pair in an uploaded CSV/TSV/JSONL; metrics and a confusion matrix when labels are given."""
     if not file:
         raise gr.Error("Upload a CSV, TSV or JSONL file of sentence pairs first.", print_exception=False)
     try:
-        predictor = serving.get_predictor(model, viewer=viewer_of(viewer, browser_id))
+        predictor = serving.get_predictor(model, viewer=viewer_of(browser_id, ticket))
         report = predict_table(file, predictor, (sentence1_column or "").strip() or "sentence1",
                                          (sentence2_column or "").strip() or "sentence2",
                                          (label_column or "").strip())
     except (serving.InferenceError, DataError) as err:
-        raise gr.Error(_esc(str(err)), print_exception=False) from None
+        raise error_toast(err) from None
     n = len(report.rows)
     lines = [f"**{n:,} pairs** classified in {report.seconds:.2f} s ({n / max(report.seconds, 1e-9):,.0f} pairs/s) "
-             f"by {_esc(predictor.ref.title)}."]
+             f"by {md_escape(predictor.ref.title)}."]
     if report.metrics:
         lines.append("Against your labels: " + ", ".join(f"{k} **{v:.3f}**" for k, v in report.metrics.items()) + ".")
     else:
         lines.append("No label column was found, so there is nothing to score against.")
-    lines += [f"- {_esc(note)}" for note in report.notes]
+    lines += [f"- {md_escape(note)}" for note in report.notes]
     confusion = pd.DataFrame()
     if report.confusion:
         names = report.labels
@@ -398,6 +399,10 @@ def build(ctx: AppContext | None = None) -> None:
             preview = gr.Dataframe(label=f"First {PREVIEW_ROWS} predictions", interactive=False, wrap=True,
                                    elem_id="predict-preview")
 
+    # a new pair (typed, pasted or an example) clears every answer about the old one
+    answers = [label, details, swap_md, compare_md, explain_html, explain_json, compare_json]
+    gr.on([sentence1.change, sentence2.change], clear_answers, None, answers, api_name=False,
+          show_progress="hidden")
     gr.on([predict_button.click, sentence1.submit, sentence2.submit], predict, [sentence1, sentence2, model, *who],
           [label, details], api_name="predict", batch=True, max_batch_size=MAX_BATCH, concurrency_limit=1,
           ).then(swap_check, [sentence1, sentence2, model, swap, *who], swap_md, api_name=False)

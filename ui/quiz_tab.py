@@ -23,7 +23,7 @@ from quiz.scheduler import GRADE_NAMES, GRADES, CardState, format_interval, next
 from trainer_backend import presets
 from trainer_backend.access import AccessError
 from trainer_backend.runs.store import RunStore
-from ui.common import AppContext, visitor_of
+from ui.common import AppContext, error_toast, visitor_of
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 # BrowserState encrypts with this key; a fixed one keeps progress readable across server restarts.
@@ -49,7 +49,7 @@ def quiz_feedback(question_id: str, answer: str, dont_know: bool) -> tuple[str, 
     try:
         item = default_bank().item(question_id)
     except KeyError:
-        raise gr.Error(f"Unknown question {question_id!r}.") from None
+        raise error_toast(f"Unknown question {question_id!r}.") from None
     answer = answer or ""
     if not answer.strip() and not dont_know:
         raise gr.Error("Write an attempt first, or tick “I don't know yet”.")

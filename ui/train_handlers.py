@@ -221,7 +221,7 @@ def start_training(settings: dict, seeds: str = "", preset: str = "", browser_id
     try:
         cfg = TrainConfig.from_dict(values)
     except (ConfigError, TypeError) as err:
-        return f"❌ **Not started.** {md_escape(str(err)) if isinstance(err, TypeError) else err}", None
+        return f"❌ **Not started.** {md_escape(str(err))}", None
     return _queue(cfg, compare, seeds, preset, visitor)
 
 
@@ -270,8 +270,8 @@ def load_settings(form: train_form.TrainForm, file_path: str | None,
         data.pop("output_dir", None)
         cfg = TrainConfig.from_dict(data)
     except (ConfigError, TypeError, ValueError, UnicodeDecodeError) as err:
-        text = str(err) if isinstance(err, ConfigError) else md_escape(f"not a valid run.json: {err}")
-        return {message: f"❌ {text}"}
+        text = str(err) if isinstance(err, ConfigError) else f"not a valid run.json: {err}"
+        return {message: f"❌ {md_escape(text)}"}
     return {**form.updates(cfg.to_dict()), message: "✅ Settings loaded from run.json."}
 
 

@@ -155,7 +155,7 @@ def build(ctx: AppContext | None = None) -> None:
     push_btn.click(h.push_to_hub, [view_run, repo_box, private_box, visitor], push_md, api_name="push_to_hub")
     zip_btn.click(h.download_checkpoint, [view_run, visitor], [zip_file, push_md], api_name="download_checkpoint")
     timer.tick(v.refresh, [view_run, compare, signature, visitor], view_outputs, api_name=False,
-               show_progress="hidden", queue=False)
+               show_progress="hidden")  # queued like every request: its bounds hold for ticks too
     view_run.change(v.refresh, [view_run, compare, gr.State(""), visitor], view_outputs, api_name=False,
                     show_progress="hidden")
     compare.change(v.refresh, [view_run, compare, gr.State(""), visitor], view_outputs, api_name=False,

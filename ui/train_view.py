@@ -42,9 +42,9 @@ def _shown_model_data(run: Run, visitor: Visitor) -> tuple[str, str]:
 
 
 def runs_table(visitor: Visitor = access.LOCAL) -> list[list]:
-    """Past and current runs, newest first (yours marked with a star on a Space)."""
+    """Past and current runs, newest first; on a Space yours first (starred) and no one else's cancelled runs."""
     rows = []
-    for run in store().list(limit=100):
+    for run in store().list_for_menu(visitor.runs_owner, limit=100):
         fm = run.final_metrics
         model, data = _shown_model_data(run, visitor)
         mine = "★ " if visitor.space and visitor.owns(run.owner) else ""
@@ -60,7 +60,7 @@ def runs_table(visitor: Visitor = access.LOCAL) -> list[list]:
 
 def run_choices(visitor: Visitor = access.LOCAL) -> list[tuple[str, str]]:
     out = []
-    for r in store().list(limit=100):
+    for r in store().list_for_menu(visitor.runs_owner, limit=100):
         mine = "★ " if visitor.space and visitor.owns(r.owner) else ""
         seed = r.config.get("seed")
         out.append((f"{mine}{summary.run_name(r)} · seed {seed} · {r.status}", r.id))

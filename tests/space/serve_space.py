@@ -8,6 +8,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 if __name__ == "__main__":
+    from trainer_backend import settings
+
+    settings.restart_without_owner_secrets()  # as app.py's entry point does
     import app
 
     demo = app.build_app()

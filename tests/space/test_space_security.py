@@ -58,6 +58,10 @@ HOSTILE = [
     ("another visitor's run:<id> as the model", "Predict · Predict, Explain, Compare", NOT_USABLE),
     ("another visitor's run:<id> as the model", "Lesson · logits and head swap", REFUSED),
     ("another visitor's finished run", "Predict · model menu and default", "not listed, not the default"),
+    ("a flood of /predict naming another visitor's run:<id>, batched with her browser's requests",
+     "Predict · batched /predict", "each request answered as its own sender"),
+    ("the owner's HF_TOKEN (and a saved token file) in the Space's environment", "the app process",
+     "not in /proc/<pid>/environ, no token file"),
 ]
 @pytest.fixture(scope="module")
 def space(tmp_path_factory):
@@ -259,6 +263,78 @@ def test_a_signed_in_browser_gets_its_own_runs_in_predict_and_no_one_elses(space
 
     with concurrent.futures.ThreadPoolExecutor(1) as pool:  # Playwright's sync API refuses a thread with a loop
         pool.submit(in_browser).result()
+
+
+def test_a_batch_never_answers_one_visitor_as_another(space, carol, carols_run):
+    """Bob floods the batched /predict with Carol's run id while Carol predicts in her (signed-in) browser. Gradio
+    hands a batched function the session state of the batch's first request only, so identity kept in a gr.State
+    let Bob be served Carol's model whenever her request led a batch (and Carol be answered as Bob when his did).
+    Each request must be answered as its own sender, and some of Carol's must have shared a batch with Bob's."""
+    import concurrent.futures
+    import re
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.helpers import CHROMIUM, CHROMIUM_ARGS
+
+    url, bob = space[0], Visitor(space[0])
+    pair = ("A cat sat on the mat.", "A cat was sitting on the mat.")
+    bob_answers: list = []
+    carol_details: list[str] = []
+
+    def flood(n: int) -> list:
+        return [bob.client.submit(*pair, f"run:{carols_run}", bob.id, api_name="/predict") for _ in range(n)]
+
+    def in_browser() -> None:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            try:
+                context = browser.new_context(viewport={"width": 1280, "height": 900})
+                context.add_cookies([{"name": "session", "value": signed_in_cookie("carol", VISITOR_TOKEN),
+                                      "url": url}])
+                page = context.new_page()
+                page.goto(url)
+                page.get_by_role("tab", name="Predict", exact=True).click()
+                expect(page.locator("#predict-facts")).to_contain_text(carols_run[-4:], timeout=60_000)
+                page.locator("#predict-s2 textarea").fill(pair[1])
+                details = page.locator("#predict-details")
+                for round_ in range(6):
+                    page.locator("#predict-s1 textarea").fill(f"{pair[0]} ({round_})")  # clears the last answer
+                    expect(details).not_to_contain_text("confidence", timeout=10_000)
+                    jobs = flood(6)
+                    page.locator("#predict-button").click()
+                    jobs += flood(6)
+                    expect(details).to_contain_text("confidence", timeout=60_000)
+                    carol_details.append(details.inner_text())
+                    bob_answers.extend(job.result(timeout=120) for job in jobs)
+            finally:
+                browser.close()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # Playwright's sync API refuses a thread with a loop
+        pool.submit(in_browser).result()
+    served = [details for _, details in bob_answers if "confidence" in details]
+    assert not served, f"{len(served)} of {len(bob_answers)} of Bob's requests were answered from Carol's run"
+    assert all(NOT_USABLE in details for _, details in bob_answers)
+    assert all(carols_run[-4:] in text for text in carol_details), carol_details
+    shared = [text for text in carol_details if re.search(r"in a batch of (\d+)", text)]
+    assert shared, f"no request of Carol's shared a batch with Bob's, so the test proved nothing: {carol_details}"
+
+
+def test_the_web_process_runs_without_the_owners_token(space):
+    """The Space's entry point re-executes itself in a scrubbed environment: the token is not only gone from
+    os.environ but from /proc/<pid>/environ, and huggingface_hub is pointed at a token file that never exists."""
+    import psutil
+
+    port = space[0].rstrip("/").rsplit(":", 1)[1]
+    apps = [proc for proc in psutil.process_iter(["cmdline"])
+            if any("serve_space.py" in part for part in proc.info["cmdline"] or [])]
+    mine = [proc for proc in apps if f"STUDIO_TEST_PORT={port}".encode() in
+            Path(f"/proc/{proc.pid}/environ").read_bytes()]
+    assert len(mine) == 1, apps
+    environ = Path(f"/proc/{mine[0].pid}/environ").read_bytes()
+    assert OWNER_TOKEN.encode() not in environ and b"HF_TOKEN=" not in environ
+    token_path = dict(item.split(b"=", 1) for item in environ.split(b"\0") if b"=" in item)[b"HF_TOKEN_PATH"]
+    assert not Path(token_path.decode()).exists()
 
 
 def test_owner_can_download_only_the_model(alice, alices_run, space):

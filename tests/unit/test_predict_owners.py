@@ -103,26 +103,46 @@ def test_the_lesson_model_demos_follow_the_same_rule(store, space, tiny_model_di
 def test_batched_predict_answers_each_visitor_with_their_own_run(store, space, tiny_classifier):
     """One batched call holds requests of two visitors naming Alice's run: only Alice's is answered."""
     from ui import predict_tab
-    from ui.common import remember_viewer, viewer_of
+    from ui.common import viewer_of
 
     mine = _run(store, ALICE, 1, tiny_classifier)
     bob_id = "b" * 20
-    bob_key = viewer_of(None, bob_id).key
+    bob_key = viewer_of(bob_id).key
     assert bob_key.startswith("anon:") and bob_key != ALICE.key
+    alice_ticket = access.issue_ticket(ALICE)
     labels, details = predict_tab.predict(["A cat sat.", "A cat sat."], ["A cat was sitting.", "A cat was sitting."],
-                                          [f"run:{mine}", f"run:{mine}"], [ALICE.key, None], [None, bob_id])
+                                          [f"run:{mine}", f"run:{mine}"], [None, bob_id], [alice_ticket, ""])
     assert labels[0] is not None and "confidence" in details[0], details[0]
     assert labels[1] is None and "no saved model you can use" in details[1]
-    # the page-load key wins over a browser id, and an unusable request gives no key at all
-    assert viewer_of(ALICE.key, bob_id).key == ALICE.key
-    assert remember_viewer(None, None) is None
+    # a batch led by Bob's request still answers Alice's second one as Alice (each request carries its own ticket)
+    labels, details = predict_tab.predict(["A cat sat.", "A cat sat."], ["A cat was sitting.", "A cat was sitting."],
+                                          [f"run:{mine}", f"run:{mine}"], [bob_id, None], ["", alice_ticket])
+    assert labels[0] is None and labels[1] is not None, details
+
+
+def test_a_ticket_names_its_visitor_only_while_valid_and_signed_here(store, space):
+    from ui.common import remember_viewer, viewer_of
+
+    ticket = access.issue_ticket(ALICE, now=1_000_000)
+    assert access.visitor_from_ticket(ticket, now=1_000_010).key == ALICE.key
+    assert access.visitor_from_ticket(ticket, now=1_000_000 + access.TICKET_SECONDS + 1) is None  # expired
+    key, issued, mac = ticket.split("|")
+    assert access.visitor_from_ticket(f"{BOB.key}|{issued}|{mac}", now=1_000_010) is None  # another key, same MAC
+    assert access.visitor_from_ticket(f"{key}|{issued}|{'0' * 32}", now=1_000_010) is None
+    assert access.visitor_from_ticket("local|1|x") is None and access.visitor_from_ticket(None) is None
+    # the page's ticket wins over a browser id; a request that names no one gets no ticket and reads as nobody
+    assert viewer_of("b" * 20, access.issue_ticket(ALICE)).key == ALICE.key
+    assert remember_viewer(None, None) == "" and viewer_of(None, "") is access.NOBODY
+    # the server secret is its own, not the BrowserState key Gradio sends to every page
+    from trainer_backend import settings
+    assert settings.server_secret() != settings.browser_secret()
 
 
 def test_predict_menus_on_page_load_list_the_viewers_runs(store, space):
     from ui import predict_tab
 
     mine, theirs = _run(store, ALICE, 1), _run(store, BOB, 2)
-    model, other, facts = predict_tab.on_page_load("", "", ALICE.key)
+    model, other, facts = predict_tab.on_page_load("", "", None, access.issue_ticket(ALICE))
     values = [c[1] for c in model.choices]
     assert f"run:{mine}" in values and f"run:{theirs}" not in values
     assert f"run:{theirs}" not in [c[1] for c in other.choices]

@@ -55,3 +55,20 @@ def test_delete(tmp_path):
     store.log_metrics(run_id, 1, None, {"loss": 1})
     store.delete(run_id)
     assert store.get(run_id) is None and store.metric_count(run_id) == 0
+
+
+def test_menus_list_the_visitors_runs_first_and_hide_others_cancelled(tmp_path):
+    """On a Space a visitor who queues and cancels many runs cannot push anyone's own runs out of their menus."""
+    store = RunStore(tmp_path / "r.sqlite")
+    mine = store.create({}, owner="anon:me")
+    store.update(mine, status="completed")
+    my_cancelled = store.create({}, owner="anon:me")
+    store.update(my_cancelled, status="cancelled")
+    theirs = store.create({}, owner="anon:them")
+    store.update(theirs, status="completed")
+    flood = [store.create({}, owner="anon:flood") for _ in range(5)]
+    for run_id in flood:
+        store.update(run_id, status="cancelled")
+    listed = [r.id for r in store.list_for_menu("anon:me", limit=3)]
+    assert listed == [my_cancelled, mine, theirs]  # own first (newest first), others' cancelled runs left out
+    assert len(store.list_for_menu(None, limit=100)) == 8  # locally: everything

@@ -244,6 +244,18 @@ class RunStore:
             rows = con.execute(query, (*args, limit)).fetchall()
         return [_decode(r) for r in rows]
 
+    def list_for_menu(self, owner: str | None, limit: int = 100) -> list[Run]:
+        """Runs for a visitor's menus and history: their own first (newest first), then other visitors' newest,
+        without others' cancelled runs (a visitor who queues and cancels cannot flood everyone's menus).
+        owner None (off a Space): every run, newest first."""
+        if owner is None:
+            return self.list(limit=limit)
+        query = ("SELECT * FROM runs WHERE owner = ? OR status != 'cancelled' "
+                 "ORDER BY (owner = ?) DESC, created DESC LIMIT ?")
+        with self._connect() as con:
+            rows = con.execute(query, (owner, owner, limit)).fetchall()
+        return [_decode(r) for r in rows]
+
     def count_open(self, owner: str | None = None, client: str | None = None) -> int:
         """Runs queued or running, of one owner, of one client address (hash), or of everyone."""
         query = f"SELECT COUNT(*) FROM runs WHERE status IN ('queued', {','.join('?' * len(ACTIVE))})"
