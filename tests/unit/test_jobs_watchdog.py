@@ -170,3 +170,23 @@ def test_a_real_run_at_the_time_limit_keeps_its_checkpoint_and_resumes(runner_en
     assert "queued to resume" in runner.resume(run_id)
     done = _tick_until(runner, run_id, lambda r: r.resume and r.status not in ("queued", *ACTIVE), timeout=180)
     assert done.status == "completed" and done.step == ended.step + 5 and done.error is None, done.error
+
+
+@pytest.mark.slow
+def test_a_real_run_stopped_during_its_final_evaluation_ends_at_once(runner_env, tiny_model_dir, tmp_path):
+    """One training step, then 6,000 validation pairs: Stop lands in the final evaluation, which has no step end to
+    wait for, so the run ends at once, without final metrics (its evaluation never finished)."""
+    from tests.helpers import write_learnable_pairs
+
+    data = write_learnable_pairs(tmp_path / "big-validation.csv", n_train=16, n_validation=6000)
+    runner = runner_env()
+    run_id, _ = runner.submit(_cfg(tiny_model_dir, dataset=str(data), max_steps=1, max_eval_samples=None,
+                                   per_device_train_batch_size=4))
+    run = _tick_until(runner, run_id, lambda r: r.status == "running" and r.step >= 1, timeout=120)
+    began = time.time()
+    runner.stop(run_id)
+    ended = _tick_until(runner, run_id, lambda r: r.status not in ACTIVE, timeout=60)
+    took = time.time() - began
+    assert ended.status == "stopped" and ended.error.startswith("Stopped by its owner"), ended.error
+    assert "eval_accuracy" not in ended.final_metrics and _gone(run) and took < 2 + 3, f"{took:.1f} s"
+    print(f"\nreal run stopped during its final evaluation: ended after {took:.1f} s")
