@@ -8,6 +8,7 @@ import gradio as gr
 from trainer_backend import downloads, serving, settings
 from trainer_backend.runs.jobs import JobRunner
 from trainer_backend.runs.store import RunStore
+from trainer_backend.serving.cache import in_use as models_in_use
 from ui import lesson_tab, predict_tab, quiz_tab, train_tab
 from ui.common import TAB_IDS, AppContext, timer_off, timer_on, viewer_box, visitor_state
 from ui.theme import CSS, HEAD, THEME
@@ -20,6 +21,7 @@ def build_app(runner: JobRunner | None = None) -> gr.Blocks:
     settings.prepare_process()
     settings.seal_owner_secrets()  # on a Space the owner's HF_TOKEN leaves this process before any visitor arrives
     ctx = AppContext(runner=runner or JobRunner(RunStore()))
+    ctx.runner.cache_in_use = models_in_use  # the cache pruner keeps what Predict has loaded
     # Old download copies Gradio keeps for visitors are deleted after an hour (checked every 10 minutes).
     with gr.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:
         ctx.root = demo

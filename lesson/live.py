@@ -21,8 +21,17 @@ def data(spec: str = "auto") -> LoadedData:
 
 @functools.lru_cache(maxsize=4)
 def tokenizer(model_spec: str = "auto"):
-    """The tokenizer a run with this model spec would use (cached)."""
-    return load_tokenizer(resolve_model(model_spec)[0])
+    """The tokenizer a run with this model spec would use (cached); a Hub model passes the one size check first and
+    is read at the commit it pinned."""
+    from pathlib import Path
+
+    from trainer_backend import settings
+    from trainer_backend.hub_check import check_hub_repo, pinned_revision
+
+    path = resolve_model(model_spec)[0]
+    token = settings.hub_read_token(None)
+    revision = None if Path(path).expanduser().exists() else pinned_revision(check_hub_repo(path, "model", token))
+    return load_tokenizer(path, token, revision)
 
 
 @functools.lru_cache(maxsize=2)

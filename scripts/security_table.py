@@ -21,13 +21,17 @@ ENV = {  # field -> (variable, what it bounds)
     "upload_bytes": ("STUDIO_UPLOAD_MB", "one uploaded file (Gradio refuses it before reading)"),
     "uploads_per_visitor": ("STUDIO_UPLOADS_PER_VISITOR", "data files kept per visitor (oldest dropped)"),
     "gradio_queue": ("STUDIO_GRADIO_QUEUE", "requests waiting in Gradio's queue"),
-    "hub_model_bytes": ("STUDIO_HUB_MODEL_MB", "weights of a Hub model, checked before download"),
-    "hub_dataset_bytes": ("STUDIO_HUB_DATASET_MB", "files of a Hub dataset, checked before download"),
+    "hub_model_bytes": ("STUDIO_HUB_MODEL_MB", "every file a Hub model load fetches (Train, Lesson, Predict), "
+                        "checked at the commit then downloaded"),
+    "hub_dataset_bytes": ("STUDIO_HUB_DATASET_MB", "the data files of a Hub dataset, checked at the commit then "
+                          "downloaded"),
     "runs_disk_bytes": ("STUDIO_RUNS_DISK_MB", "all run folders; oldest finished runs pruned beyond it"),
     "run_max_age_days": ("STUDIO_RUN_MAX_AGE_DAYS", "finished runs older than this are pruned (0 = never)"),
     "lesson_chars": ("STUDIO_LESSON_CHARS", "characters per sentence in the Lesson demos"),
     "downloads_bytes": ("STUDIO_DOWNLOADS_MB", "zips and CSVs prepared for download"),
     "downloads_age_seconds": ("STUDIO_DOWNLOADS_SECONDS", "how long a prepared download is kept (s)"),
+    "hf_cache_bytes": ("STUDIO_HF_CACHE_MB", "Hugging Face model/dataset caches and Predict's fast-path exports; "
+                       "least recently used pruned beyond it, never what a run or Predict uses (0 = never)"),
     "stop_grace_seconds": ("STUDIO_STOP_GRACE_SECONDS", "a stopped or timed-out run's grace before it is killed (s)"),
     "step_tokens": ("STUDIO_STEP_TOKENS", "batch × accumulation × max tokens of one optimizer step (0 = no cap)"),
     "eval_samples": ("STUDIO_EVAL_SAMPLES", "validation pairs one run evaluates (0 = no cap)"),

@@ -45,7 +45,7 @@ def tiny_checkpoint(tiny_model_dir, tmp_path_factory) -> Path:
     cmd = [sys.executable, "-m", "trainer_backend", "--model_name_or_path", str(tiny_model_dir),
            "--dataset", str(data), "--output_dir", str(out), "--max_steps", "3",
            "--per_device_train_batch_size", "8", "--max_length", "64", "--eval_strategy", "no",
-           "--logging_steps", "1", "--precision", "fp32", "--learning_rate", "1e-3"]
+           "--logging_steps", "1", "--precision", "fp32", "--learning_rate", "1e-3", "--head_lr_factor", "1"]
     env = {**os.environ, "STUDIO_FORCE_CPU": "1", "HF_HUB_OFFLINE": "1"}
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, f"CLI training failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"

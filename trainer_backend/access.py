@@ -1,4 +1,4 @@
-"""Who a visitor is, what they may name (never a server path on a Space), and Hub size checks before downloads."""
+"""Who a visitor is and what they may name: never a server path, nor a datasets builder name, on a Space."""
 from __future__ import annotations
 
 import hashlib
@@ -162,7 +162,8 @@ def check_data(spec: str | None, visitor: Visitor) -> str:
     """A data name a visitor may use, turned into what the loader reads. Raises AccessError.
 
     Offered: auto, sample, glue/mrpc, 'mrpc:N' (folders the app found), 'upload:<file>' (this visitor's own),
-    Hub dataset ids. Off a Space, any local path too."""
+    Hub dataset ids (owner/name: a single word such as csv, json or text names a datasets builder that reads the
+    server's files, so on a Space it is refused unless a listed choice). Off a Space, any local path too."""
     spec = (spec or "auto").strip()
     if spec in DATA_NAMES:
         return spec
@@ -181,12 +182,12 @@ def check_data(spec: str | None, visitor: Visitor) -> str:
         raise AccessError(REFUSED)
     if spec.startswith(HUB_PREFIX):
         spec = spec[len(HUB_PREFIX):]
-        if _hub_id(spec):
+        if _hub_id(spec) and (not visitor.space or "/" in spec):
             return HUB_PREFIX + spec
         raise AccessError(REFUSED)
     if not visitor.space:
         return spec
-    if _hub_id(spec) and not _shadowed(spec):
+    if _hub_id(spec) and "/" in spec and not _shadowed(spec):
         return HUB_PREFIX + spec
     raise AccessError(REFUSED)
 
@@ -210,33 +211,3 @@ def public_name(text: str | None) -> str:
     text = re.sub(r"local MRPC folder \S+", "a local MRPC folder", text)
     text = re.sub(r"(?<![\w.-])/[^\s,()]+", "(a server folder)", text)
     return text
-
-
-# --- Hub sizes, checked before any download -------------------------------------------------------
-def hub_repo_bytes(repo_id: str, repo_type: str, token: str | bool | None) -> int | None:
-    """Total size of a Hub repo's weight/data files; None when the Hub cannot tell us (offline, no such repo)."""
-    if settings.is_offline():
-        return None
-    try:
-        from huggingface_hub import HfApi
-
-        api = HfApi()
-        if repo_type == "dataset":
-            info = api.dataset_info(repo_id, files_metadata=True, token=token)
-            suffixes = None
-        else:
-            info = api.model_info(repo_id, files_metadata=True, token=token)
-            suffixes = (".safetensors", ".bin", ".pt", ".h5", ".msgpack", ".ckpt")
-        return sum((s.size or 0) for s in info.siblings or []
-                   if suffixes is None or s.rfilename.endswith(suffixes))
-    except Exception:  # noqa: BLE001 - unknown size: the download itself then decides (and is bounded below)
-        return None
-
-
-def check_hub_size(repo_id: str, repo_type: str, token: str | bool | None) -> None:
-    """Refuse a Hub model or dataset above this app's limit, before downloading it."""
-    limit = settings.limits().hub_dataset_bytes if repo_type == "dataset" else settings.limits().hub_model_bytes
-    size = hub_repo_bytes(repo_id, repo_type, token)
-    if size is not None and size > limit:
-        raise AccessError(f"{repo_id} is {size / 1e6:,.0f} MB, above this app's {limit / 1e6:,.0f} MB limit "
-                          f"for Hub {repo_type}s.")

@@ -10,6 +10,7 @@ PRECISIONS = ("auto", "fp32", "fp16", "bf16")
 SCHEDULERS = ("linear", "cosine", "cosine_with_restarts", "polynomial", "constant", "constant_with_warmup")
 STRATEGIES = ("no", "steps", "epoch")
 AUTO = "auto"
+DEFAULT_HEAD_LR_FACTOR = 20.0  # why 20: recipe.head_learning_rate
 
 
 class ConfigError(ValueError):
@@ -32,7 +33,12 @@ class TrainConfig:
     max_length: int = field(default=128, metadata={"help": "Truncate each tokenized pair to this many tokens."})
     num_train_epochs: float = field(default=3.0, metadata={"help": "Passes over the training set."})
     max_steps: int = field(default=-1, metadata={"help": "If > 0, stop after this many optimizer steps (overrides epochs)."})
-    learning_rate: Optional[float] = field(default=None, metadata={"help": "Peak learning rate. Empty: the recipe's."})
+    learning_rate: Optional[float] = field(default=None, metadata={
+        "help": "Peak learning rate of the pretrained encoder. Empty: the recipe's (5e-5, the Trainer's default)."})
+    head_lr_factor: float = field(default=DEFAULT_HEAD_LR_FACTOR, metadata={
+        "help": "The new head's (and pooler's) learning rate as a multiple of learning_rate: they start from random "
+                "weights. 1 = one rate for the whole model, as the plain Trainer. Applied whether or not "
+                "learning_rate is typed."})
     per_device_train_batch_size: Optional[int] = field(default=None, metadata={"help": "Batch size. Empty: suited to the device."})
     gradient_accumulation_steps: int = field(default=1, metadata={"help": "Add up gradients over this many batches before a step."})
     lr_scheduler_type: str = field(default="linear", metadata={"help": "How the learning rate changes over the run."})
@@ -69,6 +75,8 @@ class TrainConfig:
             problems.append(f"max_steps={self.max_steps} is unreasonably large")
         if self.learning_rate is not None and not 0 < self.learning_rate <= 1e-2:
             problems.append(f"learning_rate={self.learning_rate} must be above 0 and at most 0.01 (typical: 2e-5 to 1e-4)")
+        if not 1 <= self.head_lr_factor <= 100:
+            problems.append(f"head_lr_factor={self.head_lr_factor} must be 1 to 100 (1: one rate for the whole model)")
         if self.per_device_train_batch_size is not None and not 1 <= self.per_device_train_batch_size <= 1024:
             problems.append(f"per_device_train_batch_size={self.per_device_train_batch_size} must be 1 to 1024")
         if not 1 <= self.gradient_accumulation_steps <= 1024:
@@ -127,7 +135,8 @@ FORM: dict[str, dict[str, Any]] = {
     "max_length": {"label": "Max tokens per pair", "ui": "switches", "min": 8, "max": 512},
     "num_train_epochs": {"label": "Epochs", "ui": "hyper", "min": 0, "max": 100},
     "max_steps": {"label": "Max steps (≤ 0: use epochs)", "ui": "hyper", "min": -1, "max": 1000000},
-    "learning_rate": {"label": "Learning rate (0 = recipe)", "ui": "hyper", "min": 0, "max": 0.01, "empty": 0},
+    "learning_rate": {"label": "Learning rate (0 = recipe: 5e-5)", "ui": "hyper", "min": 0, "max": 0.01, "empty": 0},
+    "head_lr_factor": {"label": "Head learning rate × (1 = plain Trainer)", "ui": "hyper", "min": 1, "max": 100},
     "per_device_train_batch_size": {"label": "Batch size (0 = auto)", "ui": "hyper", "min": 0, "max": 1024, "empty": 0},
     "gradient_accumulation_steps": {"label": "Gradient accumulation", "ui": "hyper", "min": 1, "max": 1024},
     "lr_scheduler_type": {"label": "LR scheduler", "ui": "hyper", "choices": SCHEDULERS},

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,8 +24,25 @@ _FALSE = {"0", "0.0", "no", "n", "false", "f", "not_paraphrase", "not paraphrase
           "not_equivalent", "negative", "different"}
 
 
+SNIPPET_CHARS = 40
+
+
 class DataError(ValueError):
     """Data that cannot be used for training; the message names the problem."""
+
+
+def snippet(value: object, limit: int = SNIPPET_CHARS) -> str:
+    """A cell or column name as an error may quote it: at most `limit` characters, control characters escaped
+    (repr), and how long it really was when cut. Markdown/HTML escaping stays with the UI that shows it."""
+    text = str(value)
+    shown = repr(text[:limit])
+    return shown if len(text) <= limit else f"{shown}… ({len(text):,} characters)"
+
+
+def _column(name: object) -> str:
+    """A column name for a message: as is when short and plain, else a snippet."""
+    text = str(name)
+    return text if re.fullmatch(r"[\w .#-]{1,40}", text) else snippet(text)
 
 
 @dataclass
@@ -49,7 +67,7 @@ def normalize_label(value: object, row: int | str = "?") -> int:
         return 1
     if text in _FALSE:
         return 0
-    raise DataError(f"Row {row}: label {value!r} is not binary. Use 0/1, yes/no, true/false or "
+    raise DataError(f"Row {row}: label {snippet(value)} is not binary. Use 0/1, yes/no, true/false or "
                     "paraphrase/not_paraphrase.")
 
 
@@ -114,8 +132,10 @@ def rows_to_pairs(rows: list[dict], s1: str = "sentence1", s2: str = "sentence2"
     columns = list(rows[0].keys())
     missing = [c for c in (s1, s2) + ((label,) if require_label else ()) if c not in columns]
     if missing:
-        raise DataError(f"{source}: missing column(s) {', '.join(missing)}. Columns found: "
-                        f"{', '.join(map(str, columns))}. Map your columns to sentence1, sentence2 and label.")
+        shown = ", ".join(_column(c) for c in columns[:10]) + (f" and {len(columns) - 10:,} more" if len(columns) > 10
+                                                                else "")
+        raise DataError(f"{source}: missing column(s) {', '.join(_column(c) for c in missing)}. Columns found: "
+                        f"{shown}. Map your columns to sentence1, sentence2 and label.")
     out: dict[str, list] = {"sentence1": [], "sentence2": [], "label": []}
     for number, row in enumerate(rows, 2):
         a, b = row.get(s1), row.get(s2)
@@ -148,7 +168,8 @@ def from_file(path: str | Path, s1: str = "sentence1", s2: str = "sentence2", la
             groups.setdefault(name, []).append(row)
         unknown = set(groups) - {"train", "validation", "test"}
         if unknown or "train" not in groups:
-            raise DataError(f"{path.name}: split column must hold train/validation/test, found {sorted(groups)}.")
+            found = ", ".join(snippet(g) for g in sorted(groups)[:5])
+            raise DataError(f"{path.name}: split column must hold train/validation/test, found {found}.")
         dd = DatasetDict({k: _to_dataset(rows_to_pairs(v, s1, s2, label, path.name)) for k, v in groups.items()})
         if "validation" not in dd:
             dd.update(_split_off_validation(dd["train"]))
@@ -202,31 +223,35 @@ def from_mrpc_folder(folder: str | Path) -> DatasetDict:
     raise DataError(f"{folder} holds neither msr_paraphrase_train.txt (MSR layout) nor train.tsv (GLUE layout).")
 
 
-def from_hub(dataset_id: str, config: str | None = None, s1: str = "sentence1", s2: str = "sentence2",
-             label: str = "label", token: str | bool | None = None) -> DatasetDict:
-    """`glue`/`mrpc` or any Hub dataset with a column mapping (needs the network); size-checked first."""
-    from datasets import load_dataset
-
-    from trainer_backend.access import AccessError, check_hub_size
+def from_hub(target: str, s1: str = "sentence1", s2: str = "sentence2", label: str = "label",
+             token: str | bool | None = None) -> DatasetDict:
+    """A Hub dataset (or `glue/mrpc`, a folder of nyu-mll/glue) read from its own data files only, at the commit its
+    size check pinned (trainer_backend.hub_data); never `load_dataset(<the id>)`, so its README is never obeyed."""
+    from trainer_backend import hub_data
+    from trainer_backend.access import AccessError
 
     try:
-        check_hub_size(dataset_id, "dataset", token)
-    except AccessError as err:
+        local, ext, _ = hub_data.fetch(target, token)
+    except (AccessError, hub_data.HubDataError) as err:
         raise DataError(str(err)) from None
-    try:
-        raw = load_dataset(dataset_id, config, token=token) if config else load_dataset(dataset_id, token=token)
     except Exception as err:  # noqa: BLE001 - not found, private, gated, network: one plain sentence
-        raise DataError(f"The Hub dataset {dataset_id!r} could not be loaded: it may not exist, be private or gated "
+        raise DataError(f"The Hub dataset {target} could not be loaded: it may not exist, be private or gated "
                         f"(sign in to use your own), or the Hub is unreachable ({err.__class__.__name__}).") from None
+    try:
+        raw = hub_data.load_files(local, ext)
+    except Exception as err:  # noqa: BLE001 - a file its format builder cannot parse
+        raise DataError(f"The Hub dataset {target}: its {ext[1:]} files could not be read "
+                        f"({err.__class__.__name__}).") from None
     dd = DatasetDict()
     for split, ds in raw.items():
         if len(ds) > MAX_ROWS:
-            raise DataError(f"{dataset_id}:{split} has {len(ds):,} rows; the limit is {MAX_ROWS:,}.")
+            raise DataError(f"{target}:{split} has {len(ds):,} rows; the limit is {MAX_ROWS:,}.")
         name = "validation" if split in {"dev", "valid", "validation"} else split
-        pairs = rows_to_pairs(ds.to_list(), s1, s2, label, f"{dataset_id}:{split}", require_label=True) \
-            if name != "test" or set(ds["label"]) - {-1} else None
-        if pairs is not None:
-            dd[name] = _to_dataset(pairs)
+        unlabelled = name == "test" and label in ds.column_names and not set(ds[label]) - {-1}
+        if not unlabelled:
+            dd[name] = _to_dataset(rows_to_pairs(ds.to_list(), s1, s2, label, f"{target}:{split}"))
+    if "train" not in dd:
+        raise DataError(f"The Hub dataset {target} has no training split (a file named train…).")
     if "validation" not in dd:
         dd.update(_split_off_validation(dd["train"]))
     return dd
@@ -282,12 +307,11 @@ def load_data(spec: str = "auto", s1: str = "sentence1", s2: str = "sentence2", 
     elif kind == "file":
         dd, name = from_file(target, s1, s2, label), f"file {Path(target).name}"
     else:
-        hub_id, _, config = target.partition("/") if target.startswith("glue/") else (target, "", "")
         offline = settings.offline_reason()
         if offline:
             raise DataError(f"Cannot load {target!r} from the Hub: {offline}. Use 'sample', a local MRPC folder "
                             "or a data file instead.")
-        dd, name = from_hub(hub_id, config or None, s1, s2, label, token=token), f"Hub dataset {target}"
+        dd, name = from_hub(target, s1, s2, label, token=token), f"Hub dataset {target}"
     if max_train_samples:
         dd["train"] = dd["train"].select(range(min(max_train_samples, len(dd["train"]))))
     if max_eval_samples:

@@ -83,11 +83,12 @@ def _missing_message(spec: str, err: Exception) -> str:
     return f"Could not load model {spec!r}: {err.__class__.__name__}: {err}"
 
 
-def load_tokenizer(spec: str, token: str | bool | None = None):
+def load_tokenizer(spec: str, token: str | bool | None = None, revision: str | None = None):
+    """The tokenizer of a local folder or Hub model (at `revision`, the commit its size check pinned)."""
     from transformers import AutoTokenizer
 
     try:
-        return AutoTokenizer.from_pretrained(spec, token=token)
+        return AutoTokenizer.from_pretrained(spec, token=token, revision=revision)
     except (OSError, ValueError) as err:
         raise ModelError(_missing_message(spec, err)) from None
 
@@ -95,22 +96,25 @@ def load_tokenizer(spec: str, token: str | bool | None = None):
 def load_for_classification(spec: str = "auto", token: str | bool | None = None) -> LoadedModel:
     """Load tokenizer and a sequence-classification model with labels not_paraphrase/paraphrase.
 
-    A Hub model is size-checked first; `token` is what Hub requests send (False: none, on a Space for anonymous
-    visitors)."""
+    A Hub model is size-checked first and then loaded at the commit that check pinned; `token` is what Hub requests
+    send (False: none, on a Space for anonymous visitors)."""
     from transformers import AutoModelForSequenceClassification
 
-    from trainer_backend.access import AccessError, check_hub_size
+    from trainer_backend.access import AccessError
+    from trainer_backend.hub_check import check_hub_repo, pinned_revision
 
     path, name, reason = resolve_model(spec)
+    revision = None
     if not Path(path).expanduser().exists():
         try:
-            check_hub_size(path, "model", token)
+            revision = pinned_revision(check_hub_repo(path, "model", token))
         except AccessError as err:
             raise ModelError(str(err)) from None
-    tokenizer = load_tokenizer(path, token)
+    tokenizer = load_tokenizer(path, token, revision)
     try:
         model, info = AutoModelForSequenceClassification.from_pretrained(
-            path, num_labels=2, id2label=ID2LABEL, label2id=LABEL2ID, output_loading_info=True, token=token)
+            path, num_labels=2, id2label=ID2LABEL, label2id=LABEL2ID, output_loading_info=True, token=token,
+            revision=revision)
     except (OSError, ValueError) as err:
         raise ModelError(_missing_message(path, err)) from None
     report = HeadSwapReport(

@@ -50,7 +50,7 @@ def get(name: str, hw: settings.Hardware | None = None) -> Preset:
     if name == SEED_RECIPE:
         return Preset(name, "The course's recipe: Trainer defaults (batch 8, learning rate 5e-5, fp32, random "
                             "batches), 3 epochs, evaluated after each epoch.",
-                      TrainConfig(learning_rate=5e-5, per_device_train_batch_size=8, precision="fp32",
+                      TrainConfig(learning_rate=5e-5, head_lr_factor=1, per_device_train_batch_size=8, precision="fp32",
                                   group_by_length=False, freeze_embeddings=False, eval_strategy="epoch"))
     if name == BEST:
         return Preset(name, "Our default for this machine: length-grouped batches (16 on CPU, 32 on GPU), "

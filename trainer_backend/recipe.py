@@ -31,17 +31,24 @@ def default_learning_rate(model_name: str) -> float:
     return 5e-5
 
 
-HEAD_LR_FACTOR = 20  # the new head's learning rate, as a multiple of the encoder's (5e-5 -> 1e-3)
+def head_learning_rate(lr: float, factor: float) -> float | None:
+    """The freshly initialised classifier (and the pooler feeding it) learn at `factor` x the encoder's rate;
+    None when the factor is 1 (one rate for everything: the plain Trainer's optimizer).
+
+    Why 20 by default (config.DEFAULT_HEAD_LR_FACTOR): with one rate for everything, 5e-5 is right for the
+    pretrained encoder but leaves the random head crawling, so the loss sat at chance for the first epochs on the
+    sample; a 20x head rate gets it out of that flat start in a few dozen steps while the encoder keeps its safe
+    5e-5 (raising the rate of everything made MiniLM collapse to the majority class). The measurements behind
+    this live in bench/ and the README's tables."""
+    return None if factor == 1 else lr * factor
 
 
-def default_head_learning_rate(lr: float) -> float:
-    """The freshly initialised classifier (and the pooler feeding it) learn at 20x the encoder's rate.
-
-    With one rate for everything, 5e-5 is right for the pretrained encoder but leaves the random head crawling:
-    on the 400-pair sample the loss sat at 0.69 (chance) for the first ~1.5 epochs. A 20x head rate gets it out
-    of that flat start in a few dozen steps; the encoder keeps its safe 5e-5 (1e-4 and 2e-4 for everything
-    collapsed to the majority class)."""
-    return lr * HEAD_LR_FACTOR
+def applied_learning_rates(cfg: TrainConfig, model_name: str = "") -> tuple[float, float]:
+    """(encoder, head) learning rates a run of `cfg` trains with: the same whether learning_rate is typed or
+    left empty (the head rate equals the encoder's when the factor is 1)."""
+    lr = cfg.learning_rate or default_learning_rate(model_name)
+    head = head_learning_rate(lr, cfg.head_lr_factor)
+    return lr, lr if head is None else head
 
 
 def resolve(cfg: TrainConfig, model_name: str, hw: settings.Hardware | None = None) -> Resolved:
@@ -53,12 +60,14 @@ def resolve(cfg: TrainConfig, model_name: str, hw: settings.Hardware | None = No
         notes.append(f"batch size {batch}: " + ("keeps the GPU busy" if hw.is_gpu else
                                                 "on CPU, length-grouped batches of 8 cost little speed and give the encoder the most updates (MiniLM sits at the majority class for its first ~100)"))
     lr = cfg.learning_rate or default_learning_rate(model_name)
-    head_lr = None
-    if not cfg.learning_rate:
-        head_lr = default_head_learning_rate(lr)
-        notes.append(f"learning rate {lr:g} for the pretrained encoder (the Trainer's default) and {head_lr:g} "
-                     f"for the new, randomly initialised head ({HEAD_LR_FACTOR}x): the head starts from nothing, "
-                     "so small steps left the loss flat at chance for the first epochs")
+    head_lr = head_learning_rate(lr, cfg.head_lr_factor)
+    if head_lr is not None:
+        notes.append(f"learning rate {lr:g} for the pretrained encoder and {head_lr:g} for the new, randomly "
+                     f"initialised head ({cfg.head_lr_factor:g}x): the head starts from nothing, so small steps "
+                     "left the loss flat at chance for the first epochs")
+    else:
+        notes.append(f"learning rate {lr:g} for the whole model, new head included (head factor 1, as the plain "
+                     "Trainer)")
     precision = cfg.precision
     if precision == "auto":
         precision = settings.auto_precision(hw)

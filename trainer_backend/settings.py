@@ -225,13 +225,14 @@ class Limits:
     upload_bytes: int              # one uploaded file (enforced by Gradio before anything is read)
     uploads_per_visitor: int       # files kept per visitor (oldest dropped)
     gradio_queue: int              # requests waiting in Gradio's queue
-    hub_model_bytes: int           # weights of a Hub model a visitor may name
-    hub_dataset_bytes: int         # files of a Hub dataset a visitor may name
+    hub_model_bytes: int           # every file a Hub model load fetches (Train, Lesson and Predict alike)
+    hub_dataset_bytes: int         # the data files of a Hub dataset the app downloads
     runs_disk_bytes: int           # all run folders together; oldest finished runs pruned beyond it
     run_max_age_days: float        # finished runs older than this are pruned (0 = never)
     lesson_chars: int              # characters per sentence in Lesson demos
     downloads_bytes: int           # zips and CSVs kept for download
     downloads_age_seconds: float   # how long a prepared download is kept
+    hf_cache_bytes: int            # Hugging Face model/dataset caches + Predict's fast-path exports (0 = never pruned)
     # Every phase of a run bounded, quotas a new visitor id does not reset (issue 17, items 3 and 4):
     stop_grace_seconds: float      # after a stop or the time limit: SIGTERM, this long, then SIGKILL (room for a
                                    # checkpoint of bert-base with its optimizer, ~1.3 GB, and the final evaluation)
@@ -261,6 +262,7 @@ def limits() -> Limits:
         lesson_chars=int(_env_number("STUDIO_LESSON_CHARS", 1000, 1000)),
         downloads_bytes=int(_env_number("STUDIO_DOWNLOADS_MB", 500, 500) * mb),
         downloads_age_seconds=_env_number("STUDIO_DOWNLOADS_SECONDS", 3600, 3600),
+        hf_cache_bytes=int(_env_number("STUDIO_HF_CACHE_MB", 10000, 0) * mb),
         stop_grace_seconds=_env_number("STUDIO_STOP_GRACE_SECONDS", 60, 60),
         step_tokens=int(_env_number("STUDIO_STEP_TOKENS", 16384, 0)),
         eval_samples=int(_env_number("STUDIO_EVAL_SAMPLES", 1000, 0)),
@@ -300,10 +302,11 @@ def server_secret() -> str:
 
 @dataclass(frozen=True)
 class PredictSettings:
-    """How Predict serves (PREDICT_* variables): default model, limits, precision, fast path, warm-up."""
+    """How Predict serves (PREDICT_* variables): default model, limits, precision, fast path, warm-up.
+
+    Its Hub models are bounded by STUDIO_HUB_MODEL_MB, the one size check Train and the Lesson use too."""
 
     model_id: str           # PREDICT_MODEL_ID: the owner's default model ('' = the newest good run)
-    max_model_bytes: int    # PREDICT_MAX_MODEL_MB: a Hub model above this is refused before download
     precision: str          # PREDICT_PRECISION: auto (bf16 where the CPU has it) or fp32
     cache_bytes: int        # PREDICT_CACHE_MB: memory the loaded models may use together
     cache_models: int       # PREDICT_CACHE_MODELS: models kept loaded at once
@@ -315,7 +318,6 @@ def predict_settings() -> PredictSettings:
     env = os.environ.get
     return PredictSettings(
         model_id=env("PREDICT_MODEL_ID", "").strip(),
-        max_model_bytes=int(float(env("PREDICT_MAX_MODEL_MB", "2000")) * 1e6),
         precision=env("PREDICT_PRECISION", "auto").strip().lower(),
         cache_bytes=int(float(env("PREDICT_CACHE_MB", "1500")) * 1e6),
         cache_models=int(env("PREDICT_CACHE_MODELS", "4")),

@@ -16,7 +16,7 @@ VISITOR_KEY = "studio-visitor-id"
 def error_toast(message: object) -> gr.Error:
     """A gr.Error whose text may quote a visitor (a model name, a cell): Gradio renders a toast's message as HTML,
     so it is HTML-escaped here, never Markdown-escaped (backslashes would show)."""
-    return gr.Error(html.escape(str(message).strip("'\"")) or "Something went wrong.", print_exception=False)
+    return gr.Error(html.escape(str(message).strip("'\""), quote=False) or "Something went wrong.", print_exception=False)
 
 
 def visitor_of(browser_id: Any, request: gr.Request | None, profile: gr.OAuthProfile | None = None,

@@ -147,7 +147,7 @@ def facts_markdown(predictor: serving.Predictor) -> str:
             lines.append("- validation: " + ", ".join(f"{md_escape(k.removeprefix('eval_'))} {v:.3f}" for k, v in metrics.items()
                                                      if isinstance(v, (int, float))))
         if hyper:
-            keys = ("learning_rate", "batch_size", "epochs", "max_steps", "max_length", "seed")
+            keys = ("learning_rate", "head_learning_rate", "batch_size", "epochs", "max_steps", "max_length", "seed")
             lines.append("- settings: " + ", ".join(f"{k} {hyper[k]}" for k in keys if k in hyper))
         if record.created:
             lines.append(f"- trained: {md_escape(record.created)}")

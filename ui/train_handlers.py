@@ -13,6 +13,7 @@ from trainer_backend import access, estimate, presets, settings
 from trainer_backend.access import AccessError, Visitor
 from trainer_backend.config import ConfigError, TrainConfig, config_to_command
 from trainer_backend.data import DataError, load_data, resolve_dataset
+from trainer_backend.hub_check import check_hub_repo
 from trainer_backend.runs.bounds import RunTooLarge, bounded
 from trainer_backend.runs.jobs import REFUSED, JobRunner
 from trainer_backend.modeling import resolve_model
@@ -99,7 +100,7 @@ def eta_markdown(values: dict[str, Any], seeds: Any, visitor: Visitor) -> str:
         cfg = cfg.replace(model_name_or_path=model, dataset=data)
         path, name, _ = resolve_model(cfg.model_name_or_path)
         if not Path(path).exists():
-            access.check_hub_size(path, "model", visitor.hub_token)
+            check_hub_repo(path, "model", visitor.hub_token)
         spec, _ = resolve_dataset(cfg.dataset)
         n_train = _train_size(spec, cfg.sentence1_column, cfg.sentence2_column, cfg.label_column, visitor.hub_token)
         est = estimate.estimate(cfg, n_train, path, name, store(), token=visitor.hub_token)
@@ -172,7 +173,7 @@ def _queue(cfg: TrainConfig, compare: bool, seeds: Any, preset: Any, visitor: Vi
                   token=visitor.hub_token)
         path, _, _ = resolve_model(cfg.model_name_or_path)
         if not Path(path).exists():
-            access.check_hub_size(path, "model", visitor.hub_token)
+            check_hub_repo(path, "model", visitor.hub_token)
     except ConfigError as err:  # our own words about the settings: kept as Markdown (a list)
         return f"❌ **Not started.** {err}", None
     except (DataError, AccessError, RunTooLarge) as err:  # may quote a file's names or cells: shown literally

@@ -7,7 +7,8 @@ from typing import Any
 
 import gradio as gr
 
-from trainer_backend import access, estimate
+from trainer_backend import access, estimate, recipe
+from trainer_backend.config import ConfigError, TrainConfig
 from ui import charts
 from trainer_backend.runs import summary
 from trainer_backend.access import AccessError, Visitor
@@ -22,9 +23,18 @@ IDLE_POLL_SECONDS = 5.0  # otherwise: nothing of this page's can change quickly
 RUN_COLUMNS = ["Run", "Status", "Model", "Data", "Settings", "Accuracy", "F1", "Samples/s", "Started"]
 
 
+def _learning_rates(config: dict) -> str:
+    """The rates a run trains with, as applied (encoder, and the head's when it differs)."""
+    try:
+        lr, head = recipe.applied_learning_rates(TrainConfig.from_dict(config))
+    except (ConfigError, TypeError):
+        return f"lr {config.get('learning_rate') or 'auto'}"
+    return f"lr {lr:g}" + (f" · head {head:g}" if head != lr else "")
+
+
 def _settings_summary(run: Run) -> str:
     c = run.config
-    parts = [f"lr {c.get('learning_rate') or 'auto'}", f"bs {c.get('per_device_train_batch_size') or 'auto'}",
+    parts = [_learning_rates(c), f"bs {c.get('per_device_train_batch_size') or 'auto'}",
              f"{c.get('max_steps')} steps" if (c.get("max_steps") or -1) > 0 else f"{c.get('num_train_epochs')} ep",
              f"seed {c.get('seed')}", run.precision or c.get("precision", "auto")]
     if c.get("group_by_length"):

@@ -6,7 +6,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 # The API takes TrainConfig's own field names (those of the CLI and run.json).
-DEFAULTS = dict(model_name_or_path="auto", dataset="sample", num_train_epochs=1, max_steps=24, learning_rate=5e-4,
+DEFAULTS = dict(model_name_or_path="auto", dataset="sample", num_train_epochs=1, max_steps=24, learning_rate=5e-4, head_lr_factor=1,
                 per_device_train_batch_size=16, eval_strategy="steps", eval_steps=8, max_eval_samples=40)
 
 

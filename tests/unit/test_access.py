@@ -62,6 +62,20 @@ def test_space_accepts_listed_names_hub_ids_and_own_uploads(on_space, monkeypatc
     assert access.check_model("run:abc", alice, {"run:abc": "/runs/abc"}) == "/runs/abc"
 
 
+@pytest.mark.parametrize("name", ["csv", "json", "text", "parquet", "imagefolder", "arrow", "hub:csv", "hub:text",
+                                  "glue", "hub:glue"])
+def test_space_refuses_single_word_data_names(on_space, name):
+    """A single word names a datasets builder that reads the server's working directory: only listed choices."""
+    with pytest.raises(AccessError) as err:
+        access.check_data(name, access.make_visitor(None, None, "v" * 20))
+    assert str(err.value) == REFUSED
+
+
+def test_off_a_space_single_words_stay_the_local_users(monkeypatch):
+    monkeypatch.delenv("SPACE_ID", raising=False)
+    assert access.check_data("hub:imdb", access.LOCAL) == "hub:imdb"
+
+
 def test_mrpc_folders_are_offered_by_number_without_paths(on_space, monkeypatch, tmp_path):
     folder = tmp_path / "mrpc"
     folder.mkdir()

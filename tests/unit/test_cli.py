@@ -18,7 +18,7 @@ def _cli(*args, env=None, timeout=240):
 def test_cli_trains_and_writes_results_and_metric_rows(tiny_model_dir, learnable_csv, tmp_path):
     out, db = tmp_path / "out", tmp_path / "runs.sqlite"
     proc = _cli("--model_name_or_path", str(tiny_model_dir), "--dataset", str(learnable_csv), "--output_dir", str(out),
-                "--max_steps", "24", "--eval_steps", "8", "--learning_rate", "3e-3", "--db", str(db),
+                "--max_steps", "24", "--eval_steps", "8", "--learning_rate", "3e-3", "--head_lr_factor", "1", "--db", str(db),
                 "--adam_beta2", "0.99")
     assert proc.returncode == 0, proc.stderr[-2000:]
     results = json.loads((out / "all_results.json").read_text())

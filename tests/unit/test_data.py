@@ -103,6 +103,34 @@ def test_file_with_a_non_binary_label_names_the_row(tmp_path):
         data.from_file(path)
 
 
+def test_a_long_cell_is_quoted_as_a_short_escaped_snippet(tmp_path):
+    cell = "<b>bold</b>\x1b[31m" + "y" * 10_000
+    path = tmp_path / "long.jsonl"
+    rows = [{"sentence1": a, "sentence2": b, "label": l} for a, b, l in PAIRS[:3]]
+    rows.append({"sentence1": "a", "sentence2": "b", "label": cell})
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        data.from_file(path)
+    message = str(err.value)
+    assert message.startswith("Row 5: label '<b>bold</b>\\x1b[31m") and "10,016 characters" in message
+    assert "y" * 41 not in message and "\x1b" not in message
+
+
+def test_long_column_names_and_split_values_are_cut(tmp_path):
+    long_name = "c" * 500
+    path = _write_tsv(tmp_path / "cols.tsv", PAIRS, header=f"label\t{long_name}\tsecond")
+    with pytest.raises(DataError) as err:
+        data.from_file(path)
+    assert "c" * 41 not in str(err.value) and "500 characters" in str(err.value)
+    path = tmp_path / "split.jsonl"
+    rows = [{"sentence1": a, "sentence2": b, "label": l, "split": "train"} for a, b, l in PAIRS]
+    rows.append({"sentence1": "a", "sentence2": "b", "label": 1, "split": "z" * 300})
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        data.from_file(path)
+    assert "z" * 41 not in str(err.value) and "split column must hold" in str(err.value)
+
+
 def test_missing_columns_are_named_with_the_ones_found(tmp_path):
     path = _write_tsv(tmp_path / "cols.tsv", PAIRS, header="label\tfirst\tsecond")
     with pytest.raises(DataError) as err:

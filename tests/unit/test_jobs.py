@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 def _cfg(model, **kw):
     base = dict(model_name_or_path=str(model), dataset="sample", max_eval_samples=16, eval_strategy="steps",
-                eval_steps=5, per_device_train_batch_size=8, learning_rate=5e-4)
+                eval_steps=5, per_device_train_batch_size=8, learning_rate=5e-4, head_lr_factor=1)
     return TrainConfig(**{**base, **kw})
 
 

@@ -132,7 +132,8 @@ def test_a_database_from_the_previous_schema_is_migrated(tmp_path):
     con.close()
     store = RunStore(path)
     run = store.get("old-run")
-    assert run.label == "from v0" and run.owner is None and run.config == {"seed": 3}
+    assert run.label == "from v0" and run.owner is None and run.config == {"seed": 3, "head_lr_factor": 20.0}
+    assert run.stop_reason is None and run.stop_sent is None and run.client is None  # migration 3's columns
     with sqlite3.connect(path) as con:
         assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     RunStore(path)  # opening again is a no-op

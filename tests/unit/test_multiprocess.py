@@ -28,7 +28,7 @@ def _launch(mode: list[str], model: Path, data: Path, tmp_path: Path) -> subproc
         [*_accelerate(), "launch", *mode, "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
          "--dynamo_backend", "no", "-m", "trainer_backend", "--model_name_or_path", str(model),
          "--dataset", str(data), "--output_dir", str(tmp_path / "out"), "--db", str(tmp_path / "runs.sqlite"),
-         "--max_steps", "24", "--eval_steps", "12", "--logging_steps", "1", "--learning_rate", "3e-3",
+         "--max_steps", "24", "--eval_steps", "12", "--logging_steps", "1", "--learning_rate", "3e-3", "--head_lr_factor", "1",
          "--precision", "fp32", "--max_eval_samples", "40", "--disable_tqdm", "true"],
         cwd=ROOT_DIR, capture_output=True, text=True, timeout=420, env=env)
 

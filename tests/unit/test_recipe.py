@@ -1,4 +1,5 @@
-"""The default recipe: a faster-learning new head only when the learning rate is 'auto'; the seed recipe stays plain."""
+"""The default recipe: the new head learns at head_lr_factor x the encoder rate, typed or left empty; the seed
+recipe (factor 1) stays plain."""
 import pytest
 
 from trainer_backend import presets, recipe, settings
@@ -16,11 +17,34 @@ def test_auto_learning_rate_gives_the_head_twenty_times_the_encoder_rate(hw):
     assert any("new, randomly initialised head" in n for n in r.notes)
 
 
-def test_an_explicit_learning_rate_is_used_for_everything():
-    assert recipe.resolve(TrainConfig(learning_rate=3e-5), "m", CPU_BF16).head_learning_rate is None
+def test_the_head_factor_applies_to_a_typed_learning_rate_too():
+    r = recipe.resolve(TrainConfig(learning_rate=3e-5), "m", CPU_BF16)
+    assert r.learning_rate == 3e-5 and r.head_learning_rate == pytest.approx(6e-4)
+    assert recipe.resolve(TrainConfig(learning_rate=3e-5, head_lr_factor=1), "m", CPU_BF16).head_learning_rate is None
     seed = presets.get(presets.SEED_RECIPE, CPU_BF16).config
     r = recipe.resolve(seed, "m", CPU_BF16)
     assert (r.learning_rate, r.head_learning_rate, r.batch_size, r.precision) == (5e-5, None, 8, "fp32")
+    assert recipe.applied_learning_rates(seed) == (5e-5, 5e-5)
+    assert recipe.applied_learning_rates(TrainConfig()) == pytest.approx((5e-5, 1e-3))
+
+
+def _arguments_and_groups(cfg, model):
+    resolved = recipe.resolve(cfg, "tiny", CPU_BF16)
+    args = build_training_args(cfg, resolved, 400, CPU_BF16, quiet=True)
+    _, kwargs = optimizer_with_head_lr(model, args, resolved.head_learning_rate)
+    groups = [(g["lr"], g["weight_decay"], [id(p) for p in g["params"]]) for g in kwargs["params"]]
+    return args.to_dict(), groups
+
+
+def test_typing_the_default_values_trains_exactly_as_leaving_them_blank(tiny_model_dir, tmp_path):
+    """The learning-rate trap, removed: typing 5e-5 (and the default factor) gives the same TrainingArguments and
+    the same optimizer groups as leaving the fields empty."""
+    from transformers import AutoModelForSequenceClassification
+
+    model = AutoModelForSequenceClassification.from_pretrained(str(tiny_model_dir), num_labels=2)
+    blank = TrainConfig(output_dir=str(tmp_path))
+    typed = TrainConfig(output_dir=str(tmp_path), learning_rate=5e-5, head_lr_factor=20)
+    assert _arguments_and_groups(blank, model) == _arguments_and_groups(typed, model)
 
 
 def test_bf16_note_says_it_was_detected_on_cpu():
@@ -53,4 +77,4 @@ def test_optimizer_groups_put_only_the_head_at_the_head_rate(tiny_model_dir, tmp
     assert head_names == {n for n in names.values() if "classifier" in n or "pooler" in n}
     assert sum(len(g["params"]) for g in groups) == sum(1 for p in model.parameters() if p.requires_grad)
     assert {g["weight_decay"] for g in groups} == {0.0, 0.01}  # biases and LayerNorms are not decayed
-    assert optimizer_with_head_lr(model, args, None) is None  # explicit learning rate: the Trainer's own AdamW
+    assert optimizer_with_head_lr(model, args, None) is None  # head factor 1: the Trainer's own AdamW

@@ -11,6 +11,7 @@ import pytest
 from trainer_backend import presets
 from trainer_backend.__main__ import parse
 from trainer_backend.config import FORM, ConfigError, TrainConfig, config_to_command
+from trainer_backend.textsafe import md_escape
 from ui import train_form, train_handlers as h
 
 
@@ -101,7 +102,7 @@ def test_bad_run_json_is_refused_and_the_form_is_untouched(form, tmp_path, conte
     bad = tmp_path / "run.json"
     bad.write_text(content)
     updates = h.load_settings(f, str(bad), message)
-    assert list(updates) == [message] and expected in updates[message]
+    assert list(updates) == [message] and md_escape(expected) in updates[message]  # shown escaped, literally
 
 
 def test_preset_text_says_what_it_means_on_the_data_in_use():

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 from trainer_backend import settings
 from trainer_backend.config import TrainConfig
@@ -19,6 +20,9 @@ from trainer_backend.runs.bounds import OWNER, TIME_LIMIT, RunTooLarge, bounded,
 from trainer_backend.runs.processes import kill_group, process_matches, process_start
 from trainer_backend.runs.store import ACTIVE, FINISHED, Run, RunStore, last_checkpoint
 from trainer_backend.uploads import files_in_use, prune_uploads
+
+if TYPE_CHECKING:
+    from trainer_backend.cache_budget import InUse
 
 STOP_SIGNAL = signal.SIGTERM  # the child's StopFlag: a checkpoint at the step's end in the loop, else it ends now
 LOG_TAIL_LINES = 8
@@ -82,6 +86,8 @@ class JobRunner:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._last_prune = 0.0
+        # What else the cache pruner must keep (app.py: the models Predict has loaded); () -> cache_budget.InUse.
+        self.cache_in_use: Callable[[], InUse] | None = None
 
     # --- submitting ------------------------------------------------------------------------
     def _check_room(self, owner: str | None, extra: int = 1, client: str | None = None) -> None:
@@ -362,4 +368,20 @@ class JobRunner:
         if removed:
             log.info("pruned %d run(s): %s", len(removed), ", ".join(removed))
         prune_uploads(keep=files_in_use(self.store.list(("queued", *ACTIVE), limit=1000)), now=now)
+        self.prune_caches()
         return removed
+
+    def prune_caches(self) -> list[str]:
+        """Keep the Hugging Face caches and fast-path exports under STUDIO_HF_CACHE_MB (see cache_budget), never
+        touching what an open run or a loaded Predict model uses."""
+        from trainer_backend import cache_budget
+
+        budget = settings.limits().hf_cache_bytes
+        if budget <= 0:
+            return []
+        runs = self.store.list(("queued", *ACTIVE), limit=1000)
+        in_use = cache_budget.in_use_by_runs([r.config for r in runs],
+                                             [r.started or r.created for r in runs if r.status in ACTIVE])
+        if self.cache_in_use is not None:
+            in_use = in_use | self.cache_in_use()
+        return cache_budget.prune(budget, in_use)

@@ -33,7 +33,13 @@ CREATE INDEX IF NOT EXISTS metrics_run ON metrics(run_id, name, step);
 MIGRATIONS = [
     # 1: every run has an owner (who may stop, resume, push, download or delete it) and a verified process.
     "ALTER TABLE runs ADD COLUMN owner TEXT; ALTER TABLE runs ADD COLUMN pid_start REAL;",
-    # 2: the app's watchdog ends a run in any phase (why it was stopped, when it was signalled), and quotas hold per
+    # 2: the head's learning-rate factor became a setting of its own. Before, a typed learning_rate meant one rate
+    # for the whole model and an empty one meant a 20x head: stored runs keep what they trained with (a Resume
+    # must rebuild the same optimizer groups as its checkpoint).
+    "UPDATE runs SET config = json_set(config, '$.head_lr_factor', CASE WHEN "
+    "COALESCE(json_extract(config, '$.learning_rate'), 0) > 0 THEN 1.0 ELSE 20.0 END) "
+    "WHERE json_extract(config, '$.head_lr_factor') IS NULL;",
+    # 3: the app's watchdog ends a run in any phase (why it was stopped, when it was signalled), and quotas hold per
     # client address (a hash of it, so a new visitor id does not reset them).
     "ALTER TABLE runs ADD COLUMN stop_reason TEXT; ALTER TABLE runs ADD COLUMN stop_sent REAL; "
     "ALTER TABLE runs ADD COLUMN client TEXT;",

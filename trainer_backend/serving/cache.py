@@ -4,13 +4,16 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from trainer_backend import settings
 from trainer_backend.access import Visitor
 from trainer_backend.runs.store import RunStore
 from trainer_backend.serving.models import WEIGHT_FILES, ModelRef, resolve_choice
 from trainer_backend.serving.predictor import Predictor, Progress, load_predictor
+
+if TYPE_CHECKING:
+    from trainer_backend.cache_budget import InUse
 
 
 class ModelCache:
@@ -60,6 +63,23 @@ class ModelCache:
         with self._lock:
             self._items.clear()
 
+    def in_use(self) -> InUse:
+        """What the loaded predictors read from disk, for the cache pruner: their Hub repos and fast-path folders."""
+        from trainer_backend.cache_budget import InUse
+
+        with self._lock:
+            loaded = list(self._items.values())
+        repos, paths = set(), set()
+        for predictor in loaded:
+            if predictor.loaded_from.startswith("Hub: "):
+                repos.add(("model", predictor.loaded_from[5:]))
+            batch = getattr(predictor.serving, "batch_backend", None)
+            for backend in (predictor.fast, batch):
+                path = getattr(backend, "path", None)
+                if path is not None:
+                    paths.add(Path(path).resolve().parent)
+        return InUse(frozenset(repos), frozenset(paths))
+
 
 _CACHES: dict[str, ModelCache] = {}
 
@@ -70,6 +90,11 @@ def cache() -> ModelCache:
         ps = settings.predict_settings()
         _CACHES["cache"] = ModelCache(ps.cache_bytes, ps.cache_models)
     return _CACHES["cache"]
+
+
+def in_use() -> InUse:
+    """What the process's model cache keeps loaded (cache_budget.InUse); app.py hands it to the job runner."""
+    return cache().in_use()
 
 
 def warm_default() -> None:

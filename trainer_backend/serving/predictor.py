@@ -181,33 +181,28 @@ class Predictor:
 
 
 # --- loading ------------------------------------------------------------------------------------
-def _record_for(spec: str, folder: Path | None) -> RunRecord | None:
-    """The run record beside a local folder or in a Hub repo (from the cache when offline); None if absent."""
+def _record_for(spec: str, folder: Path | None, revision: str | None = None) -> RunRecord | None:
+    """The run record beside a local folder or in a Hub repo at `revision` (from the cache when offline); None if
+    absent."""
     if folder is not None:
         return RunRecord.read(folder)
     try:
         from huggingface_hub import hf_hub_download
 
-        return RunRecord.read_file(hf_hub_download(spec, RECORD_FILE))
+        return RunRecord.read_file(hf_hub_download(spec, RECORD_FILE, revision=revision))
     except Exception:  # noqa: BLE001 - the record is optional: a foreign repo simply has none
         return None
 
 
-def _check_hub_size(repo_id: str) -> None:
-    """Refuse very large repos before downloading them (skipped when the Hub cannot be asked)."""
-    if settings.is_offline():
-        return
-    try:
-        from huggingface_hub import model_info
+def _check_hub_size(repo_id: str) -> str | None:
+    """The one Hub size check (hub_check), as Predict reports it; returns the commit to load."""
+    from trainer_backend.access import AccessError
+    from trainer_backend.hub_check import check_hub_repo, pinned_revision
 
-        info = model_info(repo_id, files_metadata=True)
-        size = sum((s.size or 0) for s in info.siblings or [] if s.rfilename.endswith((".safetensors", ".bin")))
-    except Exception:  # noqa: BLE001 - a failed size check is decided by the download itself
-        return
-    limit = settings.predict_settings().max_model_bytes
-    if size > limit:
-        raise InferenceError(f"{repo_id} is {size / 1e9:.1f} GB, above this app's {limit / 1e9:.1f} GB "
-                             "limit for prediction models.")
+    try:
+        return pinned_revision(check_hub_repo(repo_id, "model", settings.hub_read_token(None)))
+    except AccessError as err:
+        raise InferenceError(str(err)) from None
 
 
 def _where(spec: str) -> Path | None:
@@ -230,18 +225,19 @@ def _where(spec: str) -> Path | None:
     return None
 
 
-def _load_raw(spec: str, progress: Progress) -> tuple[object, object, Path | None]:
+def _load_raw(spec: str, progress: Progress) -> tuple[object, object, Path | None, str | None]:
+    """(model, tokenizer, local folder or None, the pinned Hub commit or None)."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     folder = _where(spec)
     target = str(folder) if folder is not None else spec
-    if folder is None:
-        _check_hub_size(spec)
+    revision = _check_hub_size(spec) if folder is None else None
     try:
         progress(0.3, "Loading the tokenizer")
-        tokenizer = AutoTokenizer.from_pretrained(target)
+        tokenizer = AutoTokenizer.from_pretrained(target, revision=revision)
         progress(0.5, "Loading the weights")
-        model, info = AutoModelForSequenceClassification.from_pretrained(target, output_loading_info=True)
+        model, info = AutoModelForSequenceClassification.from_pretrained(target, output_loading_info=True,
+                                                                         revision=revision)
     except (OSError, ValueError, EnvironmentError) as err:
         if folder is None:
             offline = settings.offline_reason()
@@ -261,7 +257,7 @@ def _load_raw(spec: str, progress: Progress) -> tuple[object, object, Path | Non
     if model.config.num_labels != 2:
         raise InferenceError(f"{spec} predicts {model.config.num_labels} labels; Predict needs a 2-label "
                              "paraphrase classifier.")
-    return model, tokenizer, folder
+    return model, tokenizer, folder, revision
 
 
 def load_predictor(ref: ModelRef, progress: Progress | None = None) -> Predictor:
@@ -270,15 +266,15 @@ def load_predictor(ref: ModelRef, progress: Progress | None = None) -> Predictor
     progress(0.1, f"Resolving {ref.title}")
     notes = []
     try:
-        model, tokenizer, folder = _load_raw(ref.spec, progress)
+        model, tokenizer, folder, revision = _load_raw(ref.spec, progress)
         loaded_from = str(folder) if folder is not None else f"Hub: {ref.spec}"
     except InferenceError as err:
         if not ref.fallback:
             raise
         notes.append(f"{ref.spec} could not be loaded ({err}); using the local copy of the same run instead.")
-        model, tokenizer, folder = _load_raw(ref.fallback, progress)
+        model, tokenizer, folder, revision = _load_raw(ref.fallback, progress)
         loaded_from = str(folder)
-    predictor = Predictor(model, tokenizer, ref, _record_for(ref.spec, folder), loaded_from, notes)
+    predictor = Predictor(model, tokenizer, ref, _record_for(ref.spec, folder, revision), loaded_from, notes)
     progress(0.9, "Warming up")
     predictor.predict_pairs([("A short warm-up sentence.", "A brief sentence to warm up.")])
     enable_fast_path(predictor, folder, progress)
