@@ -38,7 +38,8 @@ def prune_uploads(keep: Iterable[Path] = (), now: float | None = None) -> list[P
     """Delete uploads older than STUDIO_UPLOAD_MAX_AGE_DAYS, then the oldest beyond STUDIO_UPLOADS_DISK_MB, and
     folders left empty; never a file in `keep` (files open runs read, the upload being saved). Returns the removed.
 
-    Age is the file's modification time, which a visitor's re-upload of the same file refreshes."""
+    Age is the file's modification time, which a visitor's re-upload of the same file refreshes. Hand-rolled (a
+    glob and a sort) like JobRunner.prune: huggingface_hub's cache tools prune its own cache layout only."""
     lim = settings.limits()
     now = now or time.time()
     root = uploads_root()
