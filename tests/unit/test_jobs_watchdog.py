@@ -32,11 +32,22 @@ time.sleep(120)
 """
 
 
-def _fake_python(tmp_path: Path) -> str:
+LINGERING_TRAINER = """\
+import signal, sqlite3, sys, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+args = sys.argv
+run_id, db = args[args.index("--run_id") + 1], args[args.index("--db") + 1]
+con = sqlite3.connect(db, isolation_level=None)
+con.execute("UPDATE runs SET status = 'completed', finished = ? WHERE id = ?", (time.time(), run_id))
+time.sleep(120)  # done, says the store; still here, says the process table (a hung exit)
+"""
+
+
+def _fake_python(tmp_path: Path, body: str = FAKE_TRAINER) -> str:
     """An executable that the runner starts as its 'python': argv then holds '-m trainer_backend … --run_id <id>',
     so process_matches vouches for it exactly as for a real run."""
-    path = tmp_path / "fake-python"
-    path.write_text(f"#!{sys.executable}\n{FAKE_TRAINER}", encoding="utf-8")
+    path = tmp_path / f"fake-python-{abs(hash(body))}"
+    path.write_text(f"#!{sys.executable}\n{body}", encoding="utf-8")
     path.chmod(0o755)
     return str(path)
 
@@ -105,6 +116,20 @@ def test_stop_by_the_owner_ends_a_run_that_ignores_the_signal(runner_env, tmp_pa
     assert ended.status == "stopped" and ended.error.startswith("Stopped by its owner") and _gone(running)
     assert 2 <= took < 2 + 5, f"{took:.1f} s with a 2 s grace"
     print(f"\nstop, SIGTERM ignored: ended after {took:.1f} s (grace 2 s)")
+
+
+def test_a_finished_runs_lingering_process_holds_the_device_until_it_is_killed(runner_env, tmp_path):
+    runner = runner_env(python=_fake_python(tmp_path, LINGERING_TRAINER), autostart=False)
+    first, _ = runner.submit(_cfg())
+    second, _ = runner.submit(_cfg())
+    runner.dispatch()
+    done = _tick_until(runner, first, lambda r: r.status == "completed", timeout=30)
+    began = time.time()
+    waited = _tick_until(runner, second, lambda r: r.status != "queued", timeout=30)
+    assert time.time() - began >= 2 and _gone(done), "the next run started beside a process still there"
+    assert waited.status in ACTIVE
+    runner.store.update(second, stop_sent=time.time() - 60, stop_reason="owner")  # end the second one too
+    runner.enforce()
 
 
 def test_after_an_app_restart_the_watchdog_still_kills_by_the_stored_pid(runner_env, tmp_path):
