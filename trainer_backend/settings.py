@@ -233,6 +233,15 @@ class Limits:
     downloads_bytes: int           # zips and CSVs kept for download
     downloads_age_seconds: float   # how long a prepared download is kept
     hf_cache_bytes: int            # Hugging Face model/dataset caches + Predict's fast-path exports (0 = never pruned)
+    # Every phase of a run bounded, quotas a new visitor id does not reset (issue 17, items 3 and 4):
+    stop_grace_seconds: float      # after a stop or the time limit: SIGTERM, this long, then SIGKILL (room for a
+                                   # checkpoint of bert-base with its optimizer, ~1.3 GB, and the final evaluation)
+    step_tokens: int               # batch x gradient accumulation x max_length of one optimizer step (0 = no cap)
+    eval_samples: int              # validation pairs one run may evaluate (0 = no cap)
+    runs_per_address: int          # queued or running at once from one client address (0 = no cap)
+    uploads_per_address: int       # uploads from one client address per hour (0 = no cap)
+    uploads_bytes: int             # all visitors' uploads together; oldest pruned beyond it
+    upload_max_age_days: float     # uploads older than this are pruned (0 = never)
 
 
 def limits() -> Limits:
@@ -254,6 +263,13 @@ def limits() -> Limits:
         downloads_bytes=int(_env_number("STUDIO_DOWNLOADS_MB", 500, 500) * mb),
         downloads_age_seconds=_env_number("STUDIO_DOWNLOADS_SECONDS", 3600, 3600),
         hf_cache_bytes=int(_env_number("STUDIO_HF_CACHE_MB", 10000, 0) * mb),
+        stop_grace_seconds=_env_number("STUDIO_STOP_GRACE_SECONDS", 60, 60),
+        step_tokens=int(_env_number("STUDIO_STEP_TOKENS", 16384, 0)),
+        eval_samples=int(_env_number("STUDIO_EVAL_SAMPLES", 1000, 0)),
+        runs_per_address=int(_env_number("STUDIO_RUNS_PER_ADDRESS", 3, 0)),
+        uploads_per_address=int(_env_number("STUDIO_UPLOADS_PER_ADDRESS", 20, 0)),
+        uploads_bytes=int(_env_number("STUDIO_UPLOADS_DISK_MB", 500, 5000) * mb),
+        upload_max_age_days=_env_number("STUDIO_UPLOAD_MAX_AGE_DAYS", 3, 0),
     )
 
 
