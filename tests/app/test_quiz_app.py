@@ -39,13 +39,13 @@ def test_reveal_needs_an_attempt_or_i_dont_know(client):
     assert "Our answer" in model_md and "Key ideas to look for" in feedback
 
 
-def test_anki_endpoint_returns_an_apkg_with_nine_notes(client, tmp_path):
+def test_anki_endpoint_returns_an_apkg_with_eleven_notes(client, tmp_path):
     path = client.predict(api_name="/anki_deck")
     assert str(path).endswith(".apkg")
     with zipfile.ZipFile(path) as z:
         z.extract("collection.anki2", tmp_path)
     con = sqlite3.connect(tmp_path / "collection.anki2")
-    assert con.execute("select count(*) from notes").fetchone()[0] == 9
+    assert con.execute("select count(*) from notes").fetchone()[0] == 11
     con.close()
 
 
