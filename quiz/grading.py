@@ -25,7 +25,7 @@ COVERED, PARTLY, MISSED = "covered", "partly", "missed"
 COVER = 0.4
 UNSURE = 0.1
 MAX_CHARS = 6000  # longer answers are checked on their beginning only
-MAX_EVIDENCE = 12  # sentences read to pick the one to quote
+MAX_EVIDENCE = 6  # sentences read to pick the one to quote (statuses come from the whole answer)
 
 _ENGLISH = set("""the a an is are was were be it its this that these those of to in on for with by as at from
 and or but not no so if then than because each every only one two all you your we they he she can will would
