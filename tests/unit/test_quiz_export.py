@@ -61,8 +61,8 @@ def test_pdf_has_one_page_per_card_side(tmp_path):
     data = path.read_bytes()
     assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
     pages = re.findall(rb"/Type\s*/Page\b(?!s)", data)
-    assert len(pages) == 18
-    assert re.search(rb"/Count\s+18\b", data)
+    assert len(pages) == 22
+    assert re.search(rb"/Count\s+22\b", data)
 
 
 def test_pdf_text_helpers():

@@ -40,7 +40,8 @@ def test_choose_and_next_question():
     assert tab.next_question("dynamic_padding", {}) == "head_swap_warning"
     marks = {"head_swap_warning": "got", "training_arguments": "partly"}
     assert tab.next_question("dynamic_padding", marks) == "trainer_inputs"
-    assert tab.next_question("compute_metrics", None) == "dynamic_padding"
+    assert tab.next_question("compute_metrics", None) == "trainer_results"
+    assert tab.next_question("trainer_results", None) == "dynamic_padding"
 
 
 def test_self_grade_updates_store_and_summary():
@@ -61,14 +62,14 @@ def test_flashcard_flow_flip_grade_and_restore():
     deck, current, html, stats, *_ = tab.fc_good(None, current)
     assert deck["cards"]["what_is_finetuning"]["reps"] == 1
     assert current == {"card": "data_collator", "flipped": False, "ready": True}
-    assert "**1** of 9 learned" in stats
+    assert "**1** of 11 learned" in stats
     # grading an unflipped card changes nothing
     skipped, still, *_ = tab.fc_again(deck, current)
     assert skipped == gr.skip() and still == current
     # a page that already shows a card ignores the store's late "change"; a fresh page restores
     assert all(x == gr.skip() for x in tab.fc_restore(deck, current))
     restored = tab.fc_restore(json.loads(json.dumps(deck)), {"card": "what_is_finetuning", "ready": False})
-    assert restored[0]["card"] == "data_collator" and "**1** of 9 learned" in restored[2]
+    assert restored[0]["card"] == "data_collator" and "**1** of 11 learned" in restored[2]
 
 
 def test_reset_and_shuffle_and_ahead():
