@@ -66,6 +66,17 @@ def _checked(model: str, data: str, visitor: Visitor) -> tuple[str, str]:
 
 
 # --- environment and ETA ------------------------------------------------------------------------
+def storage_line() -> str:
+    """On a Space: whether runs survive a restart (persistent storage) or not, and what keeps a model then."""
+    if not settings.on_space():
+        return ""
+    if settings.persistent_dir() is not None:
+        return ("**Storage:** runs, uploads, checkpoints and the model caches are kept on this Space's persistent "
+                "storage, so they survive a restart.\n\n")
+    return ("**Storage:** this Space has no persistent storage, so runs and uploads are lost when it restarts: "
+            "**Push to Hub** is how to keep a model.\n\n")
+
+
 def environment_markdown() -> str:
     """Which hardware, network, default model, data and precision will be used, and why."""
     hw = settings.hardware()
@@ -77,7 +88,7 @@ def environment_markdown() -> str:
                                        else data_spec)
     precision = settings.auto_precision(hw)
     net = f"offline — {offline}" if offline else "online — the Hugging Face Hub is reachable"
-    return (f"**Hardware:** {hw.describe()} · **Network:** {net}\n\n"
+    return storage_line() + (f"**Hardware:** {hw.describe()} · **Network:** {net}\n\n"
             f"**Default model:** `{model_name}` — {model_why}.\n\n"
             f"**Default data:** `{data_spec}` — {data_why}.\n\n"
             f"**Precision:** {precision} — "
