@@ -69,6 +69,7 @@ def test_a_crashing_engine_fails_the_gate():
 # --- with a real checkpoint ---------------------------------------------------------------------
 @pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_onnx_fp32_gives_the_pytorch_answers(tiny_checkpoint, monkeypatch):
+    monkeypatch.setenv("PREDICT_PRECISION", "fp32")  # no native-bf16 engine beside it: which is faster is timing
     predictor = _load(tiny_checkpoint, monkeypatch, "fp32")
     assert predictor.engine == "onnx-fp32" and predictor.serving.engine == "onnx-fp32"
     check = predictor.serving.checks[0]
@@ -276,6 +277,7 @@ def test_int8_in_blocks_uses_matmulnbits_and_stays_close_to_fp32(tiny_checkpoint
 @pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_only_the_serving_model_stays_on_disk_and_a_reload_skips_the_export(tiny_checkpoint, monkeypatch):
     monkeypatch.setattr(engine, "export_dir", lambda digest: fastpath.settings.data_dir() / "fp-disk" / digest)
+    monkeypatch.setenv("PREDICT_PRECISION", "fp32")  # the ONNX fp32 engine alone (a bf16 one could time faster)
     first = _load(tiny_checkpoint, monkeypatch, "fp32")
     folder = engine.export_dir(engine.weights_digest(first.model))
     assert sorted(p.name for p in folder.glob("*.onnx")) == ["model-fp32.onnx"]
