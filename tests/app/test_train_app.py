@@ -2,6 +2,7 @@
 import time
 
 import pytest
+
 from trainer_backend.textsafe import md_escape
 
 pytestmark = pytest.mark.slow

@@ -7,11 +7,17 @@ import numpy as np
 import pytest
 
 pytest.register_assert_rewrite("tests.predict_fixtures")
-from tests.predict_fixtures import pair_rows  # noqa: E402
-from trainer_backend.serving import engine, engine_bf16, engine_onnx, engines, fastpath  # noqa: E402
-from trainer_backend import serving, settings  # noqa: E402
-from trainer_backend.runs.record import RunRecord  # noqa: E402
-from trainer_backend.serving import ModelRef  # noqa: E402
+from tests.predict_fixtures import pair_rows
+from trainer_backend import serving, settings
+from trainer_backend.runs.record import RunRecord
+from trainer_backend.serving import (
+    ModelRef,
+    engine,
+    engine_bf16,
+    engine_onnx,
+    engines,
+    fastpath,
+)
 
 pytest_plugins = ["tests.predict_fixtures"]
 PAIRS = [(a, b) for a, b, _ in pair_rows()[:12]] + [("Short.", "A much longer second sentence, to pad a batch.")]
