@@ -211,8 +211,7 @@ def test_mixed_int8_quantizes_half_the_layers(tiny_checkpoint, monkeypatch, tmp_
 
     def score(firsts, seconds, engine):
         return predictor.probabilities(firsts, seconds, engine=engine)[0]
-    backend = engines.open_engine("onnx-int8-mixed", predictor.model, predictor.tokenizer, tmp_path, 1, pairs,
-                                   score, lambda f, d: None)
+    backend = engines.open_engine("onnx-int8-mixed", engine.BuildContext(predictor.model, predictor.tokenizer, tmp_path, 1, pairs, score, lambda f, d: None))
     assert backend.detail.startswith("int8 in layers ") and backend.detail.endswith("of 2 (counting from 0)")
     import onnx
 
@@ -227,8 +226,8 @@ def test_openvino_bf16_answers_like_pytorch_and_serves_concurrent_calls(tiny_che
     from concurrent.futures import ThreadPoolExecutor
 
     predictor = _load(tiny_checkpoint, monkeypatch, "off")
-    backend = engines.open_engine(fastpath.OPENVINO_BF16, predictor.model, predictor.tokenizer, tmp_path, 2,
-                                   fastpath.validation_pairs(None, None), None, lambda f, d: None)
+    backend = engines.open_engine(fastpath.OPENVINO_BF16, engine.BuildContext(
+        predictor.model, predictor.tokenizer, tmp_path, 2, fastpath.validation_pairs(None, None), None, lambda f, d: None))
     assert backend.engine == fastpath.OPENVINO_BF16 and backend.detail.startswith("OpenVINO ")
     firsts, seconds = [a for a, _ in PAIRS], [b for _, b in PAIRS]
     plain = np.array(predictor.probabilities(firsts, seconds, engine="pytorch-fp32")[0])
@@ -266,8 +265,7 @@ def test_int8_in_blocks_uses_matmulnbits_and_stays_close_to_fp32(tiny_checkpoint
 
     def score(firsts, seconds, engine):
         return predictor.probabilities(firsts, seconds, engine=engine)[0]
-    backend = engines.open_engine("onnx-int8-block", predictor.model, predictor.tokenizer, tmp_path, 1, pairs,
-                                   score, lambda f, d: None)
+    backend = engines.open_engine("onnx-int8-block", engine.BuildContext(predictor.model, predictor.tokenizer, tmp_path, 1, pairs, score, lambda f, d: None))
     import onnx
 
     nodes = [n for n in onnx.load(str(backend.path)).graph.node if n.op_type == "MatMulNBits"]

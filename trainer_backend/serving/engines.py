@@ -7,7 +7,6 @@ modes, an opener returning a `Backend`) and add one line to ENGINES below."""
 from __future__ import annotations
 
 import contextlib
-from pathlib import Path
 from typing import Iterator
 
 from trainer_backend.serving import engine_bf16, engine_onnx, engine_openvino
@@ -17,9 +16,6 @@ from trainer_backend.serving.engine import (
     Backend,
     BuildContext,
     Engine,
-    GatePairs,
-    Progress,
-    Scorer,
 )
 
 ENGINES: list[Engine] = [
@@ -65,10 +61,9 @@ def native_bf16() -> list[str]:
     return [e.name for e in ENGINES if e.native_bf16]
 
 
-def open_engine(name: str, model, tokenizer, folder: Path, threads: int, pairs: GatePairs, score: Scorer,
-                progress: Progress) -> Backend:
-    """Open (building its files once, kept in folder) the engine called `name` for this checkpoint."""
-    return get(name).open(BuildContext(model, tokenizer, folder, threads, pairs, score, progress))
+def open_engine(name: str, ctx: BuildContext) -> Backend:
+    """Open (building its files once, kept in ctx.folder) the engine called `name` for this checkpoint."""
+    return get(name).open(ctx)
 
 
 @contextlib.contextmanager

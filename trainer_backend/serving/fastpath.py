@@ -178,19 +178,16 @@ def _unavailable(wanted: str, device: str) -> str | None:
 class _Gate:
     """One checkpoint's engines being opened and checked (each opened once, shared by the check and the verdict)."""
 
-    model: object
-    tokenizer: object
-    folder: Path
-    threads: int
-    pairs: GatePairs
-    score: Scorer
-    progress: Progress
+    ctx: engine.BuildContext
     backends: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def pairs(self) -> GatePairs:
+        return self.ctx.pairs
 
     def opened(self, name: str):
         if name not in self.backends:
-            self.backends[name] = engines.open_engine(name, self.model, self.tokenizer, self.folder, self.threads,
-                                                      self.pairs, self.score, self.progress)
+            self.backends[name] = engines.open_engine(name, self.ctx)
         return self.backends[name]
 
     def checked(self, name: str, reference: list[int]) -> Check:
@@ -198,13 +195,13 @@ class _Gate:
             backend = self.opened(name)
         except Exception as err:  # noqa: BLE001 - an engine that cannot be built (say, no OpenVINO) is not used
             return _failed(name, len(reference), err)
-        result = check(name, backend, self.pairs, reference, self.score)
+        result = check(name, backend, self.pairs, reference, self.ctx.score)
         result.detail = getattr(backend, "detail", "")
         return result
 
     def run(self, candidates: list[str], extra: list[str]) -> list[Check]:
         """The candidates in order until one passes (slower ones need no check), then every extra engine."""
-        reference = _argmax(self.score(self.pairs.firsts, self.pairs.seconds, PYTORCH_FP32))
+        reference = _argmax(self.ctx.score(self.pairs.firsts, self.pairs.seconds, PYTORCH_FP32))
         checks: list[Check] = []
         for name in candidates:
             checks.append(self.checked(name, reference))
@@ -215,7 +212,7 @@ class _Gate:
     def keep_winners(self, checks: list[Check]) -> None:
         """Only the engines that passed keep their files: 1-2 models per checkpoint."""
         winners = [self.backends[c.engine].path for c in checks if c.passed and c.engine in self.backends]
-        for leftover in self.folder.glob("*.onnx"):
+        for leftover in self.ctx.folder.glob("*.onnx"):
             if leftover not in winners:
                 leftover.unlink(missing_ok=True)
 
@@ -279,7 +276,7 @@ def choose(model, tokenizer, record: RunRecord | None, folder: Path | None, devi
     os.utime(folder_out)
     engine.prune_exports(folder_out)
     pairs = validation_pairs(folder, record)
-    gate = _Gate(model, tokenizer, folder_out, threads, pairs, score, progress)
+    gate = _Gate(engine.BuildContext(model, tokenizer, folder_out, threads, pairs, score, progress))
     gate_file = folder_out / "gate.json"
     key = {"version": GATE_VERSION, "source": pairs.source, "pairs": len(pairs.labels), "engines": candidates + extra,
            "threshold": [MIN_AGREEMENT, MAX_ACCURACY_DROP]}
