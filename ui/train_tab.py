@@ -23,22 +23,25 @@ def build(ctx: AppContext | None = None) -> None:
         h.bind(ctx.runner)
     visitor = ctx.visitor if ctx.visitor is not None else visitor_state()
     form = train_form.TrainForm()
+    # The run's progress line first, full width: in the first screen on a laptop and on a phone, before and after
+    # Start or Resume (issue 23: Start and the progress were below the fold, under the environment text).
+    progress = gr.HTML(v.progress_html(None), elem_id="train-progress")
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=340):
-            env_md = gr.Markdown(elem_id="train-env")
             preset = gr.Dropdown(presets.PRESET_NAMES, value=presets.QUICK_LOOK, label="Preset",
                                  elem_id="train-preset")
-            preset_md = gr.Markdown()
+            preset_md = gr.Markdown(elem_id="train-preset-text")
+            eta_md = gr.Markdown(elem_id="train-eta")
+            with gr.Row():  # Start sits right under the preset and its ETA, above everything that can grow
+                start_btn = gr.Button("Start", variant="primary", elem_id="train-start", min_width=80)
+                stop_btn = gr.Button("Stop", variant="stop", elem_id="train-stop", min_width=80)
+                resume_btn = gr.Button("Resume", elem_id="train-resume", min_width=80)
+                delete_btn = gr.Button("Delete run", elem_id="train-delete", size="sm", min_width=80)
+            message = gr.Markdown(elem_id="train-message")
             form.build("source", per_row=1)
             seeds = gr.Textbox("42", label="Seed(s)", info="One run per seed, e.g. 1, 2, 3 (at most 5).",
                                elem_id="train-seeds")
-            eta_md = gr.Markdown(elem_id="train-eta")
-            with gr.Row():  # Start stays here, above the accordions, so opening them never pushes it away
-                start_btn = gr.Button("Start", variant="primary", elem_id="train-start")
-                stop_btn = gr.Button("Stop", variant="stop", elem_id="train-stop")
-                resume_btn = gr.Button("Resume", elem_id="train-resume")
-                delete_btn = gr.Button("Delete run", elem_id="train-delete", size="sm")
-            message = gr.Markdown(elem_id="train-message")
+            env_md = gr.Markdown(elem_id="train-env")
             with gr.Accordion("Upload your own pairs (CSV / TSV / JSONL)", open=False):
                 upload = gr.File(label="Data file", file_types=[".csv", ".tsv", ".jsonl"], type="filepath")
                 form.build("columns")
@@ -62,7 +65,6 @@ def build(ctx: AppContext | None = None) -> None:
                 view_run = gr.Dropdown([], label="Show run", scale=3, min_width=280, elem_id="train-view-run",
                                        allow_custom_value=True)
                 compare = gr.Dropdown([], multiselect=True, label="Overlay runs (e.g. several seeds)", scale=2)
-            progress = gr.HTML(v.progress_html(None), elem_id="train-progress")
             loss_plot = gr.Plot(label="Loss", elem_id="train-loss-plot")
             eval_plot = gr.Plot(label="Validation metrics", elem_id="train-eval-plot")
             spread_plot = gr.Plot(label="Spread across runs", visible=False)

@@ -195,3 +195,23 @@ def test_no_gradio_timer_flashes_over_the_flashcard_or_its_stats(sized, app_url)
         page.locator("#fc-grade-3").click()
     expect(card).to_have_attribute("data-flipped", "0", timeout=TIMEOUT)
     assert page.evaluate("() => window.__timers") == []
+
+
+def _in_view(page, selector: str, viewport: dict) -> tuple[bool, float]:
+    box = _box(page.locator(selector))
+    return box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"], box["y"]
+
+
+@SIZES
+def test_start_and_the_progress_line_are_in_the_first_screen(sized, app_url, viewport):
+    """Issue 23.1: the Train tab opens with Start and the run's progress line in view, without scrolling."""
+    page = sized(viewport)
+    page.goto(app_url)
+    page.get_by_role("tab", name="Train", exact=True).click()
+    page.locator("#train-env").get_by_text("Hardware:").wait_for(timeout=TIMEOUT)
+    expect(page.locator("#train-eta")).to_contain_text("Estimated duration", timeout=TIMEOUT)
+    page.wait_for_timeout(500)
+    assert page.evaluate("() => window.scrollY") == 0
+    for selector in ("#train-start", "#train-progress", "#train-preset"):
+        inside, y = _in_view(page, selector, viewport)
+        assert inside, f"{selector} at y={y:.0f} is outside the first {viewport['height']} px screen"
