@@ -77,10 +77,16 @@ def run_choices(visitor: Visitor = access.LOCAL) -> list[tuple[str, str]]:
 
 
 def default_run(visitor: Visitor = access.LOCAL) -> str | None:
-    """This visitor's active run if any, else their newest; off a Space the active or newest run."""
+    """The visitor's most relevant run: the one training, else the first in line, else the latest that finished
+    (completed, stopped, failed or interrupted: by when it finished); a cancelled run only when there is no other.
+    Off a Space: every run counts."""
     runs = store().list(limit=50, owner=visitor.runs_owner)
-    active = [r for r in runs if r.active] or [r for r in runs if r.status == "queued"]
-    return (active or runs)[0].id if (active or runs) else None
+    active = [r for r in runs if r.active]
+    queued = sorted((r for r in runs if r.status == "queued"), key=lambda r: r.created)
+    ended = sorted((r for r in runs if r.status not in ("queued", "cancelled") and not r.active),
+                   key=lambda r: r.finished or r.created, reverse=True)
+    best = active or queued or ended or runs
+    return best[0].id if best else None
 
 
 def phase(run: Run) -> str:

@@ -215,3 +215,26 @@ def test_start_and_the_progress_line_are_in_the_first_screen(sized, app_url, vie
     for selector in ("#train-start", "#train-progress", "#train-preset"):
         inside, y = _in_view(page, selector, viewport)
         assert inside, f"{selector} at y={y:.0f} is outside the first {viewport['height']} px screen"
+
+
+@SIZES
+def test_a_reload_shows_the_run_that_finished_not_a_cancelled_one(sized, app_url, viewport):
+    """Issue 23.6: a run finished, a later one was queued and cancelled; the reloaded page shows the finished one."""
+    from tests.browser.seed_runs import write_run
+    from trainer_backend.runs.store import RunStore
+
+    store = RunStore()
+    label = f"Reload check {viewport['width']}"
+    done = write_run(store, label, (0.6, 0.7, 0.8), [[30, 10], [6, 34]])
+    cancelled = store.create({"seed": 1, "dataset": "sample"}, label="Quick look", status="cancelled")
+    assert store.get(cancelled).created > store.get(done).created
+    page = sized(viewport)
+    page.goto(app_url)
+    page.get_by_role("tab", name="Train", exact=True).click()
+    progress = page.locator("#train-progress")
+    expect(progress).to_contain_text(label, timeout=TIMEOUT)
+    expect(progress.locator("[data-status='completed']")).to_have_count(1)
+    page.reload()
+    page.get_by_role("tab", name="Train", exact=True).click()
+    expect(progress).to_contain_text(label, timeout=TIMEOUT)
+    page.locator("#train-eval-plot .scatterlayer .trace").first.wait_for(timeout=TIMEOUT)
