@@ -63,7 +63,7 @@ def runs_table(visitor: Visitor = access.LOCAL) -> list[list]:
                      f"{accuracy} ⚠ at the {low[1]:.2f} floor" if low else accuracy,
                      f"{fm['eval_f1']:.4f}" if "eval_f1" in fm else "",
                      f"{run.samples_per_second:.1f}" if run.samples_per_second else "",
-                     time.strftime("%m-%d %H:%M", time.localtime(run.created))])
+                     time.strftime("%m-%d %H:%M", time.localtime(run.born))])
     return rows
 
 
@@ -115,8 +115,9 @@ def progress_html(run: Run | None, visitor: Visitor = access.LOCAL) -> str:
         parts += [f"step {run.step}/{run.max_steps}", f"epoch {run.epoch:.2f}"]
     if not owner:
         parts.append("another visitor's run (read-only)")
-    if run.started:
-        parts.append(f"elapsed {estimate.format_duration((run.finished or time.time()) - run.started)}")
+    elapsed = run.elapsed_seconds()
+    if elapsed is not None:
+        parts.append(f"elapsed {estimate.format_duration(elapsed)}")
     if eta is not None:
         parts.append(f"ETA {estimate.format_duration(eta)}")
     if run.status == "queued":

@@ -238,3 +238,61 @@ def test_a_reload_shows_the_run_that_finished_not_a_cancelled_one(sized, app_url
     page.get_by_role("tab", name="Train", exact=True).click()
     expect(progress).to_contain_text(label, timeout=TIMEOUT)
     page.locator("#train-eval-plot .scatterlayer .trace").first.wait_for(timeout=TIMEOUT)
+
+
+def _start_long_tiny_run(page, tiny_model_dir) -> str:
+    """Start a run of the tiny model on the sample that trains long enough to be stopped; returns its id."""
+    import re
+
+    page.locator("#train-env").get_by_text("Hardware:").wait_for(timeout=TIMEOUT)
+    for label, value in (("Model (Hub id or local folder)", str(tiny_model_dir)),
+                         ("Data (glue/mrpc, sample, an MRPC folder or a file)", "sample")):
+        box = page.get_by_label(label)
+        box.fill(value)
+        box.press("Enter")
+    page.get_by_text("Hyperparameters and switches").click()
+    for label, value in (("Max steps (≤ 0: use epochs)", "3000"),):
+        box = page.get_by_label(label)
+        box.fill(value)
+        box.press("Tab")
+    page.locator("#train-start").click()
+    message = page.locator("#train-message")
+    message.get_by_text("started").wait_for(timeout=TIMEOUT)
+    return re.search(r"\d{8}-\d{6}-[0-9a-f]{4}", message.inner_text()).group(0)
+
+
+@SIZES
+def test_resume_keeps_the_run_and_brings_its_progress_into_view(sized, app_url, tiny_model_dir, viewport):
+    """Issue 23.5: after Resume the run keeps its name, no floor warning from the evaluation at Stop stays while it
+    trains again, and the progress line is scrolled into view."""
+    import re
+
+    from tests.helpers import end_run_process
+    from trainer_backend.runs.store import RunStore
+
+    page = sized(viewport)
+    page.goto(app_url)
+    page.get_by_role("tab", name="Train", exact=True).click()
+    run_id = _start_long_tiny_run(page, tiny_model_dir)
+    store = RunStore()
+    try:
+        progress = page.locator("#train-progress")
+        expect(page.locator("#train-view-run input")).to_have_value(re.compile(run_id[-4:]), timeout=TIMEOUT)
+        expect(progress).to_contain_text("— training · step", timeout=120_000)  # this run, past loading
+        page.locator("#train-stop").click()
+        expect(progress.locator("[data-status='stopped']")).to_have_count(1, timeout=120_000)
+        name = page.locator("#train-view-run input").input_value().split(" · seed")[0]  # label · HH:MM · id
+        born = store.get(run_id).born
+        page.wait_for_timeout(1500)  # time the run lies stopped: not training time
+        page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
+        assert not _in_view(page, "#train-progress", viewport)[0]
+        page.locator("#train-resume").dispatch_event("click")  # as a click where it is, without scrolling to it
+        expect(progress.locator("[data-status='running']")).to_have_count(1, timeout=120_000)
+        page.wait_for_timeout(1000)
+        inside, y = _in_view(page, "#train-progress", viewport)
+        assert inside, f"after Resume #train-progress is at y={y:.0f}, outside the {viewport['height']} px screen"
+        expect(progress).not_to_contain_text("majority-class floor")
+        assert page.locator("#train-view-run input").input_value().split(" · seed")[0] == name
+        assert store.get(run_id).born == born and float(store.get(run_id).info["carried_seconds"]) >= 0
+    finally:
+        end_run_process(run_id)
