@@ -21,7 +21,7 @@ from trainer_backend.modeling import resolve_model
 from trainer_backend.runs.store import Run, RunStore
 from trainer_backend.textsafe import md_escape
 from ui import train_form
-from ui.common import visitor_of
+from ui.common import error_toast, visitor_of
 
 _SERVICES: dict[str, JobRunner] = {}
 
@@ -49,7 +49,7 @@ def _visitor(browser_id: Any, request: gr.Request | None, profile: gr.OAuthProfi
     try:
         return visitor_of(browser_id, request, profile, oauth_token)
     except AccessError as err:
-        raise gr.Error(str(err)) from None
+        raise error_toast(err) from None
 
 
 def _run_folders(visitor: Visitor) -> dict[str, str]:
