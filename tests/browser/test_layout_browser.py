@@ -296,3 +296,35 @@ def test_resume_keeps_the_run_and_brings_its_progress_into_view(sized, app_url, 
         assert store.get(run_id).born == born and float(store.get(run_id).info["carried_seconds"]) >= 0
     finally:
         end_run_process(run_id)
+
+
+_CUT_CELLS = """(ids) => {
+  const cut = [];
+  for (const id of ids) {
+    for (const cell of document.querySelectorAll('#' + id + ' th, #' + id + ' td')) {
+      const text = cell.innerText.trim();
+      if (!text || !/^[-+]?[0-9.]+$|^[A-Z][a-z]+( [A-Za-z]+)?$/.test(text)) continue;  // numbers and header words
+      for (const el of [cell, ...cell.querySelectorAll('*')]) {
+        if (el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0) { cut.push(id + ': ' + text); break; }
+      }
+    }
+  }
+  return cut;
+}"""
+
+
+@SIZES
+def test_number_cells_and_headers_of_the_run_tables_are_not_cut(sized, app_url, viewport):
+    """Issue 23.8: on a phone the results table showed "-0.0…" and "Trai…"."""
+    from tests.browser.seed_runs import write_good_run
+
+    write_good_run()
+    page = sized(viewport)
+    page.goto(app_url)
+    page.get_by_role("tab", name="Train", exact=True).click()
+    expect(page.locator("#train-results")).to_contain_text("0.8250", timeout=TIMEOUT)
+    expect(page.locator("#train-history")).to_contain_text("0.8250", timeout=TIMEOUT)
+    page.locator("#train-results").scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    assert page.evaluate(_CUT_CELLS, ["train-results", "train-history"]) == []
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"] + 1  # the tables scroll
