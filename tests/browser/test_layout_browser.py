@@ -328,3 +328,15 @@ def test_number_cells_and_headers_of_the_run_tables_are_not_cut(sized, app_url, 
     page.wait_for_timeout(500)
     assert page.evaluate(_CUT_CELLS, ["train-results", "train-history"]) == []
     assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"] + 1  # the tables scroll
+
+
+@SIZES
+def test_try_it_opens_train_with_the_presets_eta_within_15_s(sized, app_url, viewport):
+    """Issue 23.8: after the Lesson's Try it the ETA still described the previous preset 15 s later."""
+    page = sized(viewport)
+    page.goto(f"{app_url}?section=model")
+    expect(page.locator("#lesson-model")).to_be_visible(timeout=TIMEOUT)
+    page.locator("#lesson-model").get_by_role("button", name="Try it").click()
+    expect(page.locator("#train-preset input")).to_have_value("Seed spread (3 seeds)", timeout=TIMEOUT)
+    expect(page.locator("#train-seeds textarea, #train-seeds input")).to_have_value("1, 2, 3", timeout=15_000)
+    expect(page.locator("#train-eta")).to_contain_text("3 runs", timeout=15_000)
