@@ -18,7 +18,8 @@ from trainer_backend.textsafe import md_escape
 from ui.common import visitor_of
 from ui.train_handlers import runner, store
 
-POLL_SECONDS = 1.0       # while the viewed run (or one drawn with it) is queued or training
+POLL_SECONDS = 2.0       # while the viewed run (or one drawn with it) is queued or training (each tick is a
+#                          queued request and a browser redraw; a step takes 1-2 s on 2 cores, so 1 s mostly redrew)
 IDLE_POLL_SECONDS = 5.0  # otherwise: nothing of this page's can change quickly
 CHART_SECONDS = 5.0      # while a run trains, its charts are redrawn at most this often (the progress line: every tick)
 RUN_COLUMNS = ["Run", "Status", "Model", "Data", "Settings", "Accuracy", "F1", "Samples/s", "Started"]
