@@ -152,17 +152,22 @@ def test_a_run_at_the_floor_says_so_in_train_and_in_the_lesson(sized, app_url, v
     expect(page.locator("#lesson-evaluate")).to_contain_text("at the majority-class floor", timeout=TIMEOUT)
 
 
-@SIZES
-def test_after_start_the_progress_bar_is_in_view(sized, app_url, tiny_model_dir, viewport):
-    page = sized(viewport)
-    page.goto(app_url)
-    page.get_by_role("tab", name="Train", exact=True).click()
+def _choose_tiny_model_and_sample(page, tiny_model_dir) -> None:
+    """On the Train tab: the tiny test model and the bundled sample, so a run trains in seconds."""
     page.locator("#train-env").get_by_text("Hardware:").wait_for(timeout=TIMEOUT)
     for label, value in (("Model (Hub id or local folder)", str(tiny_model_dir)),
                          ("Data (glue/mrpc, sample, an MRPC folder or a file)", "sample")):
         box = page.get_by_label(label)
         box.fill(value)
         box.press("Enter")
+
+
+@SIZES
+def test_after_start_the_progress_bar_is_in_view(sized, app_url, tiny_model_dir, viewport):
+    page = sized(viewport)
+    page.goto(app_url)
+    page.get_by_role("tab", name="Train", exact=True).click()
+    _choose_tiny_model_and_sample(page, tiny_model_dir)
     page.locator("#train-start").click()
     page.locator("#train-message").get_by_text("started").or_(
         page.locator("#train-message").get_by_text("queued")).wait_for(timeout=TIMEOUT)
@@ -244,12 +249,7 @@ def _start_long_tiny_run(page, tiny_model_dir) -> str:
     """Start a run of the tiny model on the sample that trains long enough to be stopped; returns its id."""
     import re
 
-    page.locator("#train-env").get_by_text("Hardware:").wait_for(timeout=TIMEOUT)
-    for label, value in (("Model (Hub id or local folder)", str(tiny_model_dir)),
-                         ("Data (glue/mrpc, sample, an MRPC folder or a file)", "sample")):
-        box = page.get_by_label(label)
-        box.fill(value)
-        box.press("Enter")
+    _choose_tiny_model_and_sample(page, tiny_model_dir)
     page.get_by_text("Hyperparameters and switches").click()
     for label, value in (("Max steps (≤ 0: use epochs)", "3000"),):
         box = page.get_by_label(label)
