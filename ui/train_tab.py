@@ -10,6 +10,7 @@ from trainer_backend.publish import hub
 from trainer_backend import presets
 from ui import train_form
 from ui import train_handlers as h
+from ui import train_publish
 from ui import train_view as v
 from ui.common import AppContext, ensure_visitor_id, visitor_of, visitor_state
 
@@ -151,9 +152,12 @@ def build(ctx: AppContext | None = None) -> None:
     command_btn.click(command_shown, form_inputs, command, api_name=False)
     save_btn.click(settings_saved, form_inputs, [settings_file, settings_msg], api_name=False)
     load_btn.upload(settings_loaded, load_btn, [*form.components, settings_msg], api_name=False)
-    view_run.change(h.push_status, [view_run, visitor], push_md, api_name=False, show_progress="hidden")
-    push_btn.click(h.push_to_hub, [view_run, repo_box, private_box, visitor], push_md, api_name="push_to_hub")
-    zip_btn.click(h.download_checkpoint, [view_run, visitor], [zip_file, push_md], api_name="download_checkpoint")
+    view_run.change(train_publish.push_status, [view_run, visitor], push_md, api_name=False,
+                    show_progress="hidden")
+    push_btn.click(train_publish.push_to_hub, [view_run, repo_box, private_box, visitor], push_md,
+                   api_name="push_to_hub")
+    zip_btn.click(train_publish.download_checkpoint, [view_run, visitor], [zip_file, push_md],
+                  api_name="download_checkpoint")
     timer.tick(v.refresh, [view_run, compare, signature, visitor], view_outputs, api_name=False,
                show_progress="hidden")  # queued like every request: its bounds hold for ticks too
     view_run.change(v.refresh, [view_run, compare, gr.State(""), visitor], view_outputs, api_name=False,
