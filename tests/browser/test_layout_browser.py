@@ -318,10 +318,14 @@ def test_number_cells_and_headers_of_the_run_tables_are_not_cut(sized, app_url, 
     """Issue 23.8: on a phone the results table showed "-0.0…" and "Trai…"."""
     from tests.browser.seed_runs import write_good_run
 
-    write_good_run()
+    run_id = write_good_run()
     page = sized(viewport)
     page.goto(app_url)
     page.get_by_role("tab", name="Train", exact=True).click()
+    picker = page.locator("#train-view-run input")
+    expect(picker).to_be_visible(timeout=TIMEOUT)
+    picker.fill(run_id)
+    picker.press("Enter")
     expect(page.locator("#train-results")).to_contain_text("0.8250", timeout=TIMEOUT)
     expect(page.locator("#train-history")).to_contain_text("0.8250", timeout=TIMEOUT)
     page.locator("#train-results").scroll_into_view_if_needed()
