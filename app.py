@@ -5,6 +5,7 @@ import threading
 
 import gradio as gr
 
+from quiz import judge
 from trainer_backend import downloads, serving, settings
 from trainer_backend.runs.jobs import JobRunner
 from trainer_backend.runs.store import RunStore
@@ -51,11 +52,13 @@ def build_app(runner: JobRunner | None = None) -> gr.Blocks:
 
 
 def launch(demo: gr.Blocks, **kwargs) -> tuple:
-    """Start the services' threads (job runner, Predict warm-up) and serve, with every resource bounded."""
+    """Start the services' threads (job runner, Predict and quiz-judge warm-ups) and serve, with every resource bounded."""
     lim = settings.limits()
     demo.runner.start_background()
     if settings.predict_settings().warm:  # the default Predict model loads while the first page renders
         threading.Thread(target=serving.warm_default, name="predict-warm-up", daemon=True).start()
+    # The quiz's judge loads while the first page renders, so the first feedback does not wait for it.
+    threading.Thread(target=judge.warm_up, name="quiz-judge-warm-up", daemon=True).start()
     return demo.queue(default_concurrency_limit=8, max_size=lim.gradio_queue).launch(
         theme=THEME, css=CSS, head=HEAD, server_name=settings.server_name(),
         max_file_size=lim.upload_bytes, allowed_paths=[str(downloads.folder())], **kwargs)

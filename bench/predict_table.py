@@ -15,12 +15,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hardware import was_quiet  # noqa: E402
 
-BEGIN, END = "<!-- predict-bench:begin -->", "<!-- predict-bench:end -->"
-TITLES = {"onnx-int8": "ONNX Runtime int8", "onnx-int8-block": "ONNX Runtime, int8 in blocks of 64",
-          "onnx-int8-mixed": "ONNX Runtime, int8 in half the layers",
-          "onnx-fp32": "ONNX Runtime fp32", "pytorch": "PyTorch", "pytorch-bf16": "PyTorch with bf16 weights",
-          "openvino-bf16": "OpenVINO bf16"}
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from trainer_backend.serving import engines  # noqa: E402
 
+BEGIN, END = "<!-- predict-bench:begin -->", "<!-- predict-bench:end -->"
 
 def load(path: str | Path) -> dict:
     """The last non-empty line of the file, parsed as JSON."""
@@ -31,9 +29,9 @@ def load(path: str | Path) -> dict:
 def table(result: dict) -> str:
     """Markdown: one row per contender, then the ratios against their targets, the gate and the machine."""
     pytorch = "PyTorch, bf16 autocast" if result.get("bf16_pytorch_path") else "PyTorch, fp32"
-    serving = TITLES.get(result["serving"], result["serving"])
+    serving = engines.short_title(result["serving"])
     if result.get("batch_engine"):
-        serving = f"{serving} for single pairs, {TITLES.get(result['batch_engine'], result['batch_engine'])} for 64+"
+        serving = f"{serving} for single pairs, {engines.short_title(result['batch_engine'])} for 64+"
     names = {"pipeline": '`pipeline("text-classification")`', "ours_pytorch": f"ours, {pytorch} (before)",
              "ours": f"**ours, serving path: {serving}**"}
     p50, p90 = result["single_p50_ms"], result["single_p90_ms"]
@@ -47,7 +45,7 @@ def table(result: dict) -> str:
                  f"per-round ratios {', '.join(f'{x:.2f}' for x in result['single_round_ratios'])}). "
                  f"**512 pairs: {batch:.2f}× the throughput** (target ≥ 5×: {'met' if batch >= 5 else 'not met'}; "
                  f"per-round {', '.join(f'{x:.2f}' for x in result['batch_round_ratios'])}).")
-    checks = "; ".join(f"{TITLES.get(c['engine'], c['engine'])} {'passed' if c['passed'] else 'failed'}: same "
+    checks = "; ".join(f"{engines.short_title(c['engine'])} {'passed' if c['passed'] else 'failed'}: same "
                        f"answer on {c['agreement']:.1%} of {c['pairs']} pairs, accuracy {c['accuracy']:.3f} vs "
                        f"PyTorch {c['reference_accuracy']:.3f}" for c in result.get("gate_checks", []))
     if checks:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from lesson import floor as floors
+from lesson import live
 
 ARTICLE = "article"
 ARTICLE_TITLE = "bert-base on MRPC, 3 epochs, Trainer defaults (the seed article's run)"
@@ -58,7 +59,7 @@ def from_store(run_id: str, store=None) -> Curves:
              for _, e in sorted(by_step.items()) if "eval_loss" in e]
     from trainer_backend.runs.summary import run_name
 
-    return Curves(f"your run {run_name(run)}", train, evals, floors.of_run(run))
+    return Curves(f"your run {run_name(run)}", train, evals, live.run_floor(run))
 
 
 def run_choices(limit: int = 20, store=None) -> list[tuple[str, str]]:

@@ -7,6 +7,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from trainer_backend.metrics import MajorityFloor
+
 # glue/mrpc as published on the Hub (and in the GLUE paper): pairs per split, and the validation pairs
 # labelled 1 ("paraphrase"). The test labels are hidden by GLUE, so validation is all a learner can score.
 GLUE_MRPC_SIZES = {"train": 3668, "validation": 408, "test": 1725}
@@ -57,19 +59,10 @@ def seed_recipe() -> Recipe:
                   bool(trainer_default("dataloader_drop_last")))
 
 
-@dataclass(frozen=True)
-class Floor:
-    """What answering "paraphrase" for every pair scores."""
-
-    accuracy: float
-    f1: float
-
-
 def majority_floor(positives: int = GLUE_MRPC_VALIDATION_POSITIVES,
-                   total: int = GLUE_MRPC_SIZES["validation"]) -> Floor:
-    """Accuracy and F1 (paraphrase class) of always predicting 1: precision = share of 1s, recall = 1."""
-    precision = positives / total
-    return Floor(precision, 2 * precision / (precision + 1))
+                   total: int = GLUE_MRPC_SIZES["validation"]) -> MajorityFloor:
+    """Accuracy and F1 (paraphrase class) of always giving the majority answer on MRPC validation (paraphrase)."""
+    return MajorityFloor(total, positives)
 
 
 def pair_points(total: int = GLUE_MRPC_SIZES["validation"]) -> float:

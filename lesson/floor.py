@@ -1,42 +1,47 @@
-"""The majority-class floor of the data in use (computed from its labels), and a result read against it."""
+"""The majority-class floor of the data in use, named and stated in the Lesson's words, and a result read against it
+(the numbers come from trainer_backend.metrics.MajorityFloor; loading a data set's floor is lesson.live's)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Iterable
 
 from lesson import figures
+from trainer_backend.data import LABEL_NAMES
+from trainer_backend.metrics import MajorityFloor, floor_of_labels, floor_of_matrix
 
-LABELS = ("not_paraphrase", "paraphrase")
+LABELS = tuple(LABEL_NAMES)
 
 
 @dataclass(frozen=True)
 class DataFloor:
-    """What answering the commoner label for every validation pair scores on one data set."""
+    """The floor of one named data set (its numbers: metrics.MajorityFloor)."""
 
     name: str         # the data set, in words
     pairs: int        # validation pairs
     positives: int    # of which labelled 1 (paraphrase)
 
     @property
+    def counts(self) -> MajorityFloor:
+        return MajorityFloor(self.pairs, self.positives)
+
+    @property
     def share(self) -> float:
-        return self.positives / self.pairs if self.pairs else 0.0
+        return self.counts.share
 
     @property
     def majority(self) -> str:
-        return LABELS[1] if self.share >= 0.5 else LABELS[0]
+        return LABELS[self.counts.majority]
 
     @property
     def accuracy(self) -> float:
-        return max(self.share, 1 - self.share)
+        return self.counts.accuracy
 
     @property
     def f1(self) -> float:
-        """F1 of the paraphrase class when every pair gets the majority answer (0 when that answer is 'not')."""
-        return 2 * self.share / (1 + self.share) if self.share >= 0.5 else 0.0
+        return self.counts.f1
 
     def at_floor(self, accuracy: float) -> bool:
-        """Within one validation pair of the floor: the model has learned nothing the label counts don't give."""
-        return accuracy <= self.accuracy + 1.0 / max(self.pairs, 1) + 1e-9
+        return self.counts.at_floor(accuracy)
 
     def sentence(self, named: bool = True) -> str:
         """The floor stated for this data, in one sentence of prose (naming the data unless it was just named)."""
@@ -47,47 +52,24 @@ class DataFloor:
                 "has to beat here.")
 
 
+def named(floor: MajorityFloor, name: str) -> DataFloor:
+    return DataFloor(name, floor.pairs, floor.positives)
+
+
 def of_labels(labels: Iterable[int], name: str) -> DataFloor:
     """The floor of a validation split, from its labels."""
-    labels = [int(y) for y in labels]
-    return DataFloor(name, len(labels), sum(1 for y in labels if y == 1))
+    return named(floor_of_labels(labels), name)
 
 
 def of_matrix(matrix: list[list[int]] | None, name: str) -> DataFloor | None:
     """The floor from a 2x2 confusion matrix (rows = true labels), as every finished run stores it."""
-    if not matrix or len(matrix) != 2 or not sum(map(sum, matrix)):
-        return None
-    return DataFloor(name, sum(map(sum, matrix)), sum(matrix[1]))
+    found = floor_of_matrix(matrix)
+    return named(found, name) if found else None
 
 
 def mrpc() -> DataFloor:
     """GLUE MRPC's validation split (the seed article's data), from its published label counts."""
-    return DataFloor("glue/mrpc validation", figures.GLUE_MRPC_SIZES["validation"],
-                     figures.GLUE_MRPC_VALIDATION_POSITIVES)
-
-
-def of_data(spec: str = "auto") -> DataFloor:
-    """The floor of the validation split a run with this data spec would use (loads it, cached)."""
-    from lesson import live
-
-    from trainer_backend.access import public_name
-
-    loaded = live.data(spec)
-    return of_labels(loaded.dataset["validation"]["label"], public_name(loaded.name))  # never a server path
-
-
-def of_run(run) -> DataFloor | None:
-    """A run's floor: from its final confusion matrix, else from the data named in its settings, else unknown."""
-    from trainer_backend.access import public_name
-
-    name = public_name(str(run.data or run.config.get("dataset") or "its data"))
-    found = of_matrix((run.final_metrics or {}).get("confusion"), name)
-    if found is not None:
-        return found
-    try:
-        return of_data(str(run.config.get("dataset") or "auto"))
-    except Exception:  # noqa: BLE001 - data gone or unreadable: the reading says the floor is unknown
-        return None
+    return named(figures.majority_floor(), "glue/mrpc validation")
 
 
 def reading(accuracy: float, f1: float, floor: DataFloor | None) -> str:

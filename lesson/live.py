@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from lesson import padding
+from lesson import floor, padding
 from trainer_backend.data import LABEL_NAMES, LoadedData, load_data
 from trainer_backend.modeling import LoadedModel, load_for_classification, load_tokenizer, resolve_model
 
@@ -63,6 +63,28 @@ class Peek:
         return f"Loaded **{public_name(self.name)}** ({self.reason}).\n\n{sizes}" + (f"\n\n{self.floor}" if self.floor else "")
 
 
+def data_floor(spec: str = "auto") -> floor.DataFloor:
+    """The floor of the validation split a run with this data spec would use (loads it, cached)."""
+    from trainer_backend.access import public_name
+
+    loaded = data(spec)
+    return floor.of_labels(loaded.dataset["validation"]["label"], public_name(loaded.name))  # never a server path
+
+
+def run_floor(run) -> floor.DataFloor | None:
+    """A run's floor: from its final confusion matrix, else from the data named in its settings, else unknown."""
+    from trainer_backend.access import public_name
+
+    name = public_name(str(run.data or run.config.get("dataset") or "its data"))
+    found = floor.of_matrix((run.final_metrics or {}).get("confusion"), name)
+    if found is not None:
+        return found
+    try:
+        return data_floor(str(run.config.get("dataset") or "auto"))
+    except Exception:  # noqa: BLE001 - data gone or unreadable: the reading says the floor is unknown
+        return None
+
+
 def peek(data_spec: str = "auto", n: int = 6) -> Peek:
     """Split sizes and the first `n` training pairs with their label names."""
     loaded = data(data_spec)
@@ -70,8 +92,6 @@ def peek(data_spec: str = "auto", n: int = 6) -> Peek:
     n = max(1, min(int(n), len(train), 50))
     rows = [[i, train[i]["label"], LABEL_NAMES[train[i]["label"]], train[i]["sentence1"], train[i]["sentence2"]]
             for i in range(n)]  # PEEK_HEADERS: label and meaning first, the long sentences last
-    from lesson import floor
-
     return Peek(loaded.name, loaded.reason, {k: len(v) for k, v in loaded.dataset.items()}, rows,
                 floor.of_labels(loaded.dataset["validation"]["label"], loaded.name).sentence(named=False)
                 if "validation" in loaded.dataset else "")

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 STRATEGIES = ("longest in the data set", "longest in each batch", "each batch, grouped by length")
-MEGABATCH = 50  # the Trainer's length-grouped sampler sorts windows of 50 batches
+MEGABATCH = 50  # the Trainer's length-grouped sampler sorts windows of at most 50 batches
 
 
 @dataclass
@@ -75,9 +75,16 @@ def pad_in_batch(batch: Sequence[int]) -> int:
     return max(batch) * len(batch) - sum(batch) if batch else 0
 
 
+def window_batches(n: int, batch_size: int) -> int:
+    """Batches per sorted window of the length-grouped sampler: min(n // (4 * batch), 50), at least 1
+    (transformers.trainer_pt_utils.get_length_grouped_indices: about four windows for a small set)."""
+    return max(min(n // (batch_size * 4), MEGABATCH), 1)
+
+
 def grouped_order(lengths: Sequence[int], batch_size: int) -> list[int]:
-    """Lengths reordered roughly like group_by_length: within windows of 50 batches, longest first."""
-    window = batch_size * MEGABATCH
+    """Lengths reordered like train_sampling_strategy="group_by_length": within windows of
+    `window_batches` batches, longest first."""
+    window = batch_size * window_batches(len(lengths), batch_size)
     out: list[int] = []
     for i in range(0, len(lengths), window):
         out.extend(sorted(lengths[i:i + window], reverse=True))

@@ -8,11 +8,11 @@ import sys
 
 def run(model_name: str = "auto", data: str = "auto", output_dir: str = "outputs/whole-loop", epochs: float = 3.0,
         max_steps: int = -1, batch_size: int = 8, max_train: int | None = None, max_eval: int | None = None,
-        learning_rate: float = 5e-5) -> dict:
+        learning_rate: float = 5e-5, seed: int = 42) -> dict:
     """Fine-tune `model_name` on `data` with Trainer defaults; returns validation accuracy and F1."""
     import numpy as np
     from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer,
-                              TrainingArguments)
+                              TrainingArguments, set_seed)
 
     from trainer_backend.data import load_data           # glue/mrpc online; a local MRPC folder or the sample offline
     from trainer_backend.metrics import load_metric      # evaluate's glue/mrpc metric, or its offline twin
@@ -23,6 +23,7 @@ def run(model_name: str = "auto", data: str = "auto", output_dir: str = "outputs
     tokenizer = AutoTokenizer.from_pretrained(checkpoint)                                      # 2. one input per pair
     tokenized = raw.map(lambda batch: tokenizer(batch["sentence1"], batch["sentence2"], truncation=True), batched=True)
     collator = DataCollatorWithPadding(tokenizer=tokenizer)                                     # 3. pad each batch only
+    set_seed(seed)  # before loading: the new head is drawn in from_pretrained, before the Trainer applies its seed
     model = AutoModelForSequenceClassification.from_pretrained(checkpoint, num_labels=2)      # 4. body + fresh head
     metric = load_metric()
 
@@ -32,7 +33,7 @@ def run(model_name: str = "auto", data: str = "auto", output_dir: str = "outputs
 
     args = TrainingArguments(output_dir, eval_strategy="epoch", num_train_epochs=epochs, max_steps=max_steps,
                              per_device_train_batch_size=batch_size, learning_rate=learning_rate,
-                             report_to="none")                                                  # 5. hyperparameters
+                             seed=seed, report_to="none")                                       # 5. hyperparameters
     trainer = Trainer(model=model, args=args, train_dataset=tokenized["train"],                 # 6. everything together
                       eval_dataset=tokenized["validation"], data_collator=collator,
                       processing_class=tokenizer, compute_metrics=compute_metrics)              # 10. eval each epoch
@@ -60,9 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-train", type=int, default=None, help="use only the first N training pairs")
     parser.add_argument("--max-eval", type=int, default=None, help="use only the first N validation pairs")
     parser.add_argument("--learning-rate", type=float, default=5e-5, help="the Trainer's default is 5e-5")
+    parser.add_argument("--seed", type=int, default=42, help="set before the model is loaded (the head, too)")
     a = parser.parse_args(argv)
     metrics = run(a.model, a.data, a.output_dir, a.epochs, a.max_steps, a.batch_size, a.max_train, a.max_eval,
-                  a.learning_rate)
+                  a.learning_rate, a.seed)
     print(json.dumps(metrics))
     return 0
 

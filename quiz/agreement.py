@@ -12,12 +12,13 @@ from quiz.grading import COVERED, MISSED, Feedback, grade
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "tests" / "data"
 ANSWERS_FILE = DATA_DIR / "grading_answers.yaml"
-# Four sets, written one after another: the first while the claim grader was designed, the second after
-# its first version, the third after it was frozen, the fourth after the final design. Each was measured
-# once before it informed any change (figures in the README and each file's header); since then all of them
-# inform the patterns, so none is held out any more. Write a new set to measure unseen wording again.
+# Four sets, written one after another for the old claim-pattern grader, each measured once before it
+# informed any change; all four are seen now. The judge (quiz/judge.py) trains on the first three and its
+# thresholds were chosen on the fourth (quiz/judge_data.py). UNSEEN_SET was written after the judge was frozen
+# and committed: its first look is the figure that counts. Write yet another set to measure a changed judge.
 ANSWER_SETS = (ANSWERS_FILE, DATA_DIR / "grading_answers_holdout.yaml", DATA_DIR / "grading_answers_fresh.yaml",
                DATA_DIR / "grading_answers_final.yaml")
+UNSEEN_SET = DATA_DIR / "grading_answers_unseen.yaml"
 RIGHT_KINDS = ("full", "unusual", "short")   # answers whose listed ideas are all stated correctly
 WRONG_KINDS = ("wrong", "offtopic")          # answers that state no idea correctly
 KINDS = ("full", "unusual", "short", "partial", "wrong", "offtopic")
@@ -42,6 +43,8 @@ class Agreement:
     right_ideas: int = 0              # ideas of fully right answers (kinds full/unusual/short) a teacher ticks
     right_missed: int = 0             # ... that the grader marked "missed"
     right_not_covered: int = 0        # ... that the grader did not mark "covered" (missed or partly)
+    right_answers: int = 0            # fully right answers (kinds full/unusual/short)
+    right_answers_marked_wrong: int = 0  # ... with at least one of their ideas marked "missed"
     wrong_answers: int = 0
     wrong_credited: int = 0           # wrong or off-topic answers with at least one idea marked "covered"
     answers: int = 0
@@ -62,6 +65,7 @@ class Agreement:
         return {"answers": self.answers, "judgements": self.judgements, "agreed": self.agreed,
                 "agreement": round(self.agreement, 4), "right_ideas": self.right_ideas,
                 "right_missed": self.right_missed, "right_not_covered": self.right_not_covered,
+                "right_answers": self.right_answers, "right_answers_marked_wrong": self.right_answers_marked_wrong,
                 "wrong_answers": self.wrong_answers, "wrong_credited": self.wrong_credited,
                 "wrong_credited_rate": round(self.wrong_credited_rate, 4), "skipped_ideas": self.skipped_ideas,
                 "by_kind": {k: f"{a}/{n}" for k, (a, n) in self.by_kind.items()}}
@@ -82,13 +86,13 @@ def load_answers(path: str | Path = ANSWERS_FILE) -> list[Answer]:
 
 
 def load_all() -> list[Answer]:
-    """Every answer of the three sets."""
+    """Every answer of the four seen sets."""
     return [a for path in ANSWER_SETS for a in load_answers(path)]
 
 
 def measure(answers: list[Answer] | None = None, bank: Bank | None = None,
             grader: Callable[..., Feedback] = grade) -> Agreement:
-    """Grade every answer (default: all three sets) and compare each key idea's status with the teacher's tick."""
+    """Grade every answer (default: the four seen sets) and compare each key idea's status with the teacher's tick."""
     answers = load_all() if answers is None else answers
     bank = bank or default_bank()
     out = Agreement()
@@ -98,7 +102,7 @@ def measure(answers: list[Answer] | None = None, bank: Bank | None = None,
         out.skipped_ideas += len(a.covered - ids)
         fb = grader(item, a.text)
         out.answers += 1
-        credited_any = False
+        credited_any = marked_wrong = False
         for idea in item.key_ideas:
             status = fb.status(idea.id)
             teacher = idea.id in a.covered
@@ -116,7 +120,11 @@ def measure(answers: list[Answer] | None = None, bank: Bank | None = None,
             if teacher and a.kind in RIGHT_KINDS:
                 out.right_ideas += 1
                 out.right_missed += status == MISSED
+                marked_wrong |= status == MISSED
                 out.right_not_covered += not credited
+        if a.kind in RIGHT_KINDS:
+            out.right_answers += 1
+            out.right_answers_marked_wrong += marked_wrong
         if a.kind in WRONG_KINDS:
             out.wrong_answers += 1
             out.wrong_credited += credited_any

@@ -12,17 +12,17 @@ from quiz.scheduler import format_interval
 # Plain symbols (not emoji) so they render in every browser font.
 _MARK_ICON = {"got": "✓", "partly": "◐", "missed": "↻"}
 _STATUS = {COVERED: ("✓", "stated in your answer"), PARTLY: ("◐", "partly there"), "missed": ("○", "not in your answer yet")}
-_PARTLY_WHY = {"similarity": "close in meaning, but not stated as such: compare with our answer",
-               "keyword": "the topic comes up, but the idea itself is not stated: compare with our answer"}
+_PARTLY_WHY = {"unsure": "the checker is not sure: compare with our answer",
+               "untrained": "the checker was not trained on this idea yet: compare with our answer"}
 # What the checker can and cannot judge, in plain words; the figures are from bench/grading_agreement.py.
 HOW_IT_CHECKS = (
-    "How this was checked: an idea is ticked when one of your sentences states it (in wordings we collected, "
-    "whole words, reading \"not\" and \"never\"), and stays open when you state a common wrong belief about "
-    "it. Closeness in meaning alone only earns \"partly\", because the similarity model barely notices a "
-    "\"not\". It cannot follow reasoning or code it has not seen, may miss a right idea in new wording, and "
-    "reads English best. On 314 learner answers it agreed with a teacher on 1082 of 1091 key-idea judgements, "
-    "but on 80 answers it had never seen only on 249 of 280. A guide, not a mark: our answer above is the "
-    "reference.")
+    "How this was checked: a small model fine-tuned for the job, the way the Lesson teaches, reads your whole "
+    "answer and judges each key idea; where it is unsure it says so instead of guessing. A few common wrong "
+    "beliefs are caught by exact patterns, which can only keep an idea open, never tick it. It reads English "
+    "best and may miss a right idea in very unusual words. On 110 learner answers written after it was frozen "
+    "it agreed with a teacher on 334 of 390 key-idea judgements (first look) and marked no idea of a right "
+    "answer as missing, but it still gave credit to 15 of 55 fluent, subtly wrong answers for at least one "
+    "idea. A guide, not a mark: our answer above is the reference.")
 
 
 def _md_quote(text: str, limit: int = 160) -> str:

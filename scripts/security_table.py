@@ -15,7 +15,8 @@ from trainer_backend import settings  # noqa: E402
 ENV = {  # field -> (variable, what it bounds)
     "runs_per_visitor": ("STUDIO_RUNS_PER_VISITOR", "runs one visitor may have queued or running"),
     "queue_size": ("STUDIO_QUEUE_SIZE", "runs waiting, all visitors together (Resume included)"),
-    "run_seconds": ("STUDIO_RUN_SECONDS", "wall time of one run, then it stops with a checkpoint (s)"),
+    "run_seconds": ("STUDIO_RUN_SECONDS", "wall time of one run from its process start, loading and evaluation "
+                    "included; then it is stopped (s)"),
     "min_eval_steps": ("STUDIO_MIN_EVAL_STEPS", "fewest steps between evaluations/checkpoints"),
     "upload_bytes": ("STUDIO_UPLOAD_MB", "one uploaded file (Gradio refuses it before reading)"),
     "uploads_per_visitor": ("STUDIO_UPLOADS_PER_VISITOR", "data files kept per visitor (oldest dropped)"),
@@ -31,6 +32,13 @@ ENV = {  # field -> (variable, what it bounds)
     "downloads_age_seconds": ("STUDIO_DOWNLOADS_SECONDS", "how long a prepared download is kept (s)"),
     "hf_cache_bytes": ("STUDIO_HF_CACHE_MB", "Hugging Face model/dataset caches and Predict's fast-path exports; "
                        "least recently used pruned beyond it, never what a run or Predict uses (0 = never)"),
+    "stop_grace_seconds": ("STUDIO_STOP_GRACE_SECONDS", "a stopped or timed-out run's grace before it is killed (s)"),
+    "step_tokens": ("STUDIO_STEP_TOKENS", "batch × accumulation × max tokens of one optimizer step (0 = no cap)"),
+    "eval_samples": ("STUDIO_EVAL_SAMPLES", "validation pairs one run evaluates (0 = no cap)"),
+    "runs_per_address": ("STUDIO_RUNS_PER_ADDRESS", "runs one client address may have queued or running (0 = no cap)"),
+    "uploads_per_address": ("STUDIO_UPLOADS_PER_ADDRESS", "uploads from one client address per hour (0 = no cap)"),
+    "uploads_bytes": ("STUDIO_UPLOADS_DISK_MB", "all visitors' uploads; oldest pruned beyond it"),
+    "upload_max_age_days": ("STUDIO_UPLOAD_MAX_AGE_DAYS", "uploads older than this are pruned (0 = never)"),
 }
 
 

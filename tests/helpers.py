@@ -102,3 +102,17 @@ def end_run_process(run_id: str) -> None:
             os.kill(run.pid, signal.SIGKILL)
         except OSError:
             pass
+
+
+def wait_run(runner, run_id: str, until, timeout: float = 180, tick: bool = False, pause: float = 0.5):
+    """Drive a JobRunner (its dispatch, or its whole background tick with the watchdog) until `until(run)`."""
+    import time
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        runner.tick() if tick else runner.dispatch()
+        run = runner.store.get(run_id)
+        if until(run):
+            return run
+        time.sleep(pause)
+    raise AssertionError(f"timed out; run is {runner.store.get(run_id)}")

@@ -32,12 +32,14 @@ class Visitor:
     """The person behind a request. Off a Space everyone is the local user, who owns everything.
 
     key: 'local', 'user:<hf name>' when signed in, else 'anon:<hash of the browser's random id>'.
-    token: the visitor's own OAuth token (never stored, never the owner's HF_TOKEN)."""
+    token: the visitor's own OAuth token (never stored, never the owner's HF_TOKEN).
+    address: 'addr:<hash>' of the client's network address (see address_key), for quotas a new id does not reset."""
 
     key: str
     name: str | None = None
     token: str | None = None
     space: bool = False
+    address: str | None = None
 
     def owns(self, owner: str | None) -> bool:
         return not self.space or (owner is not None and owner == self.key)
@@ -101,18 +103,25 @@ def visitor_from_ticket(ticket: str | None, now: float | None = None) -> Visitor
     return Visitor(key, key[5:] if key.startswith("user:") else None, None, True)
 
 
+def address_key(address: str | None) -> str | None:
+    """'addr:<hash>' of a client's network address (only the hash is stored), None when there is none."""
+    address = (address or "").strip().lower()
+    return "addr:" + hashlib.sha256(address.encode()).hexdigest()[:16] if address else None
+
+
 def make_visitor(username: str | None = None, oauth_token: str | None = None, browser_id: str | None = None,
-                 session_hash: str | None = None) -> Visitor:
-    """Identify a request: the signed-in name, else the random id the browser keeps, else the Gradio session."""
+                 session_hash: str | None = None, address: str | None = None) -> Visitor:
+    """Identify a request: the signed-in name, else the random id the browser keeps, else the Gradio session.
+    `address` is the client's network address (ui.addresses.client_address), kept as a hash."""
     if not settings.on_space():
         return Visitor("local", username, oauth_token or settings.hub_token_from_env(), False)
     if username:
-        return Visitor(f"user:{username}", username, oauth_token, True)
+        return Visitor(f"user:{username}", username, oauth_token, True, address_key(address))
     raw = browser_id if isinstance(browser_id, str) and VISITOR_ID.match(browser_id) else None
     raw = raw or (f"session-{session_hash}" if session_hash else None)
     if not raw:
         raise AccessError("This request carries no visitor id; reload the page.")
-    return Visitor("anon:" + hashlib.sha256(raw.encode()).hexdigest()[:24], None, None, True)
+    return Visitor("anon:" + hashlib.sha256(raw.encode()).hexdigest()[:24], None, None, True, address_key(address))
 
 
 def new_browser_id() -> str:

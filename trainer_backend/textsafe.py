@@ -38,3 +38,10 @@ def md_escape(text: object) -> str:
         fixed = f"{lead}\\{mark}" if mark else f"{lead}{digits}\\{dot}"
         escaped = fixed + escaped[match.end():]
     return escaped
+
+
+def md_escape_lines(text: object) -> str:
+    """Like md_escape, line by line, with the line breaks kept (Markdown hard breaks): a multi-line message such
+    as a list of problems stays readable and every line stays inert."""
+    lines = ("" if text is None else str(text)).splitlines() or [""]
+    return "  \n".join(md_escape(line) for line in lines)

@@ -8,6 +8,7 @@ from typing import Any
 import gradio as gr
 
 from trainer_backend import access, settings
+from ui.addresses import client_address
 
 VISITOR_KEY = "studio-visitor-id"
 
@@ -26,10 +27,11 @@ def error_toast(message: object) -> gr.Error:
 
 def visitor_of(browser_id: Any, request: gr.Request | None, profile: gr.OAuthProfile | None = None,
                oauth_token: gr.OAuthToken | None = None) -> access.Visitor:
-    """The visitor behind a request: signed-in name, else the browser's random id, else the session."""
+    """The visitor behind a request: signed-in name, else the browser's random id, else the session; with the
+    client's address (hashed), for quotas a new id does not reset."""
     return access.make_visitor(getattr(profile, "username", None), getattr(oauth_token, "token", None),
                                browser_id if isinstance(browser_id, str) else None,
-                               getattr(request, "session_hash", None))
+                               getattr(request, "session_hash", None), client_address(request))
 
 
 def ensure_visitor_id(current: Any) -> str:

@@ -5,7 +5,7 @@ from typing import Any
 
 import gradio as gr
 
-from lesson import curves, floor, live, navigation, padding, predictions, sections
+from lesson import curves, live, navigation, padding, predictions, sections
 from trainer_backend.data import DataError
 from trainer_backend.modeling import ModelError
 from ui.common import AppContext, error_toast, viewer_of, who_inputs
@@ -165,7 +165,7 @@ def refresh_runs() -> gr.Dropdown:
 def data_floor() -> str:
     """The majority-class floor of the data the lesson's demos (and a default run) use, stated for the prose."""
     try:
-        return floor.of_data("auto").sentence()
+        return live.data_floor("auto").sentence()
     except KNOWN_ERRORS:
         return ""
 

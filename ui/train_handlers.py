@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
-import re
 import time
 from pathlib import Path
 from typing import Any
@@ -16,10 +14,11 @@ from trainer_backend.access import AccessError, Visitor
 from trainer_backend.config import ConfigError, TrainConfig, config_to_command
 from trainer_backend.data import DataError, load_data, resolve_dataset
 from trainer_backend.hub_check import check_hub_repo
-from trainer_backend.runs.jobs import JobRunner, QueueFull
+from trainer_backend.runs.bounds import RunTooLarge, bounded
+from trainer_backend.runs.jobs import REFUSED, JobRunner
 from trainer_backend.modeling import resolve_model
 from trainer_backend.runs.store import RunStore
-from trainer_backend.textsafe import md_escape
+from trainer_backend.textsafe import md_escape, md_escape_lines
 from ui import train_form
 from ui.common import error_toast, visitor_of
 
@@ -67,6 +66,17 @@ def _checked(model: str, data: str, visitor: Visitor) -> tuple[str, str]:
 
 
 # --- environment and ETA ------------------------------------------------------------------------
+def storage_line() -> str:
+    """On a Space: whether runs survive a restart (persistent storage) or not, and what keeps a model then."""
+    if not settings.on_space():
+        return ""
+    if settings.persistent_dir() is not None:
+        return ("**Storage:** runs, uploads, checkpoints and the model caches are kept on this Space's persistent "
+                "storage, so they survive a restart.\n\n")
+    return ("**Storage:** this Space has no persistent storage, so runs and uploads are lost when it restarts: "
+            "**Push to Hub** is how to keep a model.\n\n")
+
+
 def environment_markdown() -> str:
     """Which hardware, network, default model, data and precision will be used, and why."""
     hw = settings.hardware()
@@ -78,7 +88,7 @@ def environment_markdown() -> str:
                                        else data_spec)
     precision = settings.auto_precision(hw)
     net = f"offline — {offline}" if offline else "online — the Hugging Face Hub is reachable"
-    return (f"**Hardware:** {hw.describe()} · **Network:** {net}\n\n"
+    return storage_line() + (f"**Hardware:** {hw.describe()} · **Network:** {net}\n\n"
             f"**Default model:** `{model_name}` — {model_why}.\n\n"
             f"**Default data:** `{data_spec}` — {data_why}.\n\n"
             f"**Precision:** {precision} — "
@@ -167,7 +177,7 @@ def _queue(cfg: TrainConfig, compare: bool, seeds: Any, preset: Any, visitor: Vi
     """Check names and data, then queue one run per seed (× precision) for this visitor; says what happened."""
     try:
         model, data = _checked(cfg.model_name_or_path, cfg.dataset, visitor)
-        cfg = cfg.replace(model_name_or_path=model, dataset=data)
+        cfg = bounded(cfg.replace(model_name_or_path=model, dataset=data))  # refused before the data is read
         seed_list = _seeds(seeds) if str(seeds or "").strip() else [cfg.seed]
         # Fail fast, before queueing: the same loader the run will use (also warms the Hub dataset cache).
         load_data(cfg.dataset, cfg.sentence1_column, cfg.sentence2_column, cfg.label_column,
@@ -175,10 +185,10 @@ def _queue(cfg: TrainConfig, compare: bool, seeds: Any, preset: Any, visitor: Vi
         path, _, _ = resolve_model(cfg.model_name_or_path)
         if not Path(path).exists():
             check_hub_repo(path, "model", visitor.hub_token)
-    except ConfigError as err:  # our own words about the settings: kept as Markdown (a list)
-        return f"❌ **Not started.** {err}", None
-    except (DataError, AccessError) as err:  # may quote a file's names or cells: shown literally
-        return f"❌ **Not started.** {md_escape(str(err))}", None
+    except ConfigError as err:  # our words, but they quote the values a visitor typed: shown literally, line by line
+        return f"❌ **Not started.** {md_escape_lines(str(err))}", None
+    except (DataError, AccessError, RunTooLarge) as err:  # may quote a file's names or cells: shown literally
+        return f"❌ **Not started.** {md_escape_lines(str(err))}", None
     precisions = ["fp32", presets.mixed_precision(settings.hardware())] if compare else [cfg.precision]
     variants = presets.expand(cfg, seed_list, precisions)
     group_id = f"g{int(time.time())}" if len(variants) > 1 else None
@@ -187,8 +197,8 @@ def _queue(cfg: TrainConfig, compare: bool, seeds: Any, preset: Any, visitor: Vi
     for suffix, variant in variants:
         try:
             run_id, position = runner().submit(variant, label=f"{base_label}{' · ' + suffix if suffix else ''}",
-                                               group_id=group_id, owner=visitor.key)
-        except QueueFull as err:
+                                               group_id=group_id, owner=visitor.key, client=visitor.address)
+        except REFUSED as err:
             lines.append(f"❌ {err}")
             break
         first = first or run_id
@@ -223,7 +233,7 @@ def start_training(settings: dict, seeds: str = "", preset: str = "", browser_id
     try:
         cfg = TrainConfig.from_dict(values)
     except (ConfigError, TypeError) as err:
-        return f"❌ **Not started.** {md_escape(str(err))}", None
+        return f"❌ **Not started.** {md_escape_lines(str(err))}", None
     return _queue(cfg, compare, seeds, preset, visitor)
 
 
@@ -273,7 +283,7 @@ def load_settings(form: train_form.TrainForm, file_path: str | None,
         cfg = TrainConfig.from_dict(data)
     except (ConfigError, TypeError, ValueError, UnicodeDecodeError) as err:
         text = str(err) if isinstance(err, ConfigError) else f"not a valid run.json: {err}"
-        return {message: f"❌ {md_escape(text)}"}
+        return {message: f"❌ {md_escape_lines(text)}"}
     return {**form.updates(cfg.to_dict()), message: "✅ Settings loaded from run.json."}
 
 
@@ -290,7 +300,8 @@ def resume_training(run_id: str | None, browser_id: Any = None, request: gr.Requ
     """Queue an interrupted or stopped run again from its last checkpoint (its owner only)."""
     if not run_id:
         return "No run selected."
-    return md_escape(runner().resume(str(run_id), _visitor(browser_id, request, profile).key))
+    visitor = _visitor(browser_id, request, profile)
+    return md_escape(runner().resume(str(run_id), visitor.key, visitor.address))
 
 
 def delete_run(run_id: str | None, browser_id: Any = None, request: gr.Request = None,
@@ -304,44 +315,6 @@ def delete_run(run_id: str | None, browser_id: Any = None, request: gr.Request =
 # --- viewing -------------------------------------------------------------------------------------
 def _first_line(err: BaseException) -> str:
     return str(err).strip().splitlines()[0] if str(err).strip() else err.__class__.__name__
-
-
-def _sha1_file(path: Path) -> str:
-    digest = hashlib.sha1()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:10]
-
-
-def save_upload(file_path: str | None, browser_id: Any = None, request: gr.Request = None,
-                profile: gr.OAuthProfile | None = None) -> tuple[Any, str]:
-    """Keep an uploaded data file in this visitor's own upload folder; returns (data name 'upload:<file>', message).
-
-    Gradio has already refused files above the upload limit (max_file_size) before this runs. Each visitor keeps
-    at most `uploads_per_visitor` files (oldest dropped); the server path is never shown."""
-    if not file_path:
-        return gr.skip(), ""
-    visitor = _visitor(browser_id, request, profile)
-    src = Path(file_path)
-    lim = settings.limits()
-    if src.stat().st_size > lim.upload_bytes:
-        return gr.skip(), f"❌ The file is larger than this app's {lim.upload_bytes / 1e6:.0f} MB upload limit."
-    if src.suffix.lower() not in {".csv", ".tsv", ".jsonl"}:
-        return gr.skip(), "❌ Upload a .csv, .tsv or .jsonl file."
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", src.stem)[:40].strip("-") or "data"
-    name = f"{stem}-{_sha1_file(src)}{src.suffix.lower()}"
-    folder = visitor.upload_dir
-    folder.mkdir(parents=True, exist_ok=True)
-    dest = folder / name
-    if not dest.exists():
-        dest.write_bytes(src.read_bytes())
-    dest.touch()
-    kept = sorted((p for p in folder.iterdir() if p.is_file()), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in kept[lim.uploads_per_visitor:]:
-        old.unlink(missing_ok=True)
-    return (access.UPLOAD_PREFIX + name,
-            f"Uploaded **{md_escape(src.name)}**. Map its columns below if they are not sentence1/sentence2/label.")
 
 
 def check_data(data: str, s1: str, s2: str, label: str, browser_id: Any = None, request: gr.Request = None,

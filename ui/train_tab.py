@@ -12,6 +12,7 @@ from ui import train_form
 from ui import train_handlers as h
 from ui import train_publish
 from ui import train_view as v
+from ui import uploads
 from ui.common import AppContext, ensure_visitor_id, visitor_of, visitor_state
 
 
@@ -44,10 +45,11 @@ def build(ctx: AppContext | None = None) -> None:
                                elem_id="train-seeds")
             env_md = gr.Markdown(elem_id="train-env")
             with gr.Accordion("Upload your own pairs (CSV / TSV / JSONL)", open=False):
-                upload = gr.File(label="Data file", file_types=[".csv", ".tsv", ".jsonl"], type="filepath")
+                upload = gr.File(label="Data file", file_types=[".csv", ".tsv", ".jsonl"], type="filepath",
+                                 elem_id="train-upload")
                 form.build("columns")
                 check_btn = gr.Button("Check data", size="sm")
-            data_msg = gr.Markdown()
+            data_msg = gr.Markdown(elem_id="train-data-msg")
             with gr.Accordion("Hyperparameters and switches", open=False):
                 form.build("hyper")
                 form.build("cadence", per_row=2)
@@ -138,7 +140,7 @@ def build(ctx: AppContext | None = None) -> None:
                  show_progress="hidden")
     data = form.widgets["dataset"]
     columns = [form.widgets[n] for n in ("sentence1_column", "sentence2_column", "label_column")]
-    upload.upload(h.save_upload, [upload, visitor], [data, data_msg], api_name=False)
+    upload.upload(uploads.save_upload, [upload, visitor], [data, data_msg], api_name=False)
     check_btn.click(h.check_data, [data, *columns, visitor], data_msg, api_name="check_data")
     new_run = gr.Textbox(visible=False, elem_id="train-new-run")
     start_btn.click(start_clicked, {*form_inputs, preset}, [message, new_run], api_name=False,

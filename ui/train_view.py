@@ -13,6 +13,7 @@ from trainer_backend.config import ConfigError, TrainConfig
 from ui import charts
 from trainer_backend.runs import summary
 from trainer_backend.access import AccessError, Visitor
+from trainer_backend.runs.bounds import TIME_LIMIT
 from trainer_backend.runs.store import Run, last_checkpoint
 from trainer_backend.textsafe import md_escape
 from ui.common import visitor_of
@@ -97,10 +98,11 @@ def phase(run: Run) -> str:
     if run.status == "starting":
         return "starting the training process"
     if run.status == "running":
+        if run.stop_requested:
+            why = " (time limit reached)" if run.stop_reason == TIME_LIMIT else ""
+            return f"saving a checkpoint, then stopping{why}" if run.max_steps else f"stopping{why}"
         if not run.max_steps:
             return "loading the model and tokenizing the data"
-        if run.stop_requested:
-            return "saving a checkpoint, then stopping"
         if run.step >= run.max_steps:
             return "evaluating and saving the final model"
         return "training"
@@ -195,10 +197,12 @@ def status_message(run: Run) -> str:
     """The message under Start, derived from the run's state (never left over from an earlier click)."""
     return {"queued": f"⏳ `{run.id}` is waiting in line (position {runner().position(run.id)}).",
             "starting": f"▶ `{run.id}` is starting: loading the model and the data…",
-            "running": ("⏹ Stopping after the current step…" if run.stop_requested
-                        else f"▶ `{run.id}` is training."),
+            "running": (("⏹ Stopping after the current step…" if run.max_steps else "⏹ Stopping…")
+                        if run.stop_requested else f"▶ `{run.id}` is training."),
             "completed": f"✅ `{run.id}` finished at step {run.step}.",
-            "stopped": f"⏹ `{run.id}` stopped at step {run.step}; **Resume** continues from its checkpoint.",
+            "stopped": f"⏹ `{run.id}` stopped at step {run.step}; " + (
+                "**Resume** continues from its checkpoint." if last_checkpoint(run.output_dir) else
+                "it saved no checkpoint (stopped before its first one): start it again."),
             "interrupted": f"⚠️ `{run.id}` was interrupted at step {run.step}; **Resume** continues it.",
             "failed": f"❌ `{run.id}` failed (the reason is in the progress line).",
             "cancelled": f"`{run.id}` was cancelled before it started."}.get(run.status, "")

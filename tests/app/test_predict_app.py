@@ -9,6 +9,7 @@ import pytest
 
 pytest.register_assert_rewrite("tests.predict_fixtures")
 from tests.predict_fixtures import HUB_ID, write_pairs  # noqa: E402
+from trainer_backend.textsafe import md_escape
 
 pytest_plugins = ["tests.predict_fixtures"]
 pytestmark = pytest.mark.slow
@@ -35,14 +36,15 @@ def _ask(client, s1, s2, model=None):
 def test_api_lists_predict_endpoints(client):
     named = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     params = [p["parameter_name"] for p in named["/predict"]["parameters"]]
-    # browser_id: the visitor id an API client sends on a Space (optional; see the README's Security section)
-    assert params == ["sentence1", "sentence2", "model", "browser_id"]
-    assert [p["parameter_has_default"] for p in named["/predict"]["parameters"]] == [False, False, True, True]
+    # browser_id: the visitor id an API client sends on a Space; ticket: what a page carries (API clients leave it
+    # empty); both optional, see the README's Security section
+    assert params == ["sentence1", "sentence2", "model", "browser_id", "ticket"]
+    assert [p["parameter_has_default"] for p in named["/predict"]["parameters"]] == [False, False, True, True, True]
     assert "/predict_batch" in named
     assert [p["parameter_name"] for p in named["/explain"]["parameters"]] == ["sentence1", "sentence2", "model",
-                                                                               "browser_id"]
+                                                                               "browser_id", "ticket"]
     assert [p["parameter_name"] for p in named["/compare"]["parameters"]] == ["sentence1", "sentence2", "model",
-                                                                               "other", "browser_id"]
+                                                                               "other", "browser_id", "ticket"]
     assert "/compare_batch" in named
 
 
@@ -88,7 +90,7 @@ def test_html_and_script_stay_inert(client):
 ])
 def test_missing_or_broken_model_ids_are_explained_and_the_server_keeps_serving(client, model, expected):
     label, details = _ask(client, "One.", "Two.", model)
-    assert not label and expected in details
+    assert not label and md_escape(expected) in details  # Markdown output: shown literally, escaped
     label, _ = _ask(client, "Still here?", "Are you still here?")
     assert label["label"] in LABELS
 

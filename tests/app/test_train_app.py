@@ -55,7 +55,7 @@ def test_run_on_tiny_model_then_second_start_is_queued(client, tiny_model_dir):
 
 def test_bad_settings_are_refused_and_nothing_is_queued(client):
     message, run_id = _start(client, learning_rate=5.0)
-    assert message.startswith("❌") and "learning_rate" in message and not run_id
+    assert message.startswith("❌") and "learning\\_rate" in message and not run_id  # escaped: shown literally
     message, run_id = _start(client, seeds="one, two")
     assert "Seeds must be whole numbers" in message and not run_id
     message, run_id = _start(client, dataset="/no/such/file.csv")

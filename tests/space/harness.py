@@ -34,9 +34,9 @@ VISITOR_TOKEN = "hf_CarolVisitorOAuthToken0123456789"
 
 
 @contextlib.contextmanager
-def launch_space(data_dir: Path, **extra_env: str) -> Iterator[tuple[str, RecordingHub, Path, Path]]:
+def launch_space(data_dir: Path, **extra_env: str | None) -> Iterator[tuple[str, RecordingHub, Path, Path]]:
     """The app as a Space, in its own process; yields (url, hub, data_dir, log_path). extra_env overrides or adds
-    variables (e.g. STUDIO_RUN_SECONDS) for a module that needs other limits."""
+    variables (e.g. STUDIO_RUN_SECONDS) for a module that needs other limits; None leaves one out."""
     log_path = data_dir.parent / f"{data_dir.name}-app.log"
     with RecordingHub() as hub:
         port = free_port()
@@ -47,7 +47,9 @@ def launch_space(data_dir: Path, **extra_env: str) -> Iterator[tuple[str, Record
                    STUDIO_DATA_DIR=str(data_dir), STUDIO_TEST_PORT=str(port), STUDIO_UPLOAD_MB="1",
                    STUDIO_MRPC_DIR="", PREDICT_WARM="0", GRADIO_ANALYTICS_ENABLED="False",
                    TOKENIZERS_PARALLELISM="false", HF_HOME=str(data_dir / "hf-home"))
-        env.update(extra_env)
+        env.update({k: v for k, v in extra_env.items() if v is not None})
+        for name in [k for k, v in extra_env.items() if v is None]:  # None: leave the variable out
+            env.pop(name, None)
         with open(log_path, "wb") as log:
             proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "space" / "serve_space.py")], cwd=ROOT,
                                     env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -225,44 +225,52 @@ def test_a_signed_in_visitor_is_the_owner_of_their_runs_in_the_train_view(alice,
     assert alice.call("/run_status", carols_run)["yours"] is False
 
 
-def test_a_signed_in_browser_gets_its_own_runs_in_predict_and_no_one_elses(space, carols_run, alices_run):
-    """In a browser the page load keeps the visitor's key server-side (the signed-in name here), so Predict's
-    menu, its default and the batched /predict use Carol's run and never Alice's."""
-    from playwright.sync_api import expect, sync_playwright
+def in_signed_in_browser(url: str, username: str, token: str, steps) -> None:
+    """Run steps(page) in a headless Chromium page of the app, signed in as `username`, on its Predict tab (in a
+    thread of its own: Playwright's sync API refuses a thread that runs an event loop)."""
+    import concurrent.futures
+
+    from playwright.sync_api import sync_playwright
 
     from tests.helpers import CHROMIUM, CHROMIUM_ARGS
 
-    url = space[0]
-
-    def in_browser() -> None:
+    def run() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             try:
                 context = browser.new_context(viewport={"width": 1280, "height": 900})
-                context.add_cookies([{"name": "session", "value": signed_in_cookie("carol", VISITOR_TOKEN),
-                                      "url": url}])
+                context.add_cookies([{"name": "session", "value": signed_in_cookie(username, token), "url": url}])
                 page = context.new_page()
                 page.goto(url)
                 page.get_by_role("tab", name="Predict", exact=True).click()
-                facts = page.locator("#predict-facts")
-                expect(facts).to_contain_text(carols_run[-4:], timeout=60_000)  # the default: her latest run
-                page.locator("#predict-model input").click()
-                expect(page.get_by_role("option", name=carols_run[-4:])).to_have_count(1, timeout=30_000)
-                expect(page.get_by_role("option", name=alices_run[-4:])).to_have_count(0)
-                page.keyboard.press("Escape")
-                page.locator("#predict-s1 textarea").fill("A cat sat on the mat.")
-                page.locator("#predict-s2 textarea").fill("A cat was sitting on the mat.")
-                page.locator("#predict-button").click()
-                details = page.locator("#predict-details")
-                expect(details).to_contain_text("confidence", timeout=60_000)
-                expect(details).to_contain_text(carols_run[-4:])
+                steps(page)
             finally:
                 browser.close()
 
-    import concurrent.futures
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(run).result()
 
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # Playwright's sync API refuses a thread with a loop
-        pool.submit(in_browser).result()
+
+def test_a_signed_in_browser_gets_its_own_runs_in_predict_and_no_one_elses(space, carols_run, alices_run):
+    """In a browser the page load hands the page a ticket naming the visitor (the signed-in name here), so Predict's
+    menu, its default and the batched /predict use Carol's run and never Alice's."""
+    from playwright.sync_api import expect
+
+    def steps(page) -> None:
+        facts = page.locator("#predict-facts")
+        expect(facts).to_contain_text(carols_run[-4:], timeout=60_000)  # the default: her latest run
+        page.locator("#predict-model input").click()
+        expect(page.get_by_role("option", name=carols_run[-4:])).to_have_count(1, timeout=30_000)
+        expect(page.get_by_role("option", name=alices_run[-4:])).to_have_count(0)
+        page.keyboard.press("Escape")
+        page.locator("#predict-s1 textarea").fill("A cat sat on the mat.")
+        page.locator("#predict-s2 textarea").fill("A cat was sitting on the mat.")
+        page.locator("#predict-button").click()
+        details = page.locator("#predict-details")
+        expect(details).to_contain_text("confidence", timeout=60_000)
+        expect(details).to_contain_text(carols_run[-4:])
+
+    in_signed_in_browser(space[0], "carol", VISITOR_TOKEN, steps)
 
 
 def test_a_batch_never_answers_one_visitor_as_another(space, carol, carols_run):
@@ -270,48 +278,49 @@ def test_a_batch_never_answers_one_visitor_as_another(space, carol, carols_run):
     hands a batched function the session state of the batch's first request only, so identity kept in a gr.State
     let Bob be served Carol's model whenever her request led a batch (and Carol be answered as Bob when his did).
     Each request must be answered as its own sender, and some of Carol's must have shared a batch with Bob's."""
-    import concurrent.futures
     import re
 
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    from tests.helpers import CHROMIUM, CHROMIUM_ARGS
-
-    url, bob = space[0], Visitor(space[0])
+    bob = Visitor(space[0])
     pair = ("A cat sat on the mat.", "A cat was sitting on the mat.")
     bob_answers: list = []
     carol_details: list[str] = []
 
     def flood(n: int) -> list:
-        return [bob.client.submit(*pair, f"run:{carols_run}", bob.id, api_name="/predict") for _ in range(n)]
+        from gradio_client import Client
 
-    def in_browser() -> None:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            try:
-                context = browser.new_context(viewport={"width": 1280, "height": 900})
-                context.add_cookies([{"name": "session", "value": signed_in_cookie("carol", VISITOR_TOKEN),
-                                      "url": url}])
-                page = context.new_page()
-                page.goto(url)
-                page.get_by_role("tab", name="Predict", exact=True).click()
-                expect(page.locator("#predict-facts")).to_contain_text(carols_run[-4:], timeout=60_000)
-                page.locator("#predict-s2 textarea").fill(pair[1])
-                details = page.locator("#predict-details")
-                for round_ in range(6):
-                    page.locator("#predict-s1 textarea").fill(f"{pair[0]} ({round_})")  # clears the last answer
-                    expect(details).not_to_contain_text("confidence", timeout=10_000)
-                    jobs = flood(6)
-                    page.locator("#predict-button").click()
-                    jobs += flood(6)
-                    expect(details).to_contain_text("confidence", timeout=60_000)
-                    carol_details.append(details.inner_text())
-                    bob_answers.extend(job.result(timeout=120) for job in jobs)
-            finally:
-                browser.close()
+        client = Client(space[0], verbose=False)  # a client per wave: one SSE stream per wave of Bob's requests
+        return [client.submit(*pair, f"run:{carols_run}", bob.id, api_name="/predict") for _ in range(n)]
 
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # Playwright's sync API refuses a thread with a loop
-        pool.submit(in_browser).result()
+    def outcome(job) -> tuple | None:
+        """The job's answer, or None when the client library dropped its stream (a transport hiccup under load,
+        not an answer: counted separately below)."""
+        import concurrent.futures
+
+        try:
+            return job.result(timeout=120)
+        except concurrent.futures.CancelledError:
+            return None
+
+    def steps(page) -> None:
+        expect(page.locator("#predict-facts")).to_contain_text(carols_run[-4:], timeout=60_000)
+        page.locator("#predict-s2 textarea").fill(pair[1])
+        details = page.locator("#predict-details")
+        for round_ in range(6):
+            page.locator("#predict-s1 textarea").fill(f"{pair[0]} ({round_})")  # clears the last answer
+            expect(details).not_to_contain_text("confidence", timeout=10_000)
+            jobs = flood(6)
+            page.locator("#predict-button").click()
+            jobs += flood(6)
+            expect(details).to_contain_text("confidence", timeout=60_000)
+            carol_details.append(details.inner_text())
+            bob_answers.extend(outcome(job) for job in jobs)
+
+    in_signed_in_browser(space[0], "carol", VISITOR_TOKEN, steps)
+    dropped = bob_answers.count(None)
+    bob_answers = [answer for answer in bob_answers if answer is not None]
+    assert len(bob_answers) >= 3 * dropped, f"{dropped} of Bob's requests got no answer at all"
     served = [details for _, details in bob_answers if "confidence" in details]
     assert not served, f"{len(served)} of {len(bob_answers)} of Bob's requests were answered from Carol's run"
     assert all(NOT_USABLE in details for _, details in bob_answers)

@@ -55,9 +55,22 @@ def test_a_stop_request_in_the_store_saves_and_stops(store):
 def test_a_signal_stops_without_a_store():
     flag = StopFlag()
     cb = StoreCallback(None, None, flag)
-    flag._handle(15, None)
+    cb.on_train_begin(ARGS, _state(0), TrainerControl())
+    flag._handle(15, None)  # inside the loop: the step ends with a checkpoint
     control = cb.on_step_end(ARGS, _state(1), TrainerControl())
     assert control.should_training_stop and control.should_save
+
+
+def test_a_signal_outside_the_training_loop_ends_the_run_now():
+    """Loading, tokenizing and the final evaluation have no step end to wait for: the signal interrupts them."""
+    flag = StopFlag()
+    cb = StoreCallback(None, None, flag)
+    with pytest.raises(KeyboardInterrupt):
+        flag._handle(15, None)  # before the loop
+    cb.on_train_begin(ARGS, _state(0), TrainerControl())
+    cb.on_train_end(ARGS, _state(5), TrainerControl())
+    with pytest.raises(KeyboardInterrupt):
+        flag._handle(15, None)  # after it (the final evaluation)
 
 
 def test_the_time_limit_stops_with_a_checkpoint():

@@ -8,7 +8,7 @@ import pytest
 
 pytest.register_assert_rewrite("tests.predict_fixtures")
 from tests.predict_fixtures import pair_rows  # noqa: E402
-from trainer_backend.serving import engines, fastpath  # noqa: E402
+from trainer_backend.serving import engine, engine_bf16, engine_onnx, engines, fastpath  # noqa: E402
 from trainer_backend import serving, settings  # noqa: E402
 from trainer_backend.runs.record import RunRecord  # noqa: E402
 from trainer_backend.serving import ModelRef  # noqa: E402
@@ -17,7 +17,7 @@ pytest_plugins = ["tests.predict_fixtures"]
 PAIRS = [(a, b) for a, b, _ in pair_rows()[:12]] + [("Short.", "A much longer second sentence, to pad a batch.")]
 
 
-BF16_ENGINES = {fastpath.BF16, engines.OPENVINO_BF16}  # checked besides the ONNX candidates where bf16 is native
+BF16_ENGINES = {fastpath.BF16, fastpath.OPENVINO_BF16}  # checked besides the ONNX candidates where bf16 is native
 
 
 def _load(folder, monkeypatch, mode):
@@ -88,9 +88,9 @@ def test_a_bf16_copy_is_checked_and_each_request_size_goes_to_its_fastest_checke
     bf16 = [c for c in serving_.checks if c.engine == fastpath.BF16]
     if not settings.hardware().bf16:  # an AVX2-only CPU: nothing to check, one engine for everything
         assert bf16 == [] and serving_.batch_engine == "" and serving_.bf16_ok is None
-        assert not any(c.engine == engines.OPENVINO_BF16 for c in serving_.checks)
+        assert not any(c.engine == fastpath.OPENVINO_BF16 for c in serving_.checks)
         return
-    assert [c.engine for c in serving_.checks][-2:] == [engines.OPENVINO_BF16, fastpath.BF16]
+    assert [c.engine for c in serving_.checks][-2:] == [fastpath.OPENVINO_BF16, fastpath.BF16]
     (check,) = bf16
     assert check.pairs == serving_.checks[0].pairs and serving_.bf16_ok is check.passed
     passed = [c for c in serving_.checks if c.passed]
@@ -103,7 +103,7 @@ def test_a_bf16_copy_is_checked_and_each_request_size_goes_to_its_fastest_checke
     assert predictor.engine_name(fastpath.BATCH_ROUTE_PAIRS - 1) == single.engine
     if check.passed:  # the bf16 copy answers like PyTorch fp32 on these pairs (same argmax as the gate found)
         firsts, seconds = [a for a, _ in PAIRS], [b for _, b in PAIRS]
-        got, _ = predictor.probabilities(firsts, seconds, engine=engines.Bf16Backend(predictor.model))
+        got, _ = predictor.probabilities(firsts, seconds, engine=engine_bf16.Bf16Backend(predictor.model))
         plain, _ = predictor.probabilities(firsts, seconds, engine="pytorch-fp32")
         np.testing.assert_allclose(np.array(got), np.array(plain), atol=0.05)
 
@@ -149,7 +149,7 @@ def test_a_failing_candidate_leaves_pytorch_serving(tiny_checkpoint, monkeypatch
         return backend
 
     monkeypatch.setattr(engines, "open_engine", inverted)
-    monkeypatch.setattr(engines, "export_dir", lambda digest: fastpath.settings.data_dir() / "fp-test" / digest)
+    monkeypatch.setattr(engine, "export_dir", lambda digest: fastpath.settings.data_dir() / "fp-test" / digest)
     monkeypatch.setenv("PREDICT_PRECISION", "fp32")  # no bf16 copy to fall back on: only the ONNX candidates
     predictor = _load(tiny_checkpoint, monkeypatch, "int8")
     assert predictor.engine == "pytorch" and predictor.fast is None
@@ -164,7 +164,7 @@ def test_the_check_is_remembered_per_weights(tiny_checkpoint, monkeypatch):
     first = _load(tiny_checkpoint, monkeypatch, "auto")
     again = _load(tiny_checkpoint, monkeypatch, "auto")
     assert again.serving.cached and again.engine == first.engine
-    folder = engines.export_dir(engines.weights_digest(first.model))
+    folder = engine.export_dir(engine.weights_digest(first.model))
     assert json.loads((folder / "gate.json").read_text())["checks"][0]["engine"] == "onnx-int8"
 
 
@@ -174,8 +174,8 @@ def test_off_and_export_failures_keep_pytorch(tiny_checkpoint, monkeypatch):
 
     def broken(*args, **kwargs):
         raise RuntimeError("unsupported operator")
-    monkeypatch.setattr(engines, "export_fp32", broken)
-    monkeypatch.setattr(engines, "export_dir", lambda digest: fastpath.settings.data_dir() / "fp-broken" / digest)
+    monkeypatch.setattr(engine_onnx, "export_fp32", broken)
+    monkeypatch.setattr(engine, "export_dir", lambda digest: fastpath.settings.data_dir() / "fp-broken" / digest)
     predictor = _load(tiny_checkpoint, monkeypatch, "auto")
     assert predictor.engine == "pytorch" and "could not be exported" in predictor.serving.reason
 
@@ -197,8 +197,8 @@ def test_validation_pairs_fall_back_to_the_sample_and_say_so(tmp_path):
 @pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_mixed_int8_quantizes_half_the_layers(tiny_checkpoint, monkeypatch, tmp_path):
     predictor = _load(tiny_checkpoint, monkeypatch, "off")
-    fp32 = engines.export(predictor.model, predictor.tokenizer, tmp_path)
-    groups = engines.layer_nodes(fp32)
+    fp32 = engine_onnx.export(predictor.model, predictor.tokenizer, tmp_path)
+    groups = engine_onnx.layer_nodes(fp32)
     assert sorted(groups) == [0, 1] and all(len(nodes) == 6 for nodes in groups.values())  # q, k, v, out, ffn x2
     pairs = fastpath.validation_pairs(None, None)
 
@@ -220,9 +220,9 @@ def test_openvino_bf16_answers_like_pytorch_and_serves_concurrent_calls(tiny_che
     from concurrent.futures import ThreadPoolExecutor
 
     predictor = _load(tiny_checkpoint, monkeypatch, "off")
-    backend = engines.open_engine(engines.OPENVINO_BF16, predictor.model, predictor.tokenizer, tmp_path, 2,
+    backend = engines.open_engine(fastpath.OPENVINO_BF16, predictor.model, predictor.tokenizer, tmp_path, 2,
                                    fastpath.validation_pairs(None, None), None, lambda f, d: None)
-    assert backend.engine == engines.OPENVINO_BF16 and backend.detail.startswith("OpenVINO ")
+    assert backend.engine == fastpath.OPENVINO_BF16 and backend.detail.startswith("OpenVINO ")
     firsts, seconds = [a for a, _ in PAIRS], [b for _, b in PAIRS]
     plain = np.array(predictor.probabilities(firsts, seconds, engine="pytorch-fp32")[0])
     np.testing.assert_allclose(np.array(predictor.probabilities(firsts, seconds, engine=backend)[0]), plain, atol=0.05)
@@ -239,17 +239,17 @@ def test_an_engine_that_cannot_be_built_is_recorded_and_skipped(tiny_checkpoint,
     real = engines.open_engine
 
     def no_openvino(engine, *args):
-        if engine == engines.OPENVINO_BF16:
+        if engine == fastpath.OPENVINO_BF16:
             raise ImportError("No module named 'openvino'")
         return real(engine, *args)
     monkeypatch.setattr(engines, "open_engine", no_openvino)
-    monkeypatch.setattr(engines, "export_dir", lambda digest: fastpath.settings.data_dir() / "fp-no-ov" / digest)
+    monkeypatch.setattr(engine, "export_dir", lambda digest: fastpath.settings.data_dir() / "fp-no-ov" / digest)
     if not settings.hardware().bf16:
         pytest.skip("this CPU has no native bf16: no bf16 engine is built here")
     predictor = _load(tiny_checkpoint, monkeypatch, "fp32")
-    ov = [c for c in predictor.serving.checks if c.engine == engines.OPENVINO_BF16]
+    ov = [c for c in predictor.serving.checks if c.engine == fastpath.OPENVINO_BF16]
     assert len(ov) == 1 and not ov[0].passed and "openvino" in ov[0].error
-    assert any(c.passed for c in predictor.serving.checks) and predictor.engine != engines.OPENVINO_BF16
+    assert any(c.passed for c in predictor.serving.checks) and predictor.engine != fastpath.OPENVINO_BF16
 
 
 @pytest.mark.slow  # uses the CLI-trained checkpoint
@@ -266,7 +266,7 @@ def test_int8_in_blocks_uses_matmulnbits_and_stays_close_to_fp32(tiny_checkpoint
     nodes = [n for n in onnx.load(str(backend.path)).graph.node if n.op_type == "MatMulNBits"]
     assert len(nodes) == 12  # 2 layers x (q, k, v, attention out, ffn in, ffn out)
     attrs = {a.name: a.i for a in nodes[0].attribute}
-    assert attrs["bits"] == 8 and attrs["block_size"] == engines.INT8_BLOCK and attrs["accuracy_level"] == 4
+    assert attrs["bits"] == 8 and attrs["block_size"] == engine_onnx.INT8_BLOCK and attrs["accuracy_level"] == 4
     firsts, seconds = [a for a, _ in PAIRS], [b for _, b in PAIRS]
     got = np.array(predictor.probabilities(firsts, seconds, engine=backend)[0])
     plain = np.array(predictor.probabilities(firsts, seconds, engine="pytorch-fp32")[0])
@@ -275,14 +275,14 @@ def test_int8_in_blocks_uses_matmulnbits_and_stays_close_to_fp32(tiny_checkpoint
 
 @pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_only_the_serving_model_stays_on_disk_and_a_reload_skips_the_export(tiny_checkpoint, monkeypatch):
-    monkeypatch.setattr(engines, "export_dir", lambda digest: fastpath.settings.data_dir() / "fp-disk" / digest)
+    monkeypatch.setattr(engine, "export_dir", lambda digest: fastpath.settings.data_dir() / "fp-disk" / digest)
     first = _load(tiny_checkpoint, monkeypatch, "fp32")
-    folder = engines.export_dir(engines.weights_digest(first.model))
+    folder = engine.export_dir(engine.weights_digest(first.model))
     assert sorted(p.name for p in folder.glob("*.onnx")) == ["model-fp32.onnx"]
 
     def no_export(*args, **kwargs):
         raise AssertionError("a remembered verdict needs no new export")
-    monkeypatch.setattr(engines, "export_fp32", no_export)
+    monkeypatch.setattr(engine_onnx, "export_fp32", no_export)
     again = _load(tiny_checkpoint, monkeypatch, "fp32")
     assert again.serving.cached and again.engine == "onnx-fp32"
 
@@ -291,3 +291,37 @@ def test_a_hub_repo_cannot_point_the_check_at_server_folders(tmp_path):
     record = RunRecord(data=f"local MRPC folder {tmp_path} (train 3,668, validation 408)")
     (tmp_path / "train.tsv").write_text("Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n1\t1\t2\tA b.\tB a.\n")
     assert "not recorded" in fastpath.validation_pairs(None, record).source  # None: a Hub checkpoint
+
+
+# --- the registry: adding an engine is one module and one entry ---------------------------------
+class _TorchAgain:
+    """A dummy engine's backend: the PyTorch model itself, so it agrees with PyTorch on every pair."""
+
+    def __init__(self, model) -> None:
+        self.model, self.engine, self.path, self.detail, self.bytes = model, "dummy", None, "the same weights", 0
+
+    def logits(self, arrays: dict):
+        return engine.torch_logits(self.model, arrays)
+
+
+@pytest.mark.slow  # uses the CLI-trained checkpoint
+def test_a_registered_engine_is_checked_titled_and_can_serve(tiny_checkpoint, monkeypatch):
+    """One EngineSpec in the registry, nothing else: the gate checks it with the others, and the facts, Compare and
+    the bench tables name it by its title."""
+    from trainer_backend.serving import compare
+    from trainer_backend.serving.engine import EngineSpec
+
+    dummy = EngineSpec("dummy", "A dummy engine (PyTorch again)", "Dummy", lambda ctx: _TorchAgain(ctx.model),
+                       frozenset({"dummy-mode"}))
+    monkeypatch.setattr(engine, "export_dir", lambda digest: fastpath.settings.data_dir() / "fp-dummy" / digest)
+    monkeypatch.setenv("PREDICT_PRECISION", "fp32")  # no native-bf16 engines beside it: the dummy alone passes
+    with engines.registered(dummy):
+        monkeypatch.setattr(engines, "MODES", (*engines.MODES, "dummy-mode"))
+        predictor = _load(tiny_checkpoint, monkeypatch, "dummy-mode")
+        assert engines.candidates("dummy-mode") == ["dummy"]
+        assert [c.engine for c in predictor.serving.checks][0] == "dummy" and predictor.serving.checks[0].passed
+        assert predictor.engine == "dummy" and predictor.serving.title == "A dummy engine (PyTorch again)"
+        assert compare.engine_title(predictor, "serving") == "A dummy engine (PyTorch again)"
+        assert engines.short_title("dummy") == "Dummy"
+        assert "A dummy engine (PyTorch again)" in predictor.serving.reason
+    assert "dummy" not in [e.name for e in engines.ENGINES]  # gone again: the registry is the one list

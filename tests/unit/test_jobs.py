@@ -1,10 +1,10 @@
 """Job runner: one training at a time, a FIFO queue, graceful stop with a checkpoint, interruption and resume."""
 import os
 import signal
-import time
 
 import pytest
 
+from tests.helpers import wait_run
 from trainer_backend.config import TrainConfig
 from trainer_backend.runs.jobs import JobRunner, QueueFull
 from trainer_backend.runs.store import last_checkpoint
@@ -20,14 +20,7 @@ def _cfg(model, **kw):
 
 
 def _wait(runner, run_id, until, timeout=180):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        runner.dispatch()
-        run = runner.store.get(run_id)
-        if until(run):
-            return run
-        time.sleep(0.5)
-    raise AssertionError(f"timed out; run is {runner.store.get(run_id)}")
+    return wait_run(runner, run_id, until, timeout)
 
 
 def test_second_job_waits_in_line_then_runs(tiny_model_dir, tmp_path):

@@ -132,7 +132,8 @@ def test_a_database_from_the_previous_schema_is_migrated(tmp_path):
     con.close()
     store = RunStore(path)
     run = store.get("old-run")
-    assert run.label == "from v0" and run.owner is None and run.config == {"seed": 3}
+    assert run.label == "from v0" and run.owner is None and run.config == {"seed": 3, "head_lr_factor": 20.0}
+    assert run.stop_reason is None and run.stop_sent is None and run.client is None  # migration 3's columns
     with sqlite3.connect(path) as con:
         assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     RunStore(path)  # opening again is a no-op
@@ -146,3 +147,39 @@ def test_resume_passes_over_a_checkpoint_cut_short_by_a_kill(tmp_path):
     (tmp_path / "checkpoint-70").mkdir()  # killed while saving: no trainer_state.json yet
     assert last_checkpoint(tmp_path).name == "checkpoint-20"
     assert last_checkpoint(tmp_path / "nothing") is None
+
+
+def test_per_address_cap_holds_across_visitor_ids(space, monkeypatch):
+    """Rotating visitor ids from one address does not reset the quota: two visitors there share its 3 runs."""
+    monkeypatch.setenv("STUDIO_RUNS_PER_ADDRESS", "3")
+    runner = Idle(RunStore(space / "r.sqlite"))
+    runner.submit(TrainConfig(), owner="anon:a", client="addr:1")
+    runner.submit(TrainConfig(), owner="anon:a", client="addr:1")
+    runner.submit(TrainConfig(), owner="anon:b", client="addr:1")
+    with pytest.raises(QueueFull, match="each address may have 3"):
+        runner.submit(TrainConfig(), owner="anon:c", client="addr:1")
+    runner.submit(TrainConfig(), owner="anon:c", client="addr:2")  # another address is not held back
+    stopped, _ = runner.submit(TrainConfig(), owner="anon:d", client="addr:2")
+    folder = runner.store.get(stopped).output_dir
+    os.makedirs(os.path.join(folder, "checkpoint-5"))
+    open(os.path.join(folder, "checkpoint-5", "trainer_state.json"), "w").close()
+    runner.store.update(stopped, status="stopped")
+    runner.submit(TrainConfig(), owner="anon:e", client="addr:2")
+    assert "each address may have 3" in runner.resume(stopped, "anon:d", "addr:1")  # asked from the full one
+    assert "queued to resume" in runner.resume(stopped, "anon:d", "addr:2")  # 2 open there: room
+    assert runner.store.get(stopped).client == "addr:2"
+
+
+def test_client_address_trusts_the_forwarded_header_only_on_a_space(monkeypatch):
+    from types import SimpleNamespace
+
+    from ui.addresses import client_address
+
+    request = SimpleNamespace(headers={"x-forwarded-for": "203.0.113.7, 10.0.0.2"},
+                              client=SimpleNamespace(host="10.0.0.2"))
+    monkeypatch.delenv("SPACE_ID", raising=False)
+    assert client_address(request) == "10.0.0.2"  # locally anyone could write the header
+    monkeypatch.setenv("SPACE_ID", "o/s")
+    assert client_address(request) == "203.0.113.7"
+    assert client_address(SimpleNamespace(headers={}, client=SimpleNamespace(host="10.0.0.2"))) == "10.0.0.2"
+    assert client_address(None) is None

@@ -110,3 +110,39 @@ def test_importing_every_module_starts_no_thread_and_changes_no_environment(tmp_
     assert out.returncode == 0, out.stderr[-3000:]
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert report == {"threads": ["MainThread"], "changed": []}, report
+
+
+def _project_import_graph() -> dict[str, set[str]]:
+    """Module -> the project modules it imports (function-level imports included). `from pkg import module` is an
+    edge to the module, not to the package: Python initialises the package first either way (so a package that
+    is only the parent of modules named in the same file gets no edge of its own)."""
+    modules = {_module_name(p): p for folder in PACKAGES for p in files_under(folder)} | {"app": ROOT / "app.py"}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        found = imported_modules(path)
+        edges = {m for m in found if m in modules and m != name}
+        parents = {m.rpartition(".")[0] for m in edges}  # a package reached only as the parent of a module it names
+        graph[name] = edges - parents
+    return graph
+
+
+def test_no_import_cycles():
+    """No two modules import each other, directly or around a loop (a function-level import hides a cycle from
+    Python at start-up, not from this test)."""
+    graph = _project_import_graph()
+    seen: dict[str, int] = {}  # 1: on the current path, 2: done
+    cycles: list[list[str]] = []
+
+    def visit(node: str, path: list[str]) -> None:
+        seen[node] = 1
+        for nxt in sorted(graph[node]):
+            if seen.get(nxt) == 1:
+                cycles.append(path[path.index(nxt):] + [nxt])
+            elif nxt not in seen:
+                visit(nxt, path + [nxt])
+        seen[node] = 2
+
+    for start in sorted(graph):
+        if start not in seen:
+            visit(start, [start])
+    assert cycles == [], cycles

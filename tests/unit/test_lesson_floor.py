@@ -19,7 +19,7 @@ def test_floors_of_mrpc_and_of_a_balanced_sample_are_computed():
 
 
 def test_the_bundled_sample_floor_comes_from_its_labels():
-    sample = floor.of_data("sample")
+    sample = live.data_floor("sample")
     labels = live.data("sample").dataset["validation"]["label"]
     assert sample.pairs == len(labels) and sample.positives == sum(labels)
     assert "validation pairs" in sample.sentence() and f"{sample.accuracy:.2f}" in sample.sentence()

@@ -23,9 +23,14 @@ def test_hand_count_dynamic_vs_longest_in_set():
 
 
 def test_grouping_by_length_removes_padding_here():
-    report = padding.count_padding(LENGTHS, batch_size=2)
-    # sorted longest first: (8, 6) (6, 5) (3, 2) -> 2 + 1 + 1 = 4
-    assert report.pad_grouped == 4
+    # Six pairs at batch 2: the library's window is min(6 // (4 * 2), 50) -> at least one batch, so nothing moves.
+    assert padding.window_batches(6, 2) == 1
+    assert padding.count_padding(LENGTHS, batch_size=2).pad_grouped == padding.count_padding(
+        LENGTHS, batch_size=2).pad_dynamic
+    # 24 pairs at batch 2: windows of 24 // 8 = 3 batches (6 pairs), each sorted longest first:
+    # (8, 6) (6, 5) (3, 2) -> 2 + 1 + 1 = 4 per window, four windows.
+    report = padding.count_padding(LENGTHS * 4, batch_size=2)
+    assert padding.window_batches(24, 2) == 3 and report.pad_grouped == 16
     assert report.saved_share(grouped=True) > report.saved_share()
 
 

@@ -1,4 +1,4 @@
-"""The bank file loads and validates: 7 questions, 2 exercises, 9 cards; broken files fail clearly."""
+"""The bank file loads and validates: 8 questions, 3 exercises, 11 cards; broken files fail clearly."""
 from __future__ import annotations
 
 import re
@@ -23,7 +23,7 @@ def _broken(raw: dict, edit) -> str:
 
 def test_bank_has_the_promised_content():
     bank = load_bank()
-    assert len(bank.questions) == 7 and len(bank.exercises) == 3 and len(bank.cards) == 9
+    assert len(bank.questions) == 8 and len(bank.exercises) == 3 and len(bank.cards) == 11
     assert all(q.key_ideas and q.model_answer for q in bank.questions + bank.exercises)
     assert [getattr(presets, e.train_preset) for e in bank.exercises] == [
         presets.SEED_RECIPE, presets.SEED_SPREAD, presets.PRECISION_AB]

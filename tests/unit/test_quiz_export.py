@@ -18,7 +18,7 @@ def apkg(tmp_path_factory):
     return anki.write_apkg(default_bank(), tmp_path_factory.mktemp("anki") / "cards.apkg")
 
 
-def test_apkg_is_a_valid_anki_package_with_nine_notes(apkg, tmp_path):
+def test_apkg_is_a_valid_anki_package_with_eleven_notes(apkg, tmp_path):
     with zipfile.ZipFile(apkg) as z:
         assert z.testzip() is None
         assert "collection.anki2" in z.namelist()
@@ -30,7 +30,7 @@ def test_apkg_is_a_valid_anki_package_with_nine_notes(apkg, tmp_path):
         models, decks = con.execute("select models, decks from col").fetchone()
     finally:
         con.close()
-    assert len(notes) == 9 and cards == 9
+    assert len(notes) == 11 and cards == 11
     assert {mid for _, mid, _, _ in notes} == {anki.MODEL_ID}
     assert str(anki.MODEL_ID) in json.loads(models)
     assert json.loads(decks)[str(anki.DECK_ID)]["name"] == anki.DECK_NAME
@@ -61,8 +61,8 @@ def test_pdf_has_one_page_per_card_side(tmp_path):
     data = path.read_bytes()
     assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
     pages = re.findall(rb"/Type\s*/Page\b(?!s)", data)
-    assert len(pages) == 18
-    assert re.search(rb"/Count\s+18\b", data)
+    assert len(pages) == 22
+    assert re.search(rb"/Count\s+22\b", data)
 
 
 def test_pdf_text_helpers():

@@ -14,6 +14,8 @@ _FILLER = ("I spent the afternoon reading the course notes and rerunning the not
            "The coffee machine broke again, so everything took longer than planned. ")
 
 # (item id, kind, answer, ideas that must be COVERED, ideas that must NOT be covered)
+NOT_TICKED = 26  # of 74 ideas the samples state; none of a good sample is marked missed
+WRONGLY_TICKED = ["dynamic_padding/very long/less_waste"]  # filler about a slow afternoon, read as "less waste"
 SAMPLES = [
     # --- dynamic padding
     ("dynamic_padding", "good",
@@ -42,6 +44,16 @@ SAMPLES = [
     ("head_swap_warning", "wrong, negated",
      "Yes. This is not expected: the weights are broken, so the new head cannot be trained.",
      set(), {"expected"}),
+    # --- what the Trainer hands back
+    ("trainer_results", "good",
+     "train() gives back a TrainOutput with global_step, training_loss and a metrics dict. predict() returns "
+     "the logits as predictions, the label_ids and metrics named test_loss and so on. If no compute_metrics "
+     "is passed, evaluation only reports the loss and timings. compute_metrics is handed an EvalPrediction "
+     "with .predictions and .label_ids.",
+     {"train_output", "test_prefix", "loss_only", "eval_prediction"}, set()),
+    ("trainer_results", "wrong",
+     "train() returns the trained model, and predict() reports eval_accuracy like evaluate does.",
+     set(), {"train_output", "test_prefix"}),
     # --- TrainingArguments
     ("training_arguments", "good",
      "Nothing is required any more: output_dir is optional and falls back to trainer_output, the folder where "
@@ -201,15 +213,25 @@ def bank():
     return default_bank()
 
 
-@pytest.mark.parametrize("item_id,kind,answer,must_cover,must_not_cover", SAMPLES,
-                         ids=[f"{s[0]}-{s[1]}" for s in SAMPLES])
-def test_sample_answers(bank, item_id, kind, answer, must_cover, must_not_cover):
-    fb = grade(bank.item(item_id), answer)
-    table = {r.idea_id: (r.status, r.similarity, r.keyword) for r in fb.results}
-    for idea in must_cover:
-        assert fb.status(idea) == COVERED, f"{kind}: expected {idea} covered; got {table}"
-    for idea in must_not_cover:
-        assert fb.status(idea) != COVERED, f"{kind}: expected {idea} not covered; got {table}"
+def _sample_tally(bank) -> tuple[list[str], list[str]]:
+    """(ideas that should be ticked but are not, ideas ticked that must not be), over all samples."""
+    not_ticked, wrongly_ticked = [], []
+    for item_id, kind, answer, must_cover, must_not_cover in SAMPLES:
+        fb = grade(bank.item(item_id), answer)
+        not_ticked += [f"{item_id}/{kind}/{i}: {fb.status(i)}" for i in sorted(must_cover) if fb.status(i) != COVERED]
+        wrongly_ticked += [f"{item_id}/{kind}/{i}" for i in sorted(must_not_cover) if fb.status(i) == COVERED]
+    return not_ticked, wrongly_ticked
+
+
+def test_sample_answers(bank):
+    # These samples were written for the old pattern grader and never trained the judge. Measured with the frozen
+    # judge: it is cautious, so a right idea is often left at "partly" (compare with our answer), and almost never
+    # ticks an idea that a sample rules out. Pinned, so a changed judge has to show its own figures.
+    not_ticked, wrongly_ticked = _sample_tally(bank)
+    must = sum(len(s[3]) for s in SAMPLES)
+    assert len(not_ticked) == NOT_TICKED, (must, not_ticked)
+    assert wrongly_ticked == WRONGLY_TICKED
+    assert not any(": missed" in n for n in not_ticked if "/good" in n)  # a good answer is never marked wrong
 
 
 def test_every_item_has_a_good_sample_that_covers_everything(bank):
@@ -246,37 +268,102 @@ def test_long_and_foreign_answers_get_a_note(bank):
     assert english.notes == ()
 
 
+def test_a_code_only_answer_is_not_called_foreign(bank):
+    # Issue 19: a code-only answer got the "reads English best" note.
+    code = ("trainer = Trainer(model=model, args=training_args, train_dataset=ds['train'], "
+            "eval_dataset=ds['validation'], data_collator=DataCollatorWithPadding(tokenizer=tokenizer), "
+            "processing_class=tokenizer)\ntrainer.train()")
+    assert not grading.looks_non_english(code)
+    assert not any("English" in n for n in grade(bank.item("trainer_inputs"), code).notes)
+    assert not grading.looks_non_english("preds = np.argmax(out.predictions, axis=-1)  # shape (408,)")
+
+
 def test_evidence_quotes_the_learners_own_sentence(bank):
-    fb = grade(bank.item("part_c_fp16"), "It is mixed precision. Also I like trains.")
+    fb = grade(bank.item("part_c_fp16"), "It is mixed precision: most maths in 16-bit, weights in 32-bit. "
+                                         "Also I like trains.")
     res = next(r for r in fb.results if r.idea_id == "mixed_precision")
-    assert res.status == COVERED and res.evidence == "It is mixed precision."
+    assert res.status == COVERED and res.evidence.startswith("It is mixed precision")
 
 
-def test_chunks_split_sentences_and_window_long_ones():
-    pieces = grading.chunks("One idea. Another idea!\nA third")
-    assert pieces[:3] == ["One idea.", "Another idea!", "A third"]
-    long = grading.chunks(" ".join(f"w{i}" for i in range(200)))
-    assert len(long) > 5 and all(len(p.split()) <= 24 for p in long)
+def test_sentences_split_on_ends_and_lines():
+    assert grading.sentences("One idea. Another idea!\nA third") == ["One idea.", "Another idea!", "A third"]
 
 
-def test_needs_keyword_caps_semantics_at_partly(bank):
-    item = bank.item("training_arguments")
-    fb = grade(item, "There is no mandatory setting left; results go somewhere on disk.")
-    assert fb.status("output_dir_optional") in {PARTLY, MISSED}
+class _FixedJudge:
+    """A stand-in judge that says the same probability for every idea (to test the grader's own rules)."""
+
+    def __init__(self, bank, p: float) -> None:
+        from quiz.judge_data import idea_keys
+
+        self.keys = idea_keys(bank)
+        self.column = {k: i for i, k in enumerate(self.keys)}
+        self.p = p
+
+    def probabilities(self, topic, texts):
+        import numpy as np
+
+        return np.full((len(texts), len(self.keys)), self.p, dtype=np.float32)
 
 
-def test_similarity_alone_is_at_most_partly(bank):
-    # MiniLM barely sees negation: this wrong answer is a near-paraphrase of the idea's reference.
-    fb = grade(bank.item("training_arguments"), "The required argument is output_dir.")
-    assert fb.status("output_dir_optional") != COVERED
-    fb = grade(bank.item("dynamic_padding"), "It makes all the sequences in a batch the same length.")
-    assert all(r.status != COVERED for r in fb.results) and any(r.basis == "similarity" for r in fb.results)
+@pytest.mark.parametrize("p,status,basis", [(0.95, COVERED, "judge"), (grading.COVER, COVERED, "judge"),
+                                            ((grading.COVER + grading.UNSURE) / 2, PARTLY, "unsure"),
+                                            (grading.UNSURE / 2, MISSED, "")])
+def test_the_judges_probability_decides_and_unsure_is_partly(bank, p, status, basis):
+    fb = grade(bank.item("compute_metrics"), "Some answer about metrics.", judge=_FixedJudge(bank, p))
+    assert {(r.status, r.basis) for r in fb.results} == {(status, basis)}
 
 
-def test_misconception_note_is_shown_and_idea_missed(bank):
-    fb = grade(bank.item("part_c_fp16"), "It stores all the weights in 16 bits, so it is faster on a GPU.")
+def test_patterns_only_veto_never_credit(bank):
+    # A sure judge is overruled by a misconception the learner asserts, and a pattern alone credits nothing.
+    sure = _FixedJudge(bank, 0.99)
+    fb = grade(bank.item("part_c_fp16"), "It stores all the weights in 16 bits, so it is faster on a GPU.", sure)
     assert fb.status("mixed_precision") == MISSED and fb.status("faster_lighter") == COVERED
     assert any("weights stay in 32-bit" in n for n in fb.notes)
+    unsure = _FixedJudge(bank, 0.0)
+    fb = grade(bank.item("dynamic_padding"), "It pads per batch, on the fly, so less wasted compute.", unsure)
+    assert fb.covered == []
+
+
+def test_an_idea_the_judge_was_not_trained_on_is_compare_with_ours(bank):
+    j = _FixedJudge(bank, 0.99)
+    j.column = {k: i for k, i in j.column.items() if k != "compute_metrics/receives"}
+    fb = grade(bank.item("compute_metrics"), "It gets logits and labels.", judge=j)
+    assert fb.status("receives") == PARTLY and fb.results[0].basis == "untrained"
+
+
+# ---- issue 19: the pattern bugs, reproduced
+
+
+def test_truncation_in_a_right_answer_no_longer_wipes_its_ideas(bank):
+    answer = ("The collator pads each batch only to the longest pair in that batch, at the moment the batch is "
+              "built. Truncation with max_length=128 is a separate tokenizer step. Padding everything up front "
+              "to one fixed length would waste compute on pad tokens.")
+    fb = grade(bank.item("dynamic_padding"), answer)
+    assert not any(r.basis == "misconception" for r in fb.results), fb
+    assert fb.missed == []
+    wrong = grade(bank.item("dynamic_padding"), "The collator pads every batch to a fixed length of 128 tokens.")
+    assert wrong.status("per_batch") == MISSED and any("fixed length" in n for n in wrong.notes)
+
+
+def test_the_collators_own_tokenizer_argument_is_not_the_old_trainer_argument(bank):
+    code = ("trainer = Trainer(model=model, args=args, train_dataset=tok['train'], eval_dataset=tok['validation'], "
+            "data_collator=DataCollatorWithPadding(tokenizer=tokenizer), processing_class=tokenizer)")
+    fb = grade(bank.item("trainer_inputs"), code)
+    assert fb.status("collator_tokenizer") != MISSED and not fb.notes
+    old = grade(bank.item("trainer_inputs"), "Trainer(model=model, args=args, tokenizer=tokenizer)")
+    assert old.status("collator_tokenizer") == MISSED
+
+
+def test_fine_tuning_is_not_fine(bank):
+    fb = grade(bank.item("head_swap_warning"),
+               "Yes, the checkpoint is broken and fine-tuning cannot repair a corrupt download.")
+    assert fb.status("expected") != COVERED and fb.covered == []
+
+
+def test_twice_as_fast_on_a_cpu_is_caught(bank):
+    fb = grade(bank.item("part_c_fp16"), "It makes training twice as fast on a CPU, with the weights in fp32.")
+    assert fb.status("faster_lighter") == MISSED
+    assert any("CPU" in n for n in fb.notes)
 
 
 def test_non_string_answer_is_treated_as_empty(bank):

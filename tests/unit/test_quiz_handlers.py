@@ -40,7 +40,8 @@ def test_choose_and_next_question():
     assert tab.next_question("dynamic_padding", {}) == "head_swap_warning"
     marks = {"head_swap_warning": "got", "training_arguments": "partly"}
     assert tab.next_question("dynamic_padding", marks) == "trainer_inputs"
-    assert tab.next_question("compute_metrics", None) == "dynamic_padding"
+    assert tab.next_question("compute_metrics", None) == "trainer_results"
+    assert tab.next_question("trainer_results", None) == "dynamic_padding"
 
 
 def test_self_grade_updates_store_and_summary():
@@ -61,14 +62,14 @@ def test_flashcard_flow_flip_grade_and_restore():
     deck, current, html, stats, *_ = tab.fc_good(None, current)
     assert deck["cards"]["what_is_finetuning"]["reps"] == 1
     assert current == {"card": "data_collator", "flipped": False, "ready": True}
-    assert "**1** of 9 learned" in stats
+    assert "**1** of 11 learned" in stats
     # grading an unflipped card changes nothing
     skipped, still, *_ = tab.fc_again(deck, current)
     assert skipped == gr.skip() and still == current
     # a page that already shows a card ignores the store's late "change"; a fresh page restores
     assert all(x == gr.skip() for x in tab.fc_restore(deck, current))
     restored = tab.fc_restore(json.loads(json.dumps(deck)), {"card": "what_is_finetuning", "ready": False})
-    assert restored[0]["card"] == "data_collator" and "**1** of 9 learned" in restored[2]
+    assert restored[0]["card"] == "data_collator" and "**1** of 11 learned" in restored[2]
 
 
 def test_reset_and_shuffle_and_ahead():
@@ -80,7 +81,7 @@ def test_reset_and_shuffle_and_ahead():
     ahead = tab.fc_ahead(deck)
     assert ahead[1]["card"] in default_bank().card_ids
     reset = tab.fc_reset()
-    assert deck_stats(reset[0], 0).new == 9 and reset[-1].visible is False
+    assert deck_stats(reset[0], 0).new == 11 and reset[-1].visible is False
 
 
 def test_exports_and_print_js():
@@ -108,15 +109,16 @@ def test_feedback_markdown_is_a_gentle_checklist():
     assert "◐ **Idea B** — partly there" in md and "○ **Idea C** — not in your answer yet" in md
     assert "You touched 1 of 3 key ideas and got close on 1" in md and "> A note." in md
     assert "%" not in md and "/10" not in md
-    assert "cannot follow reasoning" in md and "may miss a right idea" in md    # says what it cannot judge
+    assert "reads English best" in md and "may miss a right idea" in md    # says what it cannot judge
+    assert "first look" in md and "{" not in md                              # with the measured figure
 
 
 def test_feedback_says_why_an_idea_is_only_partly_or_missed():
-    fb = Feedback("q", True, (IdeaResult("a", "Idea A", PARTLY, 0.6, False, "near", "similarity"),
-                              IdeaResult("b", "Idea B", PARTLY, 0.3, True, "topic", "keyword"),
+    fb = Feedback("q", True, (IdeaResult("a", "Idea A", PARTLY, 0.4, False, "near", "unsure"),
+                              IdeaResult("b", "Idea B", PARTLY, 0.0, True, "topic", "untrained"),
                               IdeaResult("c", "Idea C", MISSED, 0.7, True, None, "misconception")), ("Why C.",))
     md = render.feedback_md(fb)
-    assert "close in meaning, but not stated as such" in md and "the topic comes up" in md
+    assert "the checker is not sure: compare with our answer" in md and "not trained on this idea" in md
     assert "your answer says something else: see the note below" in md and "> Why C." in md
 
 

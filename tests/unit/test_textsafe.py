@@ -58,3 +58,11 @@ def test_specific_escapes():
     assert md_escape("1. x") == r"1\. x"
     assert md_escape("0.001") == "0.001" and md_escape("bert-base-uncased") == "bert-base-uncased"
     assert md_escape(None) == "" and md_escape(3e-05) == "3e-05"
+
+
+def test_multi_line_messages_keep_their_lines_and_stay_inert():
+    from trainer_backend.textsafe import md_escape_lines
+
+    shown = md_escape_lines("Invalid training settings:\n- precision='<b>x</b>' is not one of auto\n- seed=-1")
+    lines = shown.split("  \n")
+    assert len(lines) == 3 and lines[1].startswith("\\- ") and "<b>" not in shown and "&lt;b&gt;" in shown

@@ -75,6 +75,16 @@ def test_status_message_follows_the_run_not_the_last_click(store):
     assert "Stopping" in v.status_message(store.get(run_id))
     store.update(run_id, status="stopped", step=12)
     assert "stopped at step 12" in v.status_message(store.get(run_id))
+    assert "saved no checkpoint" in v.status_message(store.get(run_id))  # Resume would have nothing to continue
+
+
+def test_a_stop_while_loading_says_stopping_not_saving(store):
+    run_id = store.create({}, label="x", status="running")
+    store.update(run_id, stop_requested=1, stop_reason="time limit")
+    assert "stopping (time limit reached)" in v.progress_html(store.get(run_id))
+    assert "after the current step" not in v.status_message(store.get(run_id))
+    store.update(run_id, max_steps=50, step=10)
+    assert "saving a checkpoint, then stopping (time limit reached)" in v.progress_html(store.get(run_id))
 
 
 def test_resume_drops_metric_rows_after_the_checkpoint(store, tmp_path):

@@ -1,4 +1,5 @@
-"""Job runner: one training subprocess per device, a bounded FIFO queue, owners, quotas, stop, resume, pruning."""
+"""Job runner: one training subprocess per device, a bounded FIFO queue, owners, quotas, a watchdog that ends a run
+in any phase (time limit or Stop: SIGTERM, a grace period, then SIGKILL), resume, pruning."""
 from __future__ import annotations
 
 import json
@@ -15,20 +16,25 @@ from typing import TYPE_CHECKING, Callable
 
 from trainer_backend import settings
 from trainer_backend.config import TrainConfig
-from trainer_backend.runs.processes import process_matches, process_start
+from trainer_backend.runs.bounds import OWNER, TIME_LIMIT, RunTooLarge, bounded, stop_message
+from trainer_backend.runs.processes import kill_group, process_matches, process_start
 from trainer_backend.runs.store import ACTIVE, FINISHED, Run, RunStore, last_checkpoint
+from trainer_backend.uploads import files_in_use, prune_uploads
 
 if TYPE_CHECKING:
     from trainer_backend.cache_budget import InUse
 
-STOP_SIGNAL = signal.SIGUSR1 if hasattr(signal, "SIGUSR1") else signal.SIGTERM
+STOP_SIGNAL = signal.SIGTERM  # the child's StopFlag: a checkpoint at the step's end in the loop, else it ends now
 LOG_TAIL_LINES = 8
 PRUNE_EVERY_SECONDS = 300
 log = logging.getLogger("studio.jobs")
 
 
 class QueueFull(RuntimeError):
-    """Too many runs are waiting (for everyone, or for this visitor); the message says how many."""
+    """Too many runs are waiting (for everyone, this visitor or this address); the message says how many."""
+
+
+REFUSED = (QueueFull, RunTooLarge)  # what submit and resume refuse with one sentence
 
 
 def _describe_exit(code: int | None) -> str:
@@ -84,7 +90,7 @@ class JobRunner:
         self.cache_in_use: Callable[[], InUse] | None = None
 
     # --- submitting ------------------------------------------------------------------------
-    def _check_room(self, owner: str | None, extra: int = 1) -> None:
+    def _check_room(self, owner: str | None, extra: int = 1, client: str | None = None) -> None:
         lim = settings.limits()
         waiting = len(self.store.queued())
         if waiting + extra > lim.queue_size:
@@ -95,13 +101,22 @@ class JobRunner:
             if mine + extra > lim.runs_per_visitor:
                 raise QueueFull(f"You already have {mine} run(s) queued or running; each visitor may have "
                                 f"{lim.runs_per_visitor} at a time. Wait for one to finish or stop it.")
+        if settings.on_space() and client is not None and lim.runs_per_address:
+            near = self.store.count_open(client=client)
+            if near + extra > lim.runs_per_address:
+                raise QueueFull(f"{near} run(s) from your network address are already queued or running; each "
+                                f"address may have {lim.runs_per_address} at a time, whatever the visitor id. "
+                                "Wait for one to finish or stop it.")
 
     def submit(self, config: TrainConfig, label: str = "", group_id: str | None = None,
-               owner: str | None = None) -> tuple[str, int]:
-        """Queue a run; returns (run id, position in line: 0 = starting now). Raises QueueFull."""
+               owner: str | None = None, client: str | None = None) -> tuple[str, int]:
+        """Queue a run (within this app's size bounds); returns (run id, position in line: 0 = starting now).
+
+        `client` is the hash of the requester's address (access.Visitor.address). Raises QueueFull or RunTooLarge."""
+        config = bounded(config)
         with self._lock:
-            self._check_room(owner)
-            run_id = self.store.create(config.to_dict(), label=label, group_id=group_id, owner=owner)
+            self._check_room(owner, client=client)
+            run_id = self.store.create(config.to_dict(), label=label, group_id=group_id, owner=owner, client=client)
         if self.autostart:
             self.dispatch()
         return run_id, self.position(run_id)
@@ -124,7 +139,9 @@ class JobRunner:
             if alive:
                 continue
             fresh = self.store.get(run.id)
-            if fresh and fresh.status in ACTIVE:
+            if fresh and fresh.status in ACTIVE and fresh.stop_sent is not None:  # we asked it to stop: it did
+                self._stopped(fresh)
+            elif fresh and fresh.status in ACTIVE:
                 reason = _describe_exit(child.returncode if child else None)
                 tail = _log_tail(fresh.output_dir)
                 self.store.update(run.id, status="interrupted", finished=time.time(),
@@ -143,7 +160,7 @@ class JobRunner:
             with self.store.transaction() as con:
                 busy = con.execute(f"SELECT COUNT(*) FROM runs WHERE status IN ({','.join('?' * len(ACTIVE))})",
                                    ACTIVE).fetchone()[0]
-                if busy:
+                if busy or self._children:  # a finished run's process still exiting holds the device too
                     return None
                 row = con.execute("SELECT id, config, output_dir, resume FROM runs WHERE status = 'queued' "
                                   "ORDER BY created LIMIT 1").fetchone()
@@ -174,7 +191,8 @@ class JobRunner:
                                     env=settings.child_environment(), start_new_session=True)
 
     def tick(self) -> None:
-        """One pass of the background loop: start what can start, and prune now and then."""
+        """One pass of the background loop: end runs past their time or grace, start what can start, prune."""
+        self.enforce()
         self.dispatch()
         if time.time() - self._last_prune > PRUNE_EVERY_SECONDS:
             self._last_prune = time.time()
@@ -195,6 +213,66 @@ class JobRunner:
 
         self._thread = threading.Thread(target=loop, name="job-dispatch", daemon=True)
         self._thread.start()
+
+    # --- the watchdog ------------------------------------------------------------------------
+    def enforce(self, now: float | None = None) -> list[str]:
+        """Bound every phase of a run, from the app's side (the child cannot time a step, a load or a C call that
+        never returns): a run past STUDIO_RUN_SECONDS since its process started gets SIGTERM; any run signalled
+        (time limit or Stop) and still there after STUDIO_STOP_GRACE_SECONDS has its process group killed and is
+        'stopped' with the reason and whatever checkpoint exists. Returns the ids it killed."""
+        lim = settings.limits()
+        now = now or time.time()
+        killed = []
+        with self._lock:
+            for run in self.store.list(ACTIVE, limit=1000):
+                if run.stop_sent is None:
+                    if lim.run_seconds > 0 and run.pid_start and now - run.pid_start > lim.run_seconds:
+                        self._signal_stop(run, TIME_LIMIT)
+                elif now - run.stop_sent > lim.stop_grace_seconds:
+                    self._kill(run)
+                    killed.append(run.id)
+            for run_id, child in list(self._children.items()):  # its row says it ended, but its process lingers
+                run = self.store.get(run_id)
+                if child.poll() is None and (run is None or (run.status not in ACTIVE and run.finished
+                                                             and now - run.finished > lim.stop_grace_seconds)):
+                    log.warning("run %s ended %.0f s ago but its process lingers: killed", run_id,
+                                now - (run.finished if run else now))
+                    kill_group(child.pid)
+                    child.wait(10)
+                if child.poll() is not None:
+                    self._children.pop(run_id, None)
+        return killed
+
+    def _signal_stop(self, run: Run, reason: str) -> None:
+        """Record why and when, then SIGTERM the run's process (only if it is still ours: pid and start time)."""
+        self.store.update(run.id, stop_requested=1, stop_reason=reason, stop_sent=time.time())
+        log.info("stopping run %s (%s)", run.id, reason)
+        if process_matches(run.pid, run.pid_start, run.id):
+            try:
+                os.kill(run.pid, STOP_SIGNAL)
+            except OSError:
+                pass
+
+    def _kill(self, run: Run) -> None:
+        """SIGKILL the run's process group (its own session: the trainer and its data workers), then 'stopped'."""
+        child = self._children.pop(run.id, None)
+        if process_matches(run.pid, run.pid_start, run.id):
+            log.warning("run %s outlived its %s grace: killed", run.id, run.stop_reason)
+            kill_group(run.pid)
+        if child is not None:
+            try:
+                child.wait(10)
+            except subprocess.TimeoutExpired:
+                log.error("run %s: process %s survived SIGKILL", run.id, run.pid)
+        fresh = self.store.get(run.id)
+        if fresh and fresh.status in ACTIVE:
+            self._stopped(fresh)
+
+    def _stopped(self, run: Run) -> None:
+        """A run we signalled is gone: 'stopped', with why, and whether Resume has a checkpoint to continue from."""
+        self.store.update(run.id, status="stopped", finished=time.time(),
+                          error=stop_message(run.stop_reason, run.output_dir, settings.limits().run_seconds))
+        self.store.merge_info(run.id, log_tail=_log_tail(run.output_dir))
 
     # --- control ---------------------------------------------------------------------------
     def _owned(self, run_id: str, owner: str | None) -> tuple[Run | None, str]:
@@ -217,15 +295,14 @@ class JobRunner:
             return f"Run {run.label} was waiting and is now cancelled."
         if run.status not in ACTIVE:
             return f"Run {run.label} is not running (it is {run.status})."
-        self.store.update(run_id, stop_requested=1)
-        if process_matches(run.pid, run.pid_start, run.id):
-            try:
-                os.kill(run.pid, STOP_SIGNAL)
-            except OSError:
-                pass
-        return f"Stopping {run.label}: it saves a checkpoint and stops after the current step."
+        if run.stop_sent is not None:
+            return f"Run {run.label} is already stopping ({run.stop_reason})."
+        self._signal_stop(run, OWNER)
+        grace = settings.limits().stop_grace_seconds
+        return (f"Stopping {run.label}: while training it saves a checkpoint after the current step; while loading "
+                f"or evaluating it ends now; after {grace:g} s it is ended regardless.")
 
-    def resume(self, run_id: str, owner: str | None = None) -> str:
+    def resume(self, run_id: str, owner: str | None = None, client: str | None = None) -> str:
         """Queue an interrupted or stopped run again, continuing from its last checkpoint (queue caps apply)."""
         run, refusal = self._owned(run_id, owner)
         if run is None:
@@ -233,15 +310,16 @@ class JobRunner:
         if run.status not in ("interrupted", "stopped", "failed"):
             return f"Run {run.label} is {run.status}; only interrupted, stopped or failed runs can be resumed."
         ckpt = last_checkpoint(run.output_dir)
-        if ckpt is None:
-            return f"Run {run.label} has no checkpoint to resume from; start it again instead."
         try:
             with self._lock:
-                self._check_room(run.owner)
+                self._check_room(run.owner, client=client)  # the queue's gates first, as for Start
+                if ckpt is None:  # e.g. stopped while loading, before its first step
+                    return f"Run {run.label} has no checkpoint to resume from; start it again instead."
                 # Steps after the checkpoint are trained again: their old rows would be drawn twice.
                 self.store.delete_metrics_after(run_id, int(ckpt.name.split("-")[-1]))
                 self.store.update(run_id, status="queued", resume=1, stop_requested=0, error=None, finished=None,
-                                  created=time.time())
+                                  created=time.time(), stop_reason=None, stop_sent=None, pid=None, pid_start=None,
+                                  client=client or run.client)
         except QueueFull as err:
             return str(err)
         if self.autostart:
@@ -267,7 +345,8 @@ class JobRunner:
 
     # --- retention -------------------------------------------------------------------------
     def prune(self, now: float | None = None) -> list[str]:
-        """Delete finished runs beyond the age limit, then oldest-first beyond the disk budget. Never an open run."""
+        """Delete finished runs beyond the age limit, then oldest-first beyond the disk budget (never an open run);
+        then uploads by the same rules (never a file an open run reads)."""
         lim = settings.limits()
         now = now or time.time()
         finished = sorted(self.store.list(FINISHED, limit=100000), key=lambda r: r.created)
@@ -288,6 +367,7 @@ class JobRunner:
             total -= sizes[run.id]
         if removed:
             log.info("pruned %d run(s): %s", len(removed), ", ".join(removed))
+        prune_uploads(keep=files_in_use(self.store.list(("queued", *ACTIVE), limit=1000)), now=now)
         self.prune_caches()
         return removed
 

@@ -38,3 +38,18 @@ def process_matches(pid: int | None, started: float | None, run_id: str) -> bool
         return "trainer_backend" in cmdline and (run_id in cmdline or "--run_id" not in cmdline)
     except Exception:  # noqa: BLE001
         return False
+
+
+def kill_group(pid: int) -> None:
+    """SIGKILL a run's process group (the app starts each run in its own session, so the group is the trainer and its
+    data-loader workers); just the process when it leads no group. Call only for a pid process_matches vouched for."""
+    import os
+    import signal
+
+    try:
+        if os.getpgid(pid) == pid:
+            os.killpg(pid, signal.SIGKILL)
+        else:
+            os.kill(pid, signal.SIGKILL)
+    except OSError:  # already gone
+        pass

@@ -39,6 +39,10 @@ MIGRATIONS = [
     "UPDATE runs SET config = json_set(config, '$.head_lr_factor', CASE WHEN "
     "COALESCE(json_extract(config, '$.learning_rate'), 0) > 0 THEN 1.0 ELSE 20.0 END) "
     "WHERE json_extract(config, '$.head_lr_factor') IS NULL;",
+    # 3: the app's watchdog ends a run in any phase (why it was stopped, when it was signalled), and quotas hold per
+    # client address (a hash of it, so a new visitor id does not reset them).
+    "ALTER TABLE runs ADD COLUMN stop_reason TEXT; ALTER TABLE runs ADD COLUMN stop_sent REAL; "
+    "ALTER TABLE runs ADD COLUMN client TEXT;",
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -73,6 +77,9 @@ class Run:
     hub_repo: str | None
     owner: str | None = None
     pid_start: float | None = None
+    stop_reason: str | None = None
+    stop_sent: float | None = None
+    client: str | None = None
 
     @property
     def active(self) -> bool:
@@ -213,15 +220,16 @@ class RunStore:
 
     # --- runs -----------------------------------------------------------------------------
     def create(self, config: dict[str, Any], label: str = "", group_id: str | None = None,
-               status: str = "queued", output_root: Path | None = None, owner: str | None = None) -> str:
+               status: str = "queued", output_root: Path | None = None, owner: str | None = None,
+               client: str | None = None) -> str:
         run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:4]
         output_dir = str((output_root or settings.data_dir() / "runs") / run_id)
         config = {**config, "output_dir": output_dir}
         with self._connect() as con:
-            con.execute("INSERT INTO runs (id, label, group_id, created, status, config, output_dir, owner) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            con.execute("INSERT INTO runs (id, label, group_id, created, status, config, output_dir, owner, client) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (run_id, label or run_id, group_id, time.time(), status, json.dumps(config), output_dir,
-                         owner))
+                         owner, client))
         return run_id
 
     def update(self, run_id: str, **values: Any) -> None:
@@ -272,13 +280,16 @@ class RunStore:
             rows = con.execute(query, (owner, owner, limit)).fetchall()
         return [_decode(r) for r in rows]
 
-    def count_open(self, owner: str | None = None) -> int:
-        """Runs queued or running, of one owner or of everyone."""
+    def count_open(self, owner: str | None = None, client: str | None = None) -> int:
+        """Runs queued or running, of one owner, of one client address (hash), or of everyone."""
         query = f"SELECT COUNT(*) FROM runs WHERE status IN ('queued', {','.join('?' * len(ACTIVE))})"
         args: list[Any] = list(ACTIVE)
         if owner is not None:
             query += " AND owner = ?"
             args.append(owner)
+        if client is not None:
+            query += " AND client = ?"
+            args.append(client)
         with self._connect() as con:
             return con.execute(query, args).fetchone()[0]
 

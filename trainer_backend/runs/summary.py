@@ -4,6 +4,7 @@ from __future__ import annotations
 import statistics
 from typing import Iterable
 
+from trainer_backend.metrics import floor_of_matrix
 from trainer_backend.runs.store import Run
 
 
@@ -16,20 +17,10 @@ def run_name(run: Run) -> str:
 
 
 def majority_floor(matrix: list[list[int]] | None) -> tuple[float, float] | None:
-    """(accuracy, F1) a model reaches by always answering the more common class of this validation set.
-
-    Computed from the run's own confusion matrix (rows = true labels), so it is the floor of the data it used:
-    about 0.68 / 0.81 on MRPC's validation split, 0.50 / 0.67 on a balanced sample."""
-    if not matrix or len(matrix) != 2:
-        return None
-    negatives, positives = sum(matrix[0]), sum(matrix[1])
-    total = negatives + positives
-    if total == 0:
-        return None
-    share = positives / total
-    accuracy = max(share, 1 - share)
-    f1 = 2 * share / (1 + share) if share >= 0.5 else 0.0  # F1 of always saying "paraphrase" (positive class)
-    return accuracy, f1
+    """(accuracy, F1) of always answering the more common class of the validation set a run was scored on, from
+    its own confusion matrix (so it is the floor of the data it used); see metrics.MajorityFloor."""
+    floor = floor_of_matrix(matrix)
+    return (floor.accuracy, floor.f1) if floor else None
 
 
 def at_floor(run: Run) -> tuple[float, float, float] | None:
@@ -37,12 +28,11 @@ def at_floor(run: Run) -> tuple[float, float, float] | None:
     while it waits or trains (a resumed run's evaluation at Stop no longer describes it)."""
     if run.status in ("queued", "starting", "running"):
         return None
-    floor = majority_floor(run.final_metrics.get("confusion"))
+    floor = floor_of_matrix(run.final_metrics.get("confusion"))
     accuracy = run.final_metrics.get("eval_accuracy")
     if floor is None or not isinstance(accuracy, (int, float)):
         return None
-    pairs = sum(map(sum, run.final_metrics["confusion"]))
-    return (accuracy, *floor) if accuracy <= floor[0] + 1.0 / pairs + 1e-9 else None
+    return (accuracy, floor.accuracy, floor.f1) if floor.at_floor(accuracy) else None
 
 
 def group_summary(runs: Iterable[Run]) -> dict[str, tuple[float, float, int]]:

@@ -5,7 +5,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from trainer_backend.serving.fastpath import TITLES
+from trainer_backend.serving import engines
 from trainer_backend.serving.predictor import Predictor
 from trainer_backend.serving.predict_table import TableReport, predict_table
 
@@ -29,13 +29,11 @@ class Side:
 
 def engine_title(predictor: Predictor, engine: str, pairs: int = 1) -> str:
     """What answered (or answers) a request of `pairs` pairs, in words."""
-    if engine == "pytorch-fp32":
-        return "PyTorch fp32"
     if engine == "serving":
         engine = predictor.engine_name(pairs)
     if engine == "pytorch" and predictor.use_bf16:
         return "PyTorch (bf16 autocast)"
-    return TITLES.get(engine, engine)
+    return engines.title(engine)
 
 
 def answer(predictor: Predictor, sentence1: object, sentence2: object, engine: str = "serving",

@@ -10,29 +10,23 @@ from pathlib import Path
 
 from trainer_backend import settings
 from trainer_backend.runs.record import RunRecord
-from trainer_backend.serving import engines
-from trainer_backend.serving.engines import BF16, GATE_VERSION, OPENVINO_BF16, GatePairs, Progress, Scorer
+from trainer_backend.serving import engine, engine_onnx, engines
+from trainer_backend.serving.engine import GATE_VERSION, PYTORCH_FP32, GatePairs, Progress, Scorer
+from trainer_backend.serving.engine_bf16 import NAME as BF16
+from trainer_backend.serving.engine_openvino import NAME as OPENVINO_BF16
 
 MIN_AGREEMENT = 0.995      # share of validation pairs where the fast path must give the PyTorch answer
 MAX_ACCURACY_DROP = 0.005  # 0.5 accuracy points
 MAX_GATE_PAIRS = 1000      # bounds the check's cost on large validation sets
-# fastest first, the most accurate int8 before the costly-to-build mixed one; the first to pass is the ONNX engine
-CANDIDATES = ("onnx-int8", "onnx-int8-block", "onnx-int8-mixed", "onnx-fp32")
-MODES = {"auto": CANDIDATES, "int8": ("onnx-int8", "onnx-int8-block", "onnx-int8-mixed"), "fp32": ("onnx-fp32",)}
 BATCH_ROUTE_PAIRS = 64     # requests of at least this many pairs go to the engine that was fastest on the gate's batch
 SINGLE_PROBES = 24         # pairs sent one at a time during the check, to time single-pair answers
-TITLES = {"onnx-int8": "ONNX Runtime, int8 (dynamic quantization)",
-          "onnx-int8-block": f"ONNX Runtime, int8 with a scale per block of {engines.INT8_BLOCK} values (MatMulNBits)",
-          "onnx-int8-mixed": "ONNX Runtime, int8 in the layers quantization disturbs least, fp32 in the others",
-          "onnx-fp32": "ONNX Runtime, fp32", "pytorch": "PyTorch", BF16: "PyTorch with bf16 weights",
-          OPENVINO_BF16: "OpenVINO, bf16"}
-
+__all__ = ["BF16", "OPENVINO_BF16", "GatePairs", "choose", "mode", "validation_pairs"]
 
 
 def mode() -> str:
-    """PREDICT_FASTPATH: auto (int8, int8 in blocks, mixed int8, fp32: the first to pass the gate), int8, fp32, off."""
+    """PREDICT_FASTPATH: auto (every registered candidate, the first to pass wins), int8, fp32, or off."""
     value = settings.predict_settings().fastpath
-    return value if value in {*MODES, "off"} else "auto"
+    return value if value in {*engines.MODES, "off"} else "auto"
 
 
 @dataclass
@@ -67,11 +61,11 @@ class Serving:
 
     @property
     def title(self) -> str:
-        return TITLES.get(self.engine, self.engine)
+        return engines.title(self.engine)
 
     @property
     def batch_title(self) -> str:
-        return TITLES.get(self.batch_engine or self.engine, self.batch_engine)
+        return engines.title(self.batch_engine or self.engine)
 
     def to_json(self) -> dict:
         return {k: v for k, v in vars(self).items() if k != "batch_backend"} | {"checks": [asdict(c) for c in self.checks]}
@@ -141,7 +135,7 @@ def check(engine: str, backend, pairs: GatePairs, reference: list[int], score: S
             # each timed pair follows a PyTorch call, as in this process (Explain, batches, other visitors): PyTorch's
             # OpenMP threads spin on the cores for a moment afterwards, which cost OpenVINO ~3 ms a pair on 2 cores
             # and ONNX Runtime ~1 ms, so the engine timed alone as fastest was not the fastest in use
-            score([a], [b], "pytorch-fp32")
+            score([a], [b], PYTORCH_FP32)
             start = time.perf_counter()
             score([a], [b], backend)
             alone.append(time.perf_counter() - start)
@@ -159,10 +153,10 @@ def check(engine: str, backend, pairs: GatePairs, reference: list[int], score: S
 
 def describe(check_: Check) -> str:
     if check_.error:
-        return f"{TITLES[check_.engine]} failed to run ({check_.error})"
+        return f"{engines.title(check_.engine)} failed to run ({check_.error})"
     verdict = "passed" if check_.passed else "failed"
     detail = f" ({check_.detail})" if check_.detail else ""
-    return (f"{TITLES[check_.engine]}{detail} {verdict}: same answer as PyTorch on {check_.agreement:.1%} of "
+    return (f"{engines.title(check_.engine)}{detail} {verdict}: same answer as PyTorch on {check_.agreement:.1%} of "
             f"{check_.pairs} pairs (needs ≥ {MIN_AGREEMENT:.1%}), accuracy {check_.accuracy:.3f} vs "
             f"{check_.reference_accuracy:.3f} (may drop ≤ {MAX_ACCURACY_DROP * 100:.1f} points)")
 
@@ -186,13 +180,13 @@ def choose(model, tokenizer, record: RunRecord | None, folder: Path | None, devi
         import onnxruntime  # noqa: F401
     except ImportError:
         return None, Serving("pytorch", "onnxruntime is not installed, so there is no fast path")
-    candidates = list(MODES[wanted])
-    extra = [OPENVINO_BF16, BF16] if bf16 else []  # bf16 engines: only where the CPU computes bf16 natively
+    candidates = engines.candidates(wanted)
+    extra = engines.native_bf16() if bf16 else []  # bf16 engines: only where the CPU computes bf16 natively
     start = time.perf_counter()
-    folder_out = engines.export_dir(engines.weights_digest(model))
+    folder_out = engine.export_dir(engine.weights_digest(model))
     folder_out.mkdir(parents=True, exist_ok=True)
     os.utime(folder_out)
-    engines.prune_exports(folder_out)
+    engine.prune_exports(folder_out)
     pairs = validation_pairs(folder, record)
     gate_file = folder_out / "gate.json"
     key = {"version": GATE_VERSION, "source": pairs.source, "pairs": len(pairs.labels), "engines": candidates + extra,
@@ -205,39 +199,37 @@ def choose(model, tokenizer, record: RunRecord | None, folder: Path | None, devi
     except (OSError, ValueError):
         saved = None
 
-    def opened(engine: str):
-        if engine == BF16 and engine not in backends:
-            backends[engine] = engines.Bf16Backend(model)
-        if engine not in backends:
-            backends[engine] = engines.open_engine(engine, model, tokenizer, folder_out, threads, pairs, score, progress)
-        return backends[engine]
+    def opened(name: str):
+        if name not in backends:
+            backends[name] = engines.open_engine(name, model, tokenizer, folder_out, threads, pairs, score, progress)
+        return backends[name]
 
     if saved and saved.get("key") == key:
         checks, cached = [Check(**c) for c in saved["checks"]], True
     else:
         try:
             progress(0.92, "Fast path: exporting to ONNX")
-            engines.export(model, tokenizer, folder_out)
+            engine_onnx.export(model, tokenizer, folder_out)
         except Exception as err:  # noqa: BLE001 - an architecture the exporter cannot handle keeps PyTorch
             return None, Serving("pytorch", f"the checkpoint could not be exported to ONNX "
                                             f"({err.__class__.__name__}), so PyTorch serves")
         progress(0.95, f"Fast path: checking it against PyTorch on {len(pairs.labels)} validation pairs")
-        reference = _argmax(score(pairs.firsts, pairs.seconds, "pytorch-fp32"))
+        reference = _argmax(score(pairs.firsts, pairs.seconds, PYTORCH_FP32))
 
-        def checked(engine: str) -> Check:
+        def checked(name: str) -> Check:
             try:
-                backend = opened(engine)
+                backend = opened(name)
             except Exception as err:  # noqa: BLE001 - an engine that cannot be built (say, no OpenVINO) is not used
-                return _failed(engine, len(reference), err)
-            result = check(engine, backend, pairs, reference, score)
+                return _failed(name, len(reference), err)
+            result = check(name, backend, pairs, reference, score)
             result.detail = getattr(backend, "detail", "")
             return result
 
-        for engine in candidates:
-            checks.append(checked(engine))
+        for name in candidates:
+            checks.append(checked(name))
             if checks[-1].passed:
                 break  # the fastest passing ONNX engine wins; slower ones need no check
-        checks += [checked(engine) for engine in extra]  # the same check, same pairs, for the bf16 engines
+        checks += [checked(name) for name in extra]  # the same check, same pairs, for the bf16 engines
         gate_file.write_text(json.dumps({"key": key, "checks": [asdict(c) for c in checks]}), encoding="utf-8")
         winners = [backends[c.engine].path for c in checks if c.passed and c.engine in backends]  # ONNX files
         for leftover in folder_out.glob("*.onnx"):  # keep only the engines that passed: 1-2 models per checkpoint
@@ -259,12 +251,12 @@ def choose(model, tokenizer, record: RunRecord | None, folder: Path | None, devi
         return None, Serving("pytorch", f"the fast path that passed its check could not be opened again "
                                         f"({err.__class__.__name__}), so PyTorch serves", checks, pairs.source,
                              bf16_ok=bf16_ok)
-    reason = (f"checked on {pairs.source}: {lines}. Single pairs: {TITLES[single.engine]} "
+    reason = (f"checked on {pairs.source}: {lines}. Single pairs: {engines.title(single.engine)} "
               f"({single.single_ms:.1f} ms per pair sent alone, the fastest that passed)")
     serving = Serving(single.engine, reason, checks, pairs.source, seconds, cached, bf16_ok=bf16_ok)
     if batch.engine != single.engine:
         serving.batch_engine, serving.batch_backend = batch.engine, batch_backend
-        serving.reason += (f"; requests of {BATCH_ROUTE_PAIRS}+ pairs: {TITLES[batch.engine]} "
+        serving.reason += (f"; requests of {BATCH_ROUTE_PAIRS}+ pairs: {engines.title(batch.engine)} "
                            f"({batch.pairs_per_s:.0f} pairs/s on the check's {batch.pairs} pairs against "
                            f"{single.pairs_per_s:.0f})")
     return backend, serving

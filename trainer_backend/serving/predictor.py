@@ -9,12 +9,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 from trainer_backend import settings
 from trainer_backend.data import LABEL_NAMES
 from trainer_backend.runs.record import RECORD_FILE, RunRecord
-from trainer_backend.serving import engines, fastpath
+from trainer_backend.serving import engine, fastpath
+from trainer_backend.serving.engine import Progress
 from trainer_backend.serving.models import InferenceError, ModelRef, has_weights
 
 MAX_CHARS = 2000           # per sentence; a pair never uses more than a few hundred tokens anyway
@@ -22,7 +23,6 @@ BATCH_SIZE = 32
 DEFAULT_MAX_LENGTH = 128
 _INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
-Progress = Callable[[float, str], None]
 
 
 @dataclass
@@ -139,7 +139,7 @@ class Predictor:
         return dict(pad_without_fast_tokenizer_warning(self.tokenizer, rows, padding="longest", return_tensors="np"))
 
     def _torch_logits(self, rows: dict, autocast: bool):
-        return engines.torch_logits(self.model, rows, self.device, self._autocast() if autocast else None)
+        return engine.torch_logits(self.model, rows, self.device, self._autocast() if autocast else None)
 
     def probabilities(self, firsts: Sequence[str], seconds: Sequence[str], batch_size: int = BATCH_SIZE,
                       engine: object = "serving") -> tuple[list[list[float]], list[bool]]:

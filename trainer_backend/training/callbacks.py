@@ -7,16 +7,23 @@ import time
 
 from transformers import TrainerCallback
 
+from trainer_backend.runs.bounds import TIME_LIMIT
 from trainer_backend.runs.store import RunStore
 
 STOP_SIGNALS = [s for s in (getattr(signal, "SIGUSR1", None), signal.SIGTERM, signal.SIGINT) if s is not None]
 
 
 class StopFlag:
-    """Set by a signal handler or the store's stop_requested column; read by the callback."""
+    """Set by a signal handler or the store's stop_requested column; read by the callback.
+
+    Inside the Trainer's loop (`in_loop`, set by StoreCallback) a stop waits for the end of the step, which saves a
+    checkpoint. Outside it (loading, tokenizing, the final evaluation) there is nothing to save, so the signal ends
+    the run at once (KeyboardInterrupt). Either way the app kills the process if it is still there after its grace
+    period (a step or a C call can outlast any signal handler)."""
 
     def __init__(self) -> None:
         self.requested = False
+        self.in_loop = False
 
     def install(self) -> None:
         for sig in STOP_SIGNALS:
@@ -27,6 +34,8 @@ class StopFlag:
 
     def _handle(self, signum, frame) -> None:  # noqa: ANN001
         self.requested = True
+        if not self.in_loop:
+            raise KeyboardInterrupt(f"stopped by signal {signum} outside the training loop")
 
 
 class StoreCallback(TrainerCallback):
@@ -42,14 +51,19 @@ class StoreCallback(TrainerCallback):
         self._last_poll = 0.0
         self.stopped_early = False
         self.hit_time_limit = False
+        self.stop_reason: str | None = None
 
     @property
     def enabled(self) -> bool:
         return self.store is not None and self.run_id is not None
 
     def on_train_begin(self, args, state, control, **kwargs):
+        self.stop_flag.in_loop = True
         if self.enabled and state.is_world_process_zero:
             self.store.update(self.run_id, max_steps=state.max_steps, step=state.global_step)
+
+    def on_train_end(self, args, state, control, **kwargs):
+        self.stop_flag.in_loop = False
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not self.enabled or not logs or not state.is_world_process_zero:  # one writer: charts fed once
@@ -68,8 +82,11 @@ class StoreCallback(TrainerCallback):
                 run = self.store.get(self.run_id)
                 if run and run.stop_requested:
                     self.stop_flag.requested = True
+                    self.stop_reason = run.stop_reason  # the app's watchdog says why (its time limit, or the owner)
+                    self.hit_time_limit = run.stop_reason == TIME_LIMIT
         if self.time_limit and now - self._started > self.time_limit and not self.stop_flag.requested:
             self.hit_time_limit = True
+            self.stop_reason = TIME_LIMIT
             self.stop_flag.requested = True
         if args.world_size > 1:  # every process must stop at the same step, or the others wait forever
             self.stop_flag.requested = _any_process(self.stop_flag.requested)

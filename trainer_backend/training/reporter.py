@@ -65,6 +65,17 @@ class Reporter:
             self.store.update(self.run_id, status="stopped" if stopped else "failed", finished=time.time(),
                               error=error[:MAX_ERROR_CHARS])
 
+    def interrupted(self, output_dir: str, time_limit: float | None) -> None:
+        """Ended by a stop signal outside the training loop. When the app sent it, the app writes 'stopped' once
+        this process is gone (so a run never reads as ended while its process still exits); else (Ctrl-C on a
+        CLI run) 'stopped' here."""
+        from trainer_backend.runs.bounds import stop_message
+
+        if self.enabled:
+            run = self.store.get(self.run_id)
+            if run is None or run.stop_sent is None:
+                self.failed(stop_message(None, output_dir, time_limit), stopped=True)
+
     def pushed(self, repo: str) -> None:
         if self.enabled:
             self.store.update(self.run_id, hub_repo=repo)

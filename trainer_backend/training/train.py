@@ -160,10 +160,12 @@ def run_training(cfg: TrainConfig, run_id: str | None = None, store: RunStore | 
     except KNOWN_ERRORS as err:
         reporter.failed(str(err))
         raise
+    except KeyboardInterrupt:  # a stop signal (StopFlag) while loading, tokenizing or evaluating, or Ctrl-C
+        reporter.interrupted(cfg.output_dir, time_limit)
+        raise
     except BaseException as err:
-        stopped = isinstance(err, KeyboardInterrupt)
-        reporter.failed(f"{err.__class__.__name__}: {err}".strip(), stopped=stopped)
-        if not stopped and reporter.enabled:
+        reporter.failed(f"{err.__class__.__name__}: {err}".strip())
+        if reporter.enabled:
             traceback.print_exc()
         raise
     if cfg.push_to_hub and is_main_process():
@@ -240,8 +242,8 @@ def evaluate(cfg: TrainConfig, prepared: Prepared, fitted: Fitted, reporter: Rep
     args = trainer.args
     notes = list(prepared.record.notes)
     if callback.hit_time_limit:
-        notes.append(f"stopped at this app's time limit of {time_limit / 60:.0f} min per run (checkpoint "
-                     "saved: Resume continues it)")
+        limit = f" of {time_limit / 60:g} min" if time_limit else ""
+        notes.append(f"stopped at this app's time limit{limit} per run (checkpoint saved: Resume continues it)")
     hyper = Hyperparameters(
         learning_rate=args.learning_rate, head_learning_rate=prepared.resolved.head_learning_rate,
         batch_size=args.per_device_train_batch_size, epochs=args.num_train_epochs, max_steps=args.max_steps,

@@ -1,0 +1,83 @@
+"""The quiz's judge: the shipped adapter, its hand-rolled merge against peft's, and its training data."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from quiz import judge
+from quiz.bank import default_bank
+from quiz.judge_data import SENTENCES_FILE, TRAIN_SETS, TUNE_SET, build, idea_keys, load_sentences
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_adapter_is_small_and_knows_every_idea_of_the_bank():
+    files = sorted(p.name for p in judge.ADAPTER_DIR.iterdir())
+    assert {"adapter_config.json", "adapter_model.safetensors", "ideas.json"} <= set(files)
+    size = sum(p.stat().st_size for p in judge.ADAPTER_DIR.iterdir())
+    assert size < 3_000_000, size
+    keys = json.loads((judge.ADAPTER_DIR / "ideas.json").read_text())
+    assert keys == idea_keys(default_bank())
+
+
+def test_the_hand_rolled_merge_gives_peft_s_logits():
+    peft = pytest.importorskip("peft")
+    from transformers import AutoModelForSequenceClassification
+    from transformers.utils import logging as hf_logging
+
+    from trainer_backend.settings import packaged_model_dir
+
+    hf_logging.set_verbosity_error()
+    ours = judge.load()
+    n = len(ours.keys)
+    base = AutoModelForSequenceClassification.from_pretrained(str(packaged_model_dir()), num_labels=n,
+                                                              problem_type="multi_label_classification")
+    reference = peft.PeftModel.from_pretrained(base, str(judge.ADAPTER_DIR)).eval()
+    enc = ours.tokenizer(["Dynamic padding"] * 2, ["It pads per batch.", "It pads to 512."], padding=True,
+                         return_tensors="pt")
+    with torch.inference_mode():
+        expected = reference(**enc).logits
+        got = ours.model(**enc).logits
+    assert torch.allclose(expected, got, atol=1e-4), (expected - got).abs().max()
+
+
+def test_probabilities_have_one_row_per_text_and_one_column_per_idea():
+    j = judge.load()
+    probs = j.probabilities("Dynamic padding", ["It pads per batch.", "Unrelated words about cooking."])
+    assert probs.shape == (2, len(j.keys)) and ((probs >= 0) & (probs <= 1)).all()
+    assert j.probabilities("x", []).shape == (0, len(j.keys))
+
+
+def test_training_data_is_seen_data_only():
+    # The sets that measure the judge never feed its training: the unseen set is not among them.
+    from quiz.agreement import ANSWER_SETS, UNSEEN_SET
+
+    assert set(TRAIN_SETS) | {TUNE_SET} == set(ANSWER_SETS) and TUNE_SET not in TRAIN_SETS
+    assert UNSEEN_SET not in ANSWER_SETS
+    bank = default_bank()
+    keys = set(idea_keys(bank))
+    assert set(load_sentences()) <= keys  # every written sentence belongs to an idea of the bank
+    examples = build(bank, seed=1)
+    assert all(e.states <= keys and all(k.startswith(e.item + "/") for k in e.states) for e in examples)
+    if UNSEEN_SET.exists():
+        from quiz.agreement import load_answers
+
+        unseen = {a.text for a in load_answers(UNSEEN_SET)}
+        assert not unseen & {e.text for e in examples}
+    assert "an answer from a set that measures the judge" in SENTENCES_FILE.read_text()
+
+
+def test_the_train_script_documents_how_to_reproduce():
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "train_judge.py"), "--help"], capture_output=True,
+                         text=True, cwd=ROOT, check=False)
+    src = (ROOT / "scripts" / "train_judge.py").read_text()
+    assert src.index("set_seed(SEED)") < src.index("from_pretrained(")  # the Lesson's advice, followed
+    assert "Trainer(" in src and "DataCollatorWithPadding" in src
+    log = json.loads((judge.ADAPTER_DIR / "train_log.json").read_text())
+    assert log["eval"]["eval_idea_agreement"] == pytest.approx(0.8286, abs=1e-3)  # at P > 0.5, on the tuning set
+    assert out.returncode == 0, out.stderr
