@@ -132,16 +132,21 @@ def test_each_export_downloads_its_own_file_in_one_click(sized, app_url):
     expect(page.locator("#fc-print-pdf")).to_be_visible()  # the PDF button is still there after the Anki click
 
 
-@SIZES
-def test_a_run_at_the_floor_says_so_in_train_and_in_the_lesson(sized, app_url, viewport):
-    run_id = write_floor_run()
-    page = sized(viewport)
+def _train_tab_showing(page, app_url: str, run_id: str):
+    """The page, on the Train tab, with `run_id` picked in Show run."""
     page.goto(app_url)
     page.get_by_role("tab", name="Train", exact=True).click()
     picker = page.locator("#train-view-run input")
     expect(picker).to_be_visible(timeout=TIMEOUT)
     picker.fill(run_id)
     picker.press("Enter")
+    return page
+
+
+@SIZES
+def test_a_run_at_the_floor_says_so_in_train_and_in_the_lesson(sized, app_url, viewport):
+    run_id = write_floor_run()
+    page = _train_tab_showing(sized(viewport), app_url, run_id)
     expect(page.locator("#train-progress")).to_contain_text("majority-class floor", timeout=TIMEOUT)
 
     page.goto(f"{app_url}?section=evaluate")
@@ -318,14 +323,7 @@ def test_number_cells_and_headers_of_the_run_tables_are_not_cut(sized, app_url, 
     """Issue 23.8: on a phone the results table showed "-0.0…" and "Trai…"."""
     from tests.browser.seed_runs import write_good_run
 
-    run_id = write_good_run()
-    page = sized(viewport)
-    page.goto(app_url)
-    page.get_by_role("tab", name="Train", exact=True).click()
-    picker = page.locator("#train-view-run input")
-    expect(picker).to_be_visible(timeout=TIMEOUT)
-    picker.fill(run_id)
-    picker.press("Enter")
+    page = _train_tab_showing(sized(viewport), app_url, write_good_run())
     expect(page.locator("#train-results")).to_contain_text("0.8250", timeout=TIMEOUT)
     expect(page.locator("#train-history")).to_contain_text("0.8250", timeout=TIMEOUT)
     page.locator("#train-results").scroll_into_view_if_needed()
