@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 PAIRS = [("The shop opens at nine every morning.", "Every morning the store opens at 9."),
          ("Shares fell 12 percent on Monday.", "Shares fell 21 percent on Monday."),

@@ -1,7 +1,7 @@
 """What the open Train tab costs while a run trains, and how long the first /predict of a new checkpoint takes.
 
-    python bench/page_cost.py                      # this tree
-    python bench/page_cost.py --root /path/to/other/tree --seconds 30   # the same measure of another tree (before)
+    python -m bench.page_cost                      # this tree
+    python -m bench.page_cost --root /path/to/other/tree --seconds 30   # the same measure of another tree
 
 Launches the app (offline, its own data folder) from --root, starts a Quick-look-sized run of the packaged MiniLM on
 the bundled sample through the /start_training API, opens the Train tab in headless Debian Chromium (Playwright) at
@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(HERE))
 
 
 def _cpu(procs) -> float:

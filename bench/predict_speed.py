@@ -23,12 +23,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from trainer_backend import data, serving, settings  # noqa: E402
-from trainer_backend.modeling import ID2LABEL, LABEL2ID  # noqa: E402
+from trainer_backend import data, serving, settings
+from trainer_backend.modeling import ID2LABEL, LABEL2ID
 
 MRPC_DIR = ROOT.parent / "shared" / "data" / "mrpc"
 EXPLAIN_PAIRS = [("The company's profit rose 12 percent in the third quarter.",

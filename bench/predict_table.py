@@ -12,11 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hardware import was_quiet  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from trainer_backend.serving import engines  # noqa: E402
+from bench.hardware import was_quiet
+from trainer_backend.serving import engines
 
 BEGIN, END = "<!-- predict-bench:begin -->", "<!-- predict-bench:end -->"
 

@@ -10,10 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from hardware import was_quiet  # noqa: E402
-from train_speed import best_peaks, summarize  # noqa: E402
+from bench.hardware import was_quiet
+from bench.train_speed import best_peaks, summarize
 
 START, END = "<!-- bench:train:start -->", "<!-- bench:train:end -->"
 

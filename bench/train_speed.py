@@ -34,10 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import hardware  # noqa: E402  (bench/hardware.py)
+from bench import hardware
 
 
 def bert_base_random(folder: Path) -> str:

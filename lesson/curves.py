@@ -66,8 +66,8 @@ def run_choices(limit: int = 20, store=None) -> list[tuple[str, str]]:
     """(name, run id) for runs in the store that evaluated at least twice; names tell runs apart (label, start
     time, short id, seed, status)."""
     try:
-        from trainer_backend.runs.summary import run_name
         from trainer_backend.runs.store import RunStore
+        from trainer_backend.runs.summary import run_name
 
         store = store or RunStore()
         runs = store.list(limit=limit)

@@ -67,8 +67,8 @@ def trained_models(limit: int = 20, viewer=None) -> list[tuple[str, str]]:
     floor of its data."""
     try:
         from trainer_backend.access import reader
-        from trainer_backend.runs.summary import at_floor, run_name
         from trainer_backend.runs.store import RunStore
+        from trainer_backend.runs.summary import at_floor, run_name
 
         runs = RunStore().list(("completed", "stopped"), limit=limit, owner=reader(viewer).runs_owner)
     except Exception:  # noqa: BLE001 - a missing or locked store just means no trained models to offer

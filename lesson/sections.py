@@ -6,9 +6,9 @@ from pathlib import Path
 
 from lesson import figures, whole_loop
 from lesson.source import CodeRef, Snippet, SourceError, render
-from trainer_backend.training import callbacks, train
 from trainer_backend import data, metrics, modeling, presets
 from trainer_backend.publish import hub
+from trainer_backend.training import callbacks, train
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
 

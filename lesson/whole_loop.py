@@ -11,12 +11,18 @@ def run(model_name: str = "auto", data: str = "auto", output_dir: str = "outputs
         learning_rate: float = 5e-5, seed: int = 42) -> dict:
     """Fine-tune `model_name` on `data` with Trainer defaults; returns validation accuracy and F1."""
     import numpy as np
-    from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer,
-                              TrainingArguments, set_seed)
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        DataCollatorWithPadding,
+        Trainer,
+        TrainingArguments,
+        set_seed,
+    )
 
-    from trainer_backend.data import load_data           # glue/mrpc online; a local MRPC folder or the sample offline
-    from trainer_backend.metrics import load_metric      # evaluate's glue/mrpc metric, or its offline twin
-    from trainer_backend.modeling import resolve_model   # "auto" -> a concrete checkpoint for this machine
+    from trainer_backend.data import load_data  # glue/mrpc online; a local MRPC folder or the sample offline
+    from trainer_backend.metrics import load_metric  # evaluate's glue/mrpc metric, or its offline twin
+    from trainer_backend.modeling import resolve_model  # "auto" -> a concrete checkpoint for this machine
 
     raw = load_data(data, max_train_samples=max_train, max_eval_samples=max_eval).dataset     # 1. sentence pairs + labels
     checkpoint = resolve_model(model_name)[0]

@@ -23,7 +23,6 @@ def _setup_environment() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ["STUDIO_DATA_DIR"] = tempfile.mkdtemp(prefix="studio-screenshots-")
-    sys.path.insert(0, str(ROOT))
 
 
 def _save(page, path: Path, scale: float = 1.0, colors: int = 128) -> None:

@@ -1,16 +1,12 @@
 """Prints the README's Security tables from the code: the hostile inputs the Space suite tests, and the quotas."""
 from __future__ import annotations
 
+import importlib
 import os
-import sys
 from dataclasses import fields
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import importlib  # noqa: E402
-
-from trainer_backend import settings  # noqa: E402
+from trainer_backend import settings
 
 ENV = {  # field -> (variable, what it bounds)
     "runs_per_visitor": ("STUDIO_RUNS_PER_VISITOR", "runs one visitor may have queued or running"),

@@ -30,8 +30,13 @@ def main(argv: list[str] | None = None) -> dict:
     import torch
     from datasets import Dataset
     from peft import LoraConfig, TaskType, get_peft_model
-    from transformers import (AutoModelForSequenceClassification, DataCollatorWithPadding, Trainer,
-                              TrainingArguments, set_seed)
+    from transformers import (
+        AutoModelForSequenceClassification,
+        DataCollatorWithPadding,
+        Trainer,
+        TrainingArguments,
+        set_seed,
+    )
 
     from quiz import judge
     from quiz.agreement import load_answers

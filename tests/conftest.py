@@ -17,7 +17,7 @@ os.environ.pop("HF_TOKEN", None)
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture(scope="session")

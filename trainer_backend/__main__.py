@@ -97,8 +97,8 @@ def preset_runs(name: str, cfg: TrainConfig, argv: list[str]) -> list[tuple[str,
 
 
 def main(argv: list[str] | None = None) -> int:
-    from trainer_backend.training.train import KNOWN_ERRORS, is_main_process, run_training
     from trainer_backend.runs.store import RunStore
+    from trainer_backend.training.train import KNOWN_ERRORS, is_main_process, run_training
 
     argv = sys.argv[1:] if argv is None else argv
     try:

@@ -8,13 +8,13 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from trainer_backend import serving, settings
+from trainer_backend.access import Visitor
+from trainer_backend.data import DataError
+from trainer_backend.publish import hub
 from trainer_backend.serving import compare as comparing
 from trainer_backend.serving import explain as explaining
-from trainer_backend.publish import hub
-from trainer_backend import serving, settings
-from trainer_backend.data import DataError
 from trainer_backend.serving.predict_table import predict_table
-from trainer_backend.access import Visitor
 from trainer_backend.textsafe import md_escape
 from ui.common import AppContext, error_toast, viewer_of, who_inputs
 from ui.predict_answers import facts_markdown, swap_check

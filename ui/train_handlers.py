@@ -14,9 +14,9 @@ from trainer_backend.access import AccessError, Visitor
 from trainer_backend.config import ConfigError, TrainConfig, config_to_command
 from trainer_backend.data import DataError, load_data, resolve_dataset
 from trainer_backend.hub_check import check_hub_repo
+from trainer_backend.modeling import resolve_model
 from trainer_backend.runs.bounds import RunTooLarge, bounded
 from trainer_backend.runs.jobs import REFUSED, JobRunner
-from trainer_backend.modeling import resolve_model
 from trainer_backend.runs.store import RunStore
 from trainer_backend.textsafe import md_escape, md_escape_lines
 from ui import train_form

@@ -5,14 +5,11 @@ from typing import Any
 
 import gradio as gr
 
-from ui import charts
-from trainer_backend.publish import hub
 from trainer_backend import presets
-from ui import train_form
+from trainer_backend.publish import hub
+from ui import charts, train_form, train_publish, uploads
 from ui import train_handlers as h
-from ui import train_publish
 from ui import train_view as v
-from ui import uploads
 from ui.common import AppContext, ensure_visitor_id, visitor_of, visitor_state
 
 

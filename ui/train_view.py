@@ -9,13 +9,13 @@ from typing import Any
 import gradio as gr
 
 from trainer_backend import access, estimate, recipe
-from trainer_backend.config import ConfigError, TrainConfig
-from ui import charts
-from trainer_backend.runs import summary
 from trainer_backend.access import AccessError, Visitor
+from trainer_backend.config import ConfigError, TrainConfig
+from trainer_backend.runs import summary
 from trainer_backend.runs.bounds import TIME_LIMIT
 from trainer_backend.runs.store import Run, last_checkpoint
 from trainer_backend.textsafe import md_escape
+from ui import charts
 from ui.common import visitor_of
 from ui.train_handlers import runner, store
 

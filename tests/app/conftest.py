@@ -4,7 +4,6 @@ from __future__ import annotations
 import pytest
 
 
-
 @pytest.fixture(scope="session")
 def client(app_url):
     from gradio_client import Client

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 pytest.register_assert_rewrite("tests.predict_fixtures")
-from tests.predict_fixtures import HUB_ID, write_pairs  # noqa: E402
+from tests.predict_fixtures import HUB_ID, write_pairs
 from trainer_backend.textsafe import md_escape
 
 pytest_plugins = ["tests.predict_fixtures"]

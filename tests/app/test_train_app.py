@@ -3,6 +3,8 @@ import time
 
 import pytest
 
+from trainer_backend.textsafe import md_escape
+
 pytestmark = pytest.mark.slow
 
 # The API takes TrainConfig's own field names (those of the CLI and run.json).
@@ -61,7 +63,7 @@ def test_bad_settings_are_refused_and_nothing_is_queued(client):
     message, run_id = _start(client, dataset="/no/such/file.csv")
     assert "File not found" in message and not run_id
     message, run_id = _start(client, no_such_setting=1)
-    assert "Unknown setting(s): no_such_setting" in message and not run_id
+    assert md_escape("Unknown setting(s): no_such_setting") in message and not run_id  # shown literally
 
 
 def test_check_data_reports_size_or_problem(client, tmp_path):

@@ -6,6 +6,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from quiz.bank import default_bank
+
+CARDS = len(default_bank().cards)  # the bank decides how many cards there are
+
 pytestmark = pytest.mark.slow
 
 
@@ -21,8 +25,8 @@ def _open_flashcards(page, app_url):
 def test_flip_with_keyboard_grade_reload_and_progress_is_kept(page, app_url):
     card = _open_flashcards(page, app_url)
     stats = page.locator("#fc-stats")
-    expect(stats).to_contain_text("0 of 9 learned")
-    expect(card).to_contain_text("Card 1 of 9")
+    expect(stats).to_contain_text(f"0 of {CARDS} learned")
+    expect(card).to_contain_text(f"Card 1 of {CARDS}")
     expect(page.locator("#fc-grade-3")).to_be_disabled()
 
     page.keyboard.press("Space")
@@ -31,25 +35,25 @@ def test_flip_with_keyboard_grade_reload_and_progress_is_kept(page, app_url):
     expect(page.locator("#fc-grade-3")).to_be_enabled()
 
     page.keyboard.press("3")  # Good
-    expect(stats).to_contain_text("1 of 9 learned")
+    expect(stats).to_contain_text(f"1 of {CARDS} learned")
     expect(stats).to_contain_text("1 review")
-    expect(card).to_contain_text("Card 2 of 9")
+    expect(card).to_contain_text(f"Card 2 of {CARDS}")
     expect(card).to_have_attribute("data-flipped", "0")
 
     page.keyboard.press("Space")
     page.keyboard.press("1")  # Again: not learned, back within a minute
     expect(stats).to_contain_text("2 reviews")
-    expect(card).to_contain_text("Card 3 of 9")
+    expect(card).to_contain_text(f"Card 3 of {CARDS}")
 
     page.reload()
     card = _open_flashcards(page, app_url)
-    expect(stats).to_contain_text("1 of 9 learned")
+    expect(stats).to_contain_text(f"1 of {CARDS} learned")
     expect(stats).to_contain_text("2 reviews")
-    expect(card).to_contain_text("Card 3 of 9")  # new cards first; the lapsed card 2 is due in a minute
+    expect(card).to_contain_text(f"Card 3 of {CARDS}")  # new cards first; the lapsed card 2 is due in a minute
 
     page.get_by_role("button", name="Reset progress").click()
     page.locator("#fc-reset-yes").click()
-    expect(stats).to_contain_text("0 of 9 learned")
+    expect(stats).to_contain_text(f"0 of {CARDS} learned")
 
 
 def test_keys_do_nothing_while_typing(page, app_url):
@@ -98,12 +102,12 @@ def test_print_view_lays_out_one_card_side_per_page(page, app_url):
     page.evaluate("() => { window.__printed = 0; window.print = () => { window.__printed += 1; }; }")
     page.get_by_role("button", name="Open print view").click()
     page.wait_for_function("() => window.__printed === 1")
-    assert page.locator("#fc-print-root .fc-print-side").count() == 18
+    assert page.locator("#fc-print-root .fc-print-side").count() == 2 * CARDS
     page.emulate_media(media="print")
     expect(page.locator("#fc-print-root")).to_be_visible()
     expect(page.locator("gradio-app")).to_be_hidden()
     pdf = page.pdf(prefer_css_page_size=True, print_background=True)
-    assert len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf)) == 18
+    assert len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf)) == 2 * CARDS
     page.emulate_media(media="screen")
     page.evaluate("() => window.dispatchEvent(new Event('afterprint'))")
     expect(page.locator("gradio-app")).to_be_visible()

@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-
 from tests.helpers import free_port, wait_until_serving
 from tests.space.recording_hub import RecordingHub
 

@@ -12,8 +12,19 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.space.harness import (NOT_USABLE, NOT_YOURS, OAUTH_SECRET, OWNER_TOKEN, REFUSED, SIGN_IN, VISITOR_TOKEN,
-                                 Visitor, launch_space, signed_in_cookie, wait_for)
+from tests.space.harness import (
+    NOT_USABLE,
+    NOT_YOURS,
+    OAUTH_SECRET,
+    OWNER_TOKEN,
+    REFUSED,
+    SIGN_IN,
+    VISITOR_TOKEN,
+    Visitor,
+    launch_space,
+    signed_in_cookie,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow
 

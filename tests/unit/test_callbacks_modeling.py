@@ -6,9 +6,9 @@ from types import SimpleNamespace
 import pytest
 from transformers import TrainerControl, TrainerState
 
-from trainer_backend.training.callbacks import StopFlag, StoreCallback
 from trainer_backend.modeling import HeadSwapReport, count_parameters, freeze_word_embeddings, load_for_classification
 from trainer_backend.runs.store import RunStore
+from trainer_backend.training.callbacks import StopFlag, StoreCallback
 
 ARGS = SimpleNamespace(world_size=1)
 

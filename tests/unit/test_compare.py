@@ -4,10 +4,12 @@ from __future__ import annotations
 import pytest
 
 pytest.register_assert_rewrite("tests.predict_fixtures")
-from tests.predict_fixtures import write_pairs  # noqa: E402
-from trainer_backend.serving import compare  # noqa: E402
+from tests.predict_fixtures import write_pairs
 from trainer_backend import serving
-from trainer_backend.serving import ModelRef  # noqa: E402
+from trainer_backend.serving import (
+    ModelRef,
+    compare,
+)
 
 pytest_plugins = ["tests.predict_fixtures"]
 pytestmark = pytest.mark.slow  # uses the CLI-trained checkpoint

@@ -4,9 +4,12 @@ from __future__ import annotations
 import pytest
 
 pytest.register_assert_rewrite("tests.predict_fixtures")
-from trainer_backend.serving import explain  # noqa: E402
 from trainer_backend import serving
-from trainer_backend.serving import InferenceError, ModelRef  # noqa: E402
+from trainer_backend.serving import (
+    InferenceError,
+    ModelRef,
+    explain,
+)
 
 pytest_plugins = ["tests.predict_fixtures"]
 pytestmark = pytest.mark.slow  # uses the CLI-trained checkpoint

@@ -7,11 +7,17 @@ import numpy as np
 import pytest
 
 pytest.register_assert_rewrite("tests.predict_fixtures")
-from tests.predict_fixtures import pair_rows  # noqa: E402
-from trainer_backend.serving import engine, engine_bf16, engine_onnx, engines, fastpath  # noqa: E402
-from trainer_backend import serving, settings  # noqa: E402
-from trainer_backend.runs.record import RunRecord  # noqa: E402
-from trainer_backend.serving import ModelRef  # noqa: E402
+from tests.predict_fixtures import pair_rows
+from trainer_backend import serving, settings
+from trainer_backend.runs.record import RunRecord
+from trainer_backend.serving import (
+    ModelRef,
+    engine,
+    engine_bf16,
+    engine_onnx,
+    engines,
+    fastpath,
+)
 
 pytest_plugins = ["tests.predict_fixtures"]
 PAIRS = [(a, b) for a, b, _ in pair_rows()[:12]] + [("Short.", "A much longer second sentence, to pad a batch.")]
@@ -69,6 +75,7 @@ def test_a_crashing_engine_fails_the_gate():
 # --- with a real checkpoint ---------------------------------------------------------------------
 @pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_onnx_fp32_gives_the_pytorch_answers(tiny_checkpoint, monkeypatch):
+    monkeypatch.setenv("PREDICT_PRECISION", "fp32")  # no native-bf16 engine beside it: which is faster is timing
     predictor = _load(tiny_checkpoint, monkeypatch, "fp32")
     assert predictor.engine == "onnx-fp32" and predictor.serving.engine == "onnx-fp32"
     check = predictor.serving.checks[0]
@@ -276,6 +283,7 @@ def test_int8_in_blocks_uses_matmulnbits_and_stays_close_to_fp32(tiny_checkpoint
 @pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_only_the_serving_model_stays_on_disk_and_a_reload_skips_the_export(tiny_checkpoint, monkeypatch):
     monkeypatch.setattr(engine, "export_dir", lambda digest: fastpath.settings.data_dir() / "fp-disk" / digest)
+    monkeypatch.setenv("PREDICT_PRECISION", "fp32")  # the ONNX fp32 engine alone (a bf16 one could time faster)
     first = _load(tiny_checkpoint, monkeypatch, "fp32")
     folder = engine.export_dir(engine.weights_digest(first.model))
     assert sorted(p.name for p in folder.glob("*.onnx")) == ["model-fp32.onnx"]

@@ -12,9 +12,9 @@ pytest.register_assert_rewrite("tests.predict_fixtures")
 from tests.predict_fixtures import HUB_ID, write_pairs
 from trainer_backend import serving
 from trainer_backend.data import DataError
+from trainer_backend.runs.store import RunStore
 from trainer_backend.serving import InferenceError, ModelCache, ModelRef
 from trainer_backend.serving.predict_table import predict_table
-from trainer_backend.runs.store import RunStore
 
 pytest_plugins = ["tests.predict_fixtures"]  # one CLI-trained checkpoint for the whole session
 
@@ -156,7 +156,7 @@ class _Fake:
 
 def test_cache_evicts_least_recently_used_by_memory_and_count():
     cache = ModelCache(max_bytes=250, max_models=3)
-    load = lambda ref, progress: _Fake(int(ref.spec.split("-")[1]))  # noqa: E731
+    load = lambda ref, progress: _Fake(int(ref.spec.split("-")[1]))
     for spec in ("m-100", "n-100"):
         cache.get(ModelRef(spec, spec, "chosen"), loader=load)
     cache.get(ModelRef("m-100", "", "chosen"), loader=load)  # m is now the most recent

@@ -7,8 +7,7 @@ import pytest
 from tests.helpers import wait_run
 from trainer_backend.config import TrainConfig
 from trainer_backend.runs.jobs import JobRunner, QueueFull
-from trainer_backend.runs.store import last_checkpoint
-from trainer_backend.runs.store import RunStore
+from trainer_backend.runs.store import RunStore, last_checkpoint
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ from lesson.sections import CONTENT_DIR
 from quiz.bank import default_bank
 
 transformers = pytest.importorskip("transformers")
-from transformers import TrainingArguments  # noqa: E402
+from transformers import TrainingArguments
 
 
 def load_text(name: str) -> str:
@@ -135,8 +135,13 @@ def test_train_twice_is_not_a_resume(tiny_model_dir, learnable_csv, tmp_path):
 
 
 def test_evaluate_without_compute_metrics_reports_only_the_loss(tiny_model_dir, learnable_csv, tmp_path):
-    from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding,
-                              EvalPrediction, Trainer)
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        DataCollatorWithPadding,
+        EvalPrediction,
+        Trainer,
+    )
 
     from trainer_backend.data import load_data
 

@@ -49,8 +49,8 @@ def test_curves_at_the_floor_tell_no_overfitting_story():
 
 def test_a_stored_run_is_read_against_its_own_floor_and_named_apart(tmp_path):
     from tests.browser.seed_runs import write_floor_run, write_good_run
-    from trainer_backend.runs.summary import run_name
     from trainer_backend.runs.store import RunStore
+    from trainer_backend.runs.summary import run_name
 
     store = RunStore(tmp_path / "runs.sqlite")
     low, good = write_floor_run(store, seed=7), write_good_run(store, seed=42)

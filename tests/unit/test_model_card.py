@@ -8,8 +8,8 @@ import pytest
 from huggingface_hub import ModelCard
 from markdown_it import MarkdownIt
 
-from trainer_backend.publish import model_card
 from trainer_backend import settings
+from trainer_backend.publish import model_card
 from trainer_backend.publish.model_card import public_base_model, public_data, public_run, render_card
 
 EVIL = "<script>x</script>"

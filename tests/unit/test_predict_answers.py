@@ -2,7 +2,6 @@
 checked in the background (issue 23.4, 23.9)."""
 from __future__ import annotations
 
-
 from trainer_backend import serving
 from trainer_backend.serving import ModelRef
 from trainer_backend.serving.predictor import PairResult

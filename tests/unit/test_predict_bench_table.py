@@ -1,16 +1,11 @@
 """README's Predict benchmark table is generated from bench/predict_speed.py's JSON."""
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("predict_table_bench", ROOT / "bench" / "predict_table.py")
-bench_table = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench_table)
+from bench import predict_table as bench_table
 
 RESULT = {
     "model": "all-MiniLM-L6-v2 + random 2-label head", "pairs": "MRPC msr_paraphrase_train.txt", "cpu": "AMD EPYC",

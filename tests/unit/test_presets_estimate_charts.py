@@ -1,11 +1,11 @@
 """Presets expand to the right runs, the ETA uses measured pace when there is one, charts draw the store's rows."""
 import pytest
 
-from ui import charts
-from trainer_backend.runs import summary
 from trainer_backend import estimate, presets, recipe, settings
 from trainer_backend.config import TrainConfig
+from trainer_backend.runs import summary
 from trainer_backend.runs.store import RunStore
+from ui import charts
 
 CPU = settings.Hardware("cpu", "CPU, 2 cores", bf16=False, fp16=False, cores=2)
 CPU_BF16 = settings.Hardware("cpu", "CPU, 2 cores", bf16=True, fp16=False, cores=2)

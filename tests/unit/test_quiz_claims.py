@@ -1,7 +1,7 @@
 """Claim matching: whole words, negation and its reach, hypothetical scope, answer-level checks."""
 from __future__ import annotations
 
-from quiz.claims import asserted, affirmed, compile_pattern, hits, sentences
+from quiz.claims import affirmed, asserted, compile_pattern, hits, sentences
 
 
 def _texts(pattern: str, text: str) -> list[str]:

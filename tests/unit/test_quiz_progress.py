@@ -5,8 +5,17 @@ import json
 
 import pytest
 
-from quiz.progress import (deck_stats, load_deck, load_marks, new_deck, next_card, record, set_mark, shuffle,
-                           summarise_marks)
+from quiz.progress import (
+    deck_stats,
+    load_deck,
+    load_marks,
+    new_deck,
+    next_card,
+    record,
+    set_mark,
+    shuffle,
+    summarise_marks,
+)
 from quiz.scheduler import AGAIN, DAY, EASY, GOOD, HARD, CardState, review
 
 IDS = ["a", "b", "c"]

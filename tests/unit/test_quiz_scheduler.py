@@ -5,8 +5,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quiz.scheduler import (AGAIN, DAY, EASY, GOOD, GRADES, HARD, LEARNING, MAX_INTERVAL, REVIEW, CardState,
-                            format_interval, next_intervals, review)
+from quiz.scheduler import (
+    AGAIN,
+    DAY,
+    EASY,
+    GOOD,
+    GRADES,
+    HARD,
+    LEARNING,
+    MAX_INTERVAL,
+    REVIEW,
+    CardState,
+    format_interval,
+    next_intervals,
+    review,
+)
 
 NOW = 1_750_000_000.0
 grade_runs = st.lists(st.sampled_from(GRADES), min_size=1, max_size=30)

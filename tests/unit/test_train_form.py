@@ -12,7 +12,8 @@ from trainer_backend import presets
 from trainer_backend.__main__ import parse
 from trainer_backend.config import FORM, ConfigError, TrainConfig, config_to_command
 from trainer_backend.textsafe import md_escape
-from ui import train_form, train_handlers as h
+from ui import train_form
+from ui import train_handlers as h
 
 
 @pytest.fixture(scope="module")

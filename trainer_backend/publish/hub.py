@@ -21,9 +21,9 @@ import zipfile
 from pathlib import Path
 
 from trainer_backend import downloads, settings
-from trainer_backend.runs.record import RECORD_FILE, RunRecord
-from trainer_backend.publish.model_card import LOSS_IMAGE, draw_loss_curve, public_run, public_text, render_card
 from trainer_backend.modeling import ID2LABEL, LABEL2ID
+from trainer_backend.publish.model_card import LOSS_IMAGE, draw_loss_curve, public_run, public_text, render_card
+from trainer_backend.runs.record import RECORD_FILE, RunRecord
 
 SAFETENSORS = "model.safetensors"
 SAFETENSORS_INDEX = "model.safetensors.index.json"

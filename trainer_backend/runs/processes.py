@@ -20,7 +20,7 @@ def process_start(pid: int | None) -> float | None:
         import psutil
 
         return psutil.Process(pid).create_time() if pid else None
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - gone, a zombie or not ours to read: no start time, so never trusted
         return None
 
 
@@ -36,7 +36,7 @@ def process_matches(pid: int | None, started: float | None, run_id: str) -> bool
             return False
         cmdline = " ".join(proc.cmdline())
         return "trainer_backend" in cmdline and (run_id in cmdline or "--run_id" not in cmdline)
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - any failure to read it means it is not provably ours
         return False
 
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trainer_backend.serving import engines
-from trainer_backend.serving.predictor import Predictor
 from trainer_backend.serving.predict_table import TableReport, predict_table
+from trainer_backend.serving.predictor import Predictor
 
 
 @dataclass

@@ -12,8 +12,15 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from trainer_backend.serving.engine import (GATE_VERSION, PYTORCH_FP32, BuildContext, EngineSpec, GatePairs,
-                                           Progress, Scorer)
+from trainer_backend.serving.engine import (
+    GATE_VERSION,
+    PYTORCH_FP32,
+    BuildContext,
+    EngineSpec,
+    GatePairs,
+    Progress,
+    Scorer,
+)
 
 SENSITIVITY_PAIRS = 128    # validation pairs used to rank layers by how much int8 moves their answers
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")

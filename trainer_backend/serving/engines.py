@@ -11,7 +11,16 @@ from pathlib import Path
 from typing import Iterator
 
 from trainer_backend.serving import engine_bf16, engine_onnx, engine_openvino
-from trainer_backend.serving.engine import PYTORCH, PYTORCH_FP32, Backend, BuildContext, Engine, GatePairs, Progress, Scorer
+from trainer_backend.serving.engine import (
+    PYTORCH,
+    PYTORCH_FP32,
+    Backend,
+    BuildContext,
+    Engine,
+    GatePairs,
+    Progress,
+    Scorer,
+)
 
 ENGINES: list[Engine] = [
     engine_onnx.INT8,

@@ -99,7 +99,7 @@ def validation_pairs(folder: Path | None, record: RunRecord | None) -> GatePairs
         path = described.removeprefix("local MRPC folder ").rsplit(" (", 1)[0]
         try:
             return _from_dataset(data.from_mrpc_folder(path), f"the run's validation split (MRPC folder {path})")
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - the folder may have moved: the sample's pairs are the fallback, said so
             pass
     if described.startswith("bundled sample"):
         return _from_dataset(data.sample(), "the run's validation split (the bundled sample)")
@@ -161,25 +161,116 @@ def describe(check_: Check) -> str:
             f"{check_.reference_accuracy:.3f} (may drop ≤ {MAX_ACCURACY_DROP * 100:.1f} points)")
 
 
+def _unavailable(wanted: str, device: str) -> str | None:
+    """Why there is no fast path to check here at all, or None."""
+    if wanted == "off":
+        return "the fast path is turned off (PREDICT_FASTPATH=off)"
+    if device != "cpu":
+        return f"on {device} the PyTorch model already runs on the accelerator; the ONNX Runtime fast path is for CPUs"
+    try:
+        import onnxruntime  # noqa: F401 - only asks whether it is installed
+    except ImportError:
+        return "onnxruntime is not installed, so there is no fast path"
+    return None
+
+
+@dataclass
+class _Gate:
+    """One checkpoint's engines being opened and checked (each opened once, shared by the check and the verdict)."""
+
+    model: object
+    tokenizer: object
+    folder: Path
+    threads: int
+    pairs: GatePairs
+    score: Scorer
+    progress: Progress
+    backends: dict[str, object] = field(default_factory=dict)
+
+    def opened(self, name: str):
+        if name not in self.backends:
+            self.backends[name] = engines.open_engine(name, self.model, self.tokenizer, self.folder, self.threads,
+                                                      self.pairs, self.score, self.progress)
+        return self.backends[name]
+
+    def checked(self, name: str, reference: list[int]) -> Check:
+        try:
+            backend = self.opened(name)
+        except Exception as err:  # noqa: BLE001 - an engine that cannot be built (say, no OpenVINO) is not used
+            return _failed(name, len(reference), err)
+        result = check(name, backend, self.pairs, reference, self.score)
+        result.detail = getattr(backend, "detail", "")
+        return result
+
+    def run(self, candidates: list[str], extra: list[str]) -> list[Check]:
+        """The candidates in order until one passes (slower ones need no check), then every extra engine."""
+        reference = _argmax(self.score(self.pairs.firsts, self.pairs.seconds, PYTORCH_FP32))
+        checks: list[Check] = []
+        for name in candidates:
+            checks.append(self.checked(name, reference))
+            if checks[-1].passed:
+                break
+        return checks + [self.checked(name, reference) for name in extra]
+
+    def keep_winners(self, checks: list[Check]) -> None:
+        """Only the engines that passed keep their files: 1-2 models per checkpoint."""
+        winners = [self.backends[c.engine].path for c in checks if c.passed and c.engine in self.backends]
+        for leftover in self.folder.glob("*.onnx"):
+            if leftover not in winners:
+                leftover.unlink(missing_ok=True)
+
+
+def _remembered(gate_file: Path, key: dict) -> list[Check] | None:
+    """The checks saved for these weights, when they were made the same way (key) as now."""
+    try:
+        saved = json.loads(gate_file.read_text(encoding="utf-8")) if gate_file.is_file() else None
+    except (OSError, ValueError):
+        return None
+    return [Check(**c) for c in saved["checks"]] if saved and saved.get("key") == key else None
+
+
+def _verdict(gate: _Gate, checks: list[Check], seconds: float, cached: bool) -> tuple[object | None, Serving]:
+    """The single-pair engine (fastest single pair) and the batch engine (most pairs/s) among those that passed."""
+    source = gate.pairs.source
+    bf16_check = next((c for c in checks if c.engine == BF16), None)
+    bf16_ok = bf16_check.passed if bf16_check else None
+    passed = [c for c in checks if c.passed]
+    lines = "; ".join(describe(c) for c in checks)
+    if not passed:
+        return None, Serving("pytorch", f"no fast path passed the accuracy check on {source}: {lines}",
+                             checks, source, seconds, cached, bf16_ok=bf16_ok)
+    single = min(passed, key=lambda c: c.single_ms)
+    batch = max(passed, key=lambda c: c.pairs_per_s)
+    try:
+        backend, batch_backend = gate.opened(single.engine), gate.opened(batch.engine)
+    except Exception as err:  # noqa: BLE001 - a remembered winner whose files went missing
+        return None, Serving("pytorch", f"the fast path that passed its check could not be opened again "
+                                        f"({err.__class__.__name__}), so PyTorch serves", checks, source,
+                             bf16_ok=bf16_ok)
+    reason = (f"checked on {source}: {lines}. Single pairs: {engines.title(single.engine)} "
+              f"({single.single_ms:.1f} ms per pair sent alone, the fastest that passed)")
+    serving = Serving(single.engine, reason, checks, source, seconds, cached, bf16_ok=bf16_ok)
+    if batch.engine != single.engine:
+        serving.batch_engine, serving.batch_backend = batch.engine, batch_backend
+        serving.reason += (f"; requests of {BATCH_ROUTE_PAIRS}+ pairs: {engines.title(batch.engine)} "
+                           f"({batch.pairs_per_s:.0f} pairs/s on the check's {batch.pairs} pairs against "
+                           f"{single.pairs_per_s:.0f})")
+    return backend, serving
+
+
 def choose(model, tokenizer, record: RunRecord | None, folder: Path | None, device: str, threads: int, score: Scorer,
            progress: Progress | None = None, bf16: bool = False) -> tuple[object | None, Serving]:
     """Export, check and pick the fastest engine that passes; (None, why) means PyTorch serves.
 
-    With `bf16` (the CPU computes bf16 natively and the settings allow it) a bf16 copy of the PyTorch model is
-    checked too. Among the engines that passed, the one with the fastest single pair answers single pairs and small
-    requests, and the one with the most pairs per second on the check's batch answers requests of
-    BATCH_ROUTE_PAIRS or more. Returns (single backend or None, Serving); `Serving.batch_backend` holds the other."""
+    With `bf16` (the CPU computes bf16 natively and the settings allow it) the native-bf16 engines are checked too.
+    Among the engines that passed, the one with the fastest single pair answers single pairs and small requests,
+    and the one with the most pairs per second on the check's batch answers requests of BATCH_ROUTE_PAIRS or more.
+    Returns (single backend or None, Serving); `Serving.batch_backend` holds the other."""
     progress = progress or (lambda f, d: None)
     wanted = mode()
-    if wanted == "off":
-        return None, Serving("pytorch", "the fast path is turned off (PREDICT_FASTPATH=off)")
-    if device != "cpu":
-        return None, Serving("pytorch", f"on {device} the PyTorch model already runs on the accelerator; the "
-                                        "ONNX Runtime fast path is for CPUs")
-    try:
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        return None, Serving("pytorch", "onnxruntime is not installed, so there is no fast path")
+    why_not = _unavailable(wanted, device)
+    if why_not:
+        return None, Serving("pytorch", why_not)
     candidates = engines.candidates(wanted)
     extra = engines.native_bf16() if bf16 else []  # bf16 engines: only where the CPU computes bf16 natively
     start = time.perf_counter()
@@ -188,25 +279,13 @@ def choose(model, tokenizer, record: RunRecord | None, folder: Path | None, devi
     os.utime(folder_out)
     engine.prune_exports(folder_out)
     pairs = validation_pairs(folder, record)
+    gate = _Gate(model, tokenizer, folder_out, threads, pairs, score, progress)
     gate_file = folder_out / "gate.json"
     key = {"version": GATE_VERSION, "source": pairs.source, "pairs": len(pairs.labels), "engines": candidates + extra,
            "threshold": [MIN_AGREEMENT, MAX_ACCURACY_DROP]}
-    checks: list[Check] = []
-    backends: dict[str, object] = {}
-    cached = False
-    try:
-        saved = json.loads(gate_file.read_text(encoding="utf-8")) if gate_file.is_file() else None
-    except (OSError, ValueError):
-        saved = None
-
-    def opened(name: str):
-        if name not in backends:
-            backends[name] = engines.open_engine(name, model, tokenizer, folder_out, threads, pairs, score, progress)
-        return backends[name]
-
-    if saved and saved.get("key") == key:
-        checks, cached = [Check(**c) for c in saved["checks"]], True
-    else:
+    checks = _remembered(gate_file, key)
+    cached = checks is not None
+    if checks is None:
         try:
             progress(0.92, "Fast path: exporting to ONNX")
             engine_onnx.export(model, tokenizer, folder_out)
@@ -214,49 +293,7 @@ def choose(model, tokenizer, record: RunRecord | None, folder: Path | None, devi
             return None, Serving("pytorch", f"the checkpoint could not be exported to ONNX "
                                             f"({err.__class__.__name__}), so PyTorch serves")
         progress(0.95, f"Fast path: checking it against PyTorch on {len(pairs.labels)} validation pairs")
-        reference = _argmax(score(pairs.firsts, pairs.seconds, PYTORCH_FP32))
-
-        def checked(name: str) -> Check:
-            try:
-                backend = opened(name)
-            except Exception as err:  # noqa: BLE001 - an engine that cannot be built (say, no OpenVINO) is not used
-                return _failed(name, len(reference), err)
-            result = check(name, backend, pairs, reference, score)
-            result.detail = getattr(backend, "detail", "")
-            return result
-
-        for name in candidates:
-            checks.append(checked(name))
-            if checks[-1].passed:
-                break  # the fastest passing ONNX engine wins; slower ones need no check
-        checks += [checked(name) for name in extra]  # the same check, same pairs, for the bf16 engines
+        checks = gate.run(candidates, extra)
         gate_file.write_text(json.dumps({"key": key, "checks": [asdict(c) for c in checks]}), encoding="utf-8")
-        winners = [backends[c.engine].path for c in checks if c.passed and c.engine in backends]  # ONNX files
-        for leftover in folder_out.glob("*.onnx"):  # keep only the engines that passed: 1-2 models per checkpoint
-            if leftover not in winners:
-                leftover.unlink(missing_ok=True)
-    seconds = time.perf_counter() - start
-    bf16_check = next((c for c in checks if c.engine == BF16), None)
-    bf16_ok = bf16_check.passed if bf16_check else None
-    passed = [c for c in checks if c.passed]
-    lines = "; ".join(describe(c) for c in checks)
-    if not passed:
-        return None, Serving("pytorch", f"no fast path passed the accuracy check on {pairs.source}: {lines}",
-                             checks, pairs.source, seconds, cached, bf16_ok=bf16_ok)
-    single = min(passed, key=lambda c: c.single_ms)
-    batch = max(passed, key=lambda c: c.pairs_per_s)
-    try:
-        backend, batch_backend = opened(single.engine), opened(batch.engine)
-    except Exception as err:  # noqa: BLE001 - a remembered winner whose files went missing
-        return None, Serving("pytorch", f"the fast path that passed its check could not be opened again "
-                                        f"({err.__class__.__name__}), so PyTorch serves", checks, pairs.source,
-                             bf16_ok=bf16_ok)
-    reason = (f"checked on {pairs.source}: {lines}. Single pairs: {engines.title(single.engine)} "
-              f"({single.single_ms:.1f} ms per pair sent alone, the fastest that passed)")
-    serving = Serving(single.engine, reason, checks, pairs.source, seconds, cached, bf16_ok=bf16_ok)
-    if batch.engine != single.engine:
-        serving.batch_engine, serving.batch_backend = batch.engine, batch_backend
-        serving.reason += (f"; requests of {BATCH_ROUTE_PAIRS}+ pairs: {engines.title(batch.engine)} "
-                           f"({batch.pairs_per_s:.0f} pairs/s on the check's {batch.pairs} pairs against "
-                           f"{single.pairs_per_s:.0f})")
-    return backend, serving
+        gate.keep_winners(checks)
+    return _verdict(gate, checks, time.perf_counter() - start, cached)

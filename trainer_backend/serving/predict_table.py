@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trainer_backend.data import DataError, read_table, rows_to_pairs
-from trainer_backend.serving.predictor import Predictor
 from trainer_backend.metrics import confusion, load_metric
+from trainer_backend.serving.predictor import Predictor
 
 MAX_TABLE_ROWS = 10_000
 

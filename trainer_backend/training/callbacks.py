@@ -32,7 +32,7 @@ class StopFlag:
             except ValueError:  # not the main thread
                 pass
 
-    def _handle(self, signum, frame) -> None:  # noqa: ANN001
+    def _handle(self, signum, frame) -> None:
         self.requested = True
         if not self.in_loop:
             raise KeyboardInterrupt(f"stopped by signal {signum} outside the training loop")

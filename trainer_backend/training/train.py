@@ -16,8 +16,13 @@ from trainer_backend import recipe, settings
 from trainer_backend.config import ConfigError, TrainConfig
 from trainer_backend.data import DataError, LoadedData, load_data, tokenize
 from trainer_backend.metrics import compute_metrics, confusion, logits_to_predictions, metric_source
-from trainer_backend.modeling import (LoadedModel, ModelError, count_parameters, freeze_word_embeddings,
-                                      load_for_classification)
+from trainer_backend.modeling import (
+    LoadedModel,
+    ModelError,
+    count_parameters,
+    freeze_word_embeddings,
+    load_for_classification,
+)
 from trainer_backend.runs.record import Hyperparameters, RunRecord
 from trainer_backend.runs.store import RunStore, drop_checkpoints, last_checkpoint
 from trainer_backend.training.callbacks import StopFlag, StoreCallback
