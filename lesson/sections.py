@@ -77,7 +77,7 @@ SECTIONS: tuple[Section, ...] = (
         CodeRef(train.fit, "compute_metrics=compute_metrics", "callbacks=[callback]", note="what to compute"),
         CodeRef(callbacks.StoreCallback.on_log, note="how each log reaches the Train tab's charts")),
         "curves", presets.SEED_RECIPE),
-    Section("whole", "The whole loop in about 25 lines", (CodeRef(whole_loop.run),), None, presets.BEST),
+    Section("whole", f"The whole loop in {whole_loop.line_count()} lines", (CodeRef(whole_loop.run),), None, presets.BEST),
     Section("next", "Next steps", (CodeRef(hub.push_run),), None, presets.SEED_RECIPE),
 )
 BY_ID = {s.id: s for s in SECTIONS}

@@ -1,4 +1,4 @@
-"""The whole fine-tuning loop in about 25 lines; runnable: python -m lesson.whole_loop --help."""
+"""The whole fine-tuning loop in one short function; runnable: python -m lesson.whole_loop --help."""
 from __future__ import annotations
 
 import argparse
@@ -48,9 +48,16 @@ def run(model_name: str = "auto", data: str = "auto", output_dir: str = "outputs
     return compute_metrics((output.predictions, output.label_ids))
 
 
+def line_count() -> int:
+    """How many lines `run` has, as the Lesson shows it (its whole source, counted rather than typed)."""
+    import inspect
+
+    return len(inspect.getsource(run).rstrip().splitlines())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry: parse the flags, run the loop, print the metrics as JSON."""
-    parser = argparse.ArgumentParser(description="Fine-tune a pretrained encoder on MRPC in about 25 lines.")
+    parser = argparse.ArgumentParser(description="Fine-tune a pretrained encoder on MRPC with one short function.")
     parser.add_argument("--model", default="auto", help="Hub id or local folder (auto: chosen for this machine)")
     parser.add_argument("--data", default="auto", help="glue/mrpc, sample, a local MRPC folder or a file (auto)")
     parser.add_argument("--output-dir", default="outputs/whole-loop")

@@ -88,6 +88,22 @@ def wait_until_serving(url: str, proc=None, timeout: float = 240) -> bool:
     return False
 
 
+def end_run_process(run_id: str) -> None:
+    """End a test's training run by the pid the run store recorded (runs outlive the app by design)."""
+    import os
+    import signal
+
+    from trainer_backend.runs.processes import process_matches
+    from trainer_backend.runs.store import RunStore
+
+    run = RunStore().get(run_id)
+    if run is not None and run.pid and process_matches(run.pid, run.pid_start, run.id):
+        try:
+            os.kill(run.pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
 def wait_run(runner, run_id: str, until, timeout: float = 180, tick: bool = False, pause: float = 0.5):
     """Drive a JobRunner (its dispatch, or its whole background tick with the watchdog) until `until(run)`."""
     import time

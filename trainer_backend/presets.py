@@ -21,8 +21,9 @@ PRESET_NAMES = [QUICK_LOOK, SEED_RECIPE, BEST, SEED_SPREAD, PRECISION_AB]
 QUICK_SIZES = {"max_steps": 500, "per_device_train_batch_size": 8, "max_train_samples": 4000,
                "eval_strategy": "steps", "eval_steps": 0.25}
 QUICK_DESCRIPTION = ("A short run that visibly learns: 500 steps of 8 pairs (4,000 pairs seen: ten passes over the "
-                     "400-pair sample, or about one pass over MRPC), evaluated 4 times. About a minute and a half on "
-                     "a 2-core CPU with bf16, about three without.")
+                     "400-pair sample, or about one pass over MRPC), evaluated 4 times.")
+# Durations and hardware-dependent sizes are never typed here: the Train tab computes them for the machine in use
+# (train_handlers.preset_on_this_data and the ETA line), so a preset's text cannot contradict its own estimate.
 
 
 @dataclass
@@ -53,7 +54,7 @@ def get(name: str, hw: settings.Hardware | None = None) -> Preset:
                       TrainConfig(learning_rate=5e-5, head_lr_factor=1, per_device_train_batch_size=8, precision="fp32",
                                   group_by_length=False, freeze_embeddings=False, eval_strategy="epoch"))
     if name == BEST:
-        return Preset(name, "Our default for this machine: length-grouped batches (16 on CPU, 32 on GPU), "
+        return Preset(name, "Our default for this machine: length-grouped batches sized for its hardware, "
                             "dynamic padding, the new head learning at 20x the encoder's rate, the fastest safe "
                             "precision (bf16 where the hardware has it), 3 epochs with 10 evaluations.",
                       TrainConfig())

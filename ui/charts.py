@@ -21,6 +21,9 @@ def _layout(fig: go.Figure, title: str, y_title: str, revision: str, score: bool
                       legend=dict(orientation="h", y=-0.25), modebar=dict(orientation="v"))
     if score:
         fig.update_yaxes(range=[0, 1.02])  # accuracy and F1 live in [0, 1]: never an axis up to 4
+    steps = {x for trace in fig.data for x in (trace.x or ())}
+    if len(steps) == 1:  # one evaluation: plotly would zoom to step ±1 (an axis of 124–126); show it from step 0
+        fig.update_xaxes(range=[0, max(steps.pop(), 1) * 1.1], rangemode="tozero")
     if not fig.data:  # an empty chart says what it waits for instead of showing meaningless axes
         fig.update_xaxes(visible=False)
         fig.update_yaxes(visible=False)

@@ -13,10 +13,16 @@ from ui.addresses import client_address
 VISITOR_KEY = "studio-visitor-id"
 
 
+def plain_text(message: object) -> str:
+    """A message as a toast shows it: plain words, without Markdown's bold markers or code backticks (a toast does
+    not render Markdown, so they would show as typed)."""
+    return str(message).replace("**", "").replace("`", "'").strip("'\"")
+
+
 def error_toast(message: object) -> gr.Error:
     """A gr.Error whose text may quote a visitor (a model name, a cell): Gradio renders a toast's message as HTML,
-    so it is HTML-escaped here, never Markdown-escaped (backslashes would show)."""
-    return gr.Error(html.escape(str(message).strip("'\""), quote=False) or "Something went wrong.", print_exception=False)
+    so it is HTML-escaped here, never Markdown-escaped (backslashes would show); Markdown markers are dropped."""
+    return gr.Error(html.escape(plain_text(message), quote=False) or "Something went wrong.", print_exception=False)
 
 
 def visitor_of(browser_id: Any, request: gr.Request | None, profile: gr.OAuthProfile | None = None,

@@ -14,10 +14,10 @@ from trainer_backend.data import DataError
 from trainer_backend.publish import hub
 from trainer_backend.serving import compare as comparing
 from trainer_backend.serving import explain as explaining
-from trainer_backend.serving import fastpath
 from trainer_backend.serving.predict_table import predict_table
 from trainer_backend.textsafe import md_escape
 from ui.common import AppContext, error_toast, viewer_of, who_inputs
+from ui.predict_answers import facts_markdown, swap_check
 
 DEFAULT_CHOICE = "(default model)"
 PLAIN_CHOICE = "(this model in plain PyTorch fp32, no fast path)"
@@ -68,6 +68,9 @@ def _details(result: serving.PairResult, ms: float, n: int, predictor: serving.P
     lines = [f"**{result.label}** with {max(result.confidences.values()):.1%} confidence · "
              f"{ms:.0f} ms {share} · model: {md_escape(predictor.ref.title)} · "
              f"{comparing.engine_title(predictor, 'serving', n)}"]
+    if predictor.checking:
+        lines.append("- A faster copy of the model is being checked in the background; it takes over once it gives "
+                     "the same answers as this one (see **Load**).")
     lines += [f"- {md_escape(note)}" for note in result.notes]
     return "\n".join(lines)
 
@@ -109,62 +112,9 @@ def predict(sentence1: list[str], sentence2: list[str], model: list[str],
 
 
 def clear_answers() -> tuple:
-    """The sentences changed: no label, detail, swap check, comparison or explanation of the old pair stays."""
-    return None, "", "", "", "", None, None
-
-
-def swap_check(sentence1: str, sentence2: str, model: str, enabled: bool, browser_id: Any = None,
-               ticket: Any = None) -> str:
-    """Ask again with the sentences swapped and say whether the answer is the same."""
-    if not enabled:
-        return ""
-    try:
-        predictor = serving.get_predictor(model, viewer=viewer_of(browser_id, ticket))
-    except serving.InferenceError:
-        return ""
-    forward, backward = predictor.predict_pairs([(sentence1, sentence2), (sentence2, sentence1)])
-    if forward.error or backward.error:
-        return ""
-    positive = predictor.labels[1]
-    moved = abs(forward.confidences[positive] - backward.confidences[positive])
-    verdict = "the same answer" if forward.label == backward.label else "a **different** answer"
-    return (f"**Swap check:** with the sentences swapped the model says **{backward.label}** "
-            f"({backward.confidences[backward.label]:.1%}) — {verdict}; P({positive}) moved by {moved:.1%}. "
-            "Being a paraphrase is symmetric, but the model reads the pair in order (the first sentence gets "
-            "segment id 0, the second 1), so small shifts are normal and large ones are worth a look.")
-
-
-def facts_markdown(predictor: serving.Predictor) -> str:
-    """What the loaded checkpoint is: source, base model, data, validation scores, settings."""
-    record = predictor.record
-    lines = [f"**Loaded:** {md_escape(predictor.ref.title)}", f"- from {md_escape(predictor.loaded_from)}"]
-    if record:
-        metrics = record.metrics
-        hyper = record.hyperparameters.model_dump(exclude_none=True)
-        lines.append(f"- base model: {md_escape(str(record.base_model or '?'))}")
-        lines.append(f"- data: {md_escape(str(record.data or '?'))}")
-        if metrics:
-            lines.append("- validation: " + ", ".join(f"{md_escape(k.removeprefix('eval_'))} {v:.3f}" for k, v in metrics.items()
-                                                     if isinstance(v, (int, float))))
-        if hyper:
-            keys = ("learning_rate", "head_learning_rate", "batch_size", "epochs", "max_steps", "max_length", "seed")
-            lines.append("- settings: " + ", ".join(f"{k} {hyper[k]}" for k in keys if k in hyper))
-        if record.created:
-            lines.append(f"- trained: {md_escape(record.created)}")
-    else:
-        lines.append("- no studio_run.json beside this checkpoint, so its training facts are unknown")
-    lines.append(f"- reads up to {predictor.max_length} tokens per pair on {predictor.device}"
-                 f"{' with bf16' if predictor.use_bf16 else ''}")
-    serving = predictor.serving
-    if serving is not None:
-        when = ("result kept from this checkpoint's first load" if serving.cached
-                else f"checked in {serving.seconds:.1f} s when it was loaded")
-        lines.append(f"- **served by {md_escape(serving.title)}**: {md_escape(serving.reason)} ({when})")
-        if serving.batch_engine:
-            lines.append(f"- **files and requests of {fastpath.BATCH_ROUTE_PAIRS}+ pairs: {md_escape(serving.batch_title)}** "
-                         "(it passed the same check and was faster on its batch)")
-    lines += [f"- {md_escape(note)}" for note in predictor.notes]
-    return "\n".join(lines)
+    """The sentences changed: no verdict, label, detail, swap check, comparison or explanation of the old pair
+    stays."""
+    return "", None, "", "", "", "", None, None
 
 
 def default_summary(browser_id: Any = None, ticket: Any = None) -> str:
@@ -371,6 +321,7 @@ def build(ctx: AppContext | None = None) -> None:
                 explain_button = gr.Button("Explain", elem_id="predict-explain-button")
                 compare_button = gr.Button("Compare", elem_id="predict-compare-button")
                 swap = gr.Checkbox(value=True, label="Also check with the sentences swapped")
+            verdict_md = gr.Markdown(elem_id="predict-verdict")  # "the model is unsure", above the answer
             label = gr.Label(num_top_classes=2, label="Prediction", elem_id="predict-label")
             details = gr.Markdown(elem_id="predict-details")
             swap_md = gr.Markdown()
@@ -400,12 +351,12 @@ def build(ctx: AppContext | None = None) -> None:
                                    elem_id="predict-preview")
 
     # a new pair (typed, pasted or an example) clears every answer about the old one
-    answers = [label, details, swap_md, compare_md, explain_html, explain_json, compare_json]
+    answers = [verdict_md, label, details, swap_md, compare_md, explain_html, explain_json, compare_json]
     gr.on([sentence1.change, sentence2.change], clear_answers, None, answers, api_name=False,
           show_progress="hidden")
     gr.on([predict_button.click, sentence1.submit, sentence2.submit], predict, [sentence1, sentence2, model, *who],
           [label, details], api_name="predict", batch=True, max_batch_size=MAX_BATCH, concurrency_limit=1,
-          ).then(swap_check, [sentence1, sentence2, model, swap, *who], swap_md, api_name=False)
+          ).then(swap_check, [sentence1, sentence2, model, swap, *who], [verdict_md, swap_md], api_name=False)
     batch_button.click(predict_batch, [upload, col1, col2, col_label, model, *who],
                        [predictions, summary, preview, confusion], api_name="predict_batch", concurrency_limit=1)
     explain_button.click(explain, [sentence1, sentence2, model, *who], [explain_html, explain_json], api_name="explain",

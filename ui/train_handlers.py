@@ -17,10 +17,10 @@ from trainer_backend.hub_check import check_hub_repo
 from trainer_backend.modeling import resolve_model
 from trainer_backend.runs.bounds import RunTooLarge, bounded
 from trainer_backend.runs.jobs import REFUSED, JobRunner
-from trainer_backend.runs.store import Run, RunStore
+from trainer_backend.runs.store import RunStore
 from trainer_backend.textsafe import md_escape, md_escape_lines
 from ui import train_form
-from ui.common import visitor_of
+from ui.common import error_toast, visitor_of
 
 _SERVICES: dict[str, JobRunner] = {}
 
@@ -48,7 +48,7 @@ def _visitor(browser_id: Any, request: gr.Request | None, profile: gr.OAuthProfi
     try:
         return visitor_of(browser_id, request, profile, oauth_token)
     except AccessError as err:
-        raise gr.Error(str(err)) from None
+        raise error_toast(err) from None
 
 
 def _run_folders(visitor: Visitor) -> dict[str, str]:
@@ -328,66 +328,3 @@ def check_data(data: str, s1: str, s2: str, label: str, browser_id: Any = None, 
         return f"❌ {md_escape(str(err))}"
     summary = access.public_name(loaded.summary()) if visitor.space else loaded.summary()
     return f"✅ {md_escape(summary)} — {md_escape(loaded.reason)}"
-
-
-# --- Hub push and download -----------------------------------------------------------------------
-def _oauth_value(oauth_token: gr.OAuthToken | None) -> str | None:
-    return getattr(oauth_token, "token", None) if oauth_token else None
-
-
-def _finished_own_run(run_id: str | None, visitor: Visitor) -> Run:
-    run = store().get(str(run_id)) if run_id else None
-    if run is None or run.status not in ("completed", "stopped") or not Path(run.output_dir, "config.json").exists():
-        raise AccessError("Choose a finished run first: only a trained model can be pushed or downloaded.")
-    if not visitor.owns(run.owner):
-        raise AccessError("This run belongs to another visitor: only its owner can push or download it.")
-    return run
-
-
-def push_status(run_id: str | None, browser_id: Any = None, request: gr.Request = None,
-                profile: gr.OAuthProfile | None = None, oauth_token: gr.OAuthToken | None = None) -> str:
-    """Whether the viewed run can be pushed now, and if not, why (never shows a token)."""
-    from trainer_backend.publish import hub
-
-    visitor = _visitor(browser_id, request, profile, oauth_token)
-    try:
-        run = _finished_own_run(run_id, visitor)
-    except AccessError as err:
-        return f"ℹ️ {err}"
-    ok, why = hub.push_availability(hub.visitor_token(_oauth_value(oauth_token)))
-    pushed = f" Already pushed to `{md_escape(run.hub_repo)}`." if run.hub_repo else ""
-    return ("✅ " if ok else "ℹ️ ") + why + pushed
-
-
-def push_to_hub(run_id: str | None, repo_id: str, private: bool, browser_id: Any = None,
-                request: gr.Request = None, profile: gr.OAuthProfile | None = None,
-                oauth_token: gr.OAuthToken | None = None) -> str:
-    """Push the viewed run's model with a generated card (owner only; on a Space with the visitor's own sign-in)."""
-    from trainer_backend.publish import hub
-
-    visitor = _visitor(browser_id, request, profile, oauth_token)
-    try:
-        run = _finished_own_run(run_id, visitor)
-    except AccessError as err:
-        return f"❌ {err}"
-    try:
-        repo = hub.push_run(run.output_dir, repo_id=(repo_id or "").strip() or None, private=bool(private),
-                            token=hub.visitor_token(_oauth_value(oauth_token)))
-    except hub.HubError as err:
-        return f"❌ {md_escape(str(err))}"
-    store().update(run.id, hub_repo=repo)
-    return (f"✅ Pushed to [`{md_escape(repo)}`](https://huggingface.co/{repo}). It is now the default model "
-            "in **Predict**.")
-
-
-def download_checkpoint(run_id: str | None, browser_id: Any = None, request: gr.Request = None,
-                        profile: gr.OAuthProfile | None = None) -> tuple[Any, str]:
-    """A zip of the viewed run's final model (weights, tokenizer, config, model card); owner only."""
-    from trainer_backend.publish import hub
-
-    visitor = _visitor(browser_id, request, profile)
-    try:
-        run = _finished_own_run(run_id, visitor)
-        return str(hub.zip_checkpoint(run.output_dir)), f"📦 Zip of `{run.id}` ready."
-    except (AccessError, hub.HubError) as err:
-        return None, f"❌ {md_escape(str(err))}"

@@ -7,7 +7,7 @@ import gradio as gr
 
 from trainer_backend import presets
 from trainer_backend.publish import hub
-from ui import charts, train_form, uploads
+from ui import charts, train_form, train_publish, uploads
 from ui import train_handlers as h
 from ui import train_view as v
 from ui.common import AppContext, ensure_visitor_id, visitor_of, visitor_state
@@ -22,22 +22,25 @@ def build(ctx: AppContext | None = None) -> None:
         h.bind(ctx.runner)
     visitor = ctx.visitor if ctx.visitor is not None else visitor_state()
     form = train_form.TrainForm()
+    # The run's progress line first, full width: in the first screen on a laptop and on a phone, before and after
+    # Start or Resume (issue 23: Start and the progress were below the fold, under the environment text).
+    progress = gr.HTML(v.progress_html(None), elem_id="train-progress")
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=340):
-            env_md = gr.Markdown(elem_id="train-env")
             preset = gr.Dropdown(presets.PRESET_NAMES, value=presets.QUICK_LOOK, label="Preset",
                                  elem_id="train-preset")
-            preset_md = gr.Markdown()
+            preset_md = gr.Markdown(elem_id="train-preset-text")
+            eta_md = gr.Markdown(elem_id="train-eta")
+            with gr.Row():  # Start sits right under the preset and its ETA, above everything that can grow
+                start_btn = gr.Button("Start", variant="primary", elem_id="train-start", min_width=80)
+                stop_btn = gr.Button("Stop", variant="stop", elem_id="train-stop", min_width=80)
+                resume_btn = gr.Button("Resume", elem_id="train-resume", min_width=80)
+                delete_btn = gr.Button("Delete run", elem_id="train-delete", size="sm", min_width=80)
+            message = gr.Markdown(elem_id="train-message")
             form.build("source", per_row=1)
             seeds = gr.Textbox("42", label="Seed(s)", info="One run per seed, e.g. 1, 2, 3 (at most 5).",
                                elem_id="train-seeds")
-            eta_md = gr.Markdown(elem_id="train-eta")
-            with gr.Row():  # Start stays here, above the accordions, so opening them never pushes it away
-                start_btn = gr.Button("Start", variant="primary", elem_id="train-start")
-                stop_btn = gr.Button("Stop", variant="stop", elem_id="train-stop")
-                resume_btn = gr.Button("Resume", elem_id="train-resume")
-                delete_btn = gr.Button("Delete run", elem_id="train-delete", size="sm")
-            message = gr.Markdown(elem_id="train-message")
+            env_md = gr.Markdown(elem_id="train-env")
             with gr.Accordion("Upload your own pairs (CSV / TSV / JSONL)", open=False):
                 upload = gr.File(label="Data file", file_types=[".csv", ".tsv", ".jsonl"], type="filepath",
                                  elem_id="train-upload")
@@ -62,7 +65,6 @@ def build(ctx: AppContext | None = None) -> None:
                 view_run = gr.Dropdown([], label="Show run", scale=3, min_width=280, elem_id="train-view-run",
                                        allow_custom_value=True)
                 compare = gr.Dropdown([], multiselect=True, label="Overlay runs (e.g. several seeds)", scale=2)
-            progress = gr.HTML(v.progress_html(None), elem_id="train-progress")
             loss_plot = gr.Plot(label="Loss", elem_id="train-loss-plot")
             eval_plot = gr.Plot(label="Validation metrics", elem_id="train-eval-plot")
             spread_plot = gr.Plot(label="Spread across runs", visible=False)
@@ -149,9 +151,12 @@ def build(ctx: AppContext | None = None) -> None:
     command_btn.click(command_shown, form_inputs, command, api_name=False)
     save_btn.click(settings_saved, form_inputs, [settings_file, settings_msg], api_name=False)
     load_btn.upload(settings_loaded, load_btn, [*form.components, settings_msg], api_name=False)
-    view_run.change(h.push_status, [view_run, visitor], push_md, api_name=False, show_progress="hidden")
-    push_btn.click(h.push_to_hub, [view_run, repo_box, private_box, visitor], push_md, api_name="push_to_hub")
-    zip_btn.click(h.download_checkpoint, [view_run, visitor], [zip_file, push_md], api_name="download_checkpoint")
+    view_run.change(train_publish.push_status, [view_run, visitor], push_md, api_name=False,
+                    show_progress="hidden")
+    push_btn.click(train_publish.push_to_hub, [view_run, repo_box, private_box, visitor], push_md,
+                   api_name="push_to_hub")
+    zip_btn.click(train_publish.download_checkpoint, [view_run, visitor], [zip_file, push_md],
+                  api_name="download_checkpoint")
     timer.tick(v.refresh, [view_run, compare, signature, visitor], view_outputs, api_name=False,
                show_progress="hidden")  # queued like every request: its bounds hold for ticks too
     view_run.change(v.refresh, [view_run, compare, gr.State(""), visitor], view_outputs, api_name=False,

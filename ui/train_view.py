@@ -1,6 +1,7 @@
 """What the Train tab shows about runs: progress line, charts, details, history, menus; redrawn only on change."""
 from __future__ import annotations
 
+import hashlib
 import html
 import time
 from typing import Any
@@ -18,8 +19,10 @@ from ui import charts
 from ui.common import visitor_of
 from ui.train_handlers import runner, store
 
-POLL_SECONDS = 1.0       # while the viewed run (or one drawn with it) is queued or training
+POLL_SECONDS = 2.0       # while the viewed run (or one drawn with it) is queued or training (each tick is a
+#                          queued request and a browser redraw; a step takes 1-2 s on 2 cores, so 1 s mostly redrew)
 IDLE_POLL_SECONDS = 5.0  # otherwise: nothing of this page's can change quickly
+CHART_SECONDS = 5.0      # while a run trains, its charts are redrawn at most this often (the progress line: every tick)
 RUN_COLUMNS = ["Run", "Status", "Model", "Data", "Settings", "Accuracy", "F1", "Samples/s", "Started"]
 
 
@@ -64,7 +67,7 @@ def runs_table(visitor: Visitor = access.LOCAL) -> list[list]:
                      f"{accuracy} ⚠ at the {low[1]:.2f} floor" if low else accuracy,
                      f"{fm['eval_f1']:.4f}" if "eval_f1" in fm else "",
                      f"{run.samples_per_second:.1f}" if run.samples_per_second else "",
-                     time.strftime("%m-%d %H:%M", time.localtime(run.created))])
+                     time.strftime("%m-%d %H:%M", time.localtime(run.born))])
     return rows
 
 
@@ -78,10 +81,16 @@ def run_choices(visitor: Visitor = access.LOCAL) -> list[tuple[str, str]]:
 
 
 def default_run(visitor: Visitor = access.LOCAL) -> str | None:
-    """This visitor's active run if any, else their newest; off a Space the active or newest run."""
+    """The visitor's most relevant run: the one training, else the first in line, else the latest that finished
+    (completed, stopped, failed or interrupted: by when it finished); a cancelled run only when there is no other.
+    Off a Space: every run counts."""
     runs = store().list(limit=50, owner=visitor.runs_owner)
-    active = [r for r in runs if r.active] or [r for r in runs if r.status == "queued"]
-    return (active or runs)[0].id if (active or runs) else None
+    active = [r for r in runs if r.active]
+    queued = sorted((r for r in runs if r.status == "queued"), key=lambda r: r.created)
+    ended = sorted((r for r in runs if r.status not in ("queued", "cancelled") and not r.active),
+                   key=lambda r: r.finished or r.created, reverse=True)
+    best = active or queued or ended or runs
+    return best[0].id if best else None
 
 
 def phase(run: Run) -> str:
@@ -111,8 +120,9 @@ def progress_html(run: Run | None, visitor: Visitor = access.LOCAL) -> str:
         parts += [f"step {run.step}/{run.max_steps}", f"epoch {run.epoch:.2f}"]
     if not owner:
         parts.append("another visitor's run (read-only)")
-    if run.started:
-        parts.append(f"elapsed {estimate.format_duration((run.finished or time.time()) - run.started)}")
+    elapsed = run.elapsed_seconds()
+    if elapsed is not None:
+        parts.append(f"elapsed {estimate.format_duration(elapsed)}")
     if eta is not None:
         parts.append(f"ETA {estimate.format_duration(eta)}")
     if run.status == "queued":
@@ -198,28 +208,44 @@ def status_message(run: Run) -> str:
             "cancelled": f"`{run.id}` was cancelled before it started."}.get(run.status, "")
 
 
+def _history_and_menu(visitor: Visitor) -> tuple[list[list], list[tuple[str, str]], str]:
+    """The history rows and the run menu, and a short fingerprint of both (to send them only when they change)."""
+    rows, menu = runs_table(visitor), run_choices(visitor)
+    return rows, menu, hashlib.sha1(repr((rows, menu)).encode()).hexdigest()[:12]
+
+
 def refresh(view_id: str | None, compare_ids: list[str] | None, last_signature: str, browser_id: Any = None,
             request: gr.Request = None, profile: gr.OAuthProfile | None = None) -> list[Any]:
-    """Redraw what changed. When nothing was written to the store since the last tick: no query, all skipped."""
+    """Redraw what changed. When nothing was written to the store since the last tick: no query, all skipped.
+
+    The signature is base#drawn#history#time: the store's version with what is viewed, what the charts show
+    (run, status, metric rows), the history's fingerprint, and when the charts were last drawn. The progress line
+    follows every step; the history and menu are sent only when they change; while a run trains the charts are
+    redrawn at most every CHART_SECONDS (each redraw costs the browser a whole figure), at once on a status change."""
     s = store()
     visitor = viewer(browser_id, request, profile)
     base = f"{s.version()}|{view_id}|{compare_ids}|{visitor.key}"
-    if last_signature and base == last_signature.split("#")[0]:
+    parts = (last_signature or "").split("#") + ["", "", ""]
+    if last_signature and base == parts[0]:
         return [gr.skip()] * 12
     run = s.get(str(view_id)) if view_id else None
     runs = compared_runs(view_id, compare_ids)
     drawn = "|".join(f"{r.id}:{r.status}:{s.metric_count(r.id)}" for r in runs)
-    signature = f"{base}#{drawn}"
+    old, old_history, drawn_at = parts[1], parts[2], float(parts[3] or 0)
     progress = progress_html(run, visitor)
-    history, menu = runs_table(visitor), gr.Dropdown(choices=run_choices(visitor))
+    rows, menu_choices, history_key = _history_and_menu(visitor)
+    history, menu = (gr.skip(), gr.skip()) if history_key == old_history else (rows, gr.Dropdown(choices=menu_choices))
     busy = any(r.status in ("queued", "starting", "running") for r in runs)
     timer = gr.Timer(value=POLL_SECONDS if busy else IDLE_POLL_SECONDS)
-    old = (last_signature or "").split("#")[-1]
     changed = run is not None and bool(last_signature) and f"{run.id}:{run.status}:" not in old
     message = status_message(run) if changed or (run is not None and run.stop_requested and run.active) \
         else gr.skip()
-    if last_signature and drawn == old:
-        return [progress] + [gr.skip()] * 6 + [history, menu, signature, timer, message]
+    statuses = [d.rsplit(":", 1)[0] for d in drawn.split("|")] == [d.rsplit(":", 1)[0] for d in old.split("|")]
+    now = time.time()
+    if last_signature and (drawn == old or (statuses and busy and now - drawn_at < CHART_SECONDS)):
+        kept = f"{base}#{old}#{history_key}#{drawn_at}"  # the charts still show `old`: redrawn on a later tick
+        return [progress] + [gr.skip()] * 6 + [history, menu, kept, timer, message]
+    signature = f"{base}#{drawn}#{history_key}#{now}"
     revision = ",".join(r.id for r in runs)
     matrix = run.final_metrics.get("confusion") if run else None
     return [progress,

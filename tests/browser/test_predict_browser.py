@@ -104,3 +104,50 @@ def test_compare_shows_both_answers(page, app_url):
     table = page.locator("#predict-compare")
     table.get_by_text("PyTorch fp32").wait_for(timeout=60_000)
     assert table.locator("tr").count() == 3 and " ms" in table.inner_text()
+
+
+LAPTOP, PHONE = {"width": 1366, "height": 900}, {"width": 390, "height": 844}
+
+
+@pytest.fixture(params=[LAPTOP, PHONE], ids=["1366", "390"])
+def predict_page(browser, app_url, request):
+    """The Predict tab in a fresh browser context at a laptop's and a phone's size."""
+    context = browser.new_context(viewport=request.param)
+    page = context.new_page()
+    page.goto(app_url)
+    page.get_by_role("tab", name="Predict").click()
+    yield page
+    context.close()
+
+
+def test_a_new_pair_leaves_no_answer_of_the_old_one(predict_page):
+    """Issue 23.3: predict pair A, type pair B, press Explain: nothing about A (label, details, swap check, verdict)
+    stays above B's explanation."""
+    page = predict_page
+    page.locator("#predict-s1 textarea").fill("The ferry leaves at noon.")
+    page.locator("#predict-s2 textarea").fill("At midday the ferry departs.")
+    page.wait_for_timeout(1500)  # the clear of A's own typing is a queued call: under load it can land after Predict
+    page.locator("#predict-button").click()
+    label = page.locator("#predict-label [data-testid='label-output-value']")
+    label.wait_for(timeout=60_000)
+    page.get_by_text("Swap check:").wait_for(timeout=30_000)
+    page.locator("#predict-s1 textarea").fill("Profit rose 12 percent.")
+    page.locator("#predict-s2 textarea").fill("Profit rose 21 percent.")
+    page.locator("#predict-explain-button").click()
+    page.locator("#predict-explain").get_by_text("How to read it").wait_for(timeout=60_000)
+    assert label.count() == 0, "the label of the old pair is still shown"
+    assert page.locator("#predict-details").inner_text().strip() == ""
+    assert page.get_by_text("Swap check:").count() == 0
+    assert page.locator("#predict-verdict").inner_text().strip() == ""
+
+
+def test_an_unsure_answer_says_so_above_the_label(predict_page):
+    """Issue 23.9: when the model is unsure (orders disagree, or close to 50%) the warning heads the answer."""
+    page = predict_page
+    # the tiny 3-step checkpoint answers every pair near 50%: it is unsure of all of them
+    page.locator("#predict-s1 textarea").fill("Dogs bark at night.")
+    page.locator("#predict-s2 textarea").fill("The stock market closed higher on Friday.")
+    page.locator("#predict-button").click()
+    verdict = page.locator("#predict-verdict")
+    verdict.get_by_text("The model is unsure").wait_for(timeout=60_000)
+    assert verdict.bounding_box()["y"] < page.locator("#predict-label").bounding_box()["y"]

@@ -66,3 +66,13 @@ def test_a_stored_run_is_read_against_its_own_floor_and_named_apart(tmp_path):
 def test_a_flat_training_loss_is_called_flat():
     flat = curves.Curves("t", [(0.1, 0.691), (1.0, 0.688)], [(0.5, 0.70, 0.5, 0.667), (1.0, 0.70, 0.5, 0.667)])
     assert "barely moved" in curves.reading(flat)[0]
+
+
+def test_the_prose_names_mrpc_for_its_floor_and_leaves_here_to_the_computed_line():
+    """Issue 23.8: section 9 said the floor 'here' was 0.68/0.81, then the line under it said 0.50/0.67."""
+    from lesson import figures, sections
+
+    text = sections.get("metrics").text()
+    floor = figures.values()["floor_acc"]
+    sentence = next(s for s in text.replace("\n", " ").split(". ") if floor in s)
+    assert "MRPC" in sentence and " here" not in sentence

@@ -47,3 +47,13 @@ def test_error_toasts_escape_html():
 
     toast = error_toast(f"No model named {HOSTILE}")
     assert "<img" not in toast.message and "&lt;img" in toast.message
+
+
+def test_toasts_are_plain_text_without_markdown_markers():
+    """Issue 23.8: a toast does not render Markdown, so **bold** and `code` would show as typed."""
+    from trainer_backend.serving import NO_MODEL_MESSAGE
+    from ui.common import error_toast
+
+    for message in (NO_MODEL_MESSAGE, "Open the **Train** tab and set `PREDICT_MODEL_ID`."):
+        shown = error_toast(message).message
+        assert "**" not in shown and "`" not in shown and "Train" in shown, shown

@@ -114,3 +114,16 @@ def test_the_probe_estimate_matches_the_quiet_machine_bench(preset, measured_wal
     cfg = presets.get(preset, CPU_BF16).config if preset else TrainConfig()
     eta = estimate.estimate(cfg, 3668, "minilm", "all-MiniLM-L6-v2", None, CPU_BF16)
     assert eta.seconds == pytest.approx(measured_wall_s, rel=0.10)
+
+
+def test_a_chart_with_one_evaluation_starts_its_step_axis_at_zero(tmp_path):
+    """Issue 23.8: one evaluation at step 125 drew an x-axis of 124-126."""
+    from tests.browser.seed_runs import write_run
+    from trainer_backend.runs.store import RunStore
+    from ui import charts
+
+    store = RunStore(tmp_path / "runs.sqlite")
+    run = store.get(write_run(store, accuracy_curve=(0.7,), steps=125))
+    fig = charts.eval_figure(store, [run])
+    low, high = fig.layout.xaxis.range
+    assert low == 0 and high >= 125

@@ -124,3 +124,22 @@ def test_progress_names_the_phase_instead_of_step_0_of_unknown(store):
     assert "training" in v.progress_html(store.get(run_id)) and "step 10/50" in v.progress_html(store.get(run_id))
     store.update(run_id, step=50)
     assert "evaluating and saving" in v.progress_html(store.get(run_id))
+
+
+def test_while_a_run_trains_a_tick_redraws_the_progress_not_the_charts_or_the_history(store):
+    """Issue 23.7: the page cost as much as the work; a new loss row redraws charts at most every CHART_SECONDS."""
+    run_id = store.create({"seed": 1}, label="Quick look", status="running")
+    store.update(run_id, started=1.0, step=5, max_steps=100)
+    store.log_metrics(run_id, 5, 0.05, {"loss": 0.7})
+    first = v.refresh(run_id, [], "")
+    assert first[1] is not None and first[7] and not isinstance(first[7], type(v.gr.skip()))
+    store.log_metrics(run_id, 10, 0.1, {"loss": 0.69})
+    store.update(run_id, step=10)
+    second = v.refresh(run_id, [], first[9])
+    skip = type(v.gr.skip())
+    assert "step 10/100" in second[0]  # the progress line follows every step
+    assert all(isinstance(x, skip) for x in second[1:7])  # charts, table, details: not yet redrawn
+    assert isinstance(second[7], skip) and isinstance(second[8], skip)  # history and menu unchanged
+    store.update(run_id, status="completed", finished=2.0)
+    third = v.refresh(run_id, [], second[9])
+    assert not isinstance(third[1], skip) and not isinstance(third[7], skip)  # a status change redraws at once

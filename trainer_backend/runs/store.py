@@ -95,13 +95,31 @@ class Run:
         fields["confusion"] = self.final_metrics.get("confusion")
         return RunRecord.coerce(fields)
 
+    @property
+    def born(self) -> float:
+        """When the run was first created: the time in its id (a Resume queues it again and moves `created`,
+        which orders the queue; the name and the history keep this one)."""
+        try:
+            return time.mktime(time.strptime(self.id[:15], "%Y%m%d-%H%M%S"))
+        except (ValueError, OverflowError):
+            return self.created
+
+    def elapsed_seconds(self, now: float | None = None) -> float | None:
+        """Time spent training: the earlier sessions' time (carried over by a Resume) plus this session's; the
+        time a run lay stopped or waited in line is not counted. None while it waits to start or resume (until the
+        training process has started its session)."""
+        if not self.started or self.status in ("queued", "starting"):
+            return None
+        end = self.finished or now or time.time()
+        return float(self.info.get("carried_seconds") or 0.0) + max(0.0, end - self.started)
+
     def eta_seconds(self, now: float | None = None) -> float | None:
-        """Seconds left, from the pace so far; None before the first steps."""
+        """Seconds left, from the pace so far (over every session of a resumed run); None before the first steps."""
         if self.status != "running" or not self.started or self.max_steps <= 0:
             return None
         if self.step < max(3, self.max_steps // 20):  # the first steps include loading: not a pace to trust yet
             return None
-        elapsed = (now or time.time()) - self.started
+        elapsed = self.elapsed_seconds(now) or 0.0
         return max(0.0, elapsed / self.step * (self.max_steps - self.step))
 
 
@@ -303,6 +321,11 @@ class RunStore:
         """Drop metric rows logged after `step` (a resume from checkpoint-`step` logs those steps again)."""
         with self._connect() as con:
             return con.execute("DELETE FROM metrics WHERE run_id = ? AND step > ?", (run_id, int(step))).rowcount
+
+    def last_metric_time(self, run_id: str) -> float | None:
+        """When the run's newest kept metric row was written (None without rows)."""
+        with self._connect() as con:
+            return con.execute("SELECT MAX(time) FROM metrics WHERE run_id = ?", (run_id,)).fetchone()[0]
 
     def metric_count(self, run_id: str) -> int:
         with self._connect() as con:

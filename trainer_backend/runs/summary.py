@@ -12,7 +12,7 @@ def run_name(run: Run) -> str:
     """A name that tells runs apart in menus and legends: label, start time and the id's last 4 characters."""
     import time as _time
 
-    when = _time.strftime("%H:%M", _time.localtime(run.created)) if run.created else "?"
+    when = _time.strftime("%H:%M", _time.localtime(run.born)) if run.created else "?"
     return f"{run.label} · {when} · {run.id[-4:]}"
 
 
@@ -24,7 +24,10 @@ def majority_floor(matrix: list[list[int]] | None) -> tuple[float, float] | None
 
 
 def at_floor(run: Run) -> tuple[float, float, float] | None:
-    """(accuracy, floor accuracy, floor F1) when a finished run's accuracy is within one pair of the floor."""
+    """(accuracy, floor accuracy, floor F1) when a finished run's accuracy is within one pair of the floor; None
+    while it waits or trains (a resumed run's evaluation at Stop no longer describes it)."""
+    if run.status in ("queued", "starting", "running"):
+        return None
     floor = floor_of_matrix(run.final_metrics.get("confusion"))
     accuracy = run.final_metrics.get("eval_accuracy")
     if floor is None or not isinstance(accuracy, (int, float)):

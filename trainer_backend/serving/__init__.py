@@ -21,9 +21,10 @@ from trainer_backend.serving.predictor import (
                                             Predictor,
                                             clean_sentence,
                                             enable_fast_path,
+                                            load_for_serving,
                                             load_predictor,
 )
 
 __all__ = ["BATCH_SIZE", "MAX_CHARS", "NO_MODEL_MESSAGE", "InferenceError", "ModelCache", "ModelRef", "PairResult",
            "Predictor", "cache", "clean_sentence", "default_model", "enable_fast_path", "get_predictor",
-           "has_weights", "load_predictor", "model_choices", "resolve_choice", "warm_default"]
+           "has_weights", "load_for_serving", "load_predictor", "model_choices", "resolve_choice", "warm_default"]

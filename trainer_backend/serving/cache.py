@@ -10,7 +10,7 @@ from trainer_backend import settings
 from trainer_backend.access import Visitor
 from trainer_backend.runs.store import RunStore
 from trainer_backend.serving.models import WEIGHT_FILES, ModelRef, resolve_choice
-from trainer_backend.serving.predictor import Predictor, Progress, load_predictor
+from trainer_backend.serving.predictor import Predictor, Progress, load_for_serving
 
 if TYPE_CHECKING:
     from trainer_backend.cache_budget import InUse
@@ -33,7 +33,7 @@ class ModelCache:
         return f"{folder.resolve()}@{weights[0].stat().st_mtime_ns}" if weights else ref.spec
 
     def get(self, ref: ModelRef, progress: Progress | None = None,
-            loader: Callable[[ModelRef, Progress | None], Predictor] = load_predictor) -> Predictor:
+            loader: Callable[[ModelRef, Progress | None], Predictor] = load_for_serving) -> Predictor:
         """The cached predictor for ref, loading it when absent and evicting the least recently used."""
         key = self.key(ref)
         with self._lock:

@@ -11,8 +11,8 @@ from trainer_backend.runs.summary import at_floor, run_name
 
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json")
 NO_MODEL_MESSAGE = (
-    "There is no fine-tuned model yet. Train one in the **Train** tab (a short run is enough to try this "
-    "tab), or set the environment variable `PREDICT_MODEL_ID` to a Hub model id or a checkpoint folder. "
+    "There is no fine-tuned model yet. Train one in the Train tab (a short run is enough to try this "
+    "tab), or set the environment variable PREDICT_MODEL_ID to a Hub model id or a checkpoint folder. "
     "The packaged all-MiniLM-L6-v2 is not offered here on its own: its paraphrase head would be brand new "
     "and random, so its answers would mean nothing until it is trained.")
 

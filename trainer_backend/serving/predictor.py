@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -78,6 +81,18 @@ class Predictor:
         self._torch = torch
         self.fast = None  # an engines backend (ONNX Runtime, OpenVINO, bf16 copy) once its gate passed; None: PyTorch
         self.serving = None  # fastpath.Serving: which engine answers and why (set by load_predictor)
+        self.check_started: float | None = None  # when the background engine check began (None: none started)
+        self._checked = threading.Event()         # set once the engine check ended (or when none runs)
+        self._checked.set()
+
+    @property
+    def checking(self) -> bool:
+        """True while a faster engine is being built and checked in the background (PyTorch answers meanwhile)."""
+        return not self._checked.is_set()
+
+    def wait_for_engine(self, timeout: float | None = None) -> bool:
+        """Block until the background engine check has ended; False on timeout."""
+        return self._checked.wait(timeout)
 
     @property
     def engine(self) -> str:
@@ -260,8 +275,11 @@ def _load_raw(spec: str, progress: Progress) -> tuple[object, object, Path | Non
     return model, tokenizer, folder, revision
 
 
-def load_predictor(ref: ModelRef, progress: Progress | None = None) -> Predictor:
-    """Load a checkpoint for prediction; a pushed model falls back to its local run folder when needed."""
+def load_predictor(ref: ModelRef, progress: Progress | None = None, background: bool = False) -> Predictor:
+    """Load a checkpoint for prediction; a pushed model falls back to its local run folder when needed.
+
+    background: answer with PyTorch at once and build and check the faster engines in a thread (the predictor
+    switches when one passes; `checking` says it is under way). Without it the check runs before returning."""
     progress = progress or (lambda f, d: None)
     progress(0.1, f"Resolving {ref.title}")
     notes = []
@@ -277,9 +295,39 @@ def load_predictor(ref: ModelRef, progress: Progress | None = None) -> Predictor
     predictor = Predictor(model, tokenizer, ref, _record_for(ref.spec, folder, revision), loaded_from, notes)
     progress(0.9, "Warming up")
     predictor.predict_pairs([("A short warm-up sentence.", "A brief sentence to warm up.")])
-    enable_fast_path(predictor, folder, progress)
+    if background:
+        check_in_background(predictor, folder)
+    else:
+        enable_fast_path(predictor, folder, progress)
     progress(1.0, "Ready")
     return predictor
+
+
+def load_for_serving(ref: ModelRef, progress: Progress | None = None) -> Predictor:
+    """The app's loader: PyTorch answers the first request at once, the engine check runs in the background (the
+    ONNX export and the accuracy gate took ~55 s on 2 cores, which the first request used to wait for)."""
+    return load_predictor(ref, progress, background=True)
+
+
+def check_in_background(predictor: Predictor, folder: Path | None) -> threading.Thread:
+    """Run the engine check (fastpath.choose) in a daemon thread; the predictor switches engines when it ends."""
+    predictor.check_started = time.time()
+    predictor._checked.clear()
+
+    def work() -> None:
+        try:
+            enable_fast_path(predictor, folder)
+        except Exception:  # noqa: BLE001 - a failed check leaves PyTorch answering, as a failed gate does
+            logging.getLogger("studio.predict").exception("background engine check failed")
+            if predictor.serving is None:
+                predictor.serving = fastpath.Serving("pytorch", "the check of the faster engines failed, so "
+                                                                "PyTorch serves")
+        finally:
+            predictor._checked.set()
+
+    thread = threading.Thread(target=work, name="predict-engine-check", daemon=True)
+    thread.start()
+    return thread
 
 
 def enable_fast_path(predictor: Predictor, folder: Path | None, progress: Progress | None = None) -> None:
@@ -290,10 +338,12 @@ def enable_fast_path(predictor: Predictor, folder: Path | None, progress: Progre
     threads = predictor._torch.get_num_threads()
     backend, serving = fastpath.choose(predictor.model, predictor.tokenizer, predictor.record, folder,
                                        predictor.device, threads, score, progress, bf16=predictor.use_bf16)
-    predictor.fast, predictor.serving = backend, serving
     if serving.bf16_ok is False:  # bf16 changed answers on the validation pairs: PyTorch serves in fp32
         predictor.use_bf16 = False
     if backend is not None:
         predictor.memory_bytes += backend.bytes + getattr(serving.batch_backend, "bytes", 0)
-        predictor.predict_pairs([("A short warm-up sentence.", "A brief sentence to warm up.")])
+        warm = (["A short warm-up sentence."], ["A brief sentence to warm up."])
+        score(*warm, backend)  # its first call is slow: warmed before it takes over, not by a visitor
+    # serving first: engine_for reads serving.batch_backend, then fast; both set only once everything is ready
+    predictor.serving, predictor.fast = serving, backend
 

@@ -24,12 +24,22 @@ class Reporter:
         return self.store is not None and self.run_id is not None
 
     def started(self, resume: bool, device: str) -> None:
-        """Running, in this process (pid and its start time, so a recycled pid is never mistaken for it)."""
+        """Running, in this process (pid and its start time, so a recycled pid is never mistaken for it).
+
+        A resumed run starts a new session: `started` is now, the earlier sessions' training time is carried in
+        info (up to the last metric row kept, which is at or before the checkpoint it resumes from: the time it lay
+        stopped is not training), and the evaluation made when it stopped is cleared (it trains again)."""
         if not self.enabled:
             return
-        earlier = self.store.get(self.run_id).started if resume else None
-        self.store.update(self.run_id, status="running", started=earlier or time.time(), pid=os.getpid(),
-                          pid_start=process_start(os.getpid()), device=device)
+        values: dict[str, Any] = {}
+        run = self.store.get(self.run_id) if resume else None
+        if run is not None and run.started:
+            last = self.store.last_metric_time(self.run_id)
+            carried = float(run.info.get("carried_seconds") or 0.0) + max(0.0, (last or run.started) - run.started)
+            self.store.merge_info(self.run_id, carried_seconds=carried)
+            values["final_metrics"] = {}
+        self.store.update(self.run_id, status="running", started=time.time(), pid=os.getpid(),
+                          pid_start=process_start(os.getpid()), device=device, **values)
 
     def prepared(self, record: RunRecord) -> None:
         """What the run trains from and why (shown in the Train tab before the first step)."""
