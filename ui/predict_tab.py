@@ -350,10 +350,11 @@ def build(ctx: AppContext | None = None) -> None:
             preview = gr.Dataframe(label=f"First {PREVIEW_ROWS} predictions", interactive=False, wrap=True,
                                    elem_id="predict-preview")
 
-    # a new pair (typed, pasted or an example) clears every answer about the old one
+    # a new pair (typed, pasted or an example) clears every answer about the old one. Outside the queue: queued
+    # behind other requests, the clear for pair A could land after A's own answer and wipe it (it returns constants)
     answers = [verdict_md, label, details, swap_md, compare_md, explain_html, explain_json, compare_json]
     gr.on([sentence1.change, sentence2.change], clear_answers, None, answers, api_name=False,
-          show_progress="hidden")
+          show_progress="hidden", queue=False)
     gr.on([predict_button.click, sentence1.submit, sentence2.submit], predict, [sentence1, sentence2, model, *who],
           [label, details], api_name="predict", batch=True, max_batch_size=MAX_BATCH, concurrency_limit=1,
           ).then(swap_check, [sentence1, sentence2, model, swap, *who], [verdict_md, swap_md], api_name=False)
