@@ -292,11 +292,16 @@ def limits() -> Limits:
     )
 
 
+_SECRETS: dict[Path, str] = {}  # read once per file: a ticket is checked on every Predict request
+
+
 def _kept_secret(name: str) -> str:
     """A random secret kept (mode 600) in the data folder, so what it protects survives app restarts."""
     import secrets as _secrets
 
     path = data_dir() / name
+    if path in _SECRETS:
+        return _SECRETS[path]
     try:
         value = path.read_text(encoding="utf-8").strip()
     except OSError:
@@ -305,6 +310,7 @@ def _kept_secret(name: str) -> str:
         value = _secrets.token_urlsafe(24)
         path.write_text(value, encoding="utf-8")
         path.chmod(0o600)
+    _SECRETS[path] = value
     return value
 
 
