@@ -6,13 +6,15 @@ import threading
 import gradio as gr
 
 from quiz import judge
-from trainer_backend import downloads, serving, settings
+from trainer_backend import serving, settings
 from trainer_backend.runs.jobs import JobRunner
 from trainer_backend.runs.store import RunStore
 from trainer_backend.serving.cache import in_use as models_in_use
 from ui import lesson_tab, predict_tab, quiz_tab, train_tab
 from ui.common import TAB_IDS, AppContext, timer_off, timer_on, viewer_box, visitor_state
 from ui.theme import CSS, HEAD, THEME
+from web import downloads
+from web.limits import limits as web_limits
 
 TITLE = "Fine-tuning studio · BERT on MRPC"
 
@@ -53,7 +55,7 @@ def build_app(runner: JobRunner | None = None) -> gr.Blocks:
 
 def launch(demo: gr.Blocks, **kwargs) -> tuple:
     """Start the services' threads (job runner, Predict and quiz-judge warm-ups) and serve, with every resource bounded."""
-    lim = settings.limits()
+    lim = web_limits()
     demo.runner.start_background()
     if settings.predict_settings().warm:  # the default Predict model loads while the first page renders
         threading.Thread(target=serving.warm_default, name="predict-warm-up", daemon=True).start()

@@ -3,10 +3,15 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from pathlib import Path
 
 from lesson import floor, padding
+from trainer_backend import settings
 from trainer_backend.data import LABEL_NAMES, LoadedData, load_data
+from trainer_backend.hub_check import check_hub_repo, pinned_revision
 from trainer_backend.modeling import LoadedModel, load_for_classification, load_tokenizer, resolve_model
+from web.access import public_name
+from web.limits import limits as web_limits
 
 MAX_PAIRS = 5000
 PEEK_HEADERS = ["#", "label", "meaning", "sentence1", "sentence2"]
@@ -23,11 +28,6 @@ def data(spec: str = "auto") -> LoadedData:
 def tokenizer(model_spec: str = "auto"):
     """The tokenizer a run with this model spec would use (cached); a Hub model passes the one size check first and
     is read at the commit it pinned."""
-    from pathlib import Path
-
-    from trainer_backend import settings
-    from trainer_backend.hub_check import check_hub_repo, pinned_revision
-
     path = resolve_model(model_spec)[0]
     token = settings.hub_read_token(None)
     revision = None if Path(path).expanduser().exists() else pinned_revision(check_hub_repo(path, "model", token))
@@ -57,24 +57,18 @@ class Peek:
     floor: str = ""
 
     def markdown(self) -> str:
-        from trainer_backend.access import public_name
-
         sizes = " · ".join(f"**{k}** {v:,} pairs" for k, v in self.sizes.items())
         return f"Loaded **{public_name(self.name)}** ({self.reason}).\n\n{sizes}" + (f"\n\n{self.floor}" if self.floor else "")
 
 
 def data_floor(spec: str = "auto") -> floor.DataFloor:
     """The floor of the validation split a run with this data spec would use (loads it, cached)."""
-    from trainer_backend.access import public_name
-
     loaded = data(spec)
     return floor.of_labels(loaded.dataset["validation"]["label"], public_name(loaded.name))  # never a server path
 
 
 def run_floor(run) -> floor.DataFloor | None:
     """A run's floor: from its final confusion matrix, else from the data named in its settings, else unknown."""
-    from trainer_backend.access import public_name
-
     name = public_name(str(run.data or run.config.get("dataset") or "its data"))
     found = floor.of_matrix((run.final_metrics or {}).get("confusion"), name)
     if found is not None:
@@ -110,9 +104,7 @@ def tokenize_pair(sentence1: str, sentence2: str, model_spec: str = "auto", max_
     """Token, id and segment (token_type_id) of every position of one encoded pair."""
     if not sentence1.strip() or not sentence2.strip():
         raise ValueError("Type both sentences.")
-    from trainer_backend.settings import limits
-
-    cap = limits().lesson_chars
+    cap = web_limits().lesson_chars
     if len(sentence1) > cap or len(sentence2) > cap:
         raise ValueError(f"Keep each sentence under {cap:,} characters: the model reads at most {max_length} "
                          "tokens of a pair anyway.")

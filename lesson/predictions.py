@@ -66,9 +66,9 @@ def trained_models(limit: int = 20, viewer=None) -> list[tuple[str, str]]:
     Names tell runs apart (label, start time, short id, seed) and flag a run that ended at the majority-class
     floor of its data."""
     try:
-        from trainer_backend.access import reader
         from trainer_backend.runs.store import RunStore
         from trainer_backend.runs.summary import at_floor, run_name
+        from web.access import reader
 
         runs = RunStore().list(("completed", "stopped"), limit=limit, owner=reader(viewer).runs_owner)
     except Exception:  # noqa: BLE001 - a missing or locked store just means no trained models to offer
@@ -89,7 +89,7 @@ def checked_model_spec(spec: str | None, viewer=None) -> str:
 
     Menus carry 'run:<id>', never a folder, so no server path reaches the page; a refused name (another
     visitor's run included) gets the same sentence whether or not it exists."""
-    from trainer_backend.access import REFUSED
+    from web.access import REFUSED
 
     spec = (spec or "auto").strip()
     if spec in {"auto", "packaged"}:

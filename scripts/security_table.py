@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import importlib
 import os
-from dataclasses import fields
+from dataclasses import asdict
 from pathlib import Path
 
 from trainer_backend import settings
+from web import limits as web_limits
 
 ENV = {  # field -> (variable, what it bounds)
     "runs_per_visitor": ("STUDIO_RUNS_PER_VISITOR", "runs one visitor may have queued or running"),
@@ -64,14 +65,13 @@ def main() -> None:
         print(f"| {number} | `{value}` | {where} | {answer!s} |".replace("`<", "`&lt;"))
     for key in [k for k in os.environ if k in {v for v, _ in ENV.values()} or k == "SPACE_ID"]:
         os.environ.pop(key)
-    local = settings.limits()
+    local = {**asdict(settings.limits()), **asdict(web_limits.limits())}
     os.environ["SPACE_ID"] = "owner/space"
-    space = settings.limits()
+    space = {**asdict(settings.limits()), **asdict(web_limits.limits())}
+    assert set(space) == set(ENV), "every limit has its row"
     print("\n| variable | what it bounds | on a Space | locally |\n|---|---|---|---|")
-    for f in fields(settings.Limits):
-        variable, doc = ENV[f.name]
-        print(f"| `{variable}` | {doc} | {_show(f.name, getattr(space, f.name))} | "
-              f"{_show(f.name, getattr(local, f.name))} |")
+    for name, (variable, doc) in ENV.items():  # the table's order: ENV's
+        print(f"| `{variable}` | {doc} | {_show(name, space[name])} | {_show(name, local[name])} |")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from pathlib import Path
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
 from trainer_backend import settings
+from trainer_backend.errors import AccessError
 
 LABEL_NAMES = ["not_paraphrase", "paraphrase"]
 FEATURES = Features({"sentence1": Value("string"), "sentence2": Value("string"),
@@ -228,7 +229,6 @@ def from_hub(target: str, s1: str = "sentence1", s2: str = "sentence2", label: s
     """A Hub dataset (or `glue/mrpc`, a folder of nyu-mll/glue) read from its own data files only, at the commit its
     size check pinned (trainer_backend.hub_data); never `load_dataset(<the id>)`, so its README is never obeyed."""
     from trainer_backend import hub_data
-    from trainer_backend.access import AccessError
 
     try:
         local, ext, _ = hub_data.fetch(target, token)

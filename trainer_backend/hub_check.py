@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from trainer_backend import settings
-from trainer_backend.access import AccessError
+from trainer_backend.errors import AccessError
 
 # Weight copies for other frameworks or runtimes: from_pretrained (PyTorch) never downloads them.
 FOREIGN_WEIGHTS = (".h5", ".msgpack", ".ot", ".onnx", ".onnx_data", ".tflite", ".mlmodel", ".gguf", ".ggml",

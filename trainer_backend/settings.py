@@ -223,7 +223,9 @@ def prepare_process() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # the app forks training processes
 
 
-def _env_number(name: str, space_default: float, local_default: float) -> float:
+def env_number(name: str, space_default: float, local_default: float) -> float:
+    """A number from the environment (STUDIO_* bounds; web.limits reads its own through this), else the default
+    for a Space or for a local run."""
     raw = os.environ.get(name)
     if raw not in (None, ""):
         try:
@@ -235,22 +237,18 @@ def _env_number(name: str, space_default: float, local_default: float) -> float:
 
 @dataclass(frozen=True)
 class Limits:
-    """Every bound on what a visitor can use; set by STUDIO_* variables, safe defaults on a Space (README: Security)."""
+    """The bounds the job runner, the training process and the Hub checks apply; set by STUDIO_* variables, safe
+    defaults on a Space (README: Security). Bounds only the web server applies (uploads, downloads, Gradio's queue,
+    Lesson text) are web.limits.WebLimits."""
 
     runs_per_visitor: int          # queued or running at once
     queue_size: int                # training runs waiting, all visitors together (Resume included)
     run_seconds: float             # wall time of one run before it is stopped with a checkpoint
     min_eval_steps: int            # evaluate/save at most this often
-    upload_bytes: int              # one uploaded file (enforced by Gradio before anything is read)
-    uploads_per_visitor: int       # files kept per visitor (oldest dropped)
-    gradio_queue: int              # requests waiting in Gradio's queue
     hub_model_bytes: int           # every file a Hub model load fetches (Train, Lesson and Predict alike)
     hub_dataset_bytes: int         # the data files of a Hub dataset the app downloads
     runs_disk_bytes: int           # all run folders together; oldest finished runs pruned beyond it
     run_max_age_days: float        # finished runs older than this are pruned (0 = never)
-    lesson_chars: int              # characters per sentence in Lesson demos
-    downloads_bytes: int           # zips and CSVs kept for download
-    downloads_age_seconds: float   # how long a prepared download is kept
     hf_cache_bytes: int            # Hugging Face model/dataset caches + Predict's fast-path exports (0 = never pruned)
     # Every phase of a run bounded, quotas a new visitor id does not reset (issue 17, items 3 and 4):
     stop_grace_seconds: float      # after a stop or the time limit: SIGTERM, this long, then SIGKILL (room for a
@@ -258,37 +256,25 @@ class Limits:
     step_tokens: int               # batch x gradient accumulation x max_length of one optimizer step (0 = no cap)
     eval_samples: int              # validation pairs one run may evaluate (0 = no cap)
     runs_per_address: int          # queued or running at once from one client address (0 = no cap)
-    uploads_per_address: int       # uploads from one client address per hour (0 = no cap)
-    uploads_bytes: int             # all visitors' uploads together; oldest pruned beyond it
-    upload_max_age_days: float     # uploads older than this are pruned (0 = never)
 
 
 def limits() -> Limits:
     """The bounds in force now (read from the environment each call; cheap)."""
     mb = 1024 * 1024
     return Limits(
-        runs_per_visitor=int(_env_number("STUDIO_RUNS_PER_VISITOR", 2, 8)),
-        queue_size=int(_env_number("STUDIO_QUEUE_SIZE", 8, 8)),
-        run_seconds=_env_number("STUDIO_RUN_SECONDS", 20 * 60, 24 * 3600),
-        min_eval_steps=int(_env_number("STUDIO_MIN_EVAL_STEPS", 10, 1)),
-        upload_bytes=int(_env_number("STUDIO_UPLOAD_MB", 10, 50) * mb),
-        uploads_per_visitor=int(_env_number("STUDIO_UPLOADS_PER_VISITOR", 5, 100)),
-        gradio_queue=int(_env_number("STUDIO_GRADIO_QUEUE", 64, 256)),
-        hub_model_bytes=int(_env_number("STUDIO_HUB_MODEL_MB", 1500, 1500) * mb),
-        hub_dataset_bytes=int(_env_number("STUDIO_HUB_DATASET_MB", 100, 500) * mb),
-        runs_disk_bytes=int(_env_number("STUDIO_RUNS_DISK_MB", 5000, 50000) * mb),
-        run_max_age_days=_env_number("STUDIO_RUN_MAX_AGE_DAYS", 7, 0),
-        lesson_chars=int(_env_number("STUDIO_LESSON_CHARS", 1000, 1000)),
-        downloads_bytes=int(_env_number("STUDIO_DOWNLOADS_MB", 500, 500) * mb),
-        downloads_age_seconds=_env_number("STUDIO_DOWNLOADS_SECONDS", 3600, 3600),
-        hf_cache_bytes=int(_env_number("STUDIO_HF_CACHE_MB", 10000, 0) * mb),
-        stop_grace_seconds=_env_number("STUDIO_STOP_GRACE_SECONDS", 60, 60),
-        step_tokens=int(_env_number("STUDIO_STEP_TOKENS", 16384, 0)),
-        eval_samples=int(_env_number("STUDIO_EVAL_SAMPLES", 1000, 0)),
-        runs_per_address=int(_env_number("STUDIO_RUNS_PER_ADDRESS", 3, 0)),
-        uploads_per_address=int(_env_number("STUDIO_UPLOADS_PER_ADDRESS", 20, 0)),
-        uploads_bytes=int(_env_number("STUDIO_UPLOADS_DISK_MB", 500, 5000) * mb),
-        upload_max_age_days=_env_number("STUDIO_UPLOAD_MAX_AGE_DAYS", 3, 0),
+        runs_per_visitor=int(env_number("STUDIO_RUNS_PER_VISITOR", 2, 8)),
+        queue_size=int(env_number("STUDIO_QUEUE_SIZE", 8, 8)),
+        run_seconds=env_number("STUDIO_RUN_SECONDS", 20 * 60, 24 * 3600),
+        min_eval_steps=int(env_number("STUDIO_MIN_EVAL_STEPS", 10, 1)),
+        hub_model_bytes=int(env_number("STUDIO_HUB_MODEL_MB", 1500, 1500) * mb),
+        hub_dataset_bytes=int(env_number("STUDIO_HUB_DATASET_MB", 100, 500) * mb),
+        runs_disk_bytes=int(env_number("STUDIO_RUNS_DISK_MB", 5000, 50000) * mb),
+        run_max_age_days=env_number("STUDIO_RUN_MAX_AGE_DAYS", 7, 0),
+        hf_cache_bytes=int(env_number("STUDIO_HF_CACHE_MB", 10000, 0) * mb),
+        stop_grace_seconds=env_number("STUDIO_STOP_GRACE_SECONDS", 60, 60),
+        step_tokens=int(env_number("STUDIO_STEP_TOKENS", 16384, 0)),
+        eval_samples=int(env_number("STUDIO_EVAL_SAMPLES", 1000, 0)),
+        runs_per_address=int(env_number("STUDIO_RUNS_PER_ADDRESS", 3, 0)),
     )
 
 

@@ -7,8 +7,9 @@ from typing import Any
 
 import gradio as gr
 
-from trainer_backend import access, settings
+from trainer_backend import settings
 from ui.addresses import client_address
+from web import access
 
 VISITOR_KEY = "studio-visitor-id"
 

@@ -9,7 +9,6 @@ import gradio as gr
 import pandas as pd
 
 from trainer_backend import serving, settings
-from trainer_backend.access import Visitor
 from trainer_backend.data import DataError
 from trainer_backend.publish import hub
 from trainer_backend.serving import compare as comparing
@@ -18,6 +17,8 @@ from trainer_backend.serving.predict_table import predict_table
 from trainer_backend.textsafe import md_escape
 from ui.common import AppContext, error_toast, viewer_of, who_inputs
 from ui.predict_answers import facts_markdown, swap_check
+from web import downloads
+from web.access import Visitor
 
 DEFAULT_CHOICE = "(default model)"
 PLAIN_CHOICE = "(this model in plain PyTorch fp32, no fast path)"
@@ -243,7 +244,7 @@ def zip_model(model: str, browser_id: Any = None, ticket: Any = None) -> Any:
         predictor = serving.get_predictor(model, viewer=viewer_of(browser_id, ticket))
         if not serving.has_weights(predictor.loaded_from):
             raise gr.Error("This model came from the Hub; download it there instead.", print_exception=False)
-        return gr.File(value=str(hub.zip_checkpoint(predictor.loaded_from)), visible=True)
+        return gr.File(value=str(hub.zip_checkpoint(predictor.loaded_from, downloads.new_file)), visible=True)
     except (serving.InferenceError, hub.HubError) as err:
         raise error_toast(err) from None
 

@@ -21,9 +21,9 @@ from quiz.grading import grade
 from quiz.pdf import write_pdf
 from quiz.scheduler import GRADE_NAMES, GRADES, CardState, format_interval, next_intervals
 from trainer_backend import presets
-from trainer_backend.access import AccessError
 from trainer_backend.runs.store import RunStore
 from ui.common import AppContext, error_toast, visitor_of
+from web.access import AccessError
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 # BrowserState encrypts with this key; a fixed one keeps progress readable across server restarts.

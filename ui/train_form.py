@@ -11,8 +11,9 @@ from typing import Any
 
 import gradio as gr
 
-from trainer_backend import access, settings
+from trainer_backend import settings
 from trainer_backend.config import FORM, PRECISIONS, TrainConfig
+from web import access
 
 COMPARE = "compare"  # precision choice: one fp32 and one mixed-precision run side by side
 FREEZE = {"auto (on for CPU)": None, "on": True, "off": False}

@@ -9,8 +9,7 @@ from typing import Any
 
 import gradio as gr
 
-from trainer_backend import access, estimate, presets, settings
-from trainer_backend.access import AccessError, Visitor
+from trainer_backend import presets, settings
 from trainer_backend.config import ConfigError, TrainConfig, config_to_command
 from trainer_backend.data import DataError, load_data, resolve_dataset
 from trainer_backend.hub_check import check_hub_repo
@@ -21,6 +20,8 @@ from trainer_backend.runs.store import RunStore
 from trainer_backend.textsafe import md_escape, md_escape_lines
 from ui import train_form
 from ui.common import error_toast, visitor_of
+from web import access, downloads, estimate
+from web.access import AccessError, Visitor
 
 _SERVICES: dict[str, JobRunner] = {}
 
@@ -254,8 +255,6 @@ def command_line(form_values: dict[str, Any], seeds: Any) -> str:
 
 def save_settings(form_values: dict[str, Any], seeds: Any) -> tuple[Any, str]:
     """The form as run.json (the file `python -m trainer_backend run.json` reads)."""
-    from trainer_backend import downloads
-
     try:
         cfg, _ = train_form.to_config(form_values)
     except ConfigError as err:

@@ -6,10 +6,11 @@ from typing import Any
 
 import gradio as gr
 
-from trainer_backend.access import AccessError, Visitor
 from trainer_backend.runs.store import Run
 from trainer_backend.textsafe import md_escape
 from ui.train_handlers import _visitor, store
+from web import downloads
+from web.access import AccessError, Visitor
 
 
 def _oauth_value(oauth_token: gr.OAuthToken | None) -> str | None:
@@ -69,6 +70,6 @@ def download_checkpoint(run_id: str | None, browser_id: Any = None, request: gr.
     visitor = _visitor(browser_id, request, profile)
     try:
         run = _finished_own_run(run_id, visitor)
-        return str(hub.zip_checkpoint(run.output_dir)), f"📦 Zip of `{run.id}` ready."
+        return str(hub.zip_checkpoint(run.output_dir, downloads.new_file)), f"📦 Zip of `{run.id}` ready."
     except (AccessError, hub.HubError) as err:
         return None, f"❌ {md_escape(str(err))}"

@@ -8,8 +8,7 @@ from typing import Any
 
 import gradio as gr
 
-from trainer_backend import access, estimate, recipe
-from trainer_backend.access import AccessError, Visitor
+from trainer_backend import recipe
 from trainer_backend.config import ConfigError, TrainConfig
 from trainer_backend.runs import summary
 from trainer_backend.runs.bounds import TIME_LIMIT
@@ -18,6 +17,8 @@ from trainer_backend.textsafe import md_escape
 from ui import charts
 from ui.common import visitor_of
 from ui.train_handlers import runner, store
+from web import access, estimate
+from web.access import AccessError, Visitor
 
 POLL_SECONDS = 2.0       # while the viewed run (or one drawn with it) is queued or training (each tick is a
 #                          queued request and a browser redraw; a step takes 1-2 s on 2 cores, so 1 s mostly redrew)

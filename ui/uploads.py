@@ -9,11 +9,12 @@ from typing import Any
 
 import gradio as gr
 
-from trainer_backend import access, settings
 from trainer_backend.runs.store import ACTIVE
 from trainer_backend.textsafe import md_escape
-from trainer_backend.uploads import UploadMeter, files_in_use, prune_uploads
 from ui.train_handlers import _visitor, store
+from web import access
+from web.limits import limits
+from web.uploads import UploadMeter, files_in_use, prune_uploads
 
 _SERVICES: dict[str, UploadMeter] = {}
 
@@ -43,7 +44,7 @@ def save_upload(file_path: str | None, browser_id: Any = None, request: gr.Reque
         return gr.skip(), ""
     visitor = _visitor(browser_id, request, profile)
     src = Path(file_path)
-    lim = settings.limits()
+    lim = limits()
     if src.stat().st_size > lim.upload_bytes:
         return gr.skip(), f"❌ The file is larger than this app's {lim.upload_bytes / 1e6:.0f} MB upload limit."
     if src.suffix.lower() not in {".csv", ".tsv", ".jsonl"}:

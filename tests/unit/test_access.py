@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from trainer_backend import access, settings
-from trainer_backend.access import REFUSED, AccessError
+from trainer_backend import settings
+from web import access
+from web.access import REFUSED, AccessError
 
 
 @pytest.fixture

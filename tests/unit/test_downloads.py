@@ -7,7 +7,9 @@ import time
 
 import pytest
 
-from trainer_backend import downloads, settings
+from trainer_backend import settings
+from web import downloads
+from web.limits import limits as web_limits
 
 
 @pytest.fixture()
@@ -44,7 +46,7 @@ def test_names_cannot_leave_the_folder(store):
 
 
 def test_old_downloads_are_pruned_by_age(store):
-    old = _put("old.zip", 10, age=settings.limits().downloads_age_seconds + 5)
+    old = _put("old.zip", 10, age=web_limits().downloads_age_seconds + 5)
     fresh = _put("fresh.zip", 10, age=10)
     downloads.new_file("next.zip")  # every call prunes
     assert not old.exists() and not old.parent.exists()

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from trainer_backend import downloads, settings
+from trainer_backend import settings
 from trainer_backend.publish import hub
 from trainer_backend.publish.hub import HubError
+from web import downloads
 
 pytest_plugins = ["tests.predict_fixtures"]  # one CLI-trained checkpoint for the whole session
 
@@ -223,7 +224,7 @@ def test_error_messages_never_carry_tokens():
 
 @pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_zip_checkpoint_has_the_final_model_and_card(tiny_checkpoint):
-    path = hub.zip_checkpoint(tiny_checkpoint)
+    path = hub.zip_checkpoint(tiny_checkpoint, downloads.new_file)
     with zipfile.ZipFile(path) as archive:
         names = {n.split("/", 1)[1] for n in archive.namelist()}
     assert {"model.safetensors", "config.json", "tokenizer.json", "README.md"} <= names
@@ -314,7 +315,7 @@ def test_zip_ships_only_the_allow_list_and_no_server_path(tiny_checkpoint, tmp_p
     run = _messy_run(tiny_checkpoint, tmp_path)
     secrets = {str(run), str(tmp_path), str(settings.data_dir()), str(tiny_checkpoint), str(tiny_checkpoint.parent),
                "visitor-123", "must not ship", "pairs.tsv"}
-    path = hub.zip_checkpoint(run)
+    path = hub.zip_checkpoint(run, downloads.new_file)
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
         files = {n.split("/", 1)[1]: archive.read(n) for n in names}
@@ -365,5 +366,5 @@ def test_weight_files_prefer_safetensors_and_ship_a_bin_only_alone(tmp_path):
     (only_bin / "pytorch_model.bin").write_bytes(b"b")
     assert hub.weight_files(only_bin) == ["pytorch_model.bin"]
     with pytest.raises(HubError, match="no trained weights") as info:
-        hub.zip_checkpoint(evil)
+        hub.zip_checkpoint(evil, downloads.new_file)
     assert str(evil) not in str(info.value)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from trainer_backend import settings
-from trainer_backend.access import AccessError
 from trainer_backend.hub_check import check_hub_repo, model_files, safe_path
+from web.access import AccessError
 
 pytest_plugins = ["tests.hub_standin"]
 

@@ -2,7 +2,9 @@
 
 - trainer_backend/training/ runs in the training process: it never imports the job runner that starts it.
 - trainer_backend/serving/ answers Predict in the app: it never imports training code.
-- trainer_backend/, lesson/ and quiz/ never import gradio or ui/ (the UI sits on top, never underneath).
+- the training process (trainer_backend/__main__, training/ and all they import) imports nothing of web/, the web
+  app's own concerns (visitors, downloads, uploads, the ETA, the web server's limits).
+- trainer_backend/, web/, lesson/ and quiz/ never import gradio or ui/ (the UI sits on top, never underneath).
 - environment variables are read in trainer_backend/settings.py only.
 - importing any module starts no thread and changes no environment variable.
 """
@@ -15,7 +17,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("trainer_backend", "lesson", "quiz", "ui")
+PACKAGES = ("trainer_backend", "web", "lesson", "quiz", "ui")
+# The modules the training process starts from (`python -m trainer_backend`, training/train.py) and the ones it is
+# built from: none of them, nor anything they import, may import web/.
+TRAINING_ENTRY_POINTS = ("trainer_backend.__main__", "trainer_backend.training.train")
+TRAINING_SIDE = ("config", "recipe", "presets", "data", "modeling", "metrics", "settings", "errors", "hub_check",
+                 "hub_data", "textsafe")
 
 
 def _module_name(path: Path) -> str:
@@ -75,8 +82,29 @@ def test_serving_never_imports_training():
 
 
 def test_the_library_layers_never_import_the_ui():
-    for folder in ("trainer_backend", "lesson", "quiz"):
+    for folder in ("trainer_backend", "web", "lesson", "quiz"):
         assert offenders(folder, ("gradio", "ui.", "ui")) == {}, folder
+
+
+def _reached_from(starts: tuple[str, ...]) -> set[str]:
+    graph = _project_import_graph()
+    reached, todo = set(), list(starts)
+    while todo:
+        name = todo.pop()
+        if name not in reached and name in graph:
+            reached.add(name)
+            todo.extend(graph[name])
+    return reached
+
+
+def test_the_training_process_imports_nothing_of_the_web_app():
+    reached = _reached_from(TRAINING_ENTRY_POINTS)
+    assert {"trainer_backend.training.train", "trainer_backend.data", "trainer_backend.modeling"} <= reached
+    assert sorted(m for m in reached if m.split(".")[0] == "web") == []
+    for name in TRAINING_SIDE:
+        found = imported_modules(ROOT / "trainer_backend" / f"{name}.py")
+        assert not any(m.split(".")[0] == "web" for m in found), name
+    assert offenders("trainer_backend/training", ("web",)) == {}
 
 
 def test_environment_is_read_in_settings_only():

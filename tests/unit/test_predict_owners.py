@@ -8,8 +8,9 @@ import shutil
 
 import pytest
 
-from trainer_backend import access, serving
+from trainer_backend import serving
 from trainer_backend.runs.store import RunStore
+from web import access
 
 ALICE = access.Visitor("anon:" + "a" * 24, space=True)
 BOB = access.Visitor("anon:" + "b" * 24, space=True)

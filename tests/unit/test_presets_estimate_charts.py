@@ -1,11 +1,12 @@
 """Presets expand to the right runs, the ETA uses measured pace when there is one, charts draw the store's rows."""
 import pytest
 
-from trainer_backend import estimate, presets, recipe, settings
+from trainer_backend import presets, recipe, settings
 from trainer_backend.config import TrainConfig
 from trainer_backend.runs import summary
 from trainer_backend.runs.store import RunStore
 from ui import charts
+from web import estimate
 
 CPU = settings.Hardware("cpu", "CPU, 2 cores", bf16=False, fp16=False, cores=2)
 CPU_BF16 = settings.Hardware("cpu", "CPU, 2 cores", bf16=True, fp16=False, cores=2)

@@ -53,7 +53,7 @@ def test_the_tab_handler_reads_only_the_visitors_runs(store, monkeypatch):
     handler = quiz_tab._seed_spread_handler(store)
     assert "Your 2 seeds" in handler(None, None)         # off a Space the local user owns everything
     monkeypatch.setattr("trainer_backend.settings.on_space", lambda: True)
-    monkeypatch.setattr("trainer_backend.access.settings.on_space", lambda: True, raising=False)
+    monkeypatch.setattr("web.access.settings.on_space", lambda: True, raising=False)
     try:
         text = handler("a" * 32, None)
     except Exception as err:  # noqa: BLE001 - an unidentifiable visitor is refused, never shown others' runs

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from trainer_backend import access
 from trainer_backend.runs import summary
 from trainer_backend.runs.jobs import JobRunner
 from trainer_backend.runs.store import RunStore
 from ui import charts
 from ui import train_handlers as h
 from ui import train_view as v
+from web import access
 
 
 @pytest.fixture

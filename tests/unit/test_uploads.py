@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from trainer_backend.uploads import UploadMeter, files_in_use, prune_uploads, uploads_root
+from web.uploads import UploadMeter, files_in_use, prune_uploads, uploads_root
 
 
 @pytest.fixture

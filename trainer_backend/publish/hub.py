@@ -18,9 +18,10 @@ import re
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
-from trainer_backend import downloads, settings
+from trainer_backend import settings
 from trainer_backend.modeling import ID2LABEL, LABEL2ID
 from trainer_backend.publish.model_card import LOSS_IMAGE, draw_loss_curve, public_run, public_text, render_card
 from trainer_backend.runs.record import RECORD_FILE, RunRecord
@@ -281,13 +282,15 @@ def push_run(output_dir: str | Path, repo_id: str | None = None, private: bool =
             shutil.rmtree(stage.parent, ignore_errors=True)
 
 
-def zip_checkpoint(output_dir: str | Path) -> Path:
-    """A zip of the final model (the same allow-listed files as a push) in the capped downloads folder."""
+def zip_checkpoint(output_dir: str | Path, new_file: Callable[[str], Path]) -> Path:
+    """A zip of the final model (the same allow-listed files as a push) at `new_file(<name>)`: the web app passes
+    web.downloads.new_file, its capped downloads folder (the training process, which imports this module, never
+    imports web/)."""
     output_dir = Path(output_dir)
     _require_model(output_dir)
     name = default_repo_id(None, public_run(_read_run(output_dir)).get("base_model"))
     stage = build_upload_folder(output_dir, name)
-    target = downloads.new_file(f"{output_dir.name}-{name}.zip")
+    target = new_file(f"{output_dir.name}-{name}.zip")
     try:
         with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for item in sorted(stage.iterdir()):

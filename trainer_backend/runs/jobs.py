@@ -19,7 +19,7 @@ from trainer_backend.config import TrainConfig
 from trainer_backend.runs.bounds import OWNER, TIME_LIMIT, RunTooLarge, bounded, stop_message
 from trainer_backend.runs.processes import kill_group, process_matches, process_start
 from trainer_backend.runs.store import ACTIVE, FINISHED, Run, RunStore, last_checkpoint
-from trainer_backend.uploads import files_in_use, prune_uploads
+from web.uploads import files_in_use, prune_uploads
 
 if TYPE_CHECKING:
     from trainer_backend.cache_budget import InUse

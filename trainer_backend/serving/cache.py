@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from trainer_backend import settings
-from trainer_backend.access import Visitor
 from trainer_backend.runs.store import RunStore
 from trainer_backend.serving.models import WEIGHT_FILES, ModelRef, resolve_choice
 from trainer_backend.serving.predictor import Predictor, Progress, load_for_serving
+from web.access import Visitor
 
 if TYPE_CHECKING:
     from trainer_backend.cache_budget import InUse

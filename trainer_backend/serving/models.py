@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trainer_backend import settings
-from trainer_backend.access import AccessError, Visitor, check_model, reader
 from trainer_backend.runs.store import RunStore
 from trainer_backend.runs.summary import at_floor, run_name
+from web.access import AccessError, Visitor, check_model, reader
 
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json")
 NO_MODEL_MESSAGE = (

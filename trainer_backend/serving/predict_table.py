@@ -52,7 +52,7 @@ def predict_table(path: str | Path, predictor: Predictor, s1: str = "sentence1",
         if has_label:
             row["correct"] = predicted[i] == pairs["label"][i]
         out_rows.append(row)
-    from trainer_backend import downloads
+    from web import downloads
 
     csv_path = downloads.new_file(f"{path.stem[:60]}-predictions.csv")  # the capped, pruned downloads folder
     with csv_path.open("w", newline="", encoding="utf-8") as handle:

@@ -13,6 +13,7 @@ from typing import Sequence
 
 from trainer_backend import settings
 from trainer_backend.data import LABEL_NAMES
+from trainer_backend.errors import AccessError
 from trainer_backend.runs.record import RECORD_FILE, RunRecord
 from trainer_backend.serving import engine, fastpath
 from trainer_backend.serving.engine import Progress
@@ -211,7 +212,6 @@ def _record_for(spec: str, folder: Path | None, revision: str | None = None) -> 
 
 def _check_hub_size(repo_id: str) -> str | None:
     """The one Hub size check (hub_check), as Predict reports it; returns the commit to load."""
-    from trainer_backend.access import AccessError
     from trainer_backend.hub_check import check_hub_repo, pinned_revision
 
     try:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trainer_backend import settings
+from trainer_backend.errors import AccessError
 
 # One sentence for every refused name, whether or not such a path exists: no file-system oracle.
 REFUSED = ("That name is not offered here: choose one of the listed choices, one of your own uploads or a "
@@ -21,10 +22,6 @@ UPLOAD_PREFIX = "upload:"
 MRPC_PREFIX = "mrpc:"
 HUB_PREFIX = "hub:"
 RUN_PREFIX = "run:"
-
-
-class AccessError(ValueError):
-    """A name or action this visitor may not use; the message is safe to show as is."""
 
 
 @dataclass(frozen=True)

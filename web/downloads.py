@@ -1,7 +1,7 @@
 """One capped folder for files handed to visitors (run zips, prediction CSVs): old and excess files are pruned.
 
 Every `new_file` call first prunes `settings.data_dir() / "downloads"`: entries older than the age limit go,
-then the oldest go until the folder is under the size cap (settings.limits(): STUDIO_DOWNLOADS_SECONDS, STUDIO_DOWNLOADS_MB). Each file gets its own fresh sub-folder, so two
+then the oldest go until the folder is under the size cap (web.limits: STUDIO_DOWNLOADS_SECONDS, STUDIO_DOWNLOADS_MB). Each file gets its own fresh sub-folder, so two
 downloads with the same name never collide and the visitor still gets a readable file name. Gradio copies a
 returned file into its own cache before serving it, so pruning ours later does not break a download; it only
 accepts files from allowed folders, so the app must pass `allowed_paths=[str(downloads.folder())]` to launch()
@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from trainer_backend import settings
+from web.limits import limits
 
 GRACE_SECONDS = 60                     # the size cap never removes an entry this young (it may be being written)
 FOLDER_NAME = "downloads"
@@ -59,7 +60,7 @@ def prune(now: float | None = None, max_age: float | None = None, max_bytes: int
     """Remove entries older than max_age, then oldest-first beyond max_bytes; returns what was removed."""
     now = time.time() if now is None else now
     if max_age is None or max_bytes is None:  # STUDIO_DOWNLOADS_SECONDS / STUDIO_DOWNLOADS_MB when set
-        lim = settings.limits()
+        lim = limits()
         max_age = lim.downloads_age_seconds if max_age is None else max_age
         max_bytes = lim.downloads_bytes if max_bytes is None else max_bytes
     entries = []

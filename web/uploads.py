@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Iterable
 
 from trainer_backend import settings
+from web.limits import limits
 
 log = logging.getLogger("studio.uploads")
 ADDRESSES_REMEMBERED = 10_000  # the meter forgets the least recently seen address beyond this many
@@ -40,7 +41,7 @@ def prune_uploads(keep: Iterable[Path] = (), now: float | None = None) -> list[P
 
     Age is the file's modification time, which a visitor's re-upload of the same file refreshes. Hand-rolled (a
     glob and a sort) like JobRunner.prune: huggingface_hub's cache tools prune its own cache layout only."""
-    lim = settings.limits()
+    lim = limits()
     now = now or time.time()
     root = uploads_root()
     keep = {Path(p).resolve() for p in keep}
@@ -82,7 +83,7 @@ class UploadMeter:
 
     def allow(self, address: str | None, now: float | None = None) -> bool:
         """Count one upload from `address`; False (not counted) when it already made its hourly share."""
-        per_hour = settings.limits().uploads_per_address
+        per_hour = limits().uploads_per_address
         if not per_hour or not address or not settings.on_space():
             return True
         now = now or time.time()
