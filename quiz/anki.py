@@ -1,13 +1,12 @@
 """Anki export: the flashcards as a .apkg deck (genanki) with stable model, deck and note ids."""
 from __future__ import annotations
 
-import html
-import re
 from pathlib import Path
 
 import genanki
 
 from quiz.bank import Bank, Card
+from trainer_backend.textsafe import code_html
 
 MODEL_ID = 1_734_502_611  # fixed forever: Anki matches re-imports by these ids
 DECK_ID = 2_059_318_447
@@ -33,16 +32,10 @@ MODEL = genanki.Model(
 )
 
 
-def to_html(text: str) -> str:
-    """Escape text for an Anki field, turning `code` spans into <code> elements."""
-    parts = re.split(r"`([^`]*)`", text)
-    return "".join(f"<code>{html.escape(p)}</code>" if i % 2 else html.escape(p) for i, p in enumerate(parts))
-
-
 def note_for(card: Card) -> genanki.Note:
     """One Anki note per card; its guid comes from the card id, so edits update rather than duplicate."""
     tags = list(dict.fromkeys(BASE_TAGS + card.tags))
-    return genanki.Note(model=MODEL, fields=[to_html(card.front), to_html(card.back), card.id],
+    return genanki.Note(model=MODEL, fields=[code_html(card.front), code_html(card.back), card.id],
                         tags=tags, guid=genanki.guid_for("finetune-studio", card.id))
 
 

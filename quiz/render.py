@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import html
-import re
 
 from quiz.bank import Bank, Card, Question
 from quiz.grading import COVERED, PARTLY, Feedback
 from quiz.progress import SELF_GRADES, DeckStats, MarkSummary
 from quiz.scheduler import format_interval
+from trainer_backend.textsafe import code_html, md_escape
 
 # Plain symbols (not emoji) so they render in every browser font.
 _MARK_ICON = {"got": "✓", "partly": "◐", "missed": "↻"}
@@ -29,13 +29,7 @@ def _md_quote(text: str, limit: int = 160) -> str:
     text = " ".join(text.split())
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
-    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", text)
-
-
-def code_html(text: str) -> str:
-    """Escape text for HTML, turning `code` spans into <code> elements."""
-    parts = re.split(r"`([^`]*)`", text)
-    return "".join(f"<code>{html.escape(p)}</code>" if i % 2 else html.escape(p) for i, p in enumerate(parts))
+    return md_escape(text)
 
 
 def prompt_md(item: Question, number: int | None = None) -> str:

@@ -92,13 +92,20 @@ def _read_bytes(path: Path) -> bytes:
     return path.read_bytes()
 
 
+# The data file types the app accepts, everywhere (Train's upload, Predict's pairs file, the loader), and how each
+# is read: JSON lines, comma- or tab-separated. FILE_TYPES_SHOWN is how messages name them.
+FILE_TYPES = {".csv": "csv", ".tsv": "tsv", ".txt": "tsv", ".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl"}
+FILE_TYPES_SHOWN = ".csv, .tsv or .jsonl"
+
+
 def read_table(path: str | Path) -> list[dict[str, str]]:
     """Read a CSV, TSV or JSONL file into rows of strings; every problem becomes a DataError."""
     path = Path(path)
     text = _decode(_read_bytes(path), path.name)
     suffix = path.suffix.lower()
     rows: list[dict[str, str]]
-    if suffix in {".jsonl", ".json", ".ndjson"}:
+    kind = FILE_TYPES.get(suffix)
+    if kind == "jsonl":
         rows = []
         for number, line in enumerate(text.splitlines(), 1):
             if not line.strip():
@@ -110,8 +117,8 @@ def read_table(path: str | Path) -> list[dict[str, str]]:
             if not isinstance(obj, dict):
                 raise DataError(f"{path.name}, line {number}: each line must be a JSON object.")
             rows.append(obj)
-    elif suffix in {".csv", ".tsv", ".txt"}:
-        delimiter = "\t" if suffix in {".tsv", ".txt"} else ","
+    elif kind in ("csv", "tsv"):
+        delimiter = "\t" if kind == "tsv" else ","
         quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
         try:
             reader = csv.DictReader(io.StringIO(text), delimiter=delimiter, quoting=quoting)
@@ -119,7 +126,7 @@ def read_table(path: str | Path) -> list[dict[str, str]]:
         except csv.Error as err:
             raise DataError(f"{path.name} could not be parsed as {suffix[1:].upper()}: {err}") from None
     else:
-        raise DataError(f"{path.name}: unsupported file type {suffix or '(none)'}; use .csv, .tsv or .jsonl.")
+        raise DataError(f"{path.name}: unsupported file type {suffix or '(none)'}; use {FILE_TYPES_SHOWN}.")
     if not rows:
         raise DataError(f"{path.name} has a header but no rows.")
     if len(rows) > MAX_ROWS:
@@ -275,9 +282,6 @@ def resolve_dataset(spec: str) -> tuple[str, str]:
     return "sample", f"{reason}; using the bundled sample (480 pairs)"
 
 
-DATA_SUFFIXES = {".csv", ".tsv", ".jsonl", ".json", ".ndjson"}
-
-
 def _source_kind(spec: str) -> tuple[str, str]:
     """('sample' | 'folder' | 'file' | 'hub', what to read). 'hub:<id>' never touches the file system."""
     if spec.startswith("hub:"):
@@ -287,7 +291,7 @@ def _source_kind(spec: str) -> tuple[str, str]:
     path = Path(spec).expanduser()
     if path.is_dir():
         return "folder", str(path)
-    if path.suffix.lower() in DATA_SUFFIXES or path.is_file():
+    if path.suffix.lower() in FILE_TYPES or path.is_file():
         return "file", str(path)
     return "hub", spec
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from trainer_backend import settings
-from trainer_backend.config import TrainConfig
+from trainer_backend.config import ConfigError, TrainConfig
 
 QUICK_LOOK = "Quick look"
 SEED_RECIPE = "Seed recipe"
@@ -42,6 +42,24 @@ def mixed_precision(hw: settings.Hardware) -> str:
     return "fp16" if hw.device == "cuda" and not hw.bf16 else "bf16"
 
 
+def compared_precisions(hw: settings.Hardware | None = None) -> list[str]:
+    """The two precisions a 'compare' run starts side by side: fp32 and this hardware's mixed precision."""
+    return ["fp32", mixed_precision(hw or settings.hardware())]
+
+
+def parse_seeds(text: object, default: int | None = None) -> list[int]:
+    """Seeds typed as '42' or '1, 2, 3' (1 to 5 of them); blank gives [default] when there is one."""
+    if default is not None and not str(text or "").strip():
+        return [default]
+    try:
+        seeds = [int(s) for s in str(text).replace(";", ",").split(",") if s.strip()]
+    except ValueError:
+        raise ConfigError(f"Seeds must be whole numbers separated by commas, not {str(text)[:40]!r}") from None
+    if not seeds or len(seeds) > 5:
+        raise ConfigError("Give between 1 and 5 seeds, e.g. 42 or 1, 2, 3")
+    return seeds
+
+
 def get(name: str, hw: settings.Hardware | None = None) -> Preset:
     """The preset called `name` (unknown names are an error that lists the known ones)."""
     hw = hw or settings.hardware()
@@ -70,7 +88,7 @@ def get(name: str, hw: settings.Hardware | None = None) -> Preset:
                                                  "slower here: the switch pays off on GPUs and recent CPUs.")
         sizes = "" if hw.is_gpu else " (Quick look's 500 steps each)"
         return Preset(name, f"Two runs, fp32 and {mixed} mixed precision, otherwise identical{sizes}: compare speed "
-                            f"and metrics.{note}", quick, precisions=["fp32", mixed])
+                            f"and metrics.{note}", quick, precisions=compared_precisions(hw))
     raise KeyError(f"Unknown preset {name!r}; choose one of: {', '.join(PRESET_NAMES)}")
 
 
@@ -82,3 +100,9 @@ def expand(config: TrainConfig, seeds: list[int], precisions: list[str]) -> list
             parts = ([f"seed {seed}"] if len(seeds) > 1 else []) + ([precision] if len(precisions) > 1 else [])
             out.append((", ".join(parts), config.replace(seed=seed, precision=precision)))
     return out
+
+
+def runs(config: TrainConfig, seeds: list[int], compare: bool) -> list[tuple[str, TrainConfig]]:
+    """Every run one Start queues (the Train tab, its API, "Show as command"): one per seed, times fp32 and mixed
+    precision side by side when comparing, else the config's own precision."""
+    return expand(config, seeds, compared_precisions() if compare else [config.precision])

@@ -51,6 +51,18 @@ def applied_learning_rates(cfg: TrainConfig, model_name: str = "") -> tuple[floa
     return lr, lr if head is None else head
 
 
+def auto_precision_reason(hw: settings.Hardware) -> tuple[str, str]:
+    """(precision, why) of precision 'auto' on this hardware: the one explanation the run's notes and the Train
+    tab's environment panel both show."""
+    precision = settings.auto_precision(hw)
+    why = {"bf16": ("bf16 mixed precision: this GPU computes bf16 natively" if hw.is_gpu else
+                    "bf16 autocast: this CPU has AVX512-BF16/AMX (detected from its flags), where bf16 matmuls "
+                    "run several times faster than fp32; weights and optimizer stay fp32"),
+           "fp16": "fp16 mixed precision on the GPU",
+           "fp32": "fp32: this CPU has no fast bf16 (AVX512-BF16/AMX), so mixed precision would be slower"}
+    return precision, why[precision]
+
+
 def resolve(cfg: TrainConfig, model_name: str, hw: settings.Hardware | None = None) -> Resolved:
     """Fill in batch size, learning rate and precision for this machine."""
     hw = hw or settings.hardware()
@@ -70,13 +82,8 @@ def resolve(cfg: TrainConfig, model_name: str, hw: settings.Hardware | None = No
                      "Trainer)")
     precision = cfg.precision
     if precision == "auto":
-        precision = settings.auto_precision(hw)
-        why = {"bf16": ("bf16 mixed precision: this GPU computes bf16 natively" if hw.is_gpu else
-                        "bf16 autocast: this CPU has AVX512-BF16/AMX (detected from its flags), where bf16 matmuls "
-                        "run several times faster than fp32; weights and optimizer stay fp32"),
-               "fp16": "fp16 mixed precision on the GPU",
-               "fp32": "fp32: this CPU has no fast bf16 (AVX512-BF16/AMX), so mixed precision would be slower"}
-        notes.append(why[precision])
+        precision, why = auto_precision_reason(hw)
+        notes.append(why)
     elif precision == "fp16" and hw.device == "cpu":
         notes.append("fp16 asked on a CPU: the Trainer does not support it there, so bf16 autocast is used")
         precision = "bf16"

@@ -1,9 +1,11 @@
-"""Escaping for text we did not write (checkpoint weight names, data and file names, run settings).
+"""Escaping, in one place: for text we did not write (checkpoint weight names, data and file names, run settings,
+a learner's answer) and for our own text with `code` spans turned into HTML (flashcards, Anki fields).
 
-No gradio import: the model card and the UI use the same function.
+No gradio import: the model card (written by the training process), the quiz and the UI use the same functions.
 """
 from __future__ import annotations
 
+import html
 import re
 
 # Backslash-escaped everywhere: emphasis, code, links/images, headings, tables, strikethrough, math ($).
@@ -45,3 +47,10 @@ def md_escape_lines(text: object) -> str:
     as a list of problems stays readable and every line stays inert."""
     lines = ("" if text is None else str(text)).splitlines() or [""]
     return "  \n".join(md_escape(line) for line in lines)
+
+
+def code_html(text: str) -> str:
+    """`text` escaped for HTML, its `code` spans turned into <code> elements (flashcards on the page, in print and
+    in Anki)."""
+    parts = re.split(r"`([^`]*)`", text)
+    return "".join(f"<code>{html.escape(p)}</code>" if i % 2 else html.escape(p) for i, p in enumerate(parts))

@@ -9,7 +9,7 @@ import gradio as gr
 import pandas as pd
 
 from trainer_backend import serving, settings
-from trainer_backend.data import DataError
+from trainer_backend.data import FILE_TYPES, DataError
 from trainer_backend.publish import hub
 from trainer_backend.serving import compare as comparing
 from trainer_backend.serving import explain as explaining
@@ -335,7 +335,7 @@ def build(ctx: AppContext | None = None) -> None:
         with gr.Tab("A file of pairs"):
             gr.Markdown("Upload pairs as CSV, TSV or JSONL with the same column mapping as **Train**. With a "
                         "label column you also get accuracy, F1 and a confusion matrix.")
-            upload = gr.File(label="Pairs file", file_types=[".csv", ".tsv", ".jsonl", ".json", ".txt"],
+            upload = gr.File(label="Pairs file", file_types=list(FILE_TYPES),
                              type="filepath", elem_id="predict-upload")
             with gr.Row():
                 col1 = gr.Textbox(value="sentence1", label="Sentence 1 column")

@@ -3,10 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
-import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +20,7 @@ from quiz.scheduler import GRADE_NAMES, GRADES, CardState, format_interval, next
 from trainer_backend import presets
 from trainer_backend.runs.store import RunStore
 from ui.common import AppContext, error_toast, visitor_of
+from web import downloads
 from web.access import AccessError
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -30,7 +28,6 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 # It is obfuscation only: the stored progress is the visitor's own and not sensitive.
 PROGRESS_SECRET = "finetune-studio/quiz-progress/v1"
 MARKS_KEY, DECK_KEY = "finetune-studio-quiz-marks", "finetune-studio-flashcards"
-EXPORT_DIR = Path(tempfile.gettempdir()) / "finetune-studio-exports"
 
 
 def _asset(name: str) -> str:
@@ -246,16 +243,11 @@ def fc_reset() -> tuple:
 # ---------- print and export ----------
 
 def _export(name: str, writer: Any) -> str:
-    """Write an export once per card text into a temp folder Gradio may serve; atomic under concurrency."""
-    cards = json.dumps([[c.id, c.front, c.back, c.tags] for c in default_bank().cards])  # as shown, figures filled
-    folder = EXPORT_DIR / hashlib.sha256(cards.encode("utf-8")).hexdigest()[:12]
-    path = folder / name
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        partial = folder / f".{name}.{os.getpid()}.{threading.get_ident()}{path.suffix}"
-        writer(default_bank(), partial)
-        os.replace(partial, path)
-    return str(path)
+    """An export written once per card text, in the capped downloads folder every file handed out uses."""
+    bank = default_bank()
+    cards = json.dumps([[c.id, c.front, c.back, c.tags] for c in bank.cards])  # as shown, figures filled
+    key = hashlib.sha256(cards.encode("utf-8")).hexdigest()[:12]
+    return str(downloads.kept_file(key, name, lambda path: writer(bank, path)))
 
 
 def anki_deck() -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 import gradio as gr
 
-from trainer_backend import presets, settings
+from trainer_backend import presets, recipe, settings
 from trainer_backend.config import ConfigError, TrainConfig, config_to_command
 from trainer_backend.data import DataError, load_data, resolve_dataset
 from trainer_backend.hub_check import check_hub_repo
@@ -87,14 +87,12 @@ def environment_markdown() -> str:
     if settings.on_space():  # visitors see which source, never where it lies on the server
         data_spec = access.public_name(f"local MRPC folder {data_spec}" if Path(data_spec).is_absolute()
                                        else data_spec)
-    precision = settings.auto_precision(hw)
+    precision, why = recipe.auto_precision_reason(hw)
     net = f"offline — {offline}" if offline else "online — the Hugging Face Hub is reachable"
     return storage_line() + (f"**Hardware:** {hw.describe()} · **Network:** {net}\n\n"
             f"**Default model:** `{model_name}` — {model_why}.\n\n"
             f"**Default data:** `{data_spec}` — {data_why}.\n\n"
-            f"**Precision:** {precision} — "
-            + {"bf16": "bf16 autocast, supported natively here.", "fp16": "fp16 mixed precision on the GPU.",
-               "fp32": "full fp32: this CPU lacks AVX512-BF16/AMX, where bf16 would only slow things down."}[precision])
+            f"**Precision:** {precision} — {why}.")
 
 
 @functools.lru_cache(maxsize=32)
@@ -116,7 +114,7 @@ def eta_markdown(values: dict[str, Any], seeds: Any, visitor: Visitor) -> str:
         spec, _ = resolve_dataset(cfg.dataset)
         n_train = _train_size(spec, cfg.sentence1_column, cfg.sentence2_column, cfg.label_column, visitor.hub_token)
         est = estimate.estimate(cfg, n_train, path, name, store(), token=visitor.hub_token)
-        runs = len(_seeds(seeds)) * (2 if compare else 1)
+        runs = len(presets.runs(cfg, presets.parse_seeds(seeds), compare))
         more = f" each, {runs} runs ≈ {estimate.format_duration(est.seconds * runs)} in all" if runs > 1 else ""
         return f"**Estimated duration:** {est.text()}{more}."
     except (ConfigError, DataError, ValueError, OSError) as err:
@@ -124,16 +122,6 @@ def eta_markdown(values: dict[str, Any], seeds: Any, visitor: Visitor) -> str:
 
 
 # --- building configs ----------------------------------------------------------------------------
-def _seeds(text: Any) -> list[int]:
-    try:
-        seeds = [int(s) for s in str(text).replace(";", ",").split(",") if s.strip()]
-    except ValueError:
-        raise ConfigError(f"Seeds must be whole numbers separated by commas, not {str(text)[:40]!r}") from None
-    if not seeds or len(seeds) > 5:
-        raise ConfigError("Give between 1 and 5 seeds, e.g. 42 or 1, 2, 3")
-    return seeds
-
-
 def preset_values(name: str) -> tuple[str, dict[str, Any], str]:
     """(description, {field: config value}, seeds text) of a preset: a TrainConfig the form shows whole."""
     p = presets.get(name)
@@ -145,8 +133,6 @@ def preset_values(name: str) -> tuple[str, dict[str, Any], str]:
 
 def preset_on_this_data(name: str) -> str:
     """What the preset means on the default data and hardware in use: pairs, batches, steps (computed)."""
-    from trainer_backend import recipe
-
     try:
         p = presets.get(name)
         spec, _ = resolve_dataset(p.config.dataset)
@@ -157,7 +143,7 @@ def preset_on_this_data(name: str) -> str:
         batch = recipe.resolve(p.config, model_name).batch_size
         steps = recipe.total_steps(p.config, n_used, batch)
         where = access.public_name(spec) if settings.on_space() else spec
-        runs = len(p.seeds) * len(p.precisions)
+        runs = len(presets.expand(p.config, p.seeds, p.precisions))
         per = f"{runs} runs of " if runs > 1 else ""
         return (f"On the data in use ({where}: {n_train:,} training pairs) this is {per}{steps:,} steps of "
                 f"{batch} pairs on {settings.hardware().describe()}.")
@@ -179,7 +165,7 @@ def _queue(cfg: TrainConfig, compare: bool, seeds: Any, preset: Any, visitor: Vi
     try:
         model, data = _checked(cfg.model_name_or_path, cfg.dataset, visitor)
         cfg = bounded(cfg.replace(model_name_or_path=model, dataset=data))  # refused before the data is read
-        seed_list = _seeds(seeds) if str(seeds or "").strip() else [cfg.seed]
+        seed_list = presets.parse_seeds(seeds, cfg.seed)
         # Fail fast, before queueing: the same loader the run will use (also warms the Hub dataset cache).
         load_data(cfg.dataset, cfg.sentence1_column, cfg.sentence2_column, cfg.label_column,
                   token=visitor.hub_token)
@@ -190,8 +176,7 @@ def _queue(cfg: TrainConfig, compare: bool, seeds: Any, preset: Any, visitor: Vi
         return f"❌ **Not started.** {md_escape_lines(str(err))}", None
     except (DataError, AccessError, RunTooLarge) as err:  # may quote a file's names or cells: shown literally
         return f"❌ **Not started.** {md_escape_lines(str(err))}", None
-    precisions = ["fp32", presets.mixed_precision(settings.hardware())] if compare else [cfg.precision]
-    variants = presets.expand(cfg, seed_list, precisions)
+    variants = presets.runs(cfg, seed_list, compare)
     group_id = f"g{int(time.time())}" if len(variants) > 1 else None
     base_label = (preset if preset in presets.PRESET_NAMES else "custom").split(" (")[0]
     lines, first = [], None
@@ -242,15 +227,11 @@ def command_line(form_values: dict[str, Any], seeds: Any) -> str:
     """The `python -m trainer_backend …` command that runs what the form shows (one line per seed)."""
     try:
         cfg, compare = train_form.to_config(form_values)
-        seed_list = _seeds(seeds) if str(seeds or "").strip() else [cfg.seed]
+        variants = presets.runs(cfg, presets.parse_seeds(seeds, cfg.seed), compare)
     except ConfigError as err:
         return f"# Not a valid configuration yet:\n# {str(err).replace(chr(10), chr(10) + '# ')}"
-    lines = []
-    for seed in seed_list:
-        for precision in (["fp32", presets.mixed_precision(settings.hardware())] if compare else [cfg.precision]):
-            run = cfg.replace(seed=seed, precision=precision, output_dir=f"outputs/seed{seed}-{precision}")
-            lines.append(config_to_command(run))
-    return "\n".join(lines)
+    return "\n".join(config_to_command(run.replace(output_dir=f"outputs/seed{run.seed}-{run.precision}"))
+                     for _, run in variants)
 
 
 def save_settings(form_values: dict[str, Any], seeds: Any) -> tuple[Any, str]:

@@ -6,6 +6,7 @@ from typing import Any
 import gradio as gr
 
 from trainer_backend import presets
+from trainer_backend.data import FILE_TYPES
 from trainer_backend.publish import hub
 from ui import charts, train_form, train_publish, uploads
 from ui import train_handlers as h
@@ -42,7 +43,7 @@ def build(ctx: AppContext | None = None) -> None:
                                elem_id="train-seeds")
             env_md = gr.Markdown(elem_id="train-env")
             with gr.Accordion("Upload your own pairs (CSV / TSV / JSONL)", open=False):
-                upload = gr.File(label="Data file", file_types=[".csv", ".tsv", ".jsonl"], type="filepath",
+                upload = gr.File(label="Data file", file_types=list(FILE_TYPES), type="filepath",
                                  elem_id="train-upload")
                 form.build("columns")
                 check_btn = gr.Button("Check data", size="sm")

@@ -9,6 +9,7 @@ from typing import Any
 
 import gradio as gr
 
+from trainer_backend.data import FILE_TYPES, FILE_TYPES_SHOWN
 from trainer_backend.runs.store import ACTIVE
 from trainer_backend.textsafe import md_escape
 from ui.train_handlers import _visitor, store
@@ -47,8 +48,8 @@ def save_upload(file_path: str | None, browser_id: Any = None, request: gr.Reque
     lim = limits()
     if src.stat().st_size > lim.upload_bytes:
         return gr.skip(), f"❌ The file is larger than this app's {lim.upload_bytes / 1e6:.0f} MB upload limit."
-    if src.suffix.lower() not in {".csv", ".tsv", ".jsonl"}:
-        return gr.skip(), "❌ Upload a .csv, .tsv or .jsonl file."
+    if src.suffix.lower() not in FILE_TYPES:
+        return gr.skip(), f"❌ Upload a {FILE_TYPES_SHOWN} file."
     if not meter().allow(visitor.address):
         return gr.skip(), (f"❌ Your network address has made {lim.uploads_per_address} uploads in the last hour, "
                            "this app's limit per address whatever the visitor id; try again later.")

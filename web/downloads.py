@@ -9,10 +9,13 @@ accepts files from allowed folders, so the app must pass `allowed_paths=[str(dow
 """
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import shutil
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from trainer_backend import settings
@@ -111,3 +114,19 @@ def new_file(name: str) -> Path:
         except FileExistsError:  # practically never
             continue
     return sub / safe_name(name)
+
+
+def kept_file(key: str, name: str, write: Callable[[Path], None]) -> Path:
+    """`downloads/k-<key>/<name>`, written by `write(path)` only when it is not there yet: a file that is the same
+    for every visitor (the quiz's flashcard exports) is made once per `key` (a hash of what it holds) and then
+    handed out again, in the same capped, pruned folder as every other download (made anew once pruned).
+    Atomic under concurrency: written to a temporary name, then renamed."""
+    prune()
+    sub = folder() / f"k-{safe_name(key)}"
+    path = sub / safe_name(name)
+    if not path.exists():
+        sub.mkdir(parents=True, exist_ok=True)
+        partial = sub / f".{path.name}.{os.getpid()}.{threading.get_ident()}{path.suffix}"
+        write(partial)
+        os.replace(partial, path)
+    return path

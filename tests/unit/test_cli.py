@@ -84,7 +84,7 @@ def test_cli_push_offline_keeps_the_model_and_explains(tiny_model_dir, tmp_path)
 
 def _tab_runs(preset_name: str, data: str = "sample") -> list:
     """What the Train tab queues for a preset: the form filled from the preset, read back, expanded by seed/precision."""
-    from trainer_backend import presets, settings
+    from trainer_backend import presets
     from ui import train_handlers as h
 
     if hasattr(h, "preset_values"):  # the form built from TrainConfig's fields (ui/train_form.py)
@@ -104,8 +104,7 @@ def _tab_runs(preset_name: str, data: str = "sample") -> list:
                         precision=precision, group=group, freeze=freeze, max_length=max_length, max_train=max_train,
                         max_eval=max_eval)
         compare = precision == "compare"
-    precisions = ["fp32", presets.mixed_precision(settings.hardware())] if compare else [cfg.precision]
-    return presets.expand(cfg, h._seeds(seeds), precisions)
+    return presets.runs(cfg, presets.parse_seeds(seeds), compare)  # what the tab queues
 
 
 @pytest.mark.parametrize("name", ["Quick look", "Seed recipe", "Best for this hardware", "Seed spread (3 seeds)",

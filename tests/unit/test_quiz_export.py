@@ -11,6 +11,7 @@ import pytest
 from quiz import anki
 from quiz.bank import default_bank
 from quiz.pdf import latin1, segments, write_pdf
+from trainer_backend.textsafe import code_html
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +54,7 @@ def test_apkg_ids_are_stable(apkg, tmp_path):
 
 
 def test_html_fields_are_escaped():
-    assert anki.to_html("a <b> `x<y`") == "a &lt;b&gt; <code>x&lt;y</code>"
+    assert code_html("a <b> `x<y`") == "a &lt;b&gt; <code>x&lt;y</code>"
 
 
 def test_pdf_has_one_page_per_card_side(tmp_path):
@@ -102,7 +103,7 @@ def test_export_cache_follows_the_card_text(monkeypatch, tmp_path):
     from quiz.bank import Card
     from ui import quiz_tab
 
-    monkeypatch.setattr(quiz_tab, "EXPORT_DIR", tmp_path)
+    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
     first = Path(quiz_tab.flashcards_pdf())
     bank = default_bank()
     changed = type(bank)(bank.questions, bank.exercises, (Card("x", "New front", "New back"),) + bank.cards[1:])

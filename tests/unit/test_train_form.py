@@ -64,7 +64,7 @@ def test_every_preset_fills_the_whole_form_with_a_valid_config(form, name):
     cfg, compare = train_form.to_config({n: updates[w] for n, w in f.widgets.items()})
     expected = presets.get(name).config
     assert cfg.replace(precision=expected.precision) == expected
-    assert compare == (len(presets.get(name).precisions) > 1) and description and h._seeds(seeds)
+    assert compare == (len(presets.get(name).precisions) > 1) and description and presets.parse_seeds(seeds)
 
 
 def test_show_as_command_runs_the_same_config():
