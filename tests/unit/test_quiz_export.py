@@ -101,12 +101,12 @@ def test_export_cache_follows_the_card_text(monkeypatch, tmp_path):
     from pathlib import Path
 
     from quiz.bank import Card
-    from ui import quiz_tab
+    from ui import quiz_cards
 
     monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
-    first = Path(quiz_tab.flashcards_pdf())
+    first = Path(quiz_cards.flashcards_pdf())
     bank = default_bank()
     changed = type(bank)(bank.questions, bank.exercises, (Card("x", "New front", "New back"),) + bank.cards[1:])
-    monkeypatch.setattr(quiz_tab, "default_bank", lambda: changed)
-    second = Path(quiz_tab.flashcards_pdf())
+    monkeypatch.setattr(quiz_cards, "default_bank", lambda: changed)
+    second = Path(quiz_cards.flashcards_pdf())
     assert first.parent != second.parent and "New front" in _pdf_text(second.read_bytes())
