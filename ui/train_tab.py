@@ -92,8 +92,9 @@ def build(ctx: AppContext | None = None) -> None:
     ctx.train_preset = preset
     ctx.train_timer = timer
     form_inputs = {*form.components, seeds, visitor}
-    view_outputs = [progress, loss_plot, eval_plot, spread_plot, table, confusion, details, history, view_run,
-                    signature, timer, message]
+    view = dict(zip(v.VIEW_OUTPUTS, (progress, loss_plot, eval_plot, spread_plot, table, confusion, details, history,
+                                     view_run, signature, timer, message), strict=True))
+    view_outputs, refresh = list(view.values()), v.by_component(v.refresh, view)
 
     # Thin adapters: Gradio hands a {component: value} dict; the handlers take field names.
     def preset_chosen(name: str) -> dict[gr.Component, Any]:
@@ -158,11 +159,11 @@ def build(ctx: AppContext | None = None) -> None:
                    api_name="push_to_hub")
     zip_btn.click(train_publish.download_checkpoint, [view_run, visitor], [zip_file, push_md],
                   api_name="download_checkpoint")
-    timer.tick(v.refresh, [view_run, compare, signature, visitor], view_outputs, api_name=False,
+    timer.tick(refresh, [view_run, compare, signature, visitor], view_outputs, api_name=False,
                show_progress="hidden")  # queued like every request: its bounds hold for ticks too
-    view_run.change(v.refresh, [view_run, compare, gr.State(""), visitor], view_outputs, api_name=False,
+    view_run.change(refresh, [view_run, compare, gr.State(""), visitor], view_outputs, api_name=False,
                     show_progress="hidden")
-    compare.change(v.refresh, [view_run, compare, gr.State(""), visitor], view_outputs, api_name=False,
+    compare.change(refresh, [view_run, compare, gr.State(""), visitor], view_outputs, api_name=False,
                    show_progress="hidden")
 
 

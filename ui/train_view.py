@@ -1,15 +1,17 @@
 """What the Train tab shows about runs: progress line, charts, details, history, menus; redrawn only on change."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import time
-from typing import Any
+from typing import Any, Callable
 
 import gradio as gr
 
 from trainer_backend import recipe
 from trainer_backend.config import ConfigError, TrainConfig
+from trainer_backend.modeling import HeadSwapReport
 from trainer_backend.runs import summary
 from trainer_backend.runs.bounds import TIME_LIMIT
 from trainer_backend.runs.store import Run, last_checkpoint
@@ -148,7 +150,6 @@ def run_details(run: Run | None, visitor: Visitor = access.LOCAL) -> str:
     """Head-swap report and the choices made for this run, in plain words (paths and logs only for the owner)."""
     if run is None:
         return ""
-    from trainer_backend.modeling import HeadSwapReport
 
     record, info = run.record, run.info  # what the run produced; info also holds the app's log tail
     owner = visitor.owns(run.owner)
@@ -215,9 +216,24 @@ def _history_and_menu(visitor: Visitor) -> tuple[list[list], list[tuple[str, str
     return rows, menu, hashlib.sha1(repr((rows, menu)).encode()).hexdigest()[:12]
 
 
+# What refresh may update, by name; train_tab maps each name to its component (by_component).
+VIEW_OUTPUTS = ("progress", "loss", "eval", "spread", "table", "confusion", "details", "history", "menu",
+                "signature", "timer", "message")
+
+
+def by_component(handler: Callable[..., dict[str, Any]], components: dict[str, Any]) -> Callable[..., dict]:
+    """`handler`, answering {component: update} (what Gradio takes) where it answers {name: update}: a name left
+    out is a component left as it is. Same signature, so Gradio still hands it the request and the profile."""
+    @functools.wraps(handler)
+    def answer(*args: Any, **kwargs: Any) -> dict:
+        return {components[name]: update for name, update in handler(*args, **kwargs).items()}
+    return answer
+
+
 def refresh(view_id: str | None, compare_ids: list[str] | None, last_signature: str, browser_id: Any = None,
-            request: gr.Request = None, profile: gr.OAuthProfile | None = None) -> list[Any]:
-    """Redraw what changed. When nothing was written to the store since the last tick: no query, all skipped.
+            request: gr.Request = None, profile: gr.OAuthProfile | None = None) -> dict[str, Any]:
+    """Redraw what changed, as {VIEW_OUTPUTS name: update}; a name left out is not sent. When nothing was written
+    to the store since the last tick: no query, nothing sent.
 
     The signature is base#drawn#history#time: the store's version with what is viewed, what the charts show
     (run, status, metric rows), the history's fingerprint, and when the charts were last drawn. The progress line
@@ -228,35 +244,36 @@ def refresh(view_id: str | None, compare_ids: list[str] | None, last_signature: 
     base = f"{s.version()}|{view_id}|{compare_ids}|{visitor.key}"
     parts = (last_signature or "").split("#") + ["", "", ""]
     if last_signature and base == parts[0]:
-        return [gr.skip()] * 12
+        return {}
     run = s.get(str(view_id)) if view_id else None
     runs = compared_runs(view_id, compare_ids)
     drawn = "|".join(f"{r.id}:{r.status}:{s.metric_count(r.id)}" for r in runs)
     old, old_history, drawn_at = parts[1], parts[2], float(parts[3] or 0)
     progress = progress_html(run, visitor)
     rows, menu_choices, history_key = _history_and_menu(visitor)
-    history, menu = (gr.skip(), gr.skip()) if history_key == old_history else (rows, gr.Dropdown(choices=menu_choices))
     busy = any(r.status in ("queued", "starting", "running") for r in runs)
-    timer = gr.Timer(value=POLL_SECONDS if busy else IDLE_POLL_SECONDS)
+    out: dict[str, Any] = {"progress": progress, "timer": gr.Timer(value=POLL_SECONDS if busy else IDLE_POLL_SECONDS)}
+    if history_key != old_history:
+        out.update(history=rows, menu=gr.Dropdown(choices=menu_choices))
     changed = run is not None and bool(last_signature) and f"{run.id}:{run.status}:" not in old
-    message = status_message(run) if changed or (run is not None and run.stop_requested and run.active) \
-        else gr.skip()
+    if changed or (run is not None and run.stop_requested and run.active):
+        out["message"] = status_message(run)
     statuses = [d.rsplit(":", 1)[0] for d in drawn.split("|")] == [d.rsplit(":", 1)[0] for d in old.split("|")]
     now = time.time()
     if last_signature and (drawn == old or (statuses and busy and now - drawn_at < CHART_SECONDS)):
-        kept = f"{base}#{old}#{history_key}#{drawn_at}"  # the charts still show `old`: redrawn on a later tick
-        return [progress] + [gr.skip()] * 6 + [history, menu, kept, timer, message]
-    signature = f"{base}#{drawn}#{history_key}#{now}"
+        out["signature"] = f"{base}#{old}#{history_key}#{drawn_at}"  # the charts still show `old`: drawn later
+        return out
     revision = ",".join(r.id for r in runs)
     matrix = run.final_metrics.get("confusion") if run else None
-    return [progress,
-            charts.loss_figure(s, runs, revision),
-            charts.eval_figure(s, runs, revision),
-            gr.Plot(value=charts.spread_figure(s, runs, revision=revision), visible=len(runs) >= 2),
-            charts.results_table(s, run.id, summary.majority_floor(run.final_metrics.get("confusion"))) if run else [],
-            gr.Plot(value=charts.confusion_figure(matrix), visible=bool(matrix)),
-            run_details(run, visitor),
-            history, menu, signature, timer, message]
+    return out | {
+        "signature": f"{base}#{drawn}#{history_key}#{now}",
+        "loss": charts.loss_figure(s, runs, revision),
+        "eval": charts.eval_figure(s, runs, revision),
+        "spread": gr.Plot(value=charts.spread_figure(s, runs, revision=revision), visible=len(runs) >= 2),
+        "table": (charts.results_table(s, run.id, summary.majority_floor(run.final_metrics.get("confusion")))
+                  if run else []),
+        "confusion": gr.Plot(value=charts.confusion_figure(matrix), visible=bool(matrix)),
+        "details": run_details(run, visitor)}
 
 
 def select_run_on_load(browser_id: Any = None, request: gr.Request = None,
