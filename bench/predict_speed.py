@@ -28,6 +28,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from trainer_backend import data, serving, settings
 from trainer_backend.modeling import ID2LABEL, LABEL2ID
+from ui.messages import serving_reason
 
 MRPC_DIR = ROOT.parent / "shared" / "data" / "mrpc"
 EXPLAIN_PAIRS = [("The company's profit rose 12 percent in the third quarter.",
@@ -112,7 +113,7 @@ def main() -> int:
     ours = serving.load_predictor(serving.ModelRef(str(folder), "bench", "chosen"))
     load_s = time.perf_counter() - start
     path = ours.serving
-    print(f"serving path: {path.title} ({path.reason}); load incl. export and check {load_s:.1f} s")
+    print(f"serving path: {path.title} ({serving_reason(path)}); load incl. export and check {load_s:.1f} s")
 
     def run_pipe(batch):
         return pipe([{"text": a, "text_pair": b} for a, b in batch])

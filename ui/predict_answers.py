@@ -8,6 +8,7 @@ from trainer_backend import serving
 from trainer_backend.serving import fastpath
 from trainer_backend.textsafe import md_escape
 from ui.common import viewer_of
+from ui.messages import serving_reason
 
 UNSURE_BELOW = 0.6  # an answer under 60% is close to a coin toss for a two-way head
 
@@ -61,7 +62,7 @@ def _engine_lines(predictor: serving.Predictor) -> tuple[str, list[str]]:
                 f"{fastpath.MIN_AGREEMENT:.1%} of the validation pairs. Press **Load** again to see.", [])
     if info is None:
         return f"**Answers with {plain}.**", []
-    details = [f"- served by {md_escape(info.title)}: {md_escape(info.reason)}"
+    details = [f"- served by {md_escape(info.title)}: {md_escape(serving_reason(info))}"
                + (" (result kept from this checkpoint's first load)" if info.cached
                   else f" (checked in {info.seconds:.1f} s)")]
     if info.batch_engine:
@@ -71,7 +72,7 @@ def _engine_lines(predictor: serving.Predictor) -> tuple[str, list[str]]:
     if predictor.fast is not None and chosen is not None:
         return (f"**Answers with a faster copy of the model** that gives the same answer on {chosen.agreement:.1%} "
                 f"of the {chosen.pairs} validation pairs ({md_escape(info.title)}).", details)
-    return f"**Answers with {plain}**: no faster copy was used ({md_escape(info.reason.split(':')[0])}).", details
+    return f"**Answers with {plain}**: no faster copy was used ({md_escape(serving_reason(info).split(':')[0])}).", details
 
 
 def facts_markdown(predictor: serving.Predictor) -> str:

@@ -20,6 +20,7 @@ from trainer_backend.runs.store import RunStore
 from trainer_backend.textsafe import md_escape, md_escape_lines
 from ui import train_form
 from ui.common import error_toast, visitor_of
+from ui.messages import control_message
 from web import access, downloads, estimate
 from web.access import AccessError, Visitor
 
@@ -272,7 +273,7 @@ def stop_training(run_id: str | None, browser_id: Any = None, request: gr.Reques
     """Ask the viewed run to save a checkpoint and stop (its owner only)."""
     if not run_id:
         return "No run selected."
-    return md_escape(runner().stop(str(run_id), _visitor(browser_id, request, profile).key))
+    return md_escape(control_message(runner().stop(str(run_id), _visitor(browser_id, request, profile).key)))
 
 
 def resume_training(run_id: str | None, browser_id: Any = None, request: gr.Request = None,
@@ -281,7 +282,7 @@ def resume_training(run_id: str | None, browser_id: Any = None, request: gr.Requ
     if not run_id:
         return "No run selected."
     visitor = _visitor(browser_id, request, profile)
-    return md_escape(runner().resume(str(run_id), visitor.key, visitor.address))
+    return md_escape(control_message(runner().resume(str(run_id), visitor.key, visitor.address)))
 
 
 def delete_run(run_id: str | None, browser_id: Any = None, request: gr.Request = None,
@@ -289,7 +290,7 @@ def delete_run(run_id: str | None, browser_id: Any = None, request: gr.Request =
     """Delete the viewed run and its files (its owner only; finished runs only)."""
     if not run_id:
         return "No run selected."
-    return md_escape(runner().delete(str(run_id), _visitor(browser_id, request, profile).key))
+    return md_escape(control_message(runner().delete(str(run_id), _visitor(browser_id, request, profile).key)))
 
 
 # --- viewing -------------------------------------------------------------------------------------

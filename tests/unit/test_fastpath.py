@@ -18,6 +18,7 @@ from trainer_backend.serving import (
     engines,
     fastpath,
 )
+from ui.messages import check_line, serving_reason
 
 pytest_plugins = ["tests.predict_fixtures"]
 PAIRS = [(a, b) for a, b, _ in pair_rows()[:12]] + [("Short.", "A much longer second sentence, to pad a batch.")]
@@ -62,7 +63,7 @@ def test_gate_refuses_an_accuracy_drop_above_half_a_point():
     reference = [i % 2 for i in range(1000)]
     bad = fastpath.check("onnx-int8", object(), pairs, reference, _scorer({0, 1, 2, 3, 4, 5}))
     assert not bad.passed and bad.accuracy == pytest.approx(0.994) and bad.reference_accuracy == 1.0
-    assert "failed" in fastpath.describe(bad) and "99.4%" in fastpath.describe(bad)
+    assert "failed" in check_line(bad) and "99.4%" in check_line(bad)
 
 
 def test_a_crashing_engine_fails_the_gate():
@@ -119,7 +120,7 @@ def test_a_bf16_that_changes_answers_fails_like_any_engine():
     pairs = _gate_pairs(200)
     reference = [i % 2 for i in range(200)]
     result = fastpath.check(fastpath.BF16, "pytorch", pairs, reference, _scorer({0, 1, 2}))
-    assert not result.passed and "PyTorch with bf16 weights" in fastpath.describe(result)
+    assert not result.passed and "PyTorch with bf16 weights" in check_line(result)
 
 
 @pytest.mark.slow  # uses the CLI-trained checkpoint
@@ -135,7 +136,7 @@ def test_int8_is_checked_and_the_verdict_is_explained(tiny_checkpoint, monkeypat
         assert not any(c.passed for c in onnx_checks[:-1])  # checking stops at the first ONNX engine that passes
         if not onnx_checks[1].passed:
             assert onnx_checks[2].engine == "onnx-int8-mixed" and "int8 in layers" in onnx_checks[2].detail
-    assert "passed" in predictor.serving.reason or "no fast path passed" in predictor.serving.reason
+    assert "passed" in serving_reason(predictor.serving) or "no fast path passed" in serving_reason(predictor.serving)
     assert "validation" in predictor.serving.data
 
 
@@ -160,7 +161,7 @@ def test_a_failing_candidate_leaves_pytorch_serving(tiny_checkpoint, monkeypatch
     monkeypatch.setenv("PREDICT_PRECISION", "fp32")  # no bf16 copy to fall back on: only the ONNX candidates
     predictor = _load(tiny_checkpoint, monkeypatch, "int8")
     assert predictor.engine == "pytorch" and predictor.fast is None
-    assert predictor.serving.reason.startswith("no fast path passed the accuracy check")
+    assert serving_reason(predictor.serving).startswith("no fast path passed the accuracy check")
     onnx = [c for c in predictor.serving.checks if c.engine not in BF16_ENGINES]
     assert [c.engine for c in onnx] == ["onnx-int8", "onnx-int8-block", "onnx-int8-mixed"]
     assert all(c.agreement < 0.5 for c in onnx)
@@ -177,14 +178,14 @@ def test_the_check_is_remembered_per_weights(tiny_checkpoint, monkeypatch):
 
 @pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_off_and_export_failures_keep_pytorch(tiny_checkpoint, monkeypatch):
-    assert _load(tiny_checkpoint, monkeypatch, "off").serving.reason.endswith("(PREDICT_FASTPATH=off)")
+    assert serving_reason(_load(tiny_checkpoint, monkeypatch, "off").serving).endswith("(PREDICT_FASTPATH=off)")
 
     def broken(*args, **kwargs):
         raise RuntimeError("unsupported operator")
     monkeypatch.setattr(engine_onnx, "export_fp32", broken)
     monkeypatch.setattr(engine, "export_dir", lambda digest: fastpath.settings.data_dir() / "fp-broken" / digest)
     predictor = _load(tiny_checkpoint, monkeypatch, "auto")
-    assert predictor.engine == "pytorch" and "could not be exported" in predictor.serving.reason
+    assert predictor.engine == "pytorch" and "could not be exported" in serving_reason(predictor.serving)
 
 
 # --- which validation pairs ---------------------------------------------------------------------
@@ -329,5 +330,5 @@ def test_a_registered_engine_is_checked_titled_and_can_serve(tiny_checkpoint, mo
         assert predictor.engine == "dummy" and predictor.serving.title == "A dummy engine (PyTorch again)"
         assert compare.engine_title(predictor, "serving") == "A dummy engine (PyTorch again)"
         assert engines.short_title("dummy") == "Dummy"
-        assert "A dummy engine (PyTorch again)" in predictor.serving.reason
+        assert "A dummy engine (PyTorch again)" in serving_reason(predictor.serving)
     assert "dummy" not in [e.name for e in engines.ENGINES]  # gone again: the registry is the one list

@@ -8,6 +8,7 @@ from tests.helpers import wait_run
 from trainer_backend.config import TrainConfig
 from trainer_backend.runs.jobs import JobRunner, QueueFull
 from trainer_backend.runs.store import RunStore, last_checkpoint
+from ui.messages import control_message as said
 
 pytestmark = pytest.mark.slow
 
@@ -48,13 +49,13 @@ def test_stop_saves_a_checkpoint_and_resume_finishes(tiny_model_dir, tmp_path):
     runner = JobRunner(RunStore(tmp_path / "r.sqlite"))
     run_id, _ = runner.submit(_cfg(tiny_model_dir, max_steps=150, eval_steps=1000))
     _wait(runner, run_id, lambda r: r.status == "running" and r.step >= 3)
-    assert "Stopping" in runner.stop(run_id)
+    assert "Stopping" in said(runner.stop(run_id))
     stopped = _wait(runner, run_id, lambda r: r.status not in ("starting", "running"))
     assert stopped.status == "stopped", stopped.error
     assert 3 <= stopped.step < 150
     ckpt = last_checkpoint(stopped.output_dir)
     assert ckpt is not None and int(ckpt.name.split("-")[1]) == stopped.step
-    assert "resume" in runner.resume(run_id)
+    assert "resume" in said(runner.resume(run_id))
     done = _wait(runner, run_id, lambda r: r.status in ("completed", "failed", "stopped") and r.resume)
     assert done.status == "completed", done.error
     assert done.step == 150
@@ -71,7 +72,7 @@ def test_killed_process_is_marked_interrupted_and_can_resume(tiny_model_dir, tmp
     interrupted = _wait(fresh, run_id, lambda r: r.status == "interrupted", timeout=30)
     assert "was killed (SIGKILL)" in interrupted.error or "vanished" in interrupted.error
     assert last_checkpoint(interrupted.output_dir) is not None
-    assert "queued to resume" in fresh.resume(run_id)
+    assert "queued to resume" in said(fresh.resume(run_id))
     done = _wait(fresh, run_id, lambda r: r.status in ("completed", "failed"))
     assert done.status == "completed" and done.step == 120, done.error
 
@@ -79,6 +80,6 @@ def test_killed_process_is_marked_interrupted_and_can_resume(tiny_model_dir, tmp
 def test_cancel_a_queued_run(tiny_model_dir, tmp_path):
     runner = JobRunner(RunStore(tmp_path / "r.sqlite"), autostart=False)
     run_id, _ = runner.submit(_cfg(tiny_model_dir))
-    assert "cancelled" in runner.stop(run_id)
+    assert "cancelled" in said(runner.stop(run_id))
     assert runner.store.get(run_id).status == "cancelled"
-    assert "only interrupted" in runner.resume(run_id)
+    assert "only interrupted" in said(runner.resume(run_id))

@@ -14,6 +14,7 @@ from trainer_backend.config import TrainConfig
 from trainer_backend.runs.jobs import JobRunner, QueueFull
 from trainer_backend.runs.processes import process_matches
 from trainer_backend.runs.store import SCHEMA_VERSION, RunStore
+from ui.messages import control_message as said
 
 
 def Idle(store: RunStore) -> JobRunner:  # noqa: N802 - reads like the class it builds
@@ -32,11 +33,11 @@ def test_only_the_owner_controls_a_run(space):
     runner = Idle(RunStore(space / "r.sqlite"))
     run_id, _ = runner.submit(TrainConfig(dataset="sample"), label="mine", owner="anon:alice")
     for action in (runner.stop, runner.resume, runner.delete):
-        assert "belongs to another visitor" in action(run_id, "anon:bob")
-        assert "belongs to another visitor" in action(run_id, None)
+        assert "belongs to another visitor" in said(action(run_id, "anon:bob"))
+        assert "belongs to another visitor" in said(action(run_id, None))
     assert runner.store.get(run_id).status == "queued"
-    assert "cancelled" in runner.stop(run_id, "anon:alice")
-    assert "deleted" in runner.delete(run_id, "anon:alice") and runner.store.get(run_id) is None
+    assert "cancelled" in said(runner.stop(run_id, "anon:alice"))
+    assert "deleted" in said(runner.delete(run_id, "anon:alice")) and runner.store.get(run_id) is None
 
 
 def test_per_visitor_and_global_caps(space, monkeypatch):
@@ -60,7 +61,7 @@ def test_resume_is_capped_too(space, tmp_path):
     runner.store.update(old, status="stopped")
     runner.submit(TrainConfig(), owner="anon:a")
     runner.submit(TrainConfig(), owner="anon:a")
-    assert "each visitor may have 2" in runner.resume(old, "anon:a")
+    assert "each visitor may have 2" in said(runner.resume(old, "anon:a"))
     assert runner.store.get(old).status == "stopped"
 
 
@@ -165,8 +166,8 @@ def test_per_address_cap_holds_across_visitor_ids(space, monkeypatch):
     open(os.path.join(folder, "checkpoint-5", "trainer_state.json"), "w").close()
     runner.store.update(stopped, status="stopped")
     runner.submit(TrainConfig(), owner="anon:e", client="addr:2")
-    assert "each address may have 3" in runner.resume(stopped, "anon:d", "addr:1")  # asked from the full one
-    assert "queued to resume" in runner.resume(stopped, "anon:d", "addr:2")  # 2 open there: room
+    assert "each address may have 3" in said(runner.resume(stopped, "anon:d", "addr:1"))  # asked from the full one
+    assert "queued to resume" in said(runner.resume(stopped, "anon:d", "addr:2"))  # 2 open there: room
     assert runner.store.get(stopped).client == "addr:2"
 
 

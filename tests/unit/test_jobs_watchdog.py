@@ -18,6 +18,7 @@ from trainer_backend.config import TrainConfig
 from trainer_backend.runs.jobs import JobRunner
 from trainer_backend.runs.processes import pid_alive, process_matches
 from trainer_backend.runs.store import ACTIVE, RunStore, last_checkpoint
+from ui.messages import control_message as said
 
 FAKE_TRAINER = """\
 import signal, sqlite3, subprocess, sys, time
@@ -109,8 +110,8 @@ def test_stop_by_the_owner_ends_a_run_that_ignores_the_signal(runner_env, tmp_pa
     run_id, _ = runner.submit(_cfg())
     running = _tick_until(runner, run_id, lambda r: r.status == "running", timeout=30)
     began = time.time()
-    assert "Stopping" in runner.stop(run_id)
-    assert "already stopping" in runner.stop(run_id)
+    assert "Stopping" in said(runner.stop(run_id))
+    assert "already stopping" in said(runner.stop(run_id))
     ended = _tick_until(runner, run_id, lambda r: r.status not in ACTIVE, timeout=30)
     took = time.time() - began
     assert ended.status == "stopped" and ended.error.startswith("Stopped by its owner") and _gone(running)
@@ -191,7 +192,7 @@ def test_a_real_run_at_the_time_limit_keeps_its_checkpoint_and_resumes(runner_en
     print(f"\nreal run at the time limit while training: stopped with {ckpt.name} after {took:.1f} s")
     monkeypatch.setenv("STUDIO_RUN_SECONDS", "3600")
     runner.store.update(run_id, config={**ended.config, "max_steps": ended.step + 5})
-    assert "queued to resume" in runner.resume(run_id)
+    assert "queued to resume" in said(runner.resume(run_id))
     done = _tick_until(runner, run_id, lambda r: r.resume and r.status not in ("queued", *ACTIVE), timeout=180)
     assert done.status == "completed" and done.step == ended.step + 5 and done.error is None, done.error
 

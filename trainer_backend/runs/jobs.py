@@ -11,18 +11,18 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
-from trainer_backend import settings
+from trainer_backend import cache_budget, settings
+from trainer_backend.cache_budget import InUse
 from trainer_backend.config import TrainConfig
 from trainer_backend.runs.bounds import OWNER, TIME_LIMIT, RunTooLarge, bounded, stop_message
 from trainer_backend.runs.processes import kill_group, process_matches, process_start
 from trainer_backend.runs.store import ACTIVE, FINISHED, Run, RunStore, last_checkpoint
 from web.uploads import files_in_use, prune_uploads
-
-if TYPE_CHECKING:
-    from trainer_backend.cache_budget import InUse
 
 STOP_SIGNAL = signal.SIGTERM  # the child's StopFlag: a checkpoint at the step's end in the loop, else it ends now
 LOG_TAIL_LINES = 8
@@ -34,7 +34,37 @@ class QueueFull(RuntimeError):
     """Too many runs are waiting (for everyone, this visitor or this address); the message says how many."""
 
 
-REFUSED = (QueueFull, RunTooLarge)  # what submit and resume refuse with one sentence
+REFUSED = (QueueFull, RunTooLarge)
+
+
+class Outcome(Enum):
+    """What a Stop, Resume or Delete did (or why it did nothing)."""
+
+    NO_SUCH_RUN = "no such run"
+    NOT_YOURS = "another visitor's run"
+    CANCELLED = "cancelled while queued"
+    NOT_RUNNING = "not running"
+    ALREADY_STOPPING = "already stopping"
+    STOPPING = "stopping"
+    NOT_RESUMABLE = "not resumable in its status"
+    NO_CHECKPOINT = "no checkpoint"
+    QUEUE_FULL = "queue full"
+    RESUMING = "queued to resume"
+    NOT_FINISHED = "not finished"
+    DELETED = "deleted"
+
+
+@dataclass(frozen=True)
+class Control:
+    """The facts of one Stop, Resume or Delete; ui/messages.control_message words them.
+
+    detail: the stop reason (ALREADY_STOPPING), the checkpoint (RESUMING) or the queue's refusal (QUEUE_FULL)."""
+
+    outcome: Outcome
+    label: str = ""
+    status: str = ""
+    detail: str = ""
+    grace_seconds: float = 0.0  # what submit and resume refuse with one sentence
 
 
 def _describe_exit(code: int | None) -> str:
@@ -274,67 +304,64 @@ class JobRunner:
                           error=stop_message(run.stop_reason, run.output_dir, settings.limits().run_seconds))
         self.store.merge_info(run.id, log_tail=_log_tail(run.output_dir))
 
-    # --- control ---------------------------------------------------------------------------
-    def _owned(self, run_id: str, owner: str | None) -> tuple[Run | None, str]:
-        """(the run, "") when `owner` may control it; else (None, the sentence saying why not)."""
+    # --- control: each returns a Control (what happened, typed); ui/messages.py says it in words -------------
+    def _owned(self, run_id: str, owner: str | None) -> Run | Control:
+        """The run when `owner` may control it; else the Control saying why not."""
         run = self.store.get(run_id)
         if run is None:
-            return None, "No such run."
+            return Control(Outcome.NO_SUCH_RUN)
         if settings.on_space() and (owner is None or run.owner != owner):
-            return None, ("This run belongs to another visitor: you can watch it, but only its owner can "
-                          "stop, resume, push, download or delete it.")
-        return run, ""
+            return Control(Outcome.NOT_YOURS)
+        return run
 
-    def stop(self, run_id: str, owner: str | None = None) -> str:
+    def stop(self, run_id: str, owner: str | None = None) -> Control:
         """Ask a run to save and stop (or cancel it if still queued); returns what happened."""
-        run, refusal = self._owned(run_id, owner)
-        if run is None:
-            return refusal
+        run = self._owned(run_id, owner)
+        if isinstance(run, Control):
+            return run
         if run.status == "queued":
             self.store.update(run_id, status="cancelled", finished=time.time())
-            return f"Run {run.label} was waiting and is now cancelled."
+            return Control(Outcome.CANCELLED, run.label, run.status)
         if run.status not in ACTIVE:
-            return f"Run {run.label} is not running (it is {run.status})."
+            return Control(Outcome.NOT_RUNNING, run.label, run.status)
         if run.stop_sent is not None:
-            return f"Run {run.label} is already stopping ({run.stop_reason})."
+            return Control(Outcome.ALREADY_STOPPING, run.label, run.status, run.stop_reason or "")
         self._signal_stop(run, OWNER)
-        grace = settings.limits().stop_grace_seconds
-        return (f"Stopping {run.label}: while training it saves a checkpoint after the current step; while loading "
-                f"or evaluating it ends now; after {grace:g} s it is ended regardless.")
+        return Control(Outcome.STOPPING, run.label, run.status, grace_seconds=settings.limits().stop_grace_seconds)
 
-    def resume(self, run_id: str, owner: str | None = None, client: str | None = None) -> str:
+    def resume(self, run_id: str, owner: str | None = None, client: str | None = None) -> Control:
         """Queue an interrupted or stopped run again, continuing from its last checkpoint (queue caps apply)."""
-        run, refusal = self._owned(run_id, owner)
-        if run is None:
-            return refusal
+        run = self._owned(run_id, owner)
+        if isinstance(run, Control):
+            return run
         if run.status not in ("interrupted", "stopped", "failed"):
-            return f"Run {run.label} is {run.status}; only interrupted, stopped or failed runs can be resumed."
+            return Control(Outcome.NOT_RESUMABLE, run.label, run.status)
         ckpt = last_checkpoint(run.output_dir)
         try:
             with self._lock:
                 self._check_room(run.owner, client=client)  # the queue's gates first, as for Start
                 if ckpt is None:  # e.g. stopped while loading, before its first step
-                    return f"Run {run.label} has no checkpoint to resume from; start it again instead."
+                    return Control(Outcome.NO_CHECKPOINT, run.label, run.status)
                 # Steps after the checkpoint are trained again: their old rows would be drawn twice.
                 self.store.delete_metrics_after(run_id, int(ckpt.name.split("-")[-1]))
                 self.store.update(run_id, status="queued", resume=1, stop_requested=0, error=None, finished=None,
                                   created=time.time(), stop_reason=None, stop_sent=None, pid=None, pid_start=None,
                                   client=client or run.client)
         except QueueFull as err:
-            return str(err)
+            return Control(Outcome.QUEUE_FULL, run.label, run.status, str(err))
         if self.autostart:
             self.dispatch()
-        return f"Run {run.label} is queued to resume from {ckpt.name}."
+        return Control(Outcome.RESUMING, run.label, "queued", ckpt.name)
 
-    def delete(self, run_id: str, owner: str | None = None) -> str:
+    def delete(self, run_id: str, owner: str | None = None) -> Control:
         """Remove a finished run: its folder and its rows. Running or queued runs must be stopped first."""
-        run, refusal = self._owned(run_id, owner)
-        if run is None:
-            return refusal
+        run = self._owned(run_id, owner)
+        if isinstance(run, Control):
+            return run
         if run.status not in FINISHED:
-            return f"Run {run.label} is {run.status}; stop it before deleting it."
+            return Control(Outcome.NOT_FINISHED, run.label, run.status)
         self._remove(run)
-        return f"Run {run.label} and its files are deleted."
+        return Control(Outcome.DELETED, run.label, run.status)
 
     def _remove(self, run: Run) -> None:
         root = (settings.data_dir() / "runs").resolve()
@@ -374,8 +401,6 @@ class JobRunner:
     def prune_caches(self) -> list[str]:
         """Keep the Hugging Face caches and fast-path exports under STUDIO_HF_CACHE_MB (see cache_budget), never
         touching what an open run or a loaded Predict model uses."""
-        from trainer_backend import cache_budget
-
         budget = settings.limits().hf_cache_bytes
         if budget <= 0:
             return []

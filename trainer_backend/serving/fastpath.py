@@ -6,9 +6,10 @@ import json
 import os
 import time
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 from pathlib import Path
 
-from trainer_backend import settings
+from trainer_backend import data, settings
 from trainer_backend.runs.record import RunRecord
 from trainer_backend.serving import engine, engine_onnx, engines
 from trainer_backend.serving.engine import GATE_VERSION, PYTORCH_FP32, GatePairs, Progress, Scorer
@@ -45,12 +46,25 @@ class Check:
     single_ms: float = 0.0     # median time of one pair sent alone, right after a PyTorch call (SINGLE_PROBES of them)
 
 
+class Route(Enum):
+    """Why the engine that serves was chosen (ui/messages.serving_reason says it in words)."""
+
+    OFF = "off"                        # PREDICT_FASTPATH=off
+    ON_ACCELERATOR = "on accelerator"  # detail: the device; PyTorch already runs there
+    NO_ONNXRUNTIME = "no onnxruntime"
+    EXPORT_FAILED = "export failed"    # detail: the error's class
+    NONE_PASSED = "none passed"        # every candidate failed the accuracy check
+    REOPEN_FAILED = "reopen failed"    # detail: the error's class; a remembered winner could not be opened
+    CHECK_CRASHED = "check crashed"    # the background check itself failed
+    CHECKED = "checked"                # the fastest engines that passed serve
+
+
 @dataclass
 class Serving:
-    """Which path answers requests, and why (shown in the facts panel)."""
+    """Which path answers requests, and why (the facts panel words it: ui/messages.serving_reason)."""
 
     engine: str                     # "onnx-int8", "onnx-fp32" or "pytorch": answers single pairs and small requests
-    reason: str
+    route: Route
     checks: list[Check] = field(default_factory=list)
     data: str = ""
     seconds: float = 0.0
@@ -58,6 +72,7 @@ class Serving:
     batch_engine: str = ""          # answers requests of BATCH_ROUTE_PAIRS or more; "" = the same engine
     batch_backend: object = field(default=None, repr=False, compare=False)
     bf16_ok: bool | None = None     # the bf16 check's verdict (None: not checked); PyTorch's own bf16 autocast obeys it
+    detail: str = ""                # the device or the error's class, for the routes that name one
 
     @property
     def title(self) -> str:
@@ -68,7 +83,8 @@ class Serving:
         return engines.title(self.batch_engine or self.engine)
 
     def to_json(self) -> dict:
-        return {k: v for k, v in vars(self).items() if k != "batch_backend"} | {"checks": [asdict(c) for c in self.checks]}
+        return ({k: v for k, v in vars(self).items() if k != "batch_backend"}
+                | {"checks": [asdict(c) for c in self.checks], "route": self.route.value})
 
 
 # --- the validation pairs -----------------------------------------------------------------------
@@ -81,8 +97,6 @@ def _from_dataset(dd, source: str) -> GatePairs:
 
 def validation_pairs(folder: Path | None, record: RunRecord | None) -> GatePairs:
     """The run's own validation split when it can be found again, else the bundled sample's (and say so)."""
-    from trainer_backend import data
-
     if folder is not None and (folder / "run_config.json").is_file():  # runs started from the app
         try:
             cfg = json.loads((folder / "run_config.json").read_text(encoding="utf-8"))
@@ -151,26 +165,16 @@ def check(engine: str, backend, pairs: GatePairs, reference: list[int], score: S
                  single_ms=single_ms)
 
 
-def describe(check_: Check) -> str:
-    if check_.error:
-        return f"{engines.title(check_.engine)} failed to run ({check_.error})"
-    verdict = "passed" if check_.passed else "failed"
-    detail = f" ({check_.detail})" if check_.detail else ""
-    return (f"{engines.title(check_.engine)}{detail} {verdict}: same answer as PyTorch on {check_.agreement:.1%} of "
-            f"{check_.pairs} pairs (needs ≥ {MIN_AGREEMENT:.1%}), accuracy {check_.accuracy:.3f} vs "
-            f"{check_.reference_accuracy:.3f} (may drop ≤ {MAX_ACCURACY_DROP * 100:.1f} points)")
-
-
-def _unavailable(wanted: str, device: str) -> str | None:
-    """Why there is no fast path to check here at all, or None."""
+def _unavailable(wanted: str, device: str) -> Serving | None:
+    """Why there is no fast path to check here at all (PyTorch serves), or None."""
     if wanted == "off":
-        return "the fast path is turned off (PREDICT_FASTPATH=off)"
+        return Serving("pytorch", Route.OFF)
     if device != "cpu":
-        return f"on {device} the PyTorch model already runs on the accelerator; the ONNX Runtime fast path is for CPUs"
+        return Serving("pytorch", Route.ON_ACCELERATOR, detail=device)
     try:
         import onnxruntime  # noqa: F401 - only asks whether it is installed
     except ImportError:
-        return "onnxruntime is not installed, so there is no fast path"
+        return Serving("pytorch", Route.NO_ONNXRUNTIME)
     return None
 
 
@@ -232,26 +236,18 @@ def _verdict(gate: _Gate, checks: list[Check], seconds: float, cached: bool) -> 
     bf16_check = next((c for c in checks if c.engine == BF16), None)
     bf16_ok = bf16_check.passed if bf16_check else None
     passed = [c for c in checks if c.passed]
-    lines = "; ".join(describe(c) for c in checks)
     if not passed:
-        return None, Serving("pytorch", f"no fast path passed the accuracy check on {source}: {lines}",
-                             checks, source, seconds, cached, bf16_ok=bf16_ok)
+        return None, Serving("pytorch", Route.NONE_PASSED, checks, source, seconds, cached, bf16_ok=bf16_ok)
     single = min(passed, key=lambda c: c.single_ms)
     batch = max(passed, key=lambda c: c.pairs_per_s)
     try:
         backend, batch_backend = gate.opened(single.engine), gate.opened(batch.engine)
     except Exception as err:  # noqa: BLE001 - a remembered winner whose files went missing
-        return None, Serving("pytorch", f"the fast path that passed its check could not be opened again "
-                                        f"({err.__class__.__name__}), so PyTorch serves", checks, source,
-                             bf16_ok=bf16_ok)
-    reason = (f"checked on {source}: {lines}. Single pairs: {engines.title(single.engine)} "
-              f"({single.single_ms:.1f} ms per pair sent alone, the fastest that passed)")
-    serving = Serving(single.engine, reason, checks, source, seconds, cached, bf16_ok=bf16_ok)
+        return None, Serving("pytorch", Route.REOPEN_FAILED, checks, source, bf16_ok=bf16_ok,
+                             detail=err.__class__.__name__)
+    serving = Serving(single.engine, Route.CHECKED, checks, source, seconds, cached, bf16_ok=bf16_ok)
     if batch.engine != single.engine:
         serving.batch_engine, serving.batch_backend = batch.engine, batch_backend
-        serving.reason += (f"; requests of {BATCH_ROUTE_PAIRS}+ pairs: {engines.title(batch.engine)} "
-                           f"({batch.pairs_per_s:.0f} pairs/s on the check's {batch.pairs} pairs against "
-                           f"{single.pairs_per_s:.0f})")
     return backend, serving
 
 
@@ -267,7 +263,7 @@ def choose(model, tokenizer, record: RunRecord | None, folder: Path | None, devi
     wanted = mode()
     why_not = _unavailable(wanted, device)
     if why_not:
-        return None, Serving("pytorch", why_not)
+        return None, why_not
     candidates = engines.candidates(wanted)
     extra = engines.native_bf16() if bf16 else []  # bf16 engines: only where the CPU computes bf16 natively
     start = time.perf_counter()
@@ -287,8 +283,7 @@ def choose(model, tokenizer, record: RunRecord | None, folder: Path | None, devi
             progress(0.92, "Fast path: exporting to ONNX")
             engine_onnx.export(model, tokenizer, folder_out)
         except Exception as err:  # noqa: BLE001 - an architecture the exporter cannot handle keeps PyTorch
-            return None, Serving("pytorch", f"the checkpoint could not be exported to ONNX "
-                                            f"({err.__class__.__name__}), so PyTorch serves")
+            return None, Serving("pytorch", Route.EXPORT_FAILED, detail=err.__class__.__name__)
         progress(0.95, f"Fast path: checking it against PyTorch on {len(pairs.labels)} validation pairs")
         checks = gate.run(candidates, extra)
         gate_file.write_text(json.dumps({"key": key, "checks": [asdict(c) for c in checks]}), encoding="utf-8")

@@ -14,6 +14,7 @@ from typing import Sequence
 from trainer_backend import settings
 from trainer_backend.data import LABEL_NAMES
 from trainer_backend.errors import AccessError
+from trainer_backend.hub_check import check_hub_repo, pinned_revision
 from trainer_backend.runs.record import RECORD_FILE, RunRecord
 from trainer_backend.serving import engine, fastpath
 from trainer_backend.serving.engine import Progress
@@ -212,8 +213,6 @@ def _record_for(spec: str, folder: Path | None, revision: str | None = None) -> 
 
 def _check_hub_size(repo_id: str) -> str | None:
     """The one Hub size check (hub_check), as Predict reports it; returns the commit to load."""
-    from trainer_backend.hub_check import check_hub_repo, pinned_revision
-
     try:
         return pinned_revision(check_hub_repo(repo_id, "model", settings.hub_read_token(None)))
     except AccessError as err:
@@ -320,8 +319,7 @@ def check_in_background(predictor: Predictor, folder: Path | None) -> threading.
         except Exception:  # noqa: BLE001 - a failed check leaves PyTorch answering, as a failed gate does
             logging.getLogger("studio.predict").exception("background engine check failed")
             if predictor.serving is None:
-                predictor.serving = fastpath.Serving("pytorch", "the check of the faster engines failed, so "
-                                                                "PyTorch serves")
+                predictor.serving = fastpath.Serving("pytorch", fastpath.Route.CHECK_CRASHED)
         finally:
             predictor._checked.set()
 
