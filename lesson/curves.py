@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 
 from lesson import floor as floors
 from lesson import live
+from trainer_backend.runs.store import RunStore
+from trainer_backend.runs.summary import run_name
 
 ARTICLE = "article"
 ARTICLE_TITLE = "bert-base on MRPC, 3 epochs, Trainer defaults (the seed article's run)"
@@ -42,8 +44,6 @@ def article() -> Curves:
 
 def from_store(run_id: str, store=None) -> Curves:
     """A run's curves from the run store (training loss and every evaluation, by epoch)."""
-    from trainer_backend.runs.store import RunStore
-
     store = store or RunStore()
     run = store.get(run_id)
     if run is None:
@@ -57,7 +57,6 @@ def from_store(run_id: str, store=None) -> Curves:
             by_step.setdefault(m["step"], {"epoch": m["epoch"] or 0.0})[m["name"]] = m["value"]
     evals = [(e["epoch"], e["eval_loss"], e.get("eval_accuracy", float("nan")), e.get("eval_f1", float("nan")))
              for _, e in sorted(by_step.items()) if "eval_loss" in e]
-    from trainer_backend.runs.summary import run_name
 
     return Curves(f"your run {run_name(run)}", train, evals, live.run_floor(run))
 
@@ -66,9 +65,6 @@ def run_choices(limit: int = 20, store=None) -> list[tuple[str, str]]:
     """(name, run id) for runs in the store that evaluated at least twice; names tell runs apart (label, start
     time, short id, seed, status)."""
     try:
-        from trainer_backend.runs.store import RunStore
-        from trainer_backend.runs.summary import run_name
-
         store = store or RunStore()
         runs = store.list(limit=limit)
         return [(f"{run_name(r)} · seed {r.config.get('seed', '?')} · {r.status}", r.id) for r in runs

@@ -7,7 +7,9 @@ import math
 import re
 from dataclasses import dataclass
 
+from trainer_backend.config import TrainConfig
 from trainer_backend.metrics import MajorityFloor
+from trainer_backend.settings import packaged_model_dir
 
 # glue/mrpc as published on the Hub (and in the GLUE paper): pairs per split, and the validation pairs
 # labelled 1 ("paraphrase"). The test labels are hidden by GLUE, so validation is all a learner can score.
@@ -77,8 +79,6 @@ def standard_error_points(accuracy: float = TYPICAL_ACCURACY, total: int = GLUE_
 
 def studio_max_length() -> int:
     """The studio's truncation length (TrainConfig.max_length); the library alone truncates at the model's limit."""
-    from trainer_backend.config import TrainConfig
-
     return next(f for f in dataclasses.fields(TrainConfig) if f.name == "max_length").default
 
 
@@ -86,7 +86,6 @@ def packaged_embedding_params() -> int:
     """Size of the word-embedding matrix of the packaged all-MiniLM-L6-v2 (vocabulary x hidden size)."""
     import json
 
-    from trainer_backend.settings import packaged_model_dir
 
     config = json.loads((packaged_model_dir() / "config.json").read_text(encoding="utf-8"))
     return int(config["vocab_size"]) * int(config["hidden_size"])

@@ -10,6 +10,9 @@ import numpy as np
 from lesson import live
 from trainer_backend.data import LABEL_NAMES
 from trainer_backend.metrics import compute_metrics, confusion, logits_to_predictions, metric_source
+from trainer_backend.runs.store import RunStore
+from trainer_backend.runs.summary import at_floor, run_name
+from web.access import REFUSED, reader
 
 MAX_LOGIT_PAIRS = 64
 LOGITS_HEADERS = ["#", "logit 0", "logit 1", "argmax", "label", "right?", "sentence1", "sentence2"]
@@ -66,10 +69,6 @@ def trained_models(limit: int = 20, viewer=None) -> list[tuple[str, str]]:
     Names tell runs apart (label, start time, short id, seed) and flag a run that ended at the majority-class
     floor of its data."""
     try:
-        from trainer_backend.runs.store import RunStore
-        from trainer_backend.runs.summary import at_floor, run_name
-        from web.access import reader
-
         runs = RunStore().list(("completed", "stopped"), limit=limit, owner=reader(viewer).runs_owner)
     except Exception:  # noqa: BLE001 - a missing or locked store just means no trained models to offer
         return []
@@ -89,16 +88,12 @@ def checked_model_spec(spec: str | None, viewer=None) -> str:
 
     Menus carry 'run:<id>', never a folder, so no server path reaches the page; a refused name (another
     visitor's run included) gets the same sentence whether or not it exists."""
-    from web.access import REFUSED
-
     spec = (spec or "auto").strip()
     if spec in {"auto", "packaged"}:
         return spec
     if spec.startswith("run:"):
         folders = {value: value for _, value in trained_models(limit=200, viewer=viewer)}
         if spec in folders:
-            from trainer_backend.runs.store import RunStore
-
             run = RunStore().get(spec[4:])
             if run is not None:
                 return run.output_dir

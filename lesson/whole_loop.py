@@ -6,6 +6,8 @@ import json
 import sys
 
 
+# Its imports sit inside on purpose: the Lesson shows this function whole, imports included (and they are heavy:
+# the Trainer, torch).
 def run(model_name: str = "auto", data: str = "auto", output_dir: str = "outputs/whole-loop", epochs: float = 3.0,
         max_steps: int = -1, batch_size: int = 8, max_train: int | None = None, max_eval: int | None = None,
         learning_rate: float = 5e-5, seed: int = 42) -> dict:

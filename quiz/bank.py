@@ -10,7 +10,9 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from lesson.figures import fill
 from quiz.claims import compile_pattern
+from trainer_backend import presets
 
 BANK_FILE = Path(__file__).resolve().parent / "bank.yaml"
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -122,7 +124,6 @@ def _text(value: str) -> str:
     """Whitespace-collapsed text with every {{figure}} filled in from lesson.figures (computed, not typed)."""
     if not value.strip():
         raise ValueError("expected non-empty text")
-    from lesson.figures import fill
 
     try:
         return fill(" ".join(value.split()))
@@ -208,8 +209,6 @@ class _ExerciseIn(_QuestionIn):
     @field_validator("train_preset")
     @classmethod
     def _preset(cls, value: str) -> str:
-        from trainer_backend import presets
-
         if not isinstance(getattr(presets, value, None), str):
             raise ValueError(f"{value!r} is not a preset in trainer_backend.presets")
         return value

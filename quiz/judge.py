@@ -10,6 +10,8 @@ from typing import Sequence
 
 import numpy as np
 
+from trainer_backend.settings import packaged_model_dir
+
 ADAPTER_DIR = Path(__file__).resolve().parent / "judge" / "adapter"
 RANK = 8
 LAYERS = [2, 3, 4, 5]  # LoRA in the top four of six layers: training need not backpropagate further
@@ -91,7 +93,6 @@ def load(adapter_dir: str = str(ADAPTER_DIR)) -> Judge:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
-    from trainer_backend.settings import packaged_model_dir
 
     base = str(packaged_model_dir())
     keys = json.loads((Path(adapter_dir) / "ideas.json").read_text(encoding="utf-8"))

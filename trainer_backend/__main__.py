@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from trainer_backend import presets
 from trainer_backend.config import ConfigError, TrainConfig
+from trainer_backend.runs.store import RunStore
 
 
 @dataclass
@@ -77,8 +79,6 @@ def preset_runs(name: str, cfg: TrainConfig, argv: list[str]) -> list[tuple[str,
 
     The same steps as the tab: the preset's config and seeds/precisions (presets.get + presets.expand), with the
     explicitly given flags laid over it. Several runs go to output_dir/<seed-1, fp32, …>."""
-    from trainer_backend import presets
-
     try:
         preset = presets.get(name)
     except KeyError as err:
@@ -97,7 +97,7 @@ def preset_runs(name: str, cfg: TrainConfig, argv: list[str]) -> list[tuple[str,
 
 
 def main(argv: list[str] | None = None) -> int:
-    from trainer_backend.runs.store import RunStore
+    # Here, not at the top: train imports the Trainer (transformers, torch), which --help and parse() never need.
     from trainer_backend.training.train import KNOWN_ERRORS, is_main_process, run_training
 
     argv = sys.argv[1:] if argv is None else argv

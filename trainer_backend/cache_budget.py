@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trainer_backend import settings
+from trainer_backend.hub_data import GLUE_REPO, repo_and_folder
 
 log = logging.getLogger("studio.disk")
 
@@ -136,8 +137,6 @@ def prune(budget_bytes: int, in_use: InUse = InUse(), locations: tuple[Path, Pat
 
 def repos_named(config: dict) -> set[tuple[str, str]]:
     """The Hub repos a run's config may read (its model and data; 'auto' stands for the online defaults)."""
-    from trainer_backend.hub_data import GLUE_REPO, repo_and_folder
-
     repos: set[tuple[str, str]] = set()
     model = str(config.get("model_name_or_path") or "auto")
     if model == "auto":

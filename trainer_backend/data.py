@@ -10,7 +10,7 @@ from pathlib import Path
 
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
-from trainer_backend import settings
+from trainer_backend import hub_data, settings
 from trainer_backend.errors import AccessError
 
 LABEL_NAMES = ["not_paraphrase", "paraphrase"]
@@ -235,8 +235,6 @@ def from_hub(target: str, s1: str = "sentence1", s2: str = "sentence2", label: s
              token: str | bool | None = None) -> DatasetDict:
     """A Hub dataset (or `glue/mrpc`, a folder of nyu-mll/glue) read from its own data files only, at the commit its
     size check pinned (trainer_backend.hub_data); never `load_dataset(<the id>)`, so its README is never obeyed."""
-    from trainer_backend import hub_data
-
     try:
         local, ext, _ = hub_data.fetch(target, token)
     except (AccessError, hub_data.HubDataError) as err:

@@ -7,6 +7,7 @@ from pathlib import Path
 from trainer_backend import settings
 from trainer_backend.data import LABEL_NAMES
 from trainer_backend.errors import AccessError
+from trainer_backend.hub_check import check_hub_repo, pinned_revision
 
 ID2LABEL = dict(enumerate(LABEL_NAMES))
 LABEL2ID = {name: i for i, name in ID2LABEL.items()}
@@ -101,7 +102,6 @@ def load_for_classification(spec: str = "auto", token: str | bool | None = None)
     send (False: none, on a Space for anonymous visitors)."""
     from transformers import AutoModelForSequenceClassification
 
-    from trainer_backend.hub_check import check_hub_repo, pinned_revision
 
     path, name, reason = resolve_model(spec)
     revision = None

@@ -6,6 +6,7 @@ from typing import Any
 
 import gradio as gr
 
+from trainer_backend.publish import hub
 from trainer_backend.runs.store import Run
 from trainer_backend.textsafe import md_escape
 from ui.train_handlers import _visitor, store
@@ -29,8 +30,6 @@ def _finished_own_run(run_id: str | None, visitor: Visitor) -> Run:
 def push_status(run_id: str | None, browser_id: Any = None, request: gr.Request = None,
                 profile: gr.OAuthProfile | None = None, oauth_token: gr.OAuthToken | None = None) -> str:
     """Whether the viewed run can be pushed now, and if not, why (never shows a token)."""
-    from trainer_backend.publish import hub
-
     visitor = _visitor(browser_id, request, profile, oauth_token)
     try:
         run = _finished_own_run(run_id, visitor)
@@ -45,8 +44,6 @@ def push_to_hub(run_id: str | None, repo_id: str, private: bool, browser_id: Any
                 request: gr.Request = None, profile: gr.OAuthProfile | None = None,
                 oauth_token: gr.OAuthToken | None = None) -> str:
     """Push the viewed run's model with a generated card (owner only; on a Space with the visitor's own sign-in)."""
-    from trainer_backend.publish import hub
-
     visitor = _visitor(browser_id, request, profile, oauth_token)
     try:
         run = _finished_own_run(run_id, visitor)
@@ -65,8 +62,6 @@ def push_to_hub(run_id: str | None, repo_id: str, private: bool, browser_id: Any
 def download_checkpoint(run_id: str | None, browser_id: Any = None, request: gr.Request = None,
                         profile: gr.OAuthProfile | None = None) -> tuple[Any, str]:
     """A zip of the viewed run's final model (weights, tokenizer, config, model card); owner only."""
-    from trainer_backend.publish import hub
-
     visitor = _visitor(browser_id, request, profile)
     try:
         run = _finished_own_run(run_id, visitor)

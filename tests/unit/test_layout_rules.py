@@ -174,3 +174,23 @@ def test_no_import_cycles():
         if start not in seen:
             visit(start, [start])
     assert cycles == [], cycles
+
+
+# The only function-level imports of project modules, each avoiding a heavy import at start-up (reason at the place):
+# the CLI imports the Trainer only to run (not for --help), and the Lesson shows whole_loop.run whole, imports included.
+FUNCTION_LEVEL_IMPORTS = {("trainer_backend/__main__.py", "main"), ("lesson/whole_loop.py", "run")}
+
+
+def test_project_imports_sit_at_the_top_but_for_the_listed_heavy_ones():
+    found = set()
+    for folder in PACKAGES:
+        for path in files_under(folder):
+            for fn in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    continue
+                for node in ast.walk(fn):
+                    names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                             [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+                    if any(n.split(".")[0] in PACKAGES for n in names) or getattr(node, "level", 0):
+                        found.add((path.relative_to(ROOT).as_posix(), fn.name))
+    assert found == FUNCTION_LEVEL_IMPORTS, found

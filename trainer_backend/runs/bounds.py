@@ -6,6 +6,7 @@ from pathlib import Path
 
 from trainer_backend import recipe, settings
 from trainer_backend.config import TrainConfig
+from trainer_backend.runs.store import last_checkpoint
 
 OWNER = "owner"            # its owner pressed Stop
 TIME_LIMIT = "time limit"  # it ran past settings.limits().run_seconds
@@ -44,8 +45,6 @@ def bounded(cfg: TrainConfig) -> TrainConfig:
 
 def stop_message(reason: str | None, output_dir: str | Path, limit_seconds: float | None = None) -> str:
     """Why a run stopped and what its owner can do now (Resume from the newest complete checkpoint, if any)."""
-    from trainer_backend.runs.store import last_checkpoint
-
     if reason == TIME_LIMIT:
         limit = f" of {limit_seconds / 60:g} min" if limit_seconds else ""
         why = f"Stopped: time limit{limit} per run reached"

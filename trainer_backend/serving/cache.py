@@ -4,16 +4,14 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from trainer_backend import settings
+from trainer_backend.cache_budget import InUse
 from trainer_backend.runs.store import RunStore
-from trainer_backend.serving.models import WEIGHT_FILES, ModelRef, resolve_choice
+from trainer_backend.serving.models import WEIGHT_FILES, ModelRef, default_model, resolve_choice
 from trainer_backend.serving.predictor import Predictor, Progress, load_for_serving
 from web.access import Visitor
-
-if TYPE_CHECKING:
-    from trainer_backend.cache_budget import InUse
 
 
 class ModelCache:
@@ -65,8 +63,6 @@ class ModelCache:
 
     def in_use(self) -> InUse:
         """What the loaded predictors read from disk, for the cache pruner: their Hub repos and fast-path folders."""
-        from trainer_backend.cache_budget import InUse
-
         with self._lock:
             loaded = list(self._items.values())
         repos, paths = set(), set()
@@ -102,7 +98,6 @@ def warm_default() -> None:
     a background thread when PREDICT_WARM allows; a failure is reported when someone actually asks)."""
     import logging
 
-    from trainer_backend.serving.models import default_model
 
     try:
         if default_model() is not None:

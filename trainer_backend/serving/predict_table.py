@@ -9,6 +9,7 @@ from pathlib import Path
 from trainer_backend.data import DataError, read_table, rows_to_pairs
 from trainer_backend.metrics import confusion, load_metric
 from trainer_backend.serving.predictor import Predictor
+from web import downloads
 
 MAX_TABLE_ROWS = 10_000
 
@@ -52,7 +53,6 @@ def predict_table(path: str | Path, predictor: Predictor, s1: str = "sentence1",
         if has_label:
             row["correct"] = predicted[i] == pairs["label"][i]
         out_rows.append(row)
-    from web import downloads
 
     csv_path = downloads.new_file(f"{path.stem[:60]}-predictions.csv")  # the capped, pruned downloads folder
     with csv_path.open("w", newline="", encoding="utf-8") as handle:

@@ -5,6 +5,7 @@ import os
 import time
 from typing import Any
 
+from trainer_backend.runs.bounds import stop_message
 from trainer_backend.runs.processes import process_start
 from trainer_backend.runs.record import RunRecord
 from trainer_backend.runs.store import RunStore
@@ -69,8 +70,6 @@ class Reporter:
         """Ended by a stop signal outside the training loop. When the app sent it, the app writes 'stopped' once
         this process is gone (so a run never reads as ended while its process still exits); else (Ctrl-C on a
         CLI run) 'stopped' here."""
-        from trainer_backend.runs.bounds import stop_message
-
         if self.enabled:
             run = self.store.get(self.run_id)
             if run is None or run.stop_sent is None:

@@ -23,6 +23,7 @@ from trainer_backend.modeling import (
     freeze_word_embeddings,
     load_for_classification,
 )
+from trainer_backend.publish import hub
 from trainer_backend.runs.record import Hyperparameters, RunRecord
 from trainer_backend.runs.store import RunStore, drop_checkpoints, last_checkpoint
 from trainer_backend.training.callbacks import StopFlag, StoreCallback
@@ -272,8 +273,6 @@ def evaluate(cfg: TrainConfig, prepared: Prepared, fitted: Fitted, reporter: Rep
 
 def publish(cfg: TrainConfig, result: RunResult, reporter: Reporter) -> None:
     """Push the finished run when asked; a failed push is a note (the model is trained and kept), not a crash."""
-    from trainer_backend.publish import hub
-
     try:
         repo = hub.push_run(cfg.output_dir, repo_id=cfg.hub_model_id, private=cfg.hub_private)
     except hub.HubError as err:
