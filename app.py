@@ -12,6 +12,7 @@ from trainer_backend.runs.store import RunStore
 from trainer_backend.serving.cache import in_use as models_in_use
 from ui import lesson_tab, predict_tab, quiz_tab, train_tab
 from ui.common import TAB_IDS, AppContext, timer_off, timer_on, viewer_box, visitor_state
+from ui.services import Services
 from ui.theme import CSS, HEAD, THEME
 from web import downloads
 from web.limits import limits as web_limits
@@ -23,8 +24,8 @@ def build_app(runner: JobRunner | None = None) -> gr.Blocks:
     """The whole app: Lesson, Quiz & Flashcards, Train, Predict. Services are built here, never at import."""
     settings.prepare_process()
     settings.seal_owner_secrets()  # on a Space the owner's HF_TOKEN leaves this process before any visitor arrives
-    ctx = AppContext(runner=runner or JobRunner(RunStore()))
-    ctx.runner.cache_in_use = models_in_use  # the cache pruner keeps what Predict has loaded
+    ctx = AppContext(services=Services(runner or JobRunner(RunStore())))
+    ctx.services.runner.cache_in_use = models_in_use  # the cache pruner keeps what Predict has loaded
     # Old download copies Gradio keeps for visitors are deleted after an hour (checked every 10 minutes).
     with gr.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:
         ctx.root = demo
@@ -49,7 +50,7 @@ def build_app(runner: JobRunner | None = None) -> gr.Blocks:
         for other in (lesson, quiz, predict):
             other.select(timer_off, None, ctx.train_timer, api_name=False)
         ctx.wire()
-    demo.runner = ctx.runner
+    demo.runner = ctx.services.runner
     return demo
 
 

@@ -99,7 +99,7 @@ class AppContext:
     root: gr.Blocks | None = None           # the app's Blocks, for page-load events (no private Gradio API)
     tabs: gr.Tabs | None = None
     train_preset: gr.Dropdown | None = None
-    runner: Any = None                       # trainer_backend.runs.jobs.JobRunner, built once in app.py
+    services: Any = None                     # ui.services.Services (the job runner), built once in app.py
     visitor: gr.BrowserState | None = None   # the anonymous visitor id (see visitor_of)
     viewer: gr.Textbox | None = None         # that visitor's signed ticket (see remember_viewer)
     train_timer: gr.Timer | None = None      # ticks only while the Train tab is shown

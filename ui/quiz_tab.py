@@ -174,7 +174,7 @@ def _seed_spread_panel(ctx: AppContext | None) -> None:
     with gr.Accordion("Your own seed-spread runs, read against the noise", open=False):
         read = gr.Button("Read my seed-spread runs", size="sm", elem_id="quiz-seed-spread")
         out = gr.Markdown(elem_id="quiz-seed-spread-report")
-    store, visitor = getattr(getattr(ctx, "runner", None), "store", None), getattr(ctx, "visitor", None)
+    store, visitor = getattr(getattr(ctx, "services", None), "store", None), getattr(ctx, "visitor", None)
     read.click(_seed_spread_handler(store), visitor, out, api_name="exercise_seed_spread")
 
 

@@ -15,34 +15,14 @@ from trainer_backend.data import DataError, load_data, resolve_dataset
 from trainer_backend.hub_check import check_hub_repo
 from trainer_backend.modeling import resolve_model
 from trainer_backend.runs.bounds import RunTooLarge, bounded
-from trainer_backend.runs.jobs import REFUSED, JobRunner
-from trainer_backend.runs.store import RunStore
+from trainer_backend.runs.jobs import REFUSED
 from trainer_backend.textsafe import md_escape, md_escape_lines
 from ui import train_form
 from ui.common import error_toast, visitor_of
 from ui.messages import control_message
+from ui.services import Services
 from web import access, downloads, estimate
 from web.access import AccessError, Visitor
-
-_SERVICES: dict[str, JobRunner] = {}
-
-
-def bind(job_runner: JobRunner) -> None:
-    """Hand the handlers the app's job runner (built once in app.py; nothing is built at import)."""
-    _SERVICES["runner"] = job_runner
-
-
-def runner() -> JobRunner:
-    """The app's job runner; a standalone tab (python -m ui.train_tab) builds its own on first use."""
-    if "runner" not in _SERVICES:
-        job_runner = JobRunner(RunStore())
-        job_runner.start_background()
-        bind(job_runner)
-    return _SERVICES["runner"]
-
-
-def store() -> RunStore:
-    return runner().store
 
 
 def _visitor(browser_id: Any, request: gr.Request | None, profile: gr.OAuthProfile | None = None,
@@ -53,18 +33,18 @@ def _visitor(browser_id: Any, request: gr.Request | None, profile: gr.OAuthProfi
         raise error_toast(err) from None
 
 
-def _run_folders(visitor: Visitor) -> dict[str, str]:
+def _run_folders(svc: Services, visitor: Visitor) -> dict[str, str]:
     """'run:<id>' -> model folder, for this visitor's own finished runs (usable as a base model)."""
     out = {}
-    for run in store().list(("completed", "stopped"), limit=200, owner=visitor.runs_owner):
+    for run in svc.store.list(("completed", "stopped"), limit=200, owner=visitor.runs_owner):
         if Path(run.output_dir, "config.json").is_file():
             out[f"run:{run.id}"] = run.output_dir
     return out
 
 
-def _checked(model: str, data: str, visitor: Visitor) -> tuple[str, str]:
+def _checked(svc: Services, model: str, data: str, visitor: Visitor) -> tuple[str, str]:
     """Model and data names this visitor may use, as the training process reads them. Raises AccessError."""
-    return (access.check_model(model, visitor, _run_folders(visitor)), access.check_data(data, visitor))
+    return (access.check_model(model, visitor, _run_folders(svc, visitor)), access.check_data(data, visitor))
 
 
 # --- environment and ETA ------------------------------------------------------------------------
@@ -103,18 +83,18 @@ def _train_size(spec: str, s1: str, s2: str, label: str, token: str | bool | Non
     return len(load_data(spec, s1, s2, label, token=token).dataset["train"])
 
 
-def eta_markdown(values: dict[str, Any], seeds: Any, visitor: Visitor) -> str:
+def eta_markdown(svc: Services, values: dict[str, Any], seeds: Any, visitor: Visitor) -> str:
     """The expected duration of the configured run(s), shown before Start."""
     try:
         cfg, compare = train_form.to_config(values)
-        model, data = _checked(cfg.model_name_or_path, cfg.dataset, visitor)
+        model, data = _checked(svc, cfg.model_name_or_path, cfg.dataset, visitor)
         cfg = cfg.replace(model_name_or_path=model, dataset=data)
         path, name, _ = resolve_model(cfg.model_name_or_path)
         if not Path(path).exists():
             check_hub_repo(path, "model", visitor.hub_token)
         spec, _ = resolve_dataset(cfg.dataset)
         n_train = _train_size(spec, cfg.sentence1_column, cfg.sentence2_column, cfg.label_column, visitor.hub_token)
-        est = estimate.estimate(cfg, n_train, path, name, store(), token=visitor.hub_token)
+        est = estimate.estimate(cfg, n_train, path, name, svc.store, token=visitor.hub_token)
         runs = len(presets.runs(cfg, presets.parse_seeds(seeds), compare))
         more = f" each, {runs} runs ≈ {estimate.format_duration(est.seconds * runs)} in all" if runs > 1 else ""
         return f"**Estimated duration:** {est.text()}{more}."
@@ -161,10 +141,10 @@ def apply_preset(form: train_form.TrainForm, name: str, description: gr.Markdown
     return {**form.updates(values), description: shown, seeds: seed_text}
 
 
-def _queue(cfg: TrainConfig, compare: bool, seeds: Any, preset: Any, visitor: Visitor) -> tuple[str, str | None]:
+def _queue(svc: Services, cfg: TrainConfig, compare: bool, seeds: Any, preset: Any, visitor: Visitor) -> tuple[str, str | None]:
     """Check names and data, then queue one run per seed (× precision) for this visitor; says what happened."""
     try:
-        model, data = _checked(cfg.model_name_or_path, cfg.dataset, visitor)
+        model, data = _checked(svc, cfg.model_name_or_path, cfg.dataset, visitor)
         cfg = bounded(cfg.replace(model_name_or_path=model, dataset=data))  # refused before the data is read
         seed_list = presets.parse_seeds(seeds, cfg.seed)
         # Fail fast, before queueing: the same loader the run will use (also warms the Hub dataset cache).
@@ -183,7 +163,7 @@ def _queue(cfg: TrainConfig, compare: bool, seeds: Any, preset: Any, visitor: Vi
     lines, first = [], None
     for suffix, variant in variants:
         try:
-            run_id, position = runner().submit(variant, label=f"{base_label}{' · ' + suffix if suffix else ''}",
+            run_id, position = svc.runner.submit(variant, label=f"{base_label}{' · ' + suffix if suffix else ''}",
                                                group_id=group_id, owner=visitor.key, client=visitor.address)
         except REFUSED as err:
             lines.append(f"❌ {err}")
@@ -194,17 +174,17 @@ def _queue(cfg: TrainConfig, compare: bool, seeds: Any, preset: Any, visitor: Vi
     return "\n\n".join(lines), first
 
 
-def start_from_form(form: train_form.TrainForm, values: dict[str, Any], seeds: Any, preset: Any, visitor: Visitor
+def start_from_form(svc: Services, form: train_form.TrainForm, values: dict[str, Any], seeds: Any, preset: Any, visitor: Visitor
                     ) -> tuple[str, str | None]:
     """The Start button: form values -> TrainConfig -> queued runs."""
     try:
         cfg, compare = train_form.to_config(values)
     except ConfigError as err:
         return f"❌ **Not started.** {err}", None
-    return _queue(cfg, compare, seeds, preset, visitor)
+    return _queue(svc, cfg, compare, seeds, preset, visitor)
 
 
-def start_training(settings: dict, seeds: str = "", preset: str = "", browser_id: str | None = None,
+def start_training(svc: Services, settings: dict, seeds: str = "", preset: str = "", browser_id: str | None = None,
                    request: gr.Request = None, profile: gr.OAuthProfile | None = None,
                    oauth_token: gr.OAuthToken | None = None) -> tuple[str, str | None]:
     """API: queue runs from {TrainConfig field: value} — the names of the CLI and run.json (unknown names refused).
@@ -221,7 +201,7 @@ def start_training(settings: dict, seeds: str = "", preset: str = "", browser_id
         cfg = TrainConfig.from_dict(values)
     except (ConfigError, TypeError) as err:
         return f"❌ **Not started.** {md_escape_lines(str(err))}", None
-    return _queue(cfg, compare, seeds, preset, visitor)
+    return _queue(svc, cfg, compare, seeds, preset, visitor)
 
 
 def command_line(form_values: dict[str, Any], seeds: Any) -> str:
@@ -268,29 +248,29 @@ def load_settings(form: train_form.TrainForm, file_path: str | None,
     return {**form.updates(cfg.to_dict()), message: "✅ Settings loaded from run.json."}
 
 
-def stop_training(run_id: str | None, browser_id: Any = None, request: gr.Request = None,
+def stop_training(svc: Services, run_id: str | None, browser_id: Any = None, request: gr.Request = None,
                   profile: gr.OAuthProfile | None = None) -> str:
     """Ask the viewed run to save a checkpoint and stop (its owner only)."""
     if not run_id:
         return "No run selected."
-    return md_escape(control_message(runner().stop(str(run_id), _visitor(browser_id, request, profile).key)))
+    return md_escape(control_message(svc.runner.stop(str(run_id), _visitor(browser_id, request, profile).key)))
 
 
-def resume_training(run_id: str | None, browser_id: Any = None, request: gr.Request = None,
+def resume_training(svc: Services, run_id: str | None, browser_id: Any = None, request: gr.Request = None,
                     profile: gr.OAuthProfile | None = None) -> str:
     """Queue an interrupted or stopped run again from its last checkpoint (its owner only)."""
     if not run_id:
         return "No run selected."
     visitor = _visitor(browser_id, request, profile)
-    return md_escape(control_message(runner().resume(str(run_id), visitor.key, visitor.address)))
+    return md_escape(control_message(svc.runner.resume(str(run_id), visitor.key, visitor.address)))
 
 
-def delete_run(run_id: str | None, browser_id: Any = None, request: gr.Request = None,
+def delete_run(svc: Services, run_id: str | None, browser_id: Any = None, request: gr.Request = None,
                profile: gr.OAuthProfile | None = None) -> str:
     """Delete the viewed run and its files (its owner only; finished runs only)."""
     if not run_id:
         return "No run selected."
-    return md_escape(control_message(runner().delete(str(run_id), _visitor(browser_id, request, profile).key)))
+    return md_escape(control_message(svc.runner.delete(str(run_id), _visitor(browser_id, request, profile).key)))
 
 
 # --- viewing -------------------------------------------------------------------------------------

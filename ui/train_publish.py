@@ -9,7 +9,8 @@ import gradio as gr
 from trainer_backend.publish import hub
 from trainer_backend.runs.store import Run
 from trainer_backend.textsafe import md_escape
-from ui.train_handlers import _visitor, store
+from ui.services import Services
+from ui.train_handlers import _visitor
 from web import downloads
 from web.access import AccessError, Visitor
 
@@ -18,8 +19,8 @@ def _oauth_value(oauth_token: gr.OAuthToken | None) -> str | None:
     return getattr(oauth_token, "token", None) if oauth_token else None
 
 
-def _finished_own_run(run_id: str | None, visitor: Visitor) -> Run:
-    run = store().get(str(run_id)) if run_id else None
+def _finished_own_run(svc: Services, run_id: str | None, visitor: Visitor) -> Run:
+    run = svc.store.get(str(run_id)) if run_id else None
     if run is None or run.status not in ("completed", "stopped") or not Path(run.output_dir, "config.json").exists():
         raise AccessError("Choose a finished run first: only a trained model can be pushed or downloaded.")
     if not visitor.owns(run.owner):
@@ -27,12 +28,12 @@ def _finished_own_run(run_id: str | None, visitor: Visitor) -> Run:
     return run
 
 
-def push_status(run_id: str | None, browser_id: Any = None, request: gr.Request = None,
+def push_status(svc: Services, run_id: str | None, browser_id: Any = None, request: gr.Request = None,
                 profile: gr.OAuthProfile | None = None, oauth_token: gr.OAuthToken | None = None) -> str:
     """Whether the viewed run can be pushed now, and if not, why (never shows a token)."""
     visitor = _visitor(browser_id, request, profile, oauth_token)
     try:
-        run = _finished_own_run(run_id, visitor)
+        run = _finished_own_run(svc, run_id, visitor)
     except AccessError as err:
         return f"ℹ️ {err}"
     ok, why = hub.push_availability(hub.visitor_token(_oauth_value(oauth_token)))
@@ -40,13 +41,13 @@ def push_status(run_id: str | None, browser_id: Any = None, request: gr.Request 
     return ("✅ " if ok else "ℹ️ ") + why + pushed
 
 
-def push_to_hub(run_id: str | None, repo_id: str, private: bool, browser_id: Any = None,
+def push_to_hub(svc: Services, run_id: str | None, repo_id: str, private: bool, browser_id: Any = None,
                 request: gr.Request = None, profile: gr.OAuthProfile | None = None,
                 oauth_token: gr.OAuthToken | None = None) -> str:
     """Push the viewed run's model with a generated card (owner only; on a Space with the visitor's own sign-in)."""
     visitor = _visitor(browser_id, request, profile, oauth_token)
     try:
-        run = _finished_own_run(run_id, visitor)
+        run = _finished_own_run(svc, run_id, visitor)
     except AccessError as err:
         return f"❌ {err}"
     try:
@@ -54,17 +55,17 @@ def push_to_hub(run_id: str | None, repo_id: str, private: bool, browser_id: Any
                             token=hub.visitor_token(_oauth_value(oauth_token)))
     except hub.HubError as err:
         return f"❌ {md_escape(str(err))}"
-    store().update(run.id, hub_repo=repo)
+    svc.store.update(run.id, hub_repo=repo)
     return (f"✅ Pushed to [`{md_escape(repo)}`](https://huggingface.co/{repo}). It is now the default model "
             "in **Predict**.")
 
 
-def download_checkpoint(run_id: str | None, browser_id: Any = None, request: gr.Request = None,
+def download_checkpoint(svc: Services, run_id: str | None, browser_id: Any = None, request: gr.Request = None,
                         profile: gr.OAuthProfile | None = None) -> tuple[Any, str]:
     """A zip of the viewed run's final model (weights, tokenizer, config, model card); owner only."""
     visitor = _visitor(browser_id, request, profile)
     try:
-        run = _finished_own_run(run_id, visitor)
+        run = _finished_own_run(svc, run_id, visitor)
         return str(hub.zip_checkpoint(run.output_dir, downloads.new_file)), f"📦 Zip of `{run.id}` ready."
     except (AccessError, hub.HubError) as err:
         return None, f"❌ {md_escape(str(err))}"

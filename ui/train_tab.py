@@ -12,6 +12,7 @@ from ui import charts, train_form, train_publish, uploads
 from ui import train_handlers as h
 from ui import train_view as v
 from ui.common import AppContext, ensure_visitor_id, visitor_of, visitor_state
+from ui.services import Services, bound
 
 
 def build(ctx: AppContext | None = None) -> None:
@@ -19,13 +20,12 @@ def build(ctx: AppContext | None = None) -> None:
     standalone = ctx is None or ctx.visitor is None
     if ctx is None or ctx.root is None:
         raise ValueError("build(ctx) needs ctx.root: the Blocks this tab is built in")
-    if ctx.runner is not None:
-        h.bind(ctx.runner)
+    svc = ctx.services or Services.standalone()  # built once in app.py; a tab run alone builds its own
     visitor = ctx.visitor if ctx.visitor is not None else visitor_state()
     form = train_form.TrainForm()
     # The run's progress line first, full width: in the first screen on a laptop and on a phone, before and after
     # Start or Resume (issue 23: Start and the progress were below the fold, under the environment text).
-    progress = gr.HTML(v.progress_html(None), elem_id="train-progress")
+    progress = gr.HTML(v.progress_html(svc, None), elem_id="train-progress")
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=340):
             preset = gr.Dropdown(presets.PRESET_NAMES, value=presets.QUICK_LOOK, label="Preset",
@@ -94,19 +94,19 @@ def build(ctx: AppContext | None = None) -> None:
     form_inputs = {*form.components, seeds, visitor}
     view = dict(zip(v.VIEW_OUTPUTS, (progress, loss_plot, eval_plot, spread_plot, table, confusion, details, history,
                                      view_run, signature, timer, message), strict=True))
-    view_outputs, refresh = list(view.values()), v.by_component(v.refresh, view)
+    view_outputs, refresh = list(view.values()), v.by_component(bound(v.refresh, svc), view)
 
     # Thin adapters: Gradio hands a {component: value} dict; the handlers take field names.
     def preset_chosen(name: str) -> dict[gr.Component, Any]:
         return h.apply_preset(form, name, preset_md, seeds)
 
     def estimate_shown(data: dict, request: gr.Request, profile: gr.OAuthProfile | None = None) -> str:
-        return h.eta_markdown(form.values(data), data[seeds], v.viewer(data[visitor], request, profile))
+        return h.eta_markdown(svc, form.values(data), data[seeds], v.viewer(data[visitor], request, profile))
 
     def start_clicked(data: dict, request: gr.Request, profile: gr.OAuthProfile | None = None,
                       oauth_token: gr.OAuthToken | None = None) -> tuple[str, str | None]:
         who = visitor_of(data[visitor], request, profile, oauth_token)
-        return h.start_from_form(form, form.values(data), data[seeds], data[preset], who)
+        return h.start_from_form(svc, form, form.values(data), data[seeds], data[preset], who)
 
     def command_shown(data: dict) -> Any:
         return gr.Code(value=h.command_line(form.values(data), data[seeds]), visible=True)
@@ -124,9 +124,9 @@ def build(ctx: AppContext | None = None) -> None:
     if standalone:
         first = first.then(h.environment_markdown, None, env_md, api_name=False)
     if standalone:
-        first = first.then(v.select_run_on_load, visitor, [view_run, compare], api_name=False)
+        first = first.then(bound(v.select_run_on_load, svc), visitor, [view_run, compare], api_name=False)
     else:  # after the app's load chain has made the browser's visitor id (a first visit has none before it)
-        ctx.on_viewer_known(v.select_run_on_load, [visitor], [view_run, compare])
+        ctx.on_viewer_known(bound(v.select_run_on_load, svc), [visitor], [view_run, compare])
     first.then(preset_chosen, preset, [*form.components, preset_md, seeds], api_name=False).then(
         estimate_shown, form_inputs, eta_md, api_name=False)
     preset.change(preset_chosen, preset, [*form.components, preset_md, seeds], api_name=False).then(
@@ -139,25 +139,25 @@ def build(ctx: AppContext | None = None) -> None:
                  show_progress="hidden")
     data = form.widgets["dataset"]
     columns = [form.widgets[n] for n in ("sentence1_column", "sentence2_column", "label_column")]
-    upload.upload(uploads.save_upload, [upload, visitor], [data, data_msg], api_name=False)
+    upload.upload(bound(uploads.save_upload, svc), [upload, visitor], [data, data_msg], api_name=False)
     check_btn.click(h.check_data, [data, *columns, visitor], data_msg, api_name="check_data")
     new_run = gr.Textbox(visible=False, elem_id="train-new-run")
     start_btn.click(start_clicked, {*form_inputs, preset}, [message, new_run], api_name=False,
                     concurrency_limit=1).then(
-        v.after_start, [message, new_run, view_run, visitor], [view_run, compare, timer], api_name=False)
-    gr.api(h.start_training, api_name="start_training", concurrency_limit=1)
-    gr.api(v.run_status, api_name="run_status")
-    stop_btn.click(h.stop_training, [view_run, visitor], message, api_name="stop_training")
-    resume_btn.click(h.resume_training, [view_run, visitor], message, api_name="resume_training")
-    delete_btn.click(h.delete_run, [view_run, visitor], message, api_name="delete_run")
+        bound(v.after_start, svc), [message, new_run, view_run, visitor], [view_run, compare, timer], api_name=False)
+    gr.api(bound(h.start_training, svc), api_name="start_training", concurrency_limit=1)
+    gr.api(bound(v.run_status, svc), api_name="run_status")
+    stop_btn.click(bound(h.stop_training, svc), [view_run, visitor], message, api_name="stop_training")
+    resume_btn.click(bound(h.resume_training, svc), [view_run, visitor], message, api_name="resume_training")
+    delete_btn.click(bound(h.delete_run, svc), [view_run, visitor], message, api_name="delete_run")
     command_btn.click(command_shown, form_inputs, command, api_name=False)
     save_btn.click(settings_saved, form_inputs, [settings_file, settings_msg], api_name=False)
     load_btn.upload(settings_loaded, load_btn, [*form.components, settings_msg], api_name=False)
-    view_run.change(train_publish.push_status, [view_run, visitor], push_md, api_name=False,
+    view_run.change(bound(train_publish.push_status, svc), [view_run, visitor], push_md, api_name=False,
                     show_progress="hidden")
-    push_btn.click(train_publish.push_to_hub, [view_run, repo_box, private_box, visitor], push_md,
+    push_btn.click(bound(train_publish.push_to_hub, svc), [view_run, repo_box, private_box, visitor], push_md,
                    api_name="push_to_hub")
-    zip_btn.click(train_publish.download_checkpoint, [view_run, visitor], [zip_file, push_md],
+    zip_btn.click(bound(train_publish.download_checkpoint, svc), [view_run, visitor], [zip_file, push_md],
                   api_name="download_checkpoint")
     timer.tick(refresh, [view_run, compare, signature, visitor], view_outputs, api_name=False,
                show_progress="hidden")  # queued like every request: its bounds hold for ticks too

@@ -18,7 +18,7 @@ from trainer_backend.runs.store import Run, last_checkpoint
 from trainer_backend.textsafe import md_escape
 from ui import charts
 from ui.common import visitor_of
-from ui.train_handlers import runner, store
+from ui.services import Services
 from web import access, estimate
 from web.access import AccessError, Visitor
 
@@ -57,10 +57,10 @@ def _shown_model_data(run: Run, visitor: Visitor) -> tuple[str, str]:
     return str(model), str(data)
 
 
-def runs_table(visitor: Visitor = access.LOCAL) -> list[list]:
+def runs_table(svc: Services, visitor: Visitor = access.LOCAL) -> list[list]:
     """Past and current runs, newest first; on a Space yours first (starred) and no one else's cancelled runs."""
     rows = []
-    for run in store().list_for_menu(visitor.runs_owner, limit=100):
+    for run in svc.store.list_for_menu(visitor.runs_owner, limit=100):
         fm = run.final_metrics
         model, data = _shown_model_data(run, visitor)
         mine = "★ " if visitor.space and visitor.owns(run.owner) else ""
@@ -74,20 +74,20 @@ def runs_table(visitor: Visitor = access.LOCAL) -> list[list]:
     return rows
 
 
-def run_choices(visitor: Visitor = access.LOCAL) -> list[tuple[str, str]]:
+def run_choices(svc: Services, visitor: Visitor = access.LOCAL) -> list[tuple[str, str]]:
     out = []
-    for r in store().list_for_menu(visitor.runs_owner, limit=100):
+    for r in svc.store.list_for_menu(visitor.runs_owner, limit=100):
         mine = "★ " if visitor.space and visitor.owns(r.owner) else ""
         seed = r.config.get("seed")
         out.append((f"{mine}{summary.run_name(r)} · seed {seed} · {r.status}", r.id))
     return out
 
 
-def default_run(visitor: Visitor = access.LOCAL) -> str | None:
+def default_run(svc: Services, visitor: Visitor = access.LOCAL) -> str | None:
     """The visitor's most relevant run: the one training, else the first in line, else the latest that finished
     (completed, stopped, failed or interrupted: by when it finished); a cancelled run only when there is no other.
     Off a Space: every run counts."""
-    runs = store().list(limit=50, owner=visitor.runs_owner)
+    runs = svc.store.list(limit=50, owner=visitor.runs_owner)
     active = [r for r in runs if r.active]
     queued = sorted((r for r in runs if r.status == "queued"), key=lambda r: r.created)
     ended = sorted((r for r in runs if r.status not in ("queued", "cancelled") and not r.active),
@@ -112,7 +112,7 @@ def phase(run: Run) -> str:
     return run.status
 
 
-def progress_html(run: Run | None, visitor: Visitor = access.LOCAL) -> str:
+def progress_html(svc: Services, run: Run | None, visitor: Visitor = access.LOCAL) -> str:
     if run is None:
         return "<div class='run-progress'>No run yet: choose a preset and press <b>Start</b>.</div>"
     pct = 100.0 * run.step / run.max_steps if run.max_steps else (100.0 if run.status == "completed" else 0.0)
@@ -129,7 +129,7 @@ def progress_html(run: Run | None, visitor: Visitor = access.LOCAL) -> str:
     if eta is not None:
         parts.append(f"ETA {estimate.format_duration(eta)}")
     if run.status == "queued":
-        parts.append(f"position {runner().position(run.id)} in line")
+        parts.append(f"position {svc.runner.position(run.id)} in line")
     low = summary.at_floor(run)
     if low:
         parts.append(f"<span class='run-floor'>accuracy {low[0]:.3f} is at the majority-class floor of this data "
@@ -173,9 +173,9 @@ def run_details(run: Run | None, visitor: Visitor = access.LOCAL) -> str:
     return "\n\n".join(out)
 
 
-def compared_runs(view_id: str | None, compare_ids: list[str] | None) -> list[Run]:
+def compared_runs(svc: Services, view_id: str | None, compare_ids: list[str] | None) -> list[Run]:
     """The runs drawn together: those picked to compare, else the viewed run and its seed group."""
-    s = store()
+    s = svc.store
     if compare_ids:
         return [r for r in (s.get(str(i)) for i in list(compare_ids)[:12]) if r]
     run = s.get(str(view_id)) if view_id else None
@@ -195,9 +195,9 @@ def viewer(browser_id: Any, request: gr.Request | None, profile: gr.OAuthProfile
         return access.NOBODY
 
 
-def status_message(run: Run) -> str:
+def status_message(svc: Services, run: Run) -> str:
     """The message under Start, derived from the run's state (never left over from an earlier click)."""
-    return {"queued": f"⏳ `{run.id}` is waiting in line (position {runner().position(run.id)}).",
+    return {"queued": f"⏳ `{run.id}` is waiting in line (position {svc.runner.position(run.id)}).",
             "starting": f"▶ `{run.id}` is starting: loading the model and the data…",
             "running": (("⏹ Stopping after the current step…" if run.max_steps else "⏹ Stopping…")
                         if run.stop_requested else f"▶ `{run.id}` is training."),
@@ -210,9 +210,9 @@ def status_message(run: Run) -> str:
             "cancelled": f"`{run.id}` was cancelled before it started."}.get(run.status, "")
 
 
-def _history_and_menu(visitor: Visitor) -> tuple[list[list], list[tuple[str, str]], str]:
+def _history_and_menu(svc: Services, visitor: Visitor) -> tuple[list[list], list[tuple[str, str]], str]:
     """The history rows and the run menu, and a short fingerprint of both (to send them only when they change)."""
-    rows, menu = runs_table(visitor), run_choices(visitor)
+    rows, menu = runs_table(svc, visitor), run_choices(svc, visitor)
     return rows, menu, hashlib.sha1(repr((rows, menu)).encode()).hexdigest()[:12]
 
 
@@ -230,8 +230,8 @@ def by_component(handler: Callable[..., dict[str, Any]], components: dict[str, A
     return answer
 
 
-def refresh(view_id: str | None, compare_ids: list[str] | None, last_signature: str, browser_id: Any = None,
-            request: gr.Request = None, profile: gr.OAuthProfile | None = None) -> dict[str, Any]:
+def refresh(svc: Services, view_id: str | None, compare_ids: list[str] | None, last_signature: str,
+            browser_id: Any = None, request: gr.Request = None, profile: gr.OAuthProfile | None = None) -> dict[str, Any]:
     """Redraw what changed, as {VIEW_OUTPUTS name: update}; a name left out is not sent. When nothing was written
     to the store since the last tick: no query, nothing sent.
 
@@ -239,25 +239,25 @@ def refresh(view_id: str | None, compare_ids: list[str] | None, last_signature: 
     (run, status, metric rows), the history's fingerprint, and when the charts were last drawn. The progress line
     follows every step; the history and menu are sent only when they change; while a run trains the charts are
     redrawn at most every CHART_SECONDS (each redraw costs the browser a whole figure), at once on a status change."""
-    s = store()
+    s = svc.store
     visitor = viewer(browser_id, request, profile)
     base = f"{s.version()}|{view_id}|{compare_ids}|{visitor.key}"
     parts = (last_signature or "").split("#") + ["", "", ""]
     if last_signature and base == parts[0]:
         return {}
     run = s.get(str(view_id)) if view_id else None
-    runs = compared_runs(view_id, compare_ids)
+    runs = compared_runs(svc, view_id, compare_ids)
     drawn = "|".join(f"{r.id}:{r.status}:{s.metric_count(r.id)}" for r in runs)
     old, old_history, drawn_at = parts[1], parts[2], float(parts[3] or 0)
-    progress = progress_html(run, visitor)
-    rows, menu_choices, history_key = _history_and_menu(visitor)
+    progress = progress_html(svc, run, visitor)
+    rows, menu_choices, history_key = _history_and_menu(svc, visitor)
     busy = any(r.status in ("queued", "starting", "running") for r in runs)
     out: dict[str, Any] = {"progress": progress, "timer": gr.Timer(value=POLL_SECONDS if busy else IDLE_POLL_SECONDS)}
     if history_key != old_history:
         out.update(history=rows, menu=gr.Dropdown(choices=menu_choices))
     changed = run is not None and bool(last_signature) and f"{run.id}:{run.status}:" not in old
     if changed or (run is not None and run.stop_requested and run.active):
-        out["message"] = status_message(run)
+        out["message"] = status_message(svc, run)
     statuses = [d.rsplit(":", 1)[0] for d in drawn.split("|")] == [d.rsplit(":", 1)[0] for d in old.split("|")]
     now = time.time()
     if last_signature and (drawn == old or (statuses and busy and now - drawn_at < CHART_SECONDS)):
@@ -276,32 +276,32 @@ def refresh(view_id: str | None, compare_ids: list[str] | None, last_signature: 
         "details": run_details(run, visitor)}
 
 
-def select_run_on_load(browser_id: Any = None, request: gr.Request = None,
+def select_run_on_load(svc: Services, browser_id: Any = None, request: gr.Request = None,
                        profile: gr.OAuthProfile | None = None) -> tuple[Any, Any]:
     """On page (re)load: show this visitor's active run, or their latest one."""
     visitor = viewer(browser_id, request, profile)
-    choices = run_choices(visitor)
-    return gr.Dropdown(choices=choices, value=default_run(visitor)), gr.Dropdown(choices=choices, value=[])
+    choices = run_choices(svc, visitor)
+    return gr.Dropdown(choices=choices, value=default_run(svc, visitor)), gr.Dropdown(choices=choices, value=[])
 
 
-def after_start(message: str, run_id: str | None, current: str | None, browser_id: Any = None,
+def after_start(svc: Services, message: str, run_id: str | None, current: str | None, browser_id: Any = None,
                 request: gr.Request = None, profile: gr.OAuthProfile | None = None) -> tuple[Any, Any, Any]:
-    choices = run_choices(viewer(browser_id, request, profile))
+    choices = run_choices(svc, viewer(browser_id, request, profile))
     return (gr.Dropdown(choices=choices, value=run_id or current), gr.Dropdown(choices=choices),
             gr.Timer(value=POLL_SECONDS))
 
 
-def run_status(run_id: str, browser_id: str | None = None, request: gr.Request = None,
+def run_status(svc: Services, run_id: str, browser_id: str | None = None, request: gr.Request = None,
                profile: gr.OAuthProfile | None = None) -> dict[str, Any]:
     """API view of one run: status, progress, final metrics and the metric rows' count (errors: owner only)."""
-    run = store().get(str(run_id))
+    run = svc.store.get(str(run_id))
     if run is None:
         raise gr.Error("No such run.")
     owner = viewer(browser_id, request, profile).owns(run.owner)
     return {"id": run.id, "status": run.status, "step": run.step, "max_steps": run.max_steps,
             "label": run.label, "error": run.error if owner else (run.error and "hidden: not your run"),
             "final_metrics": run.final_metrics, "yours": owner,
-            "metric_rows": store().metric_count(run.id),
-            "loss_points": len(store().metrics(run.id, ["loss"])),
-            "eval_points": len(store().metrics(run.id, ["eval_accuracy"])),
-            "queued_position": runner().position(run.id)}
+            "metric_rows": svc.store.metric_count(run.id),
+            "loss_points": len(svc.store.metrics(run.id, ["loss"])),
+            "eval_points": len(svc.store.metrics(run.id, ["eval_accuracy"])),
+            "queued_position": svc.runner.position(run.id)}

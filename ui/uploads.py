@@ -12,7 +12,8 @@ import gradio as gr
 from trainer_backend.data import FILE_TYPES, FILE_TYPES_SHOWN
 from trainer_backend.runs.store import ACTIVE
 from trainer_backend.textsafe import md_escape
-from ui.train_handlers import _visitor, store
+from ui.services import Services
+from ui.train_handlers import _visitor
 from web import access
 from web.limits import limits
 from web.uploads import UploadMeter, files_in_use, prune_uploads
@@ -33,7 +34,7 @@ def _sha1_file(path: Path) -> str:
     return digest.hexdigest()[:10]
 
 
-def save_upload(file_path: str | None, browser_id: Any = None, request: gr.Request = None,
+def save_upload(svc: Services, file_path: str | None, browser_id: Any = None, request: gr.Request = None,
                 profile: gr.OAuthProfile | None = None) -> tuple[Any, str]:
     """Keep an uploaded data file in this visitor's own upload folder; returns (data name 'upload:<file>', message).
 
@@ -64,6 +65,6 @@ def save_upload(file_path: str | None, browser_id: Any = None, request: gr.Reque
     kept = sorted((p for p in folder.iterdir() if p.is_file()), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in kept[lim.uploads_per_visitor:]:
         old.unlink(missing_ok=True)
-    prune_uploads(keep={dest, *files_in_use(store().list(("queued", *ACTIVE), limit=1000))})
+    prune_uploads(keep={dest, *files_in_use(svc.store.list(("queued", *ACTIVE), limit=1000))})
     return (access.UPLOAD_PREFIX + name,
             f"Uploaded **{md_escape(src.name)}**. Map its columns below if they are not sentence1/sentence2/label.")

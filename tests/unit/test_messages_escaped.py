@@ -35,10 +35,14 @@ def test_predict_facts_escape_a_checkpoints_own_run_summary(tiny_checkpoint, tmp
     assert "\\*\\*bold\\*\\*" in facts and "&lt;img" in facts  # shown, literally
 
 
-def test_a_settings_error_quoting_the_visitor_is_escaped():
+def test_a_settings_error_quoting_the_visitor_is_escaped(tmp_path):
+    from trainer_backend.runs.jobs import JobRunner
+    from trainer_backend.runs.store import RunStore
     from ui import train_handlers
+    from ui.services import Services
 
-    message, run_id = train_handlers.start_training({"precision": HOSTILE}, "1", "custom")
+    svc = Services(JobRunner(RunStore(tmp_path / "r.sqlite"), autostart=False))
+    message, run_id = train_handlers.start_training(svc, {"precision": HOSTILE}, "1", "custom")
     assert run_id is None and message.startswith("❌") and _inert(message), message
 
 

@@ -7,17 +7,20 @@ from trainer_backend.runs import summary
 from trainer_backend.runs.jobs import JobRunner
 from trainer_backend.runs.store import RunStore
 from ui import charts
-from ui import train_handlers as h
 from ui import train_view as v
+from ui.services import Services
 from web import access
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
+def svc(tmp_path, monkeypatch):
     monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
-    s = RunStore(tmp_path / "r.sqlite")
-    h.bind(JobRunner(s, autostart=False))
-    return s
+    return Services(JobRunner(RunStore(tmp_path / "r.sqlite"), autostart=False))
+
+
+@pytest.fixture
+def store(svc):
+    return svc.store
 
 
 def _finished(store, confusion, accuracy, owner=None, label="Quick look"):
@@ -34,60 +37,60 @@ def test_majority_floor_is_computed_from_the_data_used():
     assert summary.majority_floor(None) is None
 
 
-def test_a_run_at_the_floor_says_so_everywhere(store):
+def test_a_run_at_the_floor_says_so_everywhere(svc, store):
     low = _finished(store, [[0, 40], [0, 40]], 0.5)
     good = _finished(store, [[30, 10], [8, 32]], 0.775)
     assert summary.at_floor(low) and not summary.at_floor(good)
-    assert "majority-class floor" in v.progress_html(low) and "has not learned yet" in v.progress_html(low)
-    assert "floor" in v.progress_html(good) and "not learned" not in v.progress_html(good)
-    rows = {r[0]: r for r in v.runs_table()}
+    assert "majority-class floor" in v.progress_html(svc, low) and "has not learned yet" in v.progress_html(svc, low)
+    assert "floor" in v.progress_html(svc, good) and "not learned" not in v.progress_html(svc, good)
+    rows = {r[0]: r for r in v.runs_table(svc)}
     assert "⚠ at the 0.50 floor" in rows[low.id][5] and "⚠" not in rows[good.id][5]
     assert charts.results_table(store, low.id, summary.majority_floor(low.final_metrics["confusion"]))[-1][0] \
         == "majority floor"
 
 
-def test_other_visitors_see_no_paths_upload_names_or_errors(store, monkeypatch):
+def test_other_visitors_see_no_paths_upload_names_or_errors(svc, store, monkeypatch):
     monkeypatch.setenv("SPACE_ID", "o/s")
     run = _finished(store, [[30, 10], [8, 32]], 0.775, owner="anon:alice")
     store.update(run.id, error="DataError: secret.csv row 3 has label 'x'")
     run = store.get(run.id)
     bob = access.Visitor("anon:bob", space=True)
     alice = access.Visitor("anon:alice", space=True)
-    row = next(r for r in v.runs_table(bob) if r[0].endswith(run.id))
+    row = next(r for r in v.runs_table(svc, bob) if r[0].endswith(run.id))
     assert row[2] == "(a server folder)" and row[3] == "an uploaded file"
-    assert "secret.csv" not in v.progress_html(run, bob) and "read-only" in v.progress_html(run, bob)
-    assert "secret.csv" in v.progress_html(run, alice)
-    status = v.run_status(run.id, "b" * 20, None)  # an anonymous browser id that is not alice's
+    assert "secret.csv" not in v.progress_html(svc, run, bob) and "read-only" in v.progress_html(svc, run, bob)
+    assert "secret.csv" in v.progress_html(svc, run, alice)
+    status = v.run_status(svc, run.id, "b" * 20, None)  # an anonymous browser id that is not alice's
     assert status["error"] == "hidden: not your run" and status["yours"] is False
 
 
-def test_menus_and_legends_tell_runs_apart(store):
+def test_menus_and_legends_tell_runs_apart(svc, store):
     a = _finished(store, [[30, 10], [8, 32]], 0.7)
     b = _finished(store, [[30, 10], [8, 32]], 0.7)
-    labels = [label for label, _ in v.run_choices()]
+    labels = [label for label, _ in v.run_choices(svc)]
     assert len(set(labels)) == 2 and all("seed 1" in label for label in labels)
     assert summary.run_name(a) != summary.run_name(b)
 
 
-def test_status_message_follows_the_run_not_the_last_click(store):
+def test_status_message_follows_the_run_not_the_last_click(svc, store):
     run_id = store.create({}, label="x", status="running")
     store.update(run_id, stop_requested=1)
-    assert "Stopping" in v.status_message(store.get(run_id))
+    assert "Stopping" in v.status_message(svc, store.get(run_id))
     store.update(run_id, status="stopped", step=12)
-    assert "stopped at step 12" in v.status_message(store.get(run_id))
-    assert "saved no checkpoint" in v.status_message(store.get(run_id))  # Resume would have nothing to continue
+    assert "stopped at step 12" in v.status_message(svc, store.get(run_id))
+    assert "saved no checkpoint" in v.status_message(svc, store.get(run_id))  # Resume would have nothing to continue
 
 
-def test_a_stop_while_loading_says_stopping_not_saving(store):
+def test_a_stop_while_loading_says_stopping_not_saving(svc, store):
     run_id = store.create({}, label="x", status="running")
     store.update(run_id, stop_requested=1, stop_reason="time limit")
-    assert "stopping (time limit reached)" in v.progress_html(store.get(run_id))
-    assert "after the current step" not in v.status_message(store.get(run_id))
+    assert "stopping (time limit reached)" in v.progress_html(svc, store.get(run_id))
+    assert "after the current step" not in v.status_message(svc, store.get(run_id))
     store.update(run_id, max_steps=50, step=10)
-    assert "saving a checkpoint, then stopping (time limit reached)" in v.progress_html(store.get(run_id))
+    assert "saving a checkpoint, then stopping (time limit reached)" in v.progress_html(svc, store.get(run_id))
 
 
-def test_resume_drops_metric_rows_after_the_checkpoint(store, tmp_path):
+def test_resume_drops_metric_rows_after_the_checkpoint(svc, store, tmp_path):
     import os
 
     run_id = store.create({}, status="stopped")
@@ -95,11 +98,11 @@ def test_resume_drops_metric_rows_after_the_checkpoint(store, tmp_path):
     open(os.path.join(store.get(run_id).output_dir, "checkpoint-20", "trainer_state.json"), "w").close()
     for step in range(1, 26):
         store.log_metrics(run_id, step, None, {"loss": 1.0 / step})
-    h.runner().resume(run_id)
+    svc.runner.resume(run_id)
     assert [m["step"] for m in store.metrics(run_id, ["loss"])] == list(range(1, 21))
 
 
-def test_eta_waits_for_a_grounded_pace(store):
+def test_eta_waits_for_a_grounded_pace(svc, store):
     import time
 
     run_id = store.create({}, status="running")
@@ -109,37 +112,37 @@ def test_eta_waits_for_a_grounded_pace(store):
     assert store.get(run_id).eta_seconds() > 0
 
 
-def test_empty_charts_say_what_they_wait_for(store):
+def test_empty_charts_say_what_they_wait_for(svc, store):
     fig = charts.eval_figure(store, [], "r")
     assert fig.layout.annotations[0].text.startswith("Waiting") and fig.layout.yaxis.range == (0, 1.02)
 
 
-def test_progress_names_the_phase_instead_of_step_0_of_unknown(store):
+def test_progress_names_the_phase_instead_of_step_0_of_unknown(svc, store):
     run_id = store.create({}, label="x", status="starting")
-    assert "starting the training process" in v.progress_html(store.get(run_id)) and "/?" not in \
-        v.progress_html(store.get(run_id))
+    assert "starting the training process" in v.progress_html(svc, store.get(run_id)) and "/?" not in \
+        v.progress_html(svc, store.get(run_id))
     store.update(run_id, status="running")
-    assert "loading the model and tokenizing" in v.progress_html(store.get(run_id))
+    assert "loading the model and tokenizing" in v.progress_html(svc, store.get(run_id))
     store.update(run_id, max_steps=50, step=10)
-    assert "training" in v.progress_html(store.get(run_id)) and "step 10/50" in v.progress_html(store.get(run_id))
+    assert "training" in v.progress_html(svc, store.get(run_id)) and "step 10/50" in v.progress_html(svc, store.get(run_id))
     store.update(run_id, step=50)
-    assert "evaluating and saving" in v.progress_html(store.get(run_id))
+    assert "evaluating and saving" in v.progress_html(svc, store.get(run_id))
 
 
-def test_while_a_run_trains_a_tick_redraws_the_progress_not_the_charts_or_the_history(store):
+def test_while_a_run_trains_a_tick_redraws_the_progress_not_the_charts_or_the_history(svc, store):
     """Issue 23.7: the page cost as much as the work; a new loss row redraws charts at most every CHART_SECONDS."""
     run_id = store.create({"seed": 1}, label="Quick look", status="running")
     store.update(run_id, started=1.0, step=5, max_steps=100)
     store.log_metrics(run_id, 5, 0.05, {"loss": 0.7})
-    first = v.refresh(run_id, [], "")
+    first = v.refresh(svc, run_id, [], "")
     assert set(first) <= set(v.VIEW_OUTPUTS) and first["loss"] is not None and first["history"]
     store.log_metrics(run_id, 10, 0.1, {"loss": 0.69})
     store.update(run_id, step=10)
-    second = v.refresh(run_id, [], first["signature"])
+    second = v.refresh(svc, run_id, [], first["signature"])
     assert "step 10/100" in second["progress"]  # the progress line follows every step
     charts_and_details = {"loss", "eval", "spread", "table", "confusion", "details"}
     assert not charts_and_details & set(second)  # charts, table, details: not yet redrawn
     assert "history" not in second and "menu" not in second  # history and menu unchanged
     store.update(run_id, status="completed", finished=2.0)
-    third = v.refresh(run_id, [], second["signature"])
+    third = v.refresh(svc, run_id, [], second["signature"])
     assert {"loss", "history"} <= set(third)  # a status change redraws at once
