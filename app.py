@@ -12,6 +12,7 @@ from trainer_backend.runs.store import RunStore
 from trainer_backend.serving.cache import in_use as models_in_use
 from ui import lesson_tab, predict_tab, quiz_tab, train_tab
 from ui.common import TAB_IDS, AppContext, timer_off, timer_on, viewer_box, visitor_state
+from ui.queue_polling import quiet_when_idle
 from ui.theme import CSS, HEAD, THEME
 
 TITLE = "Fine-tuning studio · BERT on MRPC"
@@ -59,7 +60,9 @@ def launch(demo: gr.Blocks, **kwargs) -> tuple:
         threading.Thread(target=serving.warm_default, name="predict-warm-up", daemon=True).start()
     # The quiz's judge loads while the first page renders, so the first feedback does not wait for it.
     threading.Thread(target=judge.warm_up, name="quiz-judge-warm-up", daemon=True).start()
-    return demo.queue(default_concurrency_limit=8, max_size=lim.gradio_queue).launch(
+    demo.queue(default_concurrency_limit=8, max_size=lim.gradio_queue)
+    quiet_when_idle(demo._queue)  # Gradio polls its queue every 1 ms even when idle (ui/queue_polling.py)
+    return demo.launch(
         theme=THEME, css=CSS, head=HEAD, server_name=settings.server_name(),
         max_file_size=lim.upload_bytes, allowed_paths=[str(downloads.folder())], **kwargs)
 

@@ -118,6 +118,7 @@ def idle_pages(url: str, pages: int, seconds: float, app_pid: int) -> dict:
         browser.close()
     return {"pages": len(opened), "pages_that_did_not_open": failed, "seconds": seconds,
             "app_cpu_seconds_no_pages": round(baseline, 2),
+            "app_cpu_percent_no_pages": round(100 * baseline / seconds, 2),
             "app_cpu_seconds": round(busy, 2), "app_cpu_percent_of_one_core": round(100 * busy / seconds, 1),
             "cpu_ms_per_page_second": round(1000 * max(0.0, busy - baseline) / (seconds * max(1, len(opened))), 2)}
 
