@@ -85,7 +85,13 @@ def cpu_flags() -> frozenset[str]:
 
 
 def cpu_has_fast_bf16() -> bool:
-    """True on CPUs with AVX512-BF16 or AMX, where bf16 autocast pays off."""
+    """True on CPUs with AVX512-BF16 or AMX, where bf16 autocast pays off.
+
+    STUDIO_CPU_BF16=off treats the CPU as one without native bf16 (the fp32-only path that most laptops and many
+    cloud CPUs take): training stays fp32 and Predict leaves out its bf16 engines. Benchmarks use it to measure
+    that path on a machine that has bf16 (their --no-bf16 switch); a user may set it where bf16 is slow."""
+    if os.environ.get("STUDIO_CPU_BF16", "auto").strip().lower() in {"off", "0", "false", "no"}:
+        return False
     return bool({"avx512_bf16", "amx_bf16"} & cpu_flags())
 
 
