@@ -65,8 +65,9 @@ def probe_gflops() -> float:
 
 
 @functools.lru_cache(maxsize=16)
-def encoder_parameters(model_path: str, token: str | bool | None = None) -> int:
-    """Non-embedding parameter count from the model's config (no weights loaded; a Hub read sends `token`)."""
+def encoder_shape(model_path: str, token: str | bool | None = None) -> tuple[int, int]:
+    """(non-embedding parameter count, encoder layers) from the model's config (no weights loaded; a Hub read
+    sends `token`)."""
     try:
         config = json.loads((Path(model_path) / "config.json").read_text())
     except OSError:
@@ -75,7 +76,15 @@ def encoder_parameters(model_path: str, token: str | bool | None = None) -> int:
         config = AutoConfig.from_pretrained(model_path, token=token).to_dict()
     h, layers = config.get("hidden_size", 768), config.get("num_hidden_layers", 12)
     inter = config.get("intermediate_size", 4 * h)
-    return layers * (4 * h * h + 2 * h * inter)
+    return layers * (4 * h * h + 2 * h * inter), layers
+
+
+def train_flops_per_sample(cfg: TrainConfig, model_path: str, token: str | bool | None = None) -> float:
+    """Forward through every layer (2·N·T) and backward (4·N·T) through the trainable ones only: 6·N·T when all
+    learn, less with frozen lower layers."""
+    params, layers = encoder_shape(model_path, token)
+    trainable = max(0, layers - cfg.frozen_layers) / max(layers, 1)
+    return (2 + 4 * trainable) * params * MEAN_PAIR_TOKENS
 
 
 def samples_to_train(cfg: TrainConfig, n_train: int, batch: int) -> int:
@@ -85,12 +94,14 @@ def samples_to_train(cfg: TrainConfig, n_train: int, batch: int) -> int:
     return int(n * cfg.num_train_epochs)
 
 
-def from_history(store: RunStore, model: str, device: str, precision: str, batch: int) -> list[float]:
-    """samples/s of finished runs with the same model, device, precision and batch size."""
+def from_history(store: RunStore, model: str, device: str, precision: str, batch: int,
+                 frozen_layers: int = 0) -> list[float]:
+    """samples/s of finished runs with the same model, device, precision, batch size and frozen layers."""
     pace = []
     for run in store.list(("completed",), limit=100):
         if (run.model == model and (run.device or "") == device and run.precision == precision
-                and run.config.get("per_device_train_batch_size") in (batch, None) and run.samples_per_second):
+                and run.config.get("per_device_train_batch_size") in (batch, None)
+                and run.config.get("frozen_layers", 0) == frozen_layers and run.samples_per_second):
             pace.append(run.samples_per_second)
     return pace
 
@@ -101,12 +112,13 @@ def estimate(cfg: TrainConfig, n_train: int, model_path: str, model_name: str, s
     hw = hw or settings.hardware()
     resolved = recipe.resolve(cfg, model_name, hw)
     samples = samples_to_train(cfg, n_train, resolved.batch_size)
-    pace = from_history(store, model_name, hw.describe(), resolved.precision, resolved.batch_size) if store else []
+    pace = (from_history(store, model_name, hw.describe(), resolved.precision, resolved.batch_size,
+                         cfg.frozen_layers) if store else [])
     if pace:
         sps = statistics.median(pace)
         return Estimate(STARTUP_SECONDS + samples / sps, samples,
                         f"measured: {sps:.1f} samples/s over {len(pace)} past run(s) here")
-    flops_per_sample = 6 * encoder_parameters(model_path, token) * MEAN_PAIR_TOKENS
+    flops_per_sample = train_flops_per_sample(cfg, model_path, token)
     factor = GROUPED if cfg.group_by_length else RANDOM_ORDER
     factor *= SMALL_BATCH if resolved.batch_size < 16 else 1.0
     half = resolved.precision in ("bf16", "fp16") and (hw.is_gpu or hw.bf16)

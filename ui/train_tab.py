@@ -130,7 +130,7 @@ def build(ctx: AppContext | None = None) -> None:
     preset.change(preset_chosen, preset, [*form.components, preset_md, seeds], api_name=False).then(
         estimate_shown, form_inputs, eta_md, api_name=False)
     for name in ("model_name_or_path", "dataset", "num_train_epochs", "max_steps", "per_device_train_batch_size",
-                 "precision", "group_by_length", "max_train_samples"):
+                 "precision", "group_by_length", "frozen_layers", "max_train_samples"):
         form.widgets[name].change(estimate_shown, form_inputs, eta_md, api_name=False, trigger_mode="always_last",
                                   show_progress="hidden")
     seeds.change(estimate_shown, form_inputs, eta_md, api_name=False, trigger_mode="always_last",

@@ -42,6 +42,8 @@ def _settings_summary(run: Run) -> str:
              f"seed {c.get('seed')}", run.precision or c.get("precision", "auto")]
     if c.get("group_by_length"):
         parts.append("grouped")
+    if c.get("frozen_layers"):
+        parts.append(f"{c['frozen_layers']} layers frozen")
     return " · ".join(str(p) for p in parts)
 
 
