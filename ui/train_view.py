@@ -21,7 +21,9 @@ from ui.train_handlers import runner, store
 
 POLL_SECONDS = 2.0       # while the viewed run (or one drawn with it) is queued or training (each tick is a
 #                          queued request and a browser redraw; a step takes 1-2 s on 2 cores, so 1 s mostly redrew)
-IDLE_POLL_SECONDS = 5.0  # otherwise: nothing of this page's can change quickly
+IDLE_POLL_SECONDS = 30.0  # otherwise: nothing of this page's can change quickly (a run you start here switches the
+#                          page to POLL_SECONDS at once); every idle tick is a queued request the server answers, so
+#                          50 idle open pages at 5 s cost the app about a core's tenth (bench/load_predict.py)
 CHART_SECONDS = 5.0      # while a run trains, its charts are redrawn at most this often (the progress line: every tick)
 RUN_COLUMNS = ["Run", "Status", "Model", "Data", "Settings", "Accuracy", "F1", "Samples/s", "Started"]
 
