@@ -157,6 +157,15 @@ def hardware() -> Hardware:
     return Hardware("cpu", f"CPU, {cores} cores", cpu_has_fast_bf16(), False, cores)
 
 
+def serving_hardware() -> Hardware:
+    """What Predict answers on, in the app process: the training hardware, except on ZeroGPU, where the app process
+    has no GPU outside `@spaces.GPU` calls (its CUDA is a stand-in there), so Predict answers on the CPU."""
+    if on_zero_gpu():
+        cores = os.cpu_count() or 1
+        return Hardware("cpu", f"CPU, {cores} cores", cpu_has_fast_bf16(), False, cores)
+    return hardware()
+
+
 def auto_precision(hw: Hardware | None = None) -> str:
     """The fastest safe precision for the hardware: bf16 > fp16 on GPUs, bf16 on capable CPUs, else fp32."""
     hw = hw or hardware()
