@@ -113,11 +113,17 @@ def gpu_task(config_path: str, run_id: str, db_path: str, resume: bool, time_lim
     return "stopped" if result.stopped_early else "completed"
 
 
+def _said(err: BaseException) -> str:
+    """What an error says, on one line (gradio.Error keeps its text in .message; its str() is a repr)."""
+    text = getattr(err, "message", None)
+    return " ".join(str(text if isinstance(text, str) else err).split()) or err.__class__.__name__
+
+
 def not_started_message(err: BaseException) -> str:
     """ZeroGPU's refusal in plain words: what it said, and that nothing was lost. `spaces` raises gradio.Error with
     a title ("ZeroGPU quota exceeded", "ZeroGPU illegal duration", "ZeroGPU queue timeout", ...) and a message."""
     title = str(getattr(err, "title", "") or "").strip()
-    said = " ".join(str(err).split()) or err.__class__.__name__
+    said = _said(err).rstrip(". ")
     quota = "quota" in f"{title} {said}".lower()
     advice = (" Signed-in visitors get a larger daily GPU quota; it refills over the day." if quota else "")
     return (f"Not started: ZeroGPU gave this run no GPU ({title + ': ' if title else ''}{said}). Nothing was "
@@ -166,7 +172,7 @@ class GpuCalls:
             store.update(run_id, status=NOT_STARTED, finished=time.time(), error=not_started_message(err))
             log.info("run %s not started: %s", run_id, err)
             return
-        said = " ".join(str(err).split()) or err.__class__.__name__
+        said = _said(err)
         store.update(run_id, status="interrupted", finished=time.time(),
                      error=f"the GPU call ended before the run did ({said}; it had {seconds} s); press Resume to "
                            "continue from the last checkpoint")
