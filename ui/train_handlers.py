@@ -117,9 +117,22 @@ def eta_markdown(values: dict[str, Any], seeds: Any, visitor: Visitor) -> str:
         est = estimate.estimate(cfg, n_train, path, name, store(), token=visitor.hub_token)
         runs = len(_seeds(seeds)) * (2 if compare else 1)
         more = f" each, {runs} runs ≈ {estimate.format_duration(est.seconds * runs)} in all" if runs > 1 else ""
-        return f"**Estimated duration:** {est.text()}{more}."
+        return f"**Estimated duration:** {est.text()}{more}.{_gpu_call_line(est.seconds)}"
     except (ConfigError, DataError, ValueError, OSError) as err:
         return f"Estimate unavailable: {md_escape(_first_line(err))}"
+
+
+def _gpu_call_line(seconds: float) -> str:
+    """On ZeroGPU: the GPU call a run will ask for, and whether one call can hold it."""
+    if not settings.on_zero_gpu():
+        return ""
+    from trainer_backend.runs import zerogpu
+
+    asked, allowed = zerogpu.gpu_seconds(seconds), zerogpu.max_request()
+    if asked > allowed:
+        return (f" It would need about {asked} s of GPU; ZeroGPU allows {allowed} s per call, so Start will refuse "
+                "it: lower the epochs or the data.")
+    return f" Each run asks ZeroGPU for {asked} s of GPU (at most {allowed} s per call), from your daily GPU quota."
 
 
 # --- building configs ----------------------------------------------------------------------------

@@ -158,6 +158,7 @@ class GpuCalls:
                 store.update(run_id, status="stopped", finished=time.time(),
                              error=stop_message(run.stop_reason, run.output_dir, settings.limits().run_seconds))
             return
+        log.info("run %s: asking ZeroGPU for %d s of GPU (training stops by %.0f s)", run_id, seconds, limit)
         try:
             self.enter(caller, lambda: self.call(config_path, run_id, str(store.path), resume, limit, seconds))
         except Exception as err:  # noqa: BLE001 - ZeroGPU's refusal or its worker's end: the row says which
