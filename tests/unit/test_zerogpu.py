@@ -75,8 +75,8 @@ def runners():
     """Builds runners; at the end stops whatever is still running and joins every call thread."""
     made: list[JobRunner] = []
 
-    def make(path, gpu=None) -> JobRunner:
-        runner = JobRunner(RunStore(path), gpu_calls=GpuCalls(decorate=gpu or spaces.GPU))
+    def make(path, gpu=None, enter=None) -> JobRunner:
+        runner = JobRunner(RunStore(path), gpu_calls=GpuCalls(decorate=gpu or spaces.GPU, enter=enter))
         made.append(runner)
         return runner
 
@@ -237,3 +237,31 @@ def test_the_store_rows_and_charts_match_the_child_process_backend(tiny_model_di
     for (_, _, ya), (_, _, yb) in zip(chart_a, chart_b):
         assert ya == pytest.approx(yb, abs=0.02)  # same seed, same numbers (thread counts may differ slightly)
     assert os.path.isfile(os.path.join(done_a.output_dir, "studio_run.json"))
+
+
+def test_the_call_is_made_in_the_request_of_the_visitor_who_pressed_start(tiny_model_dir, tmp_path, runners):
+    """ZeroGPU charges the quota of the request it finds in Gradio's context (spaces.utils.gradio_request_var):
+    app.py's `in_request` puts the Start click's request there, in the call's own thread."""
+    from gradio.context import LocalContext
+    from spaces.utils import gradio_request_var
+    from spaces.zero.gradio import error
+
+    import app
+
+    assert gradio_request_var() is LocalContext.request
+    seen = []
+
+    def gpu(duration):
+        def wrap(fn):
+            def call(*args, **kwargs):
+                seen.append(LocalContext.request.get(None))
+                raise error("ZeroGPU quota exceeded", "You have exceeded your ZeroGPU runs limit.")
+            return call
+        return wrap
+
+    runner = runners(tmp_path / "r.sqlite", gpu, enter=app.in_request)
+    visitor_request = object()
+    run_id, _ = runner.submit(_cfg(tiny_model_dir, max_steps=4), caller=visitor_request)
+    assert wait_run(runner, run_id, ENDED).status == NOT_STARTED
+    assert seen == [visitor_request]
+    assert app.job_runner().gpu_calls is None  # off ZeroGPU the app keeps its child processes

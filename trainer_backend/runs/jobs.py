@@ -294,6 +294,7 @@ class JobRunner:
             for run_id, thread in list(self._threads.items()):  # a call cannot be killed: ZeroGPU ends it
                 if not thread.is_alive():
                     self._threads.pop(run_id, None)
+                    self._callers.pop(run_id, None)
             for run_id, child in list(self._children.items()):  # its row says it ended, but its process lingers
                 run = self.store.get(run_id)
                 if child.poll() is None and (run is None or (run.status not in ACTIVE and run.finished
@@ -355,6 +356,7 @@ class JobRunner:
             return refusal
         if run.status == "queued":
             self.store.update(run_id, status="cancelled", finished=time.time())
+            self._callers.pop(run_id, None)
             return f"Run {run.label} was waiting and is now cancelled."
         if run.status not in ACTIVE:
             return f"Run {run.label} is not running (it is {run.status})."
