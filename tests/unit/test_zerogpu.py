@@ -265,3 +265,14 @@ def test_the_call_is_made_in_the_request_of_the_visitor_who_pressed_start(tiny_m
     assert wait_run(runner, run_id, ENDED).status == NOT_STARTED
     assert seen == [visitor_request]
     assert app.job_runner().gpu_calls is None  # off ZeroGPU the app keeps its child processes
+
+
+def test_the_time_limit_stops_a_call_at_a_step_with_a_checkpoint(tiny_model_dir, tmp_path, runners, monkeypatch):
+    """The app's per-run limit holds on this backend too (the watchdog's tick runs; nothing is signalled)."""
+    monkeypatch.setenv("STUDIO_RUN_SECONDS", "4")
+    runner = runners(tmp_path / "r.sqlite")
+    run_id, _ = runner.submit(_cfg(tiny_model_dir, max_steps=5000, eval_steps=1000))
+    run = wait_run(runner, run_id, ENDED, tick=True)
+    assert run.status == "stopped" and "time limit" in run.error, run.error
+    assert 0 < run.step < 5000 and last_checkpoint(run.output_dir) is not None
+    assert run.pid is None
