@@ -125,10 +125,9 @@ def not_started_message(err: BaseException) -> str:
     title = str(getattr(err, "title", "") or "").strip()
     said = _said(err).rstrip(". ")
     quota = "quota" in f"{title} {said}".lower()
-    advice = (" Visitors logged in to Hugging Face get a larger daily GPU quota, and it refills over the day."
-              if quota else "")
-    return (f"Not started: ZeroGPU gave this run no GPU ({title + ': ' if title else ''}{said}). Nothing was "
-            f"trained and nothing is lost: press Start again later.{advice}")
+    advice = " A Hugging Face login gives a larger daily quota." if quota else ""
+    return (f"Not started: ZeroGPU gave no GPU ({title + ': ' if title else ''}{said}). Nothing was trained or "
+            f"lost; start it again later.{advice}")
 
 
 class GpuCalls:
