@@ -364,6 +364,9 @@ class JobRunner:
             return f"Run {run.label} is already stopping ({run.stop_reason})."
         self._signal_stop(run, OWNER)
         grace = settings.limits().stop_grace_seconds
+        if self.gpu_calls is not None:  # a GPU call reads the request at its next step; no signal reaches it
+            return (f"Stopping {run.label}: it saves a checkpoint after the current step; if it is loading or "
+                    f"evaluating, it stops at its next step, and after {grace:g} s it reads stopped regardless.")
         return (f"Stopping {run.label}: while training it saves a checkpoint after the current step; while loading "
                 f"or evaluating it ends now; after {grace:g} s it is ended regardless.")
 
