@@ -18,11 +18,33 @@ from ui.theme import CSS, HEAD, THEME
 TITLE = "Fine-tuning studio · BERT on MRPC"
 
 
+def in_request(request: gr.Request | None, call):
+    """Make `call` inside the Gradio request of the visitor who pressed Start (ZeroGPU reads it to charge their
+    daily quota rather than the Space's); a run started without one (the CLI, tests) is charged as anonymous."""
+    from gradio.context import LocalContext
+
+    if request is not None:
+        LocalContext.request.set(request)  # this thread's own context: the job runner's call thread
+    return call()
+
+
+def job_runner() -> JobRunner:
+    """Child processes, or on ZeroGPU one `@spaces.GPU` call per run (runs/zerogpu.py): there the GPU exists only
+    inside such calls. `spaces` is imported only there, before anything could touch CUDA."""
+    if not settings.on_zero_gpu():
+        return JobRunner(RunStore())
+    import spaces
+
+    from trainer_backend.runs.zerogpu import GpuCalls
+
+    return JobRunner(RunStore(), gpu_calls=GpuCalls(decorate=spaces.GPU, enter=in_request))
+
+
 def build_app(runner: JobRunner | None = None) -> gr.Blocks:
     """The whole app: Lesson, Quiz & Flashcards, Train, Predict. Services are built here, never at import."""
     settings.prepare_process()
     settings.seal_owner_secrets()  # on a Space the owner's HF_TOKEN leaves this process before any visitor arrives
-    ctx = AppContext(runner=runner or JobRunner(RunStore()))
+    ctx = AppContext(runner=runner or job_runner())
     ctx.runner.cache_in_use = models_in_use  # the cache pruner keeps what Predict has loaded
     # Old download copies Gradio keeps for visitors are deleted after an hour (checked every 10 minutes).
     with gr.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:

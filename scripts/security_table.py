@@ -37,6 +37,14 @@ ENV = {  # field -> (variable, what it bounds)
     "upload_max_age_days": ("STUDIO_UPLOAD_MAX_AGE_DAYS", "uploads older than this are pruned (0 = never)"),
 }
 
+ZEROGPU_ENV = {  # settings.ZeroGPUSettings field -> (variable, what it bounds); read only on a ZeroGPU Space
+    "max_seconds": ("STUDIO_ZEROGPU_MAX_SECONDS", "ZeroGPU only: the longest GPU call a run may ask for; a run whose "
+                    "estimate × margin + headroom is longer is refused before it is queued (s)"),
+    "margin": ("STUDIO_ZEROGPU_MARGIN", "ZeroGPU only: the factor on a run's estimate in the duration it asks for"),
+    "headroom_seconds": ("STUDIO_ZEROGPU_HEADROOM_SECONDS", "ZeroGPU only: seconds added to that for loading, the "
+                         "final evaluation and saving; training stops with a checkpoint before them (s)"),
+}
+
 
 def _show(name: str, value: float) -> str:
     if name.endswith("_bytes"):
@@ -62,16 +70,21 @@ def main() -> None:
     print("| # | hostile input | where | what the visitor gets |\n|---|---|---|---|")
     for number, (value, where, answer) in enumerate(hostile_rows(), 1):
         print(f"| {number} | `{value}` | {where} | {answer!s} |".replace("`<", "`&lt;"))
-    for key in [k for k in os.environ if k in {v for v, _ in ENV.values()} or k == "SPACE_ID"]:
+    variables = {v for v, _ in ENV.values()} | {v for v, _ in ZEROGPU_ENV.values()}
+    for key in [k for k in os.environ if k in variables or k == "SPACE_ID"]:
         os.environ.pop(key)
-    local = settings.limits()
+    local, local_zero = settings.limits(), settings.zero_gpu_settings()
     os.environ["SPACE_ID"] = "owner/space"
-    space = settings.limits()
+    space, space_zero = settings.limits(), settings.zero_gpu_settings()
     print("\n| variable | what it bounds | on a Space | locally |\n|---|---|---|---|")
     for f in fields(settings.Limits):
         variable, doc = ENV[f.name]
         print(f"| `{variable}` | {doc} | {_show(f.name, getattr(space, f.name))} | "
               f"{_show(f.name, getattr(local, f.name))} |")
+    for f in fields(settings.ZeroGPUSettings):
+        variable, doc = ZEROGPU_ENV[f.name]
+        print(f"| `{variable}` | {doc} | {_show(f.name, getattr(space_zero, f.name))} | "
+              f"{_show(f.name, getattr(local_zero, f.name))} |")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,10 @@ GROUPED = 0.74
 SMALL_BATCH = 0.75
 CPU_BF16_SPEEDUP = 2.2
 GPU_HALF_SPEEDUP = 2.5
+# ZeroGPU: the app process may not touch CUDA, so there is no probe; an assumed effective training throughput of a
+# ZeroGPU slice (H200 MIG 3g.71gb, bf16), unmeasured here: about 500 samples/s for bert-base at batch 32 (11,004
+# samples of 3 epochs of MRPC in ~22 s). Runs finished there replace it with their measured pace (from_history).
+ZEROGPU_TFLOPS = 14.0
 
 
 @dataclass
@@ -121,8 +125,28 @@ def estimate(cfg: TrainConfig, n_train: int, model_path: str, model_name: str, s
     flops_per_sample = train_flops_per_sample(cfg, model_path, token)
     factor = GROUPED if cfg.group_by_length else RANDOM_ORDER
     factor *= SMALL_BATCH if resolved.batch_size < 16 else 1.0
+    if hw.is_gpu and settings.on_zero_gpu():
+        sps = ZEROGPU_TFLOPS * 1e12 * (SMALL_BATCH if resolved.batch_size < 16 else 1.0) / flops_per_sample
+        return Estimate(STARTUP_SECONDS + samples / sps, samples,
+                        f"assumed for a ZeroGPU slice, not yet measured on this Space: ~{sps:.0f} samples/s")
     half = resolved.precision in ("bf16", "fp16") and (hw.is_gpu or hw.bf16)
     speedup = (GPU_HALF_SPEEDUP if hw.is_gpu else CPU_BF16_SPEEDUP) if half else 1.0
     sps = probe_gflops() * 1e9 * EFFICIENCY * factor * speedup / flops_per_sample
     return Estimate(STARTUP_SECONDS + samples / sps, samples,
                     f"from a speed probe of this machine: ~{sps:.0f} samples/s expected")
+
+
+def for_config(cfg: TrainConfig, store: RunStore | None = None, token: str | bool | None = None) -> Estimate:
+    """The estimate of a run as queued: its model and data resolved as the run will resolve them (a Hub dataset
+    other than MRPC is loaded to count its pairs; the loader caches it for the run)."""
+    from trainer_backend.data import load_data, resolve_dataset
+    from trainer_backend.modeling import resolve_model
+
+    path, name, _ = resolve_model(cfg.model_name_or_path)
+    spec, _ = resolve_dataset(cfg.dataset)
+    if spec in KNOWN_SIZES:
+        n_train = KNOWN_SIZES[spec][0]
+    else:
+        n_train = len(load_data(spec, cfg.sentence1_column, cfg.sentence2_column, cfg.label_column,
+                                token=token).dataset["train"])
+    return estimate(cfg, n_train, path, name, store, token=token)

@@ -104,7 +104,7 @@ def build(ctx: AppContext | None = None) -> None:
     def start_clicked(data: dict, request: gr.Request, profile: gr.OAuthProfile | None = None,
                       oauth_token: gr.OAuthToken | None = None) -> tuple[str, str | None]:
         who = visitor_of(data[visitor], request, profile, oauth_token)
-        return h.start_from_form(form, form.values(data), data[seeds], data[preset], who)
+        return h.start_from_form(form, form.values(data), data[seeds], data[preset], who, request)
 
     def command_shown(data: dict) -> Any:
         return gr.Code(value=h.command_line(form.values(data), data[seeds]), visible=True)

@@ -209,7 +209,9 @@ def status_message(run: Run) -> str:
                 "it saved no checkpoint (stopped before its first one): start it again."),
             "interrupted": f"⚠️ `{run.id}` was interrupted at step {run.step}; **Resume** continues it.",
             "failed": f"❌ `{run.id}` failed (the reason is in the progress line).",
-            "cancelled": f"`{run.id}` was cancelled before it started."}.get(run.status, "")
+            "cancelled": f"`{run.id}` was cancelled before it started.",
+            "not_started": f"⛔ `{run.id}` did not start: ZeroGPU gave it no GPU (why is in the progress line); "
+                           "nothing was trained or lost, so Start it again later."}.get(run.status, "")
 
 
 def _history_and_menu(visitor: Visitor) -> tuple[list[list], list[tuple[str, str]], str]:

@@ -151,11 +151,14 @@ def _eval_interval(value: float | None, total_steps: int) -> float | int | None:
 
 def run_training(cfg: TrainConfig, run_id: str | None = None, store: RunStore | None = None,
                  overrides: dict[str, Any] | None = None, resume: bool = False,
-                 time_limit: float | None = None, extra_callbacks: list | None = None) -> RunResult:
-    """Train and evaluate; writes the model, tokenizer, all_results.json and studio_run.json to cfg.output_dir."""
+                 time_limit: float | None = None, extra_callbacks: list | None = None,
+                 in_process: bool = False) -> RunResult:
+    """Train and evaluate; writes the model, tokenizer, all_results.json and studio_run.json to cfg.output_dir.
+
+    `in_process`: the run is a ZeroGPU call of the app (runs/zerogpu.py), not a process of its own (see Reporter)."""
     hw = settings.hardware()
     # one writer per run: the other processes of a multi-process launch only train
-    reporter = Reporter(store, run_id) if is_main_process() else Reporter()
+    reporter = Reporter(store, run_id, in_process=in_process) if is_main_process() else Reporter()
     stop_flag = StopFlag()
     stop_flag.install()
     reporter.started(resume=resume, device=hw.describe())
