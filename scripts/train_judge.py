@@ -41,14 +41,16 @@ def main(argv: list[str] | None = None) -> dict:
     from quiz import judge
     from quiz.agreement import load_answers
     from quiz.bank import default_bank
-    from quiz.judge_data import TUNE_SET, answer_examples, build, idea_keys
+    from quiz.judge_data import TUNE_SETS, answer_examples, build, idea_keys
     from trainer_backend.modeling import load_tokenizer
     from trainer_backend.settings import packaged_model_dir
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(judge.ADAPTER_DIR))
-    parser.add_argument("--epochs", type=float, default=3)
+    parser.add_argument("--epochs", type=float, default=4)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--init", default=None,
+                        help="an adapter folder to start from (its LoRA matrices and head) instead of a fresh one")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
 
@@ -56,7 +58,7 @@ def main(argv: list[str] | None = None) -> dict:
     keys = idea_keys(bank)
     topics = {q.id: q.topic for q in bank.questions + bank.exercises}
     train_examples = build(bank, seed=SEED)
-    tune_examples = answer_examples(load_answers(TUNE_SET))
+    tune_examples = answer_examples([a for path in TUNE_SETS for a in load_answers(path)])
     base = str(packaged_model_dir())
     tokenizer = load_tokenizer(base)
 
@@ -89,7 +91,12 @@ def main(argv: list[str] | None = None) -> dict:
     lora = LoraConfig(task_type=TaskType.SEQ_CLS, r=judge.RANK, lora_alpha=2 * judge.RANK, lora_dropout=0.1,
                       target_modules=["query", "key", "value", "dense"], layers_to_transform=judge.LAYERS,
                       modules_to_save=["classifier", "pooler"])
-    model = get_peft_model(model, lora)
+    if args.init:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, args.init, is_trainable=True)
+    else:
+        model = get_peft_model(model, lora)
     model.print_trainable_parameters()
     training_args = TrainingArguments(
         output_dir=str(ROOT / ".judge_run"), use_cpu=True, seed=SEED, num_train_epochs=args.epochs,
@@ -104,7 +111,7 @@ def main(argv: list[str] | None = None) -> dict:
     eval_metrics = trainer.evaluate()
     model.save_pretrained(args.out)
     Path(args.out, "ideas.json").write_text(json.dumps(keys, indent=0) + "\n", encoding="utf-8")
-    log = {"seed": SEED, "train_examples": len(train_examples), "tune_examples": len(tune_examples),
+    log = {"seed": SEED, "init": args.init and Path(args.init).name, "epochs": args.epochs, "train_examples": len(train_examples), "tune_examples": len(tune_examples),
            "train": train_output.metrics, "global_step": train_output.global_step, "eval": eval_metrics}
     Path(args.out, "train_log.json").write_text(json.dumps(log, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(log))

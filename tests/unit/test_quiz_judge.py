@@ -11,7 +11,17 @@ import torch
 
 from quiz import judge
 from quiz.bank import default_bank
-from quiz.judge_data import SENTENCES_FILE, TRAIN_SETS, TUNE_SET, build, idea_keys, load_sentences
+from quiz.judge_data import (
+    HARD_FILE,
+    SENTENCES_FILE,
+    TRAIN_SETS,
+    TUNE_SET,
+    TUNE_SETS,
+    build,
+    idea_keys,
+    load_sentences,
+    load_whole_answers,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,22 +64,37 @@ def test_probabilities_have_one_row_per_text_and_one_column_per_idea():
 
 
 def test_training_data_is_seen_data_only():
-    # The sets that measure the judge never feed its training: the unseen set is not among them.
-    from quiz.agreement import ANSWER_SETS, UNSEEN_SET
+    # The sets that measure or tune the judge never feed its training: neither unseen set is among them.
+    from quiz.agreement import ANSWER_SETS, FIRST_LOOK_SET, UNSEEN_SET, load_answers
 
     assert set(TRAIN_SETS) | {TUNE_SET} == set(ANSWER_SETS) and TUNE_SET not in TRAIN_SETS
-    assert UNSEEN_SET not in ANSWER_SETS
+    assert UNSEEN_SET not in ANSWER_SETS and FIRST_LOOK_SET not in ANSWER_SETS
+    assert set(TUNE_SETS) == {TUNE_SET, UNSEEN_SET} and FIRST_LOOK_SET not in TUNE_SETS
     bank = default_bank()
     keys = set(idea_keys(bank))
     assert set(load_sentences()) <= keys  # every written sentence belongs to an idea of the bank
+    assert set(load_whole_answers()) <= {q.id for q in bank.questions + bank.exercises}
     examples = build(bank, seed=1)
     assert all(e.states <= keys and all(k.startswith(e.item + "/") for k in e.states) for e in examples)
-    if UNSEEN_SET.exists():
-        from quiz.agreement import load_answers
+    texts = {e.text for e in examples}
+    for path in (p for p in (UNSEEN_SET, FIRST_LOOK_SET) if p.exists()):
+        assert not {a.text for a in load_answers(path)} & texts, path.name
+        # nor a sentence of one (a written training line is never copied out of a set that measures or tunes)
+        answers = " ".join(a.text for a in load_answers(path))
+        lines = [s for v in load_sentences().values() for s in v["states"] + v["wrong"] if len(s) > 40]
+        assert not [s for s in lines if s in answers], path.name
+    for path in (SENTENCES_FILE, HARD_FILE):
+        assert "an answer from a set that measures the judge" in path.read_text()
 
-        unseen = {a.text for a in load_answers(UNSEEN_SET)}
-        assert not unseen & {e.text for e in examples}
-    assert "an answer from a set that measures the judge" in SENTENCES_FILE.read_text()
+
+def test_the_hard_negatives_outnumber_the_ways_to_state_each_idea():
+    # The first judge credited fluent, subtly wrong answers; the second trains on more wrong lines than right.
+    sentences = load_sentences()
+    assert len(sentences) == len(idea_keys(default_bank()))
+    for key, lines in sentences.items():
+        assert len(lines["wrong"]) >= len(lines["states"]) >= 6, key
+    whole = load_whole_answers()
+    assert all(len(v["wrong"]) >= 2 and v["right"] for v in whole.values())
 
 
 def test_the_train_script_documents_how_to_reproduce():
