@@ -1,14 +1,21 @@
 """Train the quiz's judge: a LoRA adapter on the packaged all-MiniLM-L6-v2, fine-tuned with the Trainer.
 
-Usage: python scripts/train_judge.py [--out quiz/judge/adapter] [--epochs 3]
+Usage: python scripts/train_judge.py [--out quiz/judge/adapter] [--epochs 4] [--init ADAPTER_DIR]
 
 The judge reads a question's topic and a learner's answer and says, for every key idea of the bank, whether the
-answer states it (multi-label: one output per idea; the grader reads the outputs of the answer's question). It is the
-Lesson's recipe on another task: the seed is set before the model is loaded (so the new head is the same in
+answer states it (multi-label: one output per idea; the grader reads the outputs of the answer's question). It is
+the Lesson's recipe on another task: the seed is set before the model is loaded (so the new head is the same in
 every run), a tokenizer with truncation, DataCollatorWithPadding, TrainingArguments, Trainer, train(), and an
-evaluation with compute_metrics on pairs it did not train on (the fourth answer set, scored by the share of key-idea judgements that agree with the teacher; the unseen set that
-measures the judge is never read here). Only the LoRA matrices and the new head are saved: about 2 MB.
-About 15 minutes on two busy CPU cores (three epochs over about 1,100 examples: 716 s for the shipped adapter). Reproduces the shipped adapter (same seed, same data, same library pins).
+evaluation with compute_metrics on pairs it did not train on (the tuning sets of quiz/judge_data.py: the fourth
+seen answer set and the first judge's unseen set, scored by the share of key-idea judgements that agree with the
+teacher; the newest unseen set, which measures the judge, is never read here). Only the LoRA matrices and the new
+head are saved: about 1.5 MB. (quiz/judge/adapter/train_log_first_run.json is the first run's log.)
+
+The shipped adapter took two runs (the second continues the first; on two CPU cores shared with other jobs):
+    python scripts/train_judge.py --out /tmp/adapter_v2                   # 4 epochs from a fresh adapter, 1341 s
+    python scripts/train_judge.py --init /tmp/adapter_v2 --epochs 3       # 3 more epochs, 1644 s
+Then scripts/tune_judge.py chooses the grader's thresholds on the tuning sets. Same seed, same data and the same
+library pins reproduce it.
 """
 from __future__ import annotations
 

@@ -20,6 +20,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 GRID = [round(0.05 * i, 2) for i in range(2, 20)]
 MAX_WRONG_CREDITED = 0.05
+RULE = ("UNSURE: the highest value (at most COVER / 2) that marks no idea of a right answer missed; COVER: the best "
+        f"agreement among the grid values that credit at most {MAX_WRONG_CREDITED:.0%} of the wrong answers")
 
 
 def probabilities(paths, adapter: str | None = None) -> list[dict]:
@@ -91,7 +93,8 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", nargs="*", default=[str(p) for p in TUNE_SETS])
     parser.add_argument("--adapter", default=None, help="an adapter folder (default: the shipped one)")
-    parser.add_argument("--json", default=None, help="also write the probabilities and the sweep here")
+    parser.add_argument("--json", default=None, help="also write the sweep and the choice here")
+    parser.add_argument("--rows", default=None, help="also write every probability here")
     args = parser.parse_args(argv)
     rows = probabilities(args.sets, args.adapter)
     best, sweep = choose(rows)
@@ -99,8 +102,11 @@ def main(argv=None) -> dict:
         print(json.dumps(s))
     print("chosen:", json.dumps(best))
     if args.json:
-        Path(args.json).write_text(json.dumps({"rows": rows, "sweep": sweep, "chosen": best}) + "\n",
-                                   encoding="utf-8")
+        sets = [Path(p).name for p in args.sets]
+        Path(args.json).write_text(json.dumps({"sets": sets, "rule": RULE, "chosen": best, "sweep": sweep}, indent=1)
+                                   + "\n", encoding="utf-8")
+    if args.rows:
+        Path(args.rows).write_text(json.dumps(rows) + "\n", encoding="utf-8")
     return best
 
 
