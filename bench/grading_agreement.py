@@ -92,7 +92,7 @@ _LABELS = {
 
 
 def table(rows: list[tuple[str, dict]]) -> str:
-    """The README's grader table: one row per set, in the order measured."""
+    """The README's grader table: one row per set, in the order measured (indented: it sits in a list item)."""
     lines = ["| answer set | agreement on key ideas | right answers with an idea marked missed "
              "| wrong answers credited with an idea |", "|---|---|---|---|"]
     for path, s in rows:
@@ -104,7 +104,7 @@ def table(rows: list[tuple[str, dict]]) -> str:
             f"| {bold}{s['right_answers_marked_wrong']} of {s['right_answers']}{bold} ({s['right_missed']} of "
             f"{s['right_ideas']} ideas; {s['right_not_covered'] - s['right_missed']} shown ◐) "
             f"| {bold}{s['wrong_credited']} of {s['wrong_answers']} ({rate:.0%}){bold} |")
-    return "\n".join(lines)
+    return "\n".join("  " + line for line in lines)
 
 
 def write_table(readme: Path, markdown: str) -> None:
@@ -112,7 +112,7 @@ def write_table(readme: Path, markdown: str) -> None:
     text = readme.read_text(encoding="utf-8")
     if START not in text or END not in text:
         raise SystemExit(f"{readme} has no {START} ... {END} block")
-    block = f"{START}\n{markdown}\n{END}"
+    block = f"{START}\n{markdown}\n  {END}"
     readme.write_text(re.sub(re.escape(START) + r".*?" + re.escape(END), lambda _: block, text, flags=re.S),
                       encoding="utf-8")
 

@@ -106,5 +106,41 @@ def test_the_train_script_documents_how_to_reproduce():
     log = json.loads((judge.ADAPTER_DIR / "train_log.json").read_text())
     # at P > 0.5, on the tuning sets; the shipped adapter continues a first run of four epochs (--init)
     assert log["eval"]["eval_idea_agreement"] == pytest.approx(0.8672, abs=1e-3)
-    assert log["init"] and json.loads((judge.ADAPTER_DIR / "train_log_first_run.json").read_text())["init"] is None
+    first = json.loads((judge.ADAPTER_DIR / "train_log_first_run.json").read_text())
+    assert log["init"] and first.get("init") is None and first["train"]["epoch"] == 4
     assert out.returncode == 0, out.stderr
+
+
+def _tune_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("tune_judge", ROOT / "scripts" / "tune_judge.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_grader_uses_the_thresholds_the_tuning_rule_chose():
+    from quiz import grading
+
+    saved = json.loads((ROOT / "bench" / "results" / "judge_thresholds.json").read_text())
+    assert saved["sets"] == [p.name for p in TUNE_SETS]
+    assert (grading.COVER, grading.UNSURE) == (saved["chosen"]["cover"], saved["chosen"]["unsure"])
+    # the rule: at most 5% of the wrong answers credited, and no idea of a right answer marked missed
+    assert saved["chosen"]["wrong_credited"] <= 0.05 * saved["chosen"]["wrong"]
+    assert saved["chosen"]["right_missed"] == 0
+    allowed = [s for s in saved["sweep"] if s["wrong_credited"] <= 0.05 * s["wrong"]]
+    assert saved["chosen"]["agreement"] == max(s["agreement"] for s in allowed)
+
+
+def test_the_tuning_rule_trades_agreement_for_few_wrong_answers_credited():
+    tune = _tune_module()
+    # two wrong answers at P 0.45 and 0.2, one right answer whose idea has P 0.5 and one right idea at 0.3
+    rows = [{"kind": "wrong", "teacher": [], "ideas": {"a": [0.45, False], "b": [0.2, False]}},
+            {"kind": "wrong", "teacher": [], "ideas": {"a": [0.1, False], "b": [0.05, False]}},
+            {"kind": "full", "teacher": ["a", "b"], "ideas": {"a": [0.5, False], "b": [0.3, False]}}]
+    best, sweep = tune.choose(rows)
+    assert best["cover"] == 0.5 and best["wrong_credited"] == 0   # 0.3 would agree more but credit a wrong answer
+    assert best["unsure"] < 0.3 and best["right_missed"] == 0      # the right idea at 0.3 is "compare", not missed
+    vetoed = [{"kind": "full", "teacher": ["a"], "ideas": {"a": [0.99, True]}}]
+    assert tune.score(vetoed, 0.5, 0.1)["right_missed"] == 1      # a misconception veto always keeps it open
