@@ -4,6 +4,7 @@ exactly what the Train tab starts), on the offline default (packaged MiniLM, bun
     python -m bench.quick_look --seeds 1,2,3 --no-bf16 --log bench/results/quick_look_fp32.jsonl
     python -m bench.quick_look --seeds 1,2,3 --data ../shared/data/mrpc     # held-out check on real MRPC pairs
     python -m bench.quick_look --summarize bench/results/quick_look_fp32.jsonl
+    python -m bench.quick_look --write README.md bench/results/quick_look_*.jsonl   # the README's table
 
 Per run: wall time from process start to exit (imports, loading, tokenizing, training, evaluations and the saved
 model all counted), final validation accuracy and F1, the training loss logged over the run and whether it falls
@@ -66,6 +67,41 @@ def summarize(rows: list[dict], header: dict) -> dict:
             "loss_falls_in_first_quarter": sum(r["loss_falls_in_first_quarter"] for r in rows)}
 
 
+START, END = "<!-- bench:quick:start -->", "<!-- bench:quick:end -->"
+
+
+def markdown(logs: list[Path]) -> str:
+    """The README's Quick-look table from one or more logs (each: a header line, then one line per run)."""
+    out = ["| data | path | CPU (flags) | seed | Start → exit | val. accuracy | F1 | loss: first logs → last |"
+           " falls in 1st quarter |", "|---|---|---|---|---|---|---|---|---|"]
+    sentences = []
+    for log in logs:
+        lines = [json.loads(x) for x in log.read_text().splitlines() if x.strip()]
+        header = next(x for x in lines if "machine" in x)
+        rows = [x for x in lines if "seed" in x]
+        m = header["machine"]
+        path = "fp32 only (`--no-bf16`)" if header["fp32_only_path"] else "as detected"
+        for r in rows:
+            loss = f"{', '.join(f'{x:.2f}' for x in r['losses'][:3])} → {r['losses'][-1]:.2f}"
+            out.append(f"| {'sample' if r['data'] == 'sample' else 'MRPC folder'} ({r['n_validation']} val.) | {path} "
+                       f"| {m['cpu']} ({', '.join(m['cpu_flags'])}) | {r['seed']} | {r['wall_s']:.0f} s | "
+                       f"{r['accuracy']:.4f} | {r['f1']:.4f} | {loss} | {'yes' if r['loss_falls_in_first_quarter'] else 'no'} |")
+        s = summarize(rows, header)
+        sentences.append(f"`{log.name}` ({header['started']}): mean accuracy {s['accuracy_mean']:.4f} ± "
+                         f"{s['accuracy_std']:.4f} over {s['runs']} run(s), mean {s['wall_s_mean']:.0f} s from Start "
+                         f"to exit (max {s['wall_s_max']:.0f} s); the machine was "
+                         + ("quiet" if s["quiet"] else f"shared with other jobs (load average up to "
+                                                      f"{s['max_load_average']:.1f} on {m['cores']} cores)") + ".")
+    return "\n".join(out + [""] + sentences)
+
+
+def write_readme(readme: Path, logs: list[Path]) -> None:
+    text = readme.read_text(encoding="utf-8")
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    readme.write_text(f"{head}{START}\n{markdown(logs)}\n{END}{tail}", encoding="utf-8")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="1,2,3")
@@ -73,7 +109,12 @@ def main() -> int:
     parser.add_argument("--no-bf16", action="store_true", help="the fp32-only path (STUDIO_CPU_BF16=off)")
     parser.add_argument("--log", help="append the header and each run here as JSON lines")
     parser.add_argument("--summarize", help="print the summary of a log and exit")
+    parser.add_argument("--write", nargs="+", metavar=("README", "LOG"),
+                        help="replace the README's Quick-look block with the table of these logs, and exit")
     args = parser.parse_args()
+    if args.write:
+        write_readme(Path(args.write[0]), [Path(p) for p in args.write[1:]])
+        return 0
     if args.summarize:
         lines = [json.loads(x) for x in Path(args.summarize).read_text().splitlines() if x.strip()]
         summary = summarize([x for x in lines if "seed" in x], next(x for x in lines if "machine" in x))
