@@ -23,16 +23,16 @@ QUICK_SIZES = {"max_steps": 500, "per_device_train_batch_size": 8, "max_train_sa
 QUICK_DESCRIPTION = ("A short run that visibly learns: 500 steps of 8 pairs (4,000 pairs seen: ten passes over the "
                      "400-pair sample, or about one pass over MRPC), evaluated 4 times.")
 # On a CPU without native bf16 (fp32 only) a step costs 2-3x more, so 500 steps took minutes on a 2-core AVX2
-# CPU. There Quick look is 150 steps and the encoder takes steps twice as large (1e-4; the head keeps its 1e-3, 10x):
+# CPU. There Quick look is 250 steps and the encoder takes steps twice as large (1e-4; the head keeps its 1e-3, 10x):
 # the encoder has to learn the comparison before the loss can leave chance (a linear probe on the packaged model's
 # frozen [CLS], pooled or mean-pooled pair features scores 0.45-0.51 on the sample's validation pairs, so no choice
-# of pooling gives the head a head start, and freezing lower layers stopped learning altogether within 150 steps).
+# of pooling gives the head a head start, and freezing lower layers stopped learning altogether within 150 steps; 150 steps left one seed of three at chance).
 # Measured numbers are in bench/results/quick_look_*.jsonl and the README, not here.
-QUICK_FP32_SIZES = {"max_steps": 150, "per_device_train_batch_size": 8, "max_train_samples": 1200,
+QUICK_FP32_SIZES = {"max_steps": 250, "per_device_train_batch_size": 8, "max_train_samples": 2000,
                     "learning_rate": 1e-4, "head_lr_factor": 10, "eval_strategy": "steps", "eval_steps": 0.25}
 QUICK_FP32_DESCRIPTION = ("A short run that visibly learns, sized for a CPU without native bf16 (fp32 steps cost "
-                          "two to three times more there): 150 steps of 8 pairs (1,200 pairs seen: three passes "
-                          "over the 400-pair sample, or a third of MRPC), the encoder at twice the usual learning "
+                          "two to three times more there): 250 steps of 8 pairs (2,000 pairs seen: five passes "
+                          "over the 400-pair sample, or about half of MRPC), the encoder at twice the usual learning "
                           "rate (1e-4; the new head keeps 1e-3) so it learns within the budget, evaluated 4 times.")
 
 
