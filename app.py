@@ -12,6 +12,7 @@ from trainer_backend.runs.store import RunStore
 from trainer_backend.serving.cache import in_use as models_in_use
 from ui import lesson_tab, predict_tab, quiz_tab, train_tab
 from ui.common import TAB_IDS, AppContext, timer_off, timer_on, viewer_box, visitor_state
+from ui.queue_polling import quiet_when_idle
 from ui.services import Services
 from ui.theme import CSS, HEAD, THEME
 from web import downloads
@@ -20,11 +21,33 @@ from web.limits import limits as web_limits
 TITLE = "Fine-tuning studio · BERT on MRPC"
 
 
+def in_request(request: gr.Request | None, call):
+    """Make `call` inside the Gradio request of the visitor who pressed Start (ZeroGPU reads it to charge their
+    daily quota rather than the Space's); a run started without one (the CLI, tests) is charged as anonymous."""
+    from gradio.context import LocalContext
+
+    if request is not None:
+        LocalContext.request.set(request)  # this thread's own context: the job runner's call thread
+    return call()
+
+
+def job_runner() -> JobRunner:
+    """Child processes, or on ZeroGPU one `@spaces.GPU` call per run (runs/zerogpu.py): there the GPU exists only
+    inside such calls. `spaces` is imported only there, before anything could touch CUDA."""
+    if not settings.on_zero_gpu():
+        return JobRunner(RunStore())
+    import spaces
+
+    from trainer_backend.runs.zerogpu import GpuCalls
+
+    return JobRunner(RunStore(), gpu_calls=GpuCalls(decorate=spaces.GPU, enter=in_request))
+
+
 def build_app(runner: JobRunner | None = None) -> gr.Blocks:
     """The whole app: Lesson, Quiz & Flashcards, Train, Predict. Services are built here, never at import."""
     settings.prepare_process()
     settings.seal_owner_secrets()  # on a Space the owner's HF_TOKEN leaves this process before any visitor arrives
-    ctx = AppContext(services=Services(runner or JobRunner(RunStore())))
+    ctx = AppContext(services=Services(runner or job_runner()))
     ctx.services.runner.cache_in_use = models_in_use  # the cache pruner keeps what Predict has loaded
     # Old download copies Gradio keeps for visitors are deleted after an hour (checked every 10 minutes).
     with gr.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:
@@ -62,7 +85,9 @@ def launch(demo: gr.Blocks, **kwargs) -> tuple:
         threading.Thread(target=serving.warm_default, name="predict-warm-up", daemon=True).start()
     # The quiz's judge loads while the first page renders, so the first feedback does not wait for it.
     threading.Thread(target=judge.warm_up, name="quiz-judge-warm-up", daemon=True).start()
-    return demo.queue(default_concurrency_limit=8, max_size=lim.gradio_queue).launch(
+    demo.queue(default_concurrency_limit=8, max_size=lim.gradio_queue)
+    quiet_when_idle(demo._queue)  # Gradio polls its queue every 1 ms even when idle (ui/queue_polling.py)
+    return demo.launch(
         theme=THEME, css=CSS, head=HEAD, server_name=settings.server_name(),
         max_file_size=lim.upload_bytes, allowed_paths=[str(downloads.folder())], **kwargs)
 

@@ -1,48 +1,67 @@
 """Benchmark: how often the quiz grader agrees with a teacher on learner answers, set by set, unseen set first.
 
-Usage: python bench/grading_agreement.py [--answers FILE ...] [--bank quiz/bank.yaml] [-v]
-(default: the unseen set when it exists, then the four seen sets in tests/data/, each on its own, then the seen
-sets together; the judge trained on the first three seen sets and its thresholds were chosen on the fourth)
+Usage: python bench/grading_agreement.py [--answers FILE ...] [--bank quiz/bank.yaml] [-v] [--write README.md]
+(default: the newest unseen set when it exists, then the first judge's unseen set (seen since: the second judge
+tuned its thresholds and validated on it), then the four seen sets in tests/data/, each on its own, then every
+set but the newest together; the judge trained on the first three seen sets)
 Every answer in the file has the key ideas a teacher ticks; the grader's "covered" is compared with each
 tick. Printed: agreement over all key-idea judgements, ideas of fully right answers the grader marked
 missed (and not covered), fully right answers with any idea marked missed, and wrong or off-topic answers credited with any idea. The
-last line is JSON (the seen sets together). `-v` lists every disagreement. Runs offline in about a minute.
+last line is JSON (the sets other than the newest, together). `-v` lists every disagreement. `--write README.md`
+replaces the README's grader table (between its markers) with these figures, so it is never typed by hand.
+Runs offline in about a minute.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+START, END = "<!-- bench:grading:start -->", "<!-- bench:grading:end -->"
+
+
+def role(path: str | Path) -> str:
+    """What a set is to the current judge: "unseen", "tuning" or "seen"."""
+    from quiz.agreement import FIRST_LOOK_SET, UNSEEN_SET
+
+    resolved = Path(path).resolve()
+    if resolved == FIRST_LOOK_SET.resolve():
+        return "unseen"
+    return "tuning" if resolved == UNSEEN_SET.resolve() else "seen"
 
 
 def main(argv: list[str] | None = None) -> dict:
-    from quiz.agreement import ANSWER_SETS, UNSEEN_SET, load_answers, measure
+    from quiz.agreement import ANSWER_SETS, FIRST_LOOK_SET, UNSEEN_SET, load_answers, measure
     from quiz.bank import default_bank, load_bank
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    defaults = ([str(UNSEEN_SET)] if UNSEEN_SET.exists() else []) + [str(p) for p in ANSWER_SETS]
+    defaults = [str(p) for p in (FIRST_LOOK_SET, UNSEEN_SET) if p.exists()] + [str(p) for p in ANSWER_SETS]
     parser.add_argument("--answers", nargs="*", default=defaults)
     parser.add_argument("--bank", default=None, help="a bank file (default: the packaged quiz/bank.yaml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="list every disagreement")
+    parser.add_argument("--write", default=None, help="a README whose grader table is replaced by these figures")
     args = parser.parse_args(argv)
     bank = load_bank(args.bank) if args.bank else default_bank()
-    everything = []
+    everything, rows = [], []
     for path in args.answers:
         answers = load_answers(path)
-        seen = Path(path).resolve() != UNSEEN_SET.resolve()
-        everything += answers if seen else []
+        everything += answers if role(path) != "unseen" else []
         if len(args.answers) > 1:
-            title = Path(path).name + ("" if seen else " (UNSEEN: written after the judge was frozen)")
-            _report(title, measure(answers, bank), args.verbose)
+            title = Path(path).name + {"unseen": " (UNSEEN: written after the judge was frozen)",
+                                       "tuning": " (the first judge's unseen set; tuned on since)",
+                                       "seen": ""}[role(path)]
+            rows.append((path, _report(title, measure(answers, bank), args.verbose)))
     if not everything:
         everything = answers
     result = measure(everything, bank)
     summary = _report("seen sets together" if len(args.answers) > 1 else Path(args.answers[0]).name, result,
                       args.verbose and len(args.answers) == 1)
+    if args.write:
+        write_table(Path(args.write), table(rows))
     print(json.dumps(summary))
     return summary
 
@@ -60,6 +79,42 @@ def _report(title: str, result, verbose: bool) -> dict:
     print(f"wrong or off-topic answers credited with any idea: {result.wrong_credited} of {result.wrong_answers} "
           f"= {result.wrong_credited_rate:.1%}")
     return result.summary()
+
+
+_LABELS = {
+    "grading_answers_firstlook2.yaml": "**unseen, first look (the figure that counts)**",
+    "grading_answers_unseen.yaml": "the first judge's unseen set (tuned and validated on since)",
+    "grading_answers.yaml": "seen: set 1 (trained on)",
+    "grading_answers_holdout.yaml": "seen: set 2 (trained on)",
+    "grading_answers_fresh.yaml": "seen: set 3 (trained on)",
+    "grading_answers_final.yaml": "seen: set 4 (tuned on)",
+}
+
+
+def table(rows: list[tuple[str, dict]]) -> str:
+    """The README's grader table: one row per set, in the order measured (indented: it sits in a list item)."""
+    lines = ["| answer set | agreement on key ideas | right answers with an idea marked missed "
+             "| wrong answers credited with an idea |", "|---|---|---|---|"]
+    for path, s in rows:
+        name = Path(path).name
+        bold = "**" if role(path) == "unseen" else ""
+        rate = s["wrong_credited"] / s["wrong_answers"] if s["wrong_answers"] else 0.0
+        lines.append(
+            f"| {_LABELS.get(name, name)} | {bold}{s['agreement']:.1%} ({s['agreed']}/{s['judgements']}){bold} "
+            f"| {bold}{s['right_answers_marked_wrong']} of {s['right_answers']}{bold} ({s['right_missed']} of "
+            f"{s['right_ideas']} ideas; {s['right_not_covered'] - s['right_missed']} shown ◐) "
+            f"| {bold}{s['wrong_credited']} of {s['wrong_answers']} ({rate:.0%}){bold} |")
+    return "\n".join("  " + line for line in lines)
+
+
+def write_table(readme: Path, markdown: str) -> None:
+    """Replace the block between the grader markers of `readme` with `markdown`."""
+    text = readme.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        raise SystemExit(f"{readme} has no {START} ... {END} block")
+    block = f"{START}\n{markdown}\n  {END}"
+    readme.write_text(re.sub(re.escape(START) + r".*?" + re.escape(END), lambda _: block, text, flags=re.S),
+                      encoding="utf-8")
 
 
 if __name__ == "__main__":

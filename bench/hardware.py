@@ -88,3 +88,45 @@ def train_flops_per_token(config: dict, trainable_layers: int, seq_len: float) -
     layers, h = config.get("num_hidden_layers", 12), config.get("hidden_size", 768)
     per_layer_forward = 2 * layer_parameters(config) + 4 * seq_len * h
     return per_layer_forward * layers + 2 * per_layer_forward * trainable_layers
+
+
+def inference_flops_per_token(config: dict, seq_len: float) -> float:
+    """Matmul FLOPs one real token costs in a forward pass (every layer, no backward)."""
+    layers, h = config.get("num_hidden_layers", 12), config.get("hidden_size", 768)
+    return layers * (2 * layer_parameters(config) + 4 * seq_len * h)
+
+
+def int8_matmul_peak(seconds: float = 1.5, rows: int = 4096, hidden: int = 384) -> float:
+    """Best int8 GOP/s of an encoder-shaped matmul (rows × hidden → 4·hidden) with PyTorch's dynamically quantized
+    Linear (fbgemm: VNNI where the CPU has it, else AVX2), activation quantization included. The same shape in fp32
+    for comparison is `linear_peak("fp32")`."""
+    import torch
+
+    layer = torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(torch.nn.Linear(hidden, 4 * hidden)),
+                                                   {torch.nn.Linear}, dtype=torch.qint8)
+    return _best_rate(lambda x: layer(x), torch.randn(rows, hidden), 2 * rows * hidden * 4 * hidden, seconds)
+
+
+def linear_peak(dtype: str = "fp32", seconds: float = 1.5, rows: int = 4096, hidden: int = 384) -> float:
+    """Best GFLOP/s of the same encoder-shaped matmul as int8_matmul_peak, in fp32 (or bf16)."""
+    import torch
+
+    torch_dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype]
+    layer = torch.nn.Linear(hidden, 4 * hidden).to(torch_dtype)
+    with torch.inference_mode():
+        return _best_rate(layer, torch.randn(rows, hidden, dtype=torch_dtype), 2 * rows * hidden * 4 * hidden, seconds)
+
+
+def _best_rate(fn, x, ops: float, seconds: float) -> float:
+    import torch
+
+    best = 0.0
+    with torch.inference_mode():
+        fn(x)
+        for _ in range(3):
+            reps, start = 0, time.perf_counter()
+            while time.perf_counter() - start < seconds / 3:
+                fn(x)
+                reps += 1
+            best = max(best, reps * ops / (time.perf_counter() - start) / 1e9)
+    return best

@@ -3,6 +3,7 @@ then P idle pages open on the Train tab (its Timer ticking) with the app process
 
     python bench/load_predict.py                    # 100 clients × 20 requests, 50 idle pages
     python bench/load_predict.py --clients 20 --requests 5 --pages 10 --idle-seconds 20
+    python bench/load_predict.py --clients 0 --idle-seconds 60      # the idle phase only
 
 The app runs in its own process (local mode, offline) with PREDICT_MODEL_ID set to a MiniLM classifier made from the
 packaged all-MiniLM-L6-v2 with a fresh 2-label head, so the server does real model work. Pages are Debian Chromium
@@ -88,6 +89,18 @@ def predict_load(url: str, clients: int, requests: int) -> dict:
             "requests_per_s": round(len(latencies) / wall, 1), "wall_s": round(wall, 1)}
 
 
+def settle(proc, window: float = 5.0, below_percent: float = 2.0, limit: float = 600.0) -> float:
+    """Wait until the app spends under `below_percent` of a core over a `window`-second window (its start-up
+    warm-ups are done); returns the seconds waited."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < limit:
+        cpu0 = sum(proc.cpu_times()[:2])
+        time.sleep(window)
+        if 100 * (sum(proc.cpu_times()[:2]) - cpu0) / window < below_percent:
+            break
+    return round(time.perf_counter() - start, 1)
+
+
 def idle_pages(url: str, pages: int, seconds: float, app_pid: int) -> dict:
     import psutil
     from playwright.sync_api import sync_playwright
@@ -95,6 +108,7 @@ def idle_pages(url: str, pages: int, seconds: float, app_pid: int) -> dict:
     from tests.helpers import CHROMIUM, CHROMIUM_ARGS
 
     proc = psutil.Process(app_pid)
+    settled = settle(proc)  # the start-up warm-ups (Predict's default model and its check, the quiz judge) end first
     cpu0 = sum(proc.cpu_times()[:2])
     time.sleep(seconds)
     baseline = sum(proc.cpu_times()[:2]) - cpu0  # no page open: the job dispatcher's own loop
@@ -116,8 +130,9 @@ def idle_pages(url: str, pages: int, seconds: float, app_pid: int) -> dict:
         time.sleep(seconds)
         busy = sum(proc.cpu_times()[:2]) - cpu0
         browser.close()
-    return {"pages": len(opened), "pages_that_did_not_open": failed, "seconds": seconds,
+    return {"settled_after_s": settled, "pages": len(opened), "pages_that_did_not_open": failed, "seconds": seconds,
             "app_cpu_seconds_no_pages": round(baseline, 2),
+            "app_cpu_percent_no_pages": round(100 * baseline / seconds, 2),
             "app_cpu_seconds": round(busy, 2), "app_cpu_percent_of_one_core": round(100 * busy / seconds, 1),
             "cpu_ms_per_page_second": round(1000 * max(0.0, busy - baseline) / (seconds * max(1, len(opened))), 2)}
 
@@ -128,6 +143,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--pages", type=int, default=50)
     parser.add_argument("--idle-seconds", type=float, default=30)
+    parser.add_argument("--out", help="also write the JSON result to this file")
     args = parser.parse_args()
     from tests.helpers import free_port, wait_until_serving
     from trainer_backend.settings import cpu_flags
@@ -140,15 +156,20 @@ def main() -> None:
     try:
         if not wait_until_serving(url, app):
             raise SystemExit("the app did not start")
-        load = predict_load(url, args.clients, args.requests)
-        print(f"/predict: {args.clients} clients × {args.requests}: {load}", flush=True)
+        load = predict_load(url, args.clients, args.requests) if args.clients else {}
+        if load:
+            print(f"/predict: {args.clients} clients × {args.requests}: {load}", flush=True)
         idle = idle_pages(url, args.pages, args.idle_seconds, app.pid) if args.pages else {}
         print(f"idle Train pages: {idle}", flush=True)
     finally:
         app.terminate()
         app.wait(30)
     cpu = "AVX512-BF16" if "avx512_bf16" in cpu_flags() else ("AVX2" if "avx2" in cpu_flags() else "other")
-    print(json.dumps({"cpu": cpu, "cores": os.cpu_count(), "predict": load, "idle": idle}))
+    line = json.dumps({"cpu": cpu, "cores": os.cpu_count(), "load_average_1min": round(os.getloadavg()[0], 2),
+                       "predict": load, "idle": idle})
+    if args.out:
+        Path(args.out).write_text(line + "\n", encoding="utf-8")
+    print(line)
 
 
 if __name__ == "__main__":

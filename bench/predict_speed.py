@@ -83,6 +83,28 @@ def cpu_description() -> dict:
     return {"cpu": name, "isa": isa, "vnni": bool({"avx512_vnni", "avx_vnni"} & flags), "cores": os.cpu_count()}
 
 
+def ceiling(folder: Path, tokenizer, chunk: list[tuple[str, str]], pipeline_rate: float) -> dict:
+    """What this CPU could do at best on the batch: the model's FLOPs per pair (real tokens, no padding) against
+    the machine's measured matmul rate of an encoder-shaped matmul in fp32, bf16 (where native) and int8. The
+    ratio ceilings say how far above the pipeline any engine of that precision could go on this machine."""
+    from bench import hardware
+
+    config = json.loads((folder / "config.json").read_text())
+    lengths = [len(tokenizer(a, b, truncation=True, max_length=128)["input_ids"]) for a, b in chunk]
+    mean_len = statistics.fmean(lengths)
+    flops_per_pair = hardware.inference_flops_per_token(config, mean_len) * mean_len
+    peaks = {"fp32": hardware.linear_peak("fp32"), "int8": hardware.int8_matmul_peak()}
+    if settings.cpu_has_fast_bf16():
+        peaks["bf16"] = hardware.linear_peak("bf16")
+    out = {"tokens_per_pair": round(mean_len, 1), "gflop_per_pair": round(flops_per_pair / 1e9, 3),
+           "pipeline_gflops": round(pipeline_rate * flops_per_pair / 1e9, 1)}
+    for name, peak in peaks.items():
+        out[f"{name}_peak_gops"] = round(peak, 1)
+        out[f"{name}_ceiling_pairs_per_s"] = round(peak * 1e9 / flops_per_pair, 1)
+        out[f"{name}_ceiling_ratio"] = round(peak * 1e9 / flops_per_pair / pipeline_rate, 2)
+    return out
+
+
 def timed(fn) -> float:
     start = time.perf_counter()
     fn()
@@ -97,7 +119,13 @@ def main() -> int:
     parser.add_argument("--model", help="a trained checkpoint folder (default: MiniLM with a random head)")
     parser.add_argument("--out", help="also write the JSON result to this file")
     parser.add_argument("--threads", type=int, help="threads for PyTorch and ONNX Runtime alike (default: torch's)")
+    parser.add_argument("--no-bf16", action="store_true",
+                        help="the fp32-only path: treat the CPU as one without native bf16 (STUDIO_CPU_BF16=off), "
+                             "so the bf16 engines are left out as on an AVX2 machine")
     args = parser.parse_args()
+    if args.no_bf16:
+        os.environ["STUDIO_CPU_BF16"] = "off"
+        settings.hardware.cache_clear()
 
     import torch
     from transformers import pipeline
@@ -198,12 +226,15 @@ def main() -> int:
         "load_avg_1min": round(os.getloadavg()[0], 2), "load_avg_at_start": load_at_start,
     }
     result["burst16_ratio"] = round(result["burst16_ms"]["pipeline"] / result["burst16_ms"]["ours"], 3)
+    result["fp32_only_path"] = bool(args.no_bf16)
+    result["ceiling"] = ceiling(folder, ours.tokenizer, chunk, result["batch_pairs_per_s"]["pipeline"])
     print(f"pairs: {source}; {result['cpu']} ({result['isa']}); answers vs pipeline within {diffs}")
     print("single pair p50: " + ", ".join(f"{k} {v:.2f} ms" for k, v in p50.items())
           + f" -> ratio {result['single_p50_ratio']} (per round {result['single_round_ratios']})")
     print(f"batch of {len(chunk)}: " + ", ".join(f"{k} {v} pairs/s" for k, v in result["batch_pairs_per_s"].items())
           + f" (pipeline batch_size=32: {pipe32:.1f}) -> ratio {result['batch_ratio']}")
     print(f"explain: median {result['explain_s']['median']} s; load average {result['load_avg_1min']}")
+    print(f"ceiling on this CPU (batch): {result['ceiling']}")
     line = json.dumps(result)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -41,7 +41,9 @@ def markdown(lines: list[dict]) -> str:
     peaks = ", ".join(f"{k} {v:,.0f} GFLOP/s" for k, v in best.items())
     n_peaks = sum(1 for x in lines if x.get("peaks"))
     out = [f"Measured {header['started']} on **{m['cpu']}** ({m['cores']} cores, torch {m['torch_threads']} threads; "
-           f"flags: {', '.join(m['cpu_flags']) or 'none of note'}; native bf16: {'yes' if m['bf16_native'] else 'no'}). "
+           f"flags: {', '.join(m['cpu_flags']) or 'none of note'}; native bf16: {'yes' if m['bf16_native'] else 'no'}"
+           + ("; **fp32-only path**: bf16 turned off with `--no-bf16`, as on a CPU without it" if header.get("fp32_only_path") else "")
+           + "). "
            f"Matmul peak (the best of {n_peaks} measurements by the bench, on the same machine): {peaks}. Model `{header['model']}`, data `{header['data']}`"
            + (f" (first {header['max_train']:,} training pairs" if header.get("max_train") else "")
            + (f", {header['max_eval']:,} validation pairs)" if header.get("max_eval") else

@@ -237,6 +237,9 @@ def main() -> int:
     parser.add_argument("--measure-peak", action="store_true",
                         help="only measure the matmul peak again and append it to --log (on a shared machine, "
                              "run it when the machine is quiet: the summary uses the best peak in the log)")
+    parser.add_argument("--no-bf16", action="store_true",
+                        help="the fp32-only path: treat the CPU as one without native bf16 (STUDIO_CPU_BF16=off), "
+                             "so our recipe trains in fp32 as it would on an AVX2 machine")
     args = parser.parse_args()
 
     if args.summarize:
@@ -246,6 +249,8 @@ def main() -> int:
         return 0
     if args.device == "cpu":
         os.environ["STUDIO_FORCE_CPU"] = "1"
+    if args.no_bf16:
+        os.environ["STUDIO_CPU_BF16"] = "off"
     machine = hardware.describe_machine(args.device)
     peaks = measure_peaks(machine, args.device)
     if args.measure_peak:
@@ -258,7 +263,7 @@ def main() -> int:
     header = {"machine": machine, "peaks": peaks, "model": args.model,
               "data": args.data, "device": args.device, "seed_epochs": args.epochs,
               "max_train": args.max_train, "max_eval": args.max_eval, "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-              "load_average_at_start": os.getloadavg()[0]}
+              "load_average_at_start": os.getloadavg()[0], "fp32_only_path": bool(args.no_bf16)}
     print(f"[bench] machine: {machine}", flush=True)
     print(f"[bench] matmul peak GFLOP/s: {header['peaks']}"
           + ("" if machine["bf16_native"] else " (no native bf16 on this CPU: bf16 not measured)"), flush=True)

@@ -38,6 +38,14 @@ ENV = {  # field -> (variable, what it bounds)
     "upload_max_age_days": ("STUDIO_UPLOAD_MAX_AGE_DAYS", "uploads older than this are pruned (0 = never)"),
 }
 
+ZEROGPU_ENV = {  # settings.ZeroGPUSettings field -> (variable, what it bounds); read only on a ZeroGPU Space
+    "max_seconds": ("STUDIO_ZEROGPU_MAX_SECONDS", "ZeroGPU only: the longest GPU call a run may ask for; a run whose "
+                    "estimate × margin + headroom is longer is refused before it is queued (s)"),
+    "margin": ("STUDIO_ZEROGPU_MARGIN", "ZeroGPU only: the factor on a run's estimate in the duration it asks for"),
+    "headroom_seconds": ("STUDIO_ZEROGPU_HEADROOM_SECONDS", "ZeroGPU only: seconds added to that for loading, the "
+                         "final evaluation and saving; training stops with a checkpoint before them (s)"),
+}
+
 
 def _show(name: str, value: float) -> str:
     if name.endswith("_bytes"):
@@ -63,15 +71,21 @@ def main() -> None:
     print("| # | hostile input | where | what the visitor gets |\n|---|---|---|---|")
     for number, (value, where, answer) in enumerate(hostile_rows(), 1):
         print(f"| {number} | `{value}` | {where} | {answer!s} |".replace("`<", "`&lt;"))
-    for key in [k for k in os.environ if k in {v for v, _ in ENV.values()} or k == "SPACE_ID"]:
+    variables = {v for v, _ in ENV.values()} | {v for v, _ in ZEROGPU_ENV.values()}
+    for key in [k for k in os.environ if k in variables or k == "SPACE_ID"]:
         os.environ.pop(key)
     local = {**asdict(settings.limits()), **asdict(web_limits.limits())}
+    local_zero = settings.zero_gpu_settings()
     os.environ["SPACE_ID"] = "owner/space"
     space = {**asdict(settings.limits()), **asdict(web_limits.limits())}
+    space_zero = settings.zero_gpu_settings()
     assert set(space) == set(ENV), "every limit has its row"
     print("\n| variable | what it bounds | on a Space | locally |\n|---|---|---|---|")
     for name, (variable, doc) in ENV.items():  # the table's order: ENV's
         print(f"| `{variable}` | {doc} | {_show(name, space[name])} | {_show(name, local[name])} |")
+    for name, (variable, doc) in ZEROGPU_ENV.items():
+        print(f"| `{variable}` | {doc} | {_show(name, getattr(space_zero, name))} | "
+              f"{_show(name, getattr(local_zero, name))} |")
 
 
 if __name__ == "__main__":

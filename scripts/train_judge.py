@@ -1,14 +1,21 @@
 """Train the quiz's judge: a LoRA adapter on the packaged all-MiniLM-L6-v2, fine-tuned with the Trainer.
 
-Usage: python scripts/train_judge.py [--out quiz/judge/adapter] [--epochs 3]
+Usage: python scripts/train_judge.py [--out quiz/judge/adapter] [--epochs 4] [--init ADAPTER_DIR]
 
 The judge reads a question's topic and a learner's answer and says, for every key idea of the bank, whether the
-answer states it (multi-label: one output per idea; the grader reads the outputs of the answer's question). It is the
-Lesson's recipe on another task: the seed is set before the model is loaded (so the new head is the same in
+answer states it (multi-label: one output per idea; the grader reads the outputs of the answer's question). It is
+the Lesson's recipe on another task: the seed is set before the model is loaded (so the new head is the same in
 every run), a tokenizer with truncation, DataCollatorWithPadding, TrainingArguments, Trainer, train(), and an
-evaluation with compute_metrics on pairs it did not train on (the fourth answer set, scored by the share of key-idea judgements that agree with the teacher; the unseen set that
-measures the judge is never read here). Only the LoRA matrices and the new head are saved: about 2 MB.
-About 15 minutes on two busy CPU cores (three epochs over about 1,100 examples: 716 s for the shipped adapter). Reproduces the shipped adapter (same seed, same data, same library pins).
+evaluation with compute_metrics on pairs it did not train on (the tuning sets of quiz/judge_data.py: the fourth
+seen answer set and the first judge's unseen set, scored by the share of key-idea judgements that agree with the
+teacher; the newest unseen set, which measures the judge, is never read here). Only the LoRA matrices and the new
+head are saved: about 1.5 MB. (quiz/judge/adapter/train_log_first_run.json is the first run's log.)
+
+The shipped adapter took two runs (the second continues the first; on two CPU cores shared with other jobs):
+    python scripts/train_judge.py --out /tmp/adapter_v2                   # 4 epochs from a fresh adapter, 1341 s
+    python scripts/train_judge.py --init /tmp/adapter_v2 --epochs 3       # 3 more epochs, 1644 s
+Then scripts/tune_judge.py chooses the grader's thresholds on the tuning sets. Same seed, same data and the same
+library pins reproduce it.
 """
 from __future__ import annotations
 
@@ -41,14 +48,16 @@ def main(argv: list[str] | None = None) -> dict:
     from quiz import judge
     from quiz.agreement import load_answers
     from quiz.bank import default_bank
-    from quiz.judge_data import TUNE_SET, answer_examples, build, idea_keys
+    from quiz.judge_data import TUNE_SETS, answer_examples, build, idea_keys
     from trainer_backend.modeling import load_tokenizer
     from trainer_backend.settings import packaged_model_dir
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(judge.ADAPTER_DIR))
-    parser.add_argument("--epochs", type=float, default=3)
+    parser.add_argument("--epochs", type=float, default=4)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--init", default=None,
+                        help="an adapter folder to start from (its LoRA matrices and head) instead of a fresh one")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
 
@@ -56,7 +65,7 @@ def main(argv: list[str] | None = None) -> dict:
     keys = idea_keys(bank)
     topics = {q.id: q.topic for q in bank.questions + bank.exercises}
     train_examples = build(bank, seed=SEED)
-    tune_examples = answer_examples(load_answers(TUNE_SET))
+    tune_examples = answer_examples([a for path in TUNE_SETS for a in load_answers(path)])
     base = str(packaged_model_dir())
     tokenizer = load_tokenizer(base)
 
@@ -89,7 +98,12 @@ def main(argv: list[str] | None = None) -> dict:
     lora = LoraConfig(task_type=TaskType.SEQ_CLS, r=judge.RANK, lora_alpha=2 * judge.RANK, lora_dropout=0.1,
                       target_modules=["query", "key", "value", "dense"], layers_to_transform=judge.LAYERS,
                       modules_to_save=["classifier", "pooler"])
-    model = get_peft_model(model, lora)
+    if args.init:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, args.init, is_trainable=True)
+    else:
+        model = get_peft_model(model, lora)
     model.print_trainable_parameters()
     training_args = TrainingArguments(
         output_dir=str(ROOT / ".judge_run"), use_cpu=True, seed=SEED, num_train_epochs=args.epochs,
@@ -104,7 +118,7 @@ def main(argv: list[str] | None = None) -> dict:
     eval_metrics = trainer.evaluate()
     model.save_pretrained(args.out)
     Path(args.out, "ideas.json").write_text(json.dumps(keys, indent=0) + "\n", encoding="utf-8")
-    log = {"seed": SEED, "train_examples": len(train_examples), "tune_examples": len(tune_examples),
+    log = {"seed": SEED, "init": args.init and Path(args.init).name, "epochs": args.epochs, "train_examples": len(train_examples), "tune_examples": len(tune_examples),
            "train": train_output.metrics, "global_step": train_output.global_step, "eval": eval_metrics}
     Path(args.out, "train_log.json").write_text(json.dumps(log, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(log))

@@ -54,6 +54,9 @@ class TrainConfig:
     group_by_length: bool = field(default=True, metadata={"help": "Batch pairs of similar length together (less padding)."})
     freeze_embeddings: Optional[bool] = field(default=None, metadata={
         "help": "Keep the word-embedding matrix fixed (fewer weights to update). Empty: on for CPU, off for GPU."})
+    frozen_layers: int = field(default=0, metadata={
+        "help": "Keep the embeddings and the lowest N encoder layers fixed; only the layers above, the pooler and "
+                "the head learn (fewer weights to update, no backward pass through the frozen ones). 0: all learn."})
     max_train_samples: Optional[int] = field(default=None, metadata={"help": "Use only the first N training pairs."})
     max_eval_samples: Optional[int] = field(default=None, metadata={"help": "Use only the first N validation pairs."})
     output_dir: str = field(default="outputs/run", metadata={"help": "Where checkpoints, the final model and results go."})
@@ -115,6 +118,8 @@ class TrainConfig:
         if self.eval_strategy == "steps" and (self.eval_steps is None or self.eval_steps <= 0
                                               or (self.eval_steps > 1 and self.eval_steps != int(self.eval_steps))):
             problems.append("eval_strategy='steps' needs eval_steps: a whole number of steps, or a fraction below 1")
+        if not 0 <= self.frozen_layers <= 48:
+            problems.append(f"frozen_layers={self.frozen_layers} must be 0 to 48 (0: every layer learns)")
         for name in ("logging_steps", "max_train_samples", "max_eval_samples"):
             value = getattr(self, name)
             if value is not None and value < 1:
@@ -165,6 +170,7 @@ FORM: dict[str, dict[str, Any]] = {
     "precision": {"label": "Precision", "ui": "switches", "choices": PRECISIONS},
     "group_by_length": {"label": "Group batches by length", "ui": "switches"},
     "freeze_embeddings": {"label": "Freeze word embeddings", "ui": "switches", "empty": "auto"},
+    "frozen_layers": {"label": "Frozen lower layers (0 = all learn)", "ui": "switches", "min": 0, "max": 48},
     "max_train_samples": {"label": "Max training pairs (0 = all)", "ui": "switches", "min": 0, "empty": 0},
     "max_eval_samples": {"label": "Max validation pairs (0 = all)", "ui": "switches", "min": 0, "empty": 0},
     "output_dir": {"label": "Output folder", "ui": "cli"},

@@ -132,6 +132,29 @@ def freeze_word_embeddings(model) -> int:
     return emb.weight.numel()
 
 
+def encoder_layers(model) -> list:
+    """The encoder's layers, bottom first, for the BERT family (BERT, RoBERTa, ELECTRA, MiniLM) and DistilBERT."""
+    base = model.base_model
+    for path in (("encoder", "layer"), ("transformer", "layer")):
+        node = base
+        for name in path:
+            node = getattr(node, name, None)
+        if node is not None:
+            return list(node)
+    raise ModelError(f"Cannot find the encoder layers of {type(model).__name__}: set frozen layers to 0 for it.")
+
+
+def freeze_lower_layers(model, n: int) -> tuple[int, int]:
+    """Stop training the embeddings and the lowest `n` encoder layers; returns (layers frozen, parameters frozen).
+    Their forward pass still runs, but autograd skips their backward pass and AdamW their updates."""
+    layers = encoder_layers(model)
+    n = min(n, len(layers))
+    frozen = [*model.base_model.embeddings.parameters(), *(p for layer in layers[:n] for p in layer.parameters())]
+    for p in frozen:
+        p.requires_grad_(False)
+    return n, sum(p.numel() for p in frozen)
+
+
 def count_parameters(model) -> tuple[int, int]:
     total = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -22,6 +22,26 @@ QUICK_SIZES = {"max_steps": 500, "per_device_train_batch_size": 8, "max_train_sa
                "eval_strategy": "steps", "eval_steps": 0.25}
 QUICK_DESCRIPTION = ("A short run that visibly learns: 500 steps of 8 pairs (4,000 pairs seen: ten passes over the "
                      "400-pair sample, or about one pass over MRPC), evaluated 4 times.")
+# On a CPU without native bf16 (fp32 only) a step costs 2-3x more, so 500 steps took minutes on a 2-core AVX2
+# CPU. There Quick look is 250 steps and the encoder takes steps twice as large (1e-4; the head keeps its 1e-3, 10x):
+# the encoder has to learn the comparison before the loss can leave chance (a linear probe on the packaged model's
+# frozen [CLS], pooled or mean-pooled pair features scores 0.45-0.51 on the sample's validation pairs, so no choice
+# of pooling gives the head a head start, and freezing lower layers stopped learning altogether within 150 steps; 150 steps left one seed of three at chance).
+# Measured numbers are in bench/results/quick_look_*.jsonl and the README, not here.
+QUICK_FP32_SIZES = {"max_steps": 250, "per_device_train_batch_size": 8, "max_train_samples": 2000,
+                    "learning_rate": 1e-4, "head_lr_factor": 10, "eval_strategy": "steps", "eval_steps": 0.25}
+QUICK_FP32_DESCRIPTION = ("A short run that visibly learns, sized for a CPU without native bf16 (fp32 steps cost "
+                          "two to three times more there): 250 steps of 8 pairs (2,000 pairs seen: five passes "
+                          "over the 400-pair sample, or about half of MRPC), the encoder at twice the usual learning "
+                          "rate (1e-4; the new head keeps 1e-3) so it learns within the budget, evaluated 4 times.")
+
+
+def quick_look(hw: settings.Hardware) -> tuple[TrainConfig, str]:
+    """Quick look's config and text for this hardware: 500 steps where bf16 or a GPU makes steps cheap, else the
+    fp32 budget above."""
+    if hw.is_gpu or hw.bf16:
+        return TrainConfig(**QUICK_SIZES), QUICK_DESCRIPTION
+    return TrainConfig(**QUICK_FP32_SIZES), QUICK_FP32_DESCRIPTION
 # Durations and hardware-dependent sizes are never typed here: the Train tab computes them for the machine in use
 # (train_handlers.preset_on_this_data and the ETA line), so a preset's text cannot contradict its own estimate.
 
@@ -63,9 +83,9 @@ def parse_seeds(text: object, default: int | None = None) -> list[int]:
 def get(name: str, hw: settings.Hardware | None = None) -> Preset:
     """The preset called `name` (unknown names are an error that lists the known ones)."""
     hw = hw or settings.hardware()
-    quick = TrainConfig(**QUICK_SIZES)
+    quick, quick_text = quick_look(hw)
     if name == QUICK_LOOK:
-        return Preset(name, QUICK_DESCRIPTION, quick)
+        return Preset(name, quick_text, quick)
     if name == SEED_RECIPE:
         return Preset(name, "The course's recipe: Trainer defaults (batch 8, learning rate 5e-5, fp32, random "
                             "batches), 3 epochs, evaluated after each epoch.",
@@ -78,7 +98,7 @@ def get(name: str, hw: settings.Hardware | None = None) -> Preset:
                       TrainConfig())
     if name == SEED_SPREAD:
         base = TrainConfig() if hw.is_gpu else quick
-        sizes = "" if hw.is_gpu else " (Quick look's 500 steps each)"
+        sizes = "" if hw.is_gpu else f" (Quick look's {quick.max_steps} steps each)"
         return Preset(name, f"The same settings three times with seeds 1, 2 and 3{sizes}: the seed changes the new "
                             "head's random start, the order of the pairs and dropout, so the runs learn along "
                             "different paths and land a little apart (mean ± std is drawn).", base, seeds=[1, 2, 3])
@@ -86,7 +106,7 @@ def get(name: str, hw: settings.Hardware | None = None) -> Preset:
         mixed = mixed_precision(hw)
         note = "" if hw.is_gpu or hw.bf16 else (" This CPU has no native bf16, so expect the mixed run to be "
                                                  "slower here: the switch pays off on GPUs and recent CPUs.")
-        sizes = "" if hw.is_gpu else " (Quick look's 500 steps each)"
+        sizes = "" if hw.is_gpu else f" (Quick look's {quick.max_steps} steps each)"
         return Preset(name, f"Two runs, fp32 and {mixed} mixed precision, otherwise identical{sizes}: compare speed "
                             f"and metrics.{note}", quick, precisions=compared_precisions(hw))
     raise KeyError(f"Unknown preset {name!r}; choose one of: {', '.join(PRESET_NAMES)}")

@@ -85,7 +85,13 @@ def cpu_flags() -> frozenset[str]:
 
 
 def cpu_has_fast_bf16() -> bool:
-    """True on CPUs with AVX512-BF16 or AMX, where bf16 autocast pays off."""
+    """True on CPUs with AVX512-BF16 or AMX, where bf16 autocast pays off.
+
+    STUDIO_CPU_BF16=off treats the CPU as one without native bf16 (the fp32-only path that most laptops and many
+    cloud CPUs take): training stays fp32 and Predict leaves out its bf16 engines. Benchmarks use it to measure
+    that path on a machine that has bf16 (their --no-bf16 switch); a user may set it where bf16 is slow."""
+    if os.environ.get("STUDIO_CPU_BF16", "auto").strip().lower() in {"off", "0", "false", "no"}:
+        return False
     return bool({"avx512_bf16", "amx_bf16"} & cpu_flags())
 
 
@@ -105,17 +111,65 @@ class Hardware:
         return f"{self.name} ({self.device})"
 
 
+def on_zero_gpu() -> bool:
+    """True on a ZeroGPU Space, read as the `spaces` package reads it (spaces.config: SPACES_ZERO_GPU is 1, t or
+    true, any case). There a GPU exists only inside `@spaces.GPU` calls, so runs train in such a call
+    (runs/zerogpu.py) instead of a child process."""
+    value = os.environ.get("SPACES_ZERO_GPU")
+    return value is not None and value.lower() in ("1", "t", "true")
+
+
+ZEROGPU_DEFAULT_DEVICE = "NVIDIA H200 MIG 3g.71gb"  # spaces.config's default for ZEROGPU_CUDA_DEVICE_NAME
+
+
+def zero_gpu_device_name() -> str:
+    """The GPU a ZeroGPU call gets, as `spaces` reports it to torch (ZEROGPU_CUDA_DEVICE_NAME, else its default)."""
+    return os.environ.get("ZEROGPU_CUDA_DEVICE_NAME") or ZEROGPU_DEFAULT_DEVICE
+
+
+@dataclass(frozen=True)
+class ZeroGPUSettings:
+    """How runs ask ZeroGPU for a GPU (STUDIO_ZEROGPU_* variables).
+
+    max_seconds: the longest GPU call the platform grants. `spaces` does not state it (the server refuses a longer
+    one as "ZeroGPU illegal duration"); ZeroGPU's maintainers gave 5 minutes as the most one call may request, so
+    300 s unless the owner knows better. margin and headroom_seconds: a run asks for estimate x margin + headroom
+    (loading the model onto the GPU, the final evaluation, saving)."""
+
+    max_seconds: float
+    margin: float
+    headroom_seconds: float
+
+
+def zero_gpu_settings() -> ZeroGPUSettings:
+    return ZeroGPUSettings(max_seconds=env_number("STUDIO_ZEROGPU_MAX_SECONDS", 300, 300),
+                           margin=env_number("STUDIO_ZEROGPU_MARGIN", 1.5, 1.5),
+                           headroom_seconds=env_number("STUDIO_ZEROGPU_HEADROOM_SECONDS", 30, 30))
+
+
 @functools.lru_cache(maxsize=1)
 def hardware() -> Hardware:
-    """What this process will train on."""
+    """What this process will train on. On ZeroGPU: the GPU its calls get, named without touching CUDA (the app
+    process must never initialise it there; `spaces` reports any GPU as available to it)."""
+    cores = os.cpu_count() or 1
+    if on_zero_gpu() and os.environ.get("STUDIO_FORCE_CPU") != "1":
+        return Hardware("cuda", f"ZeroGPU · {zero_gpu_device_name()}", True, True, cores)  # H200 slices have bf16
     import torch
 
-    cores = os.cpu_count() or 1
     if os.environ.get("STUDIO_FORCE_CPU") != "1" and torch.cuda.is_available():
         return Hardware("cuda", torch.cuda.get_device_name(0), torch.cuda.is_bf16_supported(), True, cores)
     if os.environ.get("STUDIO_FORCE_CPU") != "1" and getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
         return Hardware("mps", "Apple GPU", False, True, cores)
     return Hardware("cpu", f"CPU, {cores} cores", cpu_has_fast_bf16(), False, cores)
+
+
+def serving_hardware() -> Hardware:
+    """What Predict answers on, in the app process: the training hardware, except on ZeroGPU, where the app process
+    has no GPU outside `@spaces.GPU` calls (its CUDA is a stand-in there), so Predict answers on the CPU."""
+    if on_zero_gpu():
+        cores = os.cpu_count() or 1
+        return Hardware("cpu", f"CPU, {cores} cores", cpu_has_fast_bf16(), False, cores)
+    return hardware()
 
 
 def auto_precision(hw: Hardware | None = None) -> str:

@@ -14,7 +14,11 @@ _CONTROL = {
     Outcome.ALREADY_STOPPING: "Run {label} is already stopping ({detail}).",
     Outcome.STOPPING: ("Stopping {label}: while training it saves a checkpoint after the current step; while loading "
                        "or evaluating it ends now; after {grace_seconds:g} s it is ended regardless."),
-    Outcome.NOT_RESUMABLE: "Run {label} is {status}; only interrupted, stopped or failed runs can be resumed.",
+    Outcome.STOPPING_GPU_CALL: ("Stopping {label}: it saves a checkpoint after the current step; if it is loading "
+                                "or evaluating, it stops at its next step, and after {grace_seconds:g} s it reads "
+                                "stopped regardless."),
+    Outcome.NOT_RESUMABLE: ("Run {label} is {status}; only interrupted, stopped, failed or not started runs can be "
+                            "resumed."),
     Outcome.NO_CHECKPOINT: "Run {label} has no checkpoint to resume from; start it again instead.",
     Outcome.QUEUE_FULL: "{detail}",
     Outcome.RESUMING: "Run {label} is queued to resume from {detail}.",

@@ -14,6 +14,7 @@ from trainer_backend.config import ConfigError, TrainConfig, config_to_command
 from trainer_backend.data import DataError, load_data, resolve_dataset
 from trainer_backend.hub_check import check_hub_repo
 from trainer_backend.modeling import resolve_model
+from trainer_backend.runs import zerogpu
 from trainer_backend.runs.bounds import RunTooLarge, bounded
 from trainer_backend.runs.jobs import REFUSED
 from trainer_backend.textsafe import md_escape, md_escape_lines
@@ -97,9 +98,20 @@ def eta_markdown(svc: Services, values: dict[str, Any], seeds: Any, visitor: Vis
         est = estimate.estimate(cfg, n_train, path, name, svc.store, token=visitor.hub_token)
         runs = len(presets.runs(cfg, presets.parse_seeds(seeds), compare))
         more = f" each, {runs} runs ≈ {estimate.format_duration(est.seconds * runs)} in all" if runs > 1 else ""
-        return f"**Estimated duration:** {est.text()}{more}."
+        return f"**Estimated duration:** {est.text()}{more}.{_gpu_call_line(est.seconds)}"
     except (ConfigError, DataError, ValueError, OSError) as err:
         return f"Estimate unavailable: {md_escape(_first_line(err))}"
+
+
+def _gpu_call_line(seconds: float) -> str:
+    """On ZeroGPU: the GPU call a run will ask for, and whether one call can hold it."""
+    if not settings.on_zero_gpu():
+        return ""
+    asked, allowed = zerogpu.gpu_seconds(seconds), zerogpu.max_request()
+    if asked > allowed:
+        return (f" It would need about {asked} s of GPU; ZeroGPU allows {allowed} s per call, so Start will refuse "
+                "it: lower the epochs or the data.")
+    return f" Each run asks ZeroGPU for {asked} s of GPU (at most {allowed} s per call), from your daily GPU quota."
 
 
 # --- building configs ----------------------------------------------------------------------------
@@ -141,7 +153,8 @@ def apply_preset(form: train_form.TrainForm, name: str, description: gr.Markdown
     return {**form.updates(values), description: shown, seeds: seed_text}
 
 
-def _queue(svc: Services, cfg: TrainConfig, compare: bool, seeds: Any, preset: Any, visitor: Visitor) -> tuple[str, str | None]:
+def _queue(svc: Services, cfg: TrainConfig, compare: bool, seeds: Any, preset: Any, visitor: Visitor,
+           request: gr.Request | None = None) -> tuple[str, str | None]:
     """Check names and data, then queue one run per seed (× precision) for this visitor; says what happened."""
     try:
         model, data = _checked(svc, cfg.model_name_or_path, cfg.dataset, visitor)
@@ -164,7 +177,8 @@ def _queue(svc: Services, cfg: TrainConfig, compare: bool, seeds: Any, preset: A
     for suffix, variant in variants:
         try:
             run_id, position = svc.runner.submit(variant, label=f"{base_label}{' · ' + suffix if suffix else ''}",
-                                               group_id=group_id, owner=visitor.key, client=visitor.address)
+                                               group_id=group_id, owner=visitor.key, client=visitor.address,
+                                               caller=request)
         except REFUSED as err:
             lines.append(f"❌ {err}")
             break
@@ -174,14 +188,14 @@ def _queue(svc: Services, cfg: TrainConfig, compare: bool, seeds: Any, preset: A
     return "\n\n".join(lines), first
 
 
-def start_from_form(svc: Services, form: train_form.TrainForm, values: dict[str, Any], seeds: Any, preset: Any, visitor: Visitor
-                    ) -> tuple[str, str | None]:
-    """The Start button: form values -> TrainConfig -> queued runs."""
+def start_from_form(svc: Services, form: train_form.TrainForm, values: dict[str, Any], seeds: Any, preset: Any,
+                    visitor: Visitor, request: gr.Request | None = None) -> tuple[str, str | None]:
+    """The Start button: form values -> TrainConfig -> queued runs (`request`: the visitor's, for ZeroGPU)."""
     try:
         cfg, compare = train_form.to_config(values)
     except ConfigError as err:
         return f"❌ **Not started.** {err}", None
-    return _queue(svc, cfg, compare, seeds, preset, visitor)
+    return _queue(svc, cfg, compare, seeds, preset, visitor, request)
 
 
 def start_training(svc: Services, settings: dict, seeds: str = "", preset: str = "", browser_id: str | None = None,
@@ -201,7 +215,7 @@ def start_training(svc: Services, settings: dict, seeds: str = "", preset: str =
         cfg = TrainConfig.from_dict(values)
     except (ConfigError, TypeError) as err:
         return f"❌ **Not started.** {md_escape_lines(str(err))}", None
-    return _queue(svc, cfg, compare, seeds, preset, visitor)
+    return _queue(svc, cfg, compare, seeds, preset, visitor, request)
 
 
 def command_line(form_values: dict[str, Any], seeds: Any) -> str:
@@ -262,7 +276,7 @@ def resume_training(svc: Services, run_id: str | None, browser_id: Any = None, r
     if not run_id:
         return "No run selected."
     visitor = _visitor(browser_id, request, profile)
-    return md_escape(control_message(svc.runner.resume(str(run_id), visitor.key, visitor.address)))
+    return md_escape(control_message(svc.runner.resume(str(run_id), visitor.key, visitor.address, caller=request)))
 
 
 def delete_run(svc: Services, run_id: str | None, browser_id: Any = None, request: gr.Request = None,

@@ -106,7 +106,7 @@ def build(ctx: AppContext | None = None) -> None:
     def start_clicked(data: dict, request: gr.Request, profile: gr.OAuthProfile | None = None,
                       oauth_token: gr.OAuthToken | None = None) -> tuple[str, str | None]:
         who = visitor_of(data[visitor], request, profile, oauth_token)
-        return h.start_from_form(svc, form, form.values(data), data[seeds], data[preset], who)
+        return h.start_from_form(svc, form, form.values(data), data[seeds], data[preset], who, request)
 
     def command_shown(data: dict) -> Any:
         return gr.Code(value=h.command_line(form.values(data), data[seeds]), visible=True)
@@ -132,7 +132,7 @@ def build(ctx: AppContext | None = None) -> None:
     preset.change(preset_chosen, preset, [*form.components, preset_md, seeds], api_name=False).then(
         estimate_shown, form_inputs, eta_md, api_name=False)
     for name in ("model_name_or_path", "dataset", "num_train_epochs", "max_steps", "per_device_train_batch_size",
-                 "precision", "group_by_length", "max_train_samples"):
+                 "precision", "group_by_length", "frozen_layers", "max_train_samples"):
         form.widgets[name].change(estimate_shown, form_inputs, eta_md, api_name=False, trigger_mode="always_last",
                                   show_progress="hidden")
     seeds.change(estimate_shown, form_inputs, eta_md, api_name=False, trigger_mode="always_last",

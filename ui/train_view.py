@@ -24,7 +24,9 @@ from web.access import AccessError, Visitor
 
 POLL_SECONDS = 2.0       # while the viewed run (or one drawn with it) is queued or training (each tick is a
 #                          queued request and a browser redraw; a step takes 1-2 s on 2 cores, so 1 s mostly redrew)
-IDLE_POLL_SECONDS = 5.0  # otherwise: nothing of this page's can change quickly
+IDLE_POLL_SECONDS = 30.0  # otherwise: nothing of this page's can change quickly (a run you start here switches the
+#                          page to POLL_SECONDS at once); every idle tick is a queued request the server answers, so
+#                          50 idle open pages at 5 s cost the app about a core's tenth (bench/load_predict.py)
 CHART_SECONDS = 5.0      # while a run trains, its charts are redrawn at most this often (the progress line: every tick)
 RUN_COLUMNS = ["Run", "Status", "Model", "Data", "Settings", "Accuracy", "F1", "Samples/s", "Started"]
 
@@ -45,6 +47,8 @@ def _settings_summary(run: Run) -> str:
              f"seed {c.get('seed')}", run.precision or c.get("precision", "auto")]
     if c.get("group_by_length"):
         parts.append("grouped")
+    if c.get("frozen_layers"):
+        parts.append(f"{c['frozen_layers']} layers frozen")
     return " · ".join(str(p) for p in parts)
 
 
@@ -207,7 +211,9 @@ def status_message(svc: Services, run: Run) -> str:
                 "it saved no checkpoint (stopped before its first one): start it again."),
             "interrupted": f"⚠️ `{run.id}` was interrupted at step {run.step}; **Resume** continues it.",
             "failed": f"❌ `{run.id}` failed (the reason is in the progress line).",
-            "cancelled": f"`{run.id}` was cancelled before it started."}.get(run.status, "")
+            "cancelled": f"`{run.id}` was cancelled before it started.",
+            "not_started": f"⛔ `{run.id}` did not start: ZeroGPU gave it no GPU (why is in the progress line); "
+                           "nothing was trained or lost, so Start it again later."}.get(run.status, "")
 
 
 def _history_and_menu(svc: Services, visitor: Visitor) -> tuple[list[list], list[tuple[str, str]], str]:

@@ -25,6 +25,10 @@ GROUPED = 0.74
 SMALL_BATCH = 0.75
 CPU_BF16_SPEEDUP = 2.2
 GPU_HALF_SPEEDUP = 2.5
+# ZeroGPU: the app process may not touch CUDA, so there is no probe; an assumed effective training throughput of a
+# ZeroGPU slice (H200 MIG 3g.71gb, bf16), unmeasured here: about 500 samples/s for bert-base at batch 32 (11,004
+# samples of 3 epochs of MRPC in ~22 s). Runs finished there replace it with their measured pace (from_history).
+ZEROGPU_TFLOPS = 14.0
 
 
 @dataclass
@@ -65,8 +69,9 @@ def probe_gflops() -> float:
 
 
 @functools.lru_cache(maxsize=16)
-def encoder_parameters(model_path: str, token: str | bool | None = None) -> int:
-    """Non-embedding parameter count from the model's config (no weights loaded; a Hub read sends `token`)."""
+def encoder_shape(model_path: str, token: str | bool | None = None) -> tuple[int, int]:
+    """(non-embedding parameter count, encoder layers) from the model's config (no weights loaded; a Hub read
+    sends `token`)."""
     try:
         config = json.loads((Path(model_path) / "config.json").read_text())
     except OSError:
@@ -75,7 +80,15 @@ def encoder_parameters(model_path: str, token: str | bool | None = None) -> int:
         config = AutoConfig.from_pretrained(model_path, token=token).to_dict()
     h, layers = config.get("hidden_size", 768), config.get("num_hidden_layers", 12)
     inter = config.get("intermediate_size", 4 * h)
-    return layers * (4 * h * h + 2 * h * inter)
+    return layers * (4 * h * h + 2 * h * inter), layers
+
+
+def train_flops_per_sample(cfg: TrainConfig, model_path: str, token: str | bool | None = None) -> float:
+    """Forward through every layer (2·N·T) and backward (4·N·T) through the trainable ones only: 6·N·T when all
+    learn, less with frozen lower layers."""
+    params, layers = encoder_shape(model_path, token)
+    trainable = max(0, layers - cfg.frozen_layers) / max(layers, 1)
+    return (2 + 4 * trainable) * params * MEAN_PAIR_TOKENS
 
 
 def samples_to_train(cfg: TrainConfig, n_train: int, batch: int) -> int:
@@ -85,12 +98,14 @@ def samples_to_train(cfg: TrainConfig, n_train: int, batch: int) -> int:
     return int(n * cfg.num_train_epochs)
 
 
-def from_history(store: RunStore, model: str, device: str, precision: str, batch: int) -> list[float]:
-    """samples/s of finished runs with the same model, device, precision and batch size."""
+def from_history(store: RunStore, model: str, device: str, precision: str, batch: int,
+                 frozen_layers: int = 0) -> list[float]:
+    """samples/s of finished runs with the same model, device, precision, batch size and frozen layers."""
     pace = []
     for run in store.list(("completed",), limit=100):
         if (run.model == model and (run.device or "") == device and run.precision == precision
-                and run.config.get("per_device_train_batch_size") in (batch, None) and run.samples_per_second):
+                and run.config.get("per_device_train_batch_size") in (batch, None)
+                and run.config.get("frozen_layers", 0) == frozen_layers and run.samples_per_second):
             pace.append(run.samples_per_second)
     return pace
 
@@ -101,16 +116,37 @@ def estimate(cfg: TrainConfig, n_train: int, model_path: str, model_name: str, s
     hw = hw or settings.hardware()
     resolved = recipe.resolve(cfg, model_name, hw)
     samples = samples_to_train(cfg, n_train, resolved.batch_size)
-    pace = from_history(store, model_name, hw.describe(), resolved.precision, resolved.batch_size) if store else []
+    pace = (from_history(store, model_name, hw.describe(), resolved.precision, resolved.batch_size,
+                         cfg.frozen_layers) if store else [])
     if pace:
         sps = statistics.median(pace)
         return Estimate(STARTUP_SECONDS + samples / sps, samples,
                         f"measured: {sps:.1f} samples/s over {len(pace)} past run(s) here")
-    flops_per_sample = 6 * encoder_parameters(model_path, token) * MEAN_PAIR_TOKENS
+    flops_per_sample = train_flops_per_sample(cfg, model_path, token)
     factor = GROUPED if cfg.group_by_length else RANDOM_ORDER
     factor *= SMALL_BATCH if resolved.batch_size < 16 else 1.0
+    if hw.is_gpu and settings.on_zero_gpu():
+        sps = ZEROGPU_TFLOPS * 1e12 * (SMALL_BATCH if resolved.batch_size < 16 else 1.0) / flops_per_sample
+        return Estimate(STARTUP_SECONDS + samples / sps, samples,
+                        f"assumed for a ZeroGPU slice, not yet measured on this Space: ~{sps:.0f} samples/s")
     half = resolved.precision in ("bf16", "fp16") and (hw.is_gpu or hw.bf16)
     speedup = (GPU_HALF_SPEEDUP if hw.is_gpu else CPU_BF16_SPEEDUP) if half else 1.0
     sps = probe_gflops() * 1e9 * EFFICIENCY * factor * speedup / flops_per_sample
     return Estimate(STARTUP_SECONDS + samples / sps, samples,
                     f"from a speed probe of this machine: ~{sps:.0f} samples/s expected")
+
+
+def for_config(cfg: TrainConfig, store: RunStore | None = None, token: str | bool | None = None) -> Estimate:
+    """The estimate of a run as queued: its model and data resolved as the run will resolve them (a Hub dataset
+    other than MRPC is loaded to count its pairs; the loader caches it for the run)."""
+    from trainer_backend.data import load_data, resolve_dataset
+    from trainer_backend.modeling import resolve_model
+
+    path, name, _ = resolve_model(cfg.model_name_or_path)
+    spec, _ = resolve_dataset(cfg.dataset)
+    if spec in KNOWN_SIZES:
+        n_train = KNOWN_SIZES[spec][0]
+    else:
+        n_train = len(load_data(spec, cfg.sentence1_column, cfg.sentence2_column, cfg.label_column,
+                                token=token).dataset["train"])
+    return estimate(cfg, n_train, path, name, store, token=token)

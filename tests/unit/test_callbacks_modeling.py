@@ -97,3 +97,22 @@ def test_a_missing_model_says_why(tmp_path):
     empty.mkdir()
     with pytest.raises(ModelError, match="not a usable model folder"):
         load_for_classification(str(empty))
+
+
+def test_freezing_lower_layers_leaves_only_the_top_and_the_head_learning(tiny_model_dir):
+    """frozen_layers=1 on a 2-layer BERT: embeddings and layer 0 get no gradient; layer 1, pooler and head do."""
+    import torch
+
+    from trainer_backend.modeling import encoder_layers, freeze_lower_layers
+
+    loaded = load_for_classification(str(tiny_model_dir))
+    model = loaded.model
+    total, trainable = count_parameters(model)
+    layers, frozen = freeze_lower_layers(model, 1)
+    assert layers == 1 and count_parameters(model) == (total, trainable - frozen)
+    enc = loaded.tokenizer(["a cat sat"], ["a cat was sitting"], return_tensors="pt")
+    model(**enc, labels=torch.tensor([1])).loss.backward()
+    grads = {n: p.grad is not None for n, p in model.named_parameters()}
+    assert not any(v for n, v in grads.items() if n.startswith(("bert.embeddings", "bert.encoder.layer.0.")))
+    assert all(v for n, v in grads.items() if n.startswith(("bert.encoder.layer.1.", "bert.pooler", "classifier")))
+    assert freeze_lower_layers(model, 99)[0] == len(encoder_layers(model)) == 2  # capped at the model's depth

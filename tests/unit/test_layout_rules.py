@@ -178,7 +178,8 @@ def test_no_import_cycles():
 
 # The only function-level imports of project modules, each avoiding a heavy import at start-up (reason at the place):
 # the CLI imports the Trainer only to run (not for --help), and the Lesson shows whole_loop.run whole, imports included.
-FUNCTION_LEVEL_IMPORTS = {("trainer_backend/__main__.py", "main"), ("lesson/whole_loop.py", "run")}
+FUNCTION_LEVEL_IMPORTS = {("trainer_backend/__main__.py", "main"), ("lesson/whole_loop.py", "run"),
+                          ("trainer_backend/runs/zerogpu.py", "gpu_task")}
 
 
 def test_project_imports_sit_at_the_top_but_for_the_listed_heavy_ones():

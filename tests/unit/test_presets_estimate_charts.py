@@ -111,7 +111,7 @@ def test_the_probe_estimate_matches_the_quiet_machine_bench(preset, measured_wal
     """With the probe and MiniLM's size of that machine, the ETA lands within 10% of the full-MRPC wall times the
     bench measured there (bench/results/train_speed_cpu_full.jsonl: ours 165 s, seed recipe 424 s, 3-seed means)."""
     monkeypatch.setattr(estimate, "probe_gflops", lambda: 209.7)
-    monkeypatch.setattr(estimate, "encoder_parameters", lambda path, token=None: 10_616_832)
+    monkeypatch.setattr(estimate, "encoder_shape", lambda path, token=None: (10_616_832, 6))
     cfg = presets.get(preset, CPU_BF16).config if preset else TrainConfig()
     eta = estimate.estimate(cfg, 3668, "minilm", "all-MiniLM-L6-v2", None, CPU_BF16)
     assert eta.seconds == pytest.approx(measured_wall_s, rel=0.10)
@@ -128,3 +128,13 @@ def test_a_chart_with_one_evaluation_starts_its_step_axis_at_zero(tmp_path):
     fig = charts.eval_figure(store, [run])
     low, high = fig.layout.xaxis.range
     assert low == 0 and high >= 125
+
+
+def test_frozen_layers_shorten_the_probe_estimate(monkeypatch):
+    """Forward through all 6 layers, backward through the 2 that learn: (2 + 4·2/6) / 6 of the full cost."""
+    monkeypatch.setattr(estimate, "probe_gflops", lambda: 100.0)
+    monkeypatch.setattr(estimate, "encoder_shape", lambda path, token=None: (10_616_832, 6))
+    full = estimate.estimate(TrainConfig(max_steps=100), 400, "m", "m", None, CPU_BF16)
+    top2 = estimate.estimate(TrainConfig(max_steps=100, frozen_layers=4), 400, "m", "m", None, CPU_BF16)
+    startup = estimate.STARTUP_SECONDS
+    assert (top2.seconds - startup) / (full.seconds - startup) == pytest.approx((2 + 4 * 2 / 6) / 6)

@@ -14,8 +14,8 @@ _FILLER = ("I spent the afternoon reading the course notes and rerunning the not
            "The coffee machine broke again, so everything took longer than planned. ")
 
 # (item id, kind, answer, ideas that must be COVERED, ideas that must NOT be covered)
-NOT_TICKED = 26  # of 74 ideas the samples state; none of a good sample is marked missed
-WRONGLY_TICKED = ["dynamic_padding/very long/less_waste"]  # filler about a slow afternoon, read as "less waste"
+NOT_TICKED = 29  # of 74 ideas the samples state (26 with the first judge); none of a good sample is marked missed
+WRONGLY_TICKED: list[str] = []  # the first judge read filler about a slow afternoon as "less waste"; the second does not
 SAMPLES = [
     # --- dynamic padding
     ("dynamic_padding", "good",
@@ -225,7 +225,7 @@ def _sample_tally(bank) -> tuple[list[str], list[str]]:
 
 def test_sample_answers(bank):
     # These samples were written for the old pattern grader and never trained the judge. Measured with the frozen
-    # judge: it is cautious, so a right idea is often left at "partly" (compare with our answer), and almost never
+    # second judge (COVER 0.6): it is cautious, so a right idea is often left at "partly" (compare with our answer), and almost never
     # ticks an idea that a sample rules out. Pinned, so a changed judge has to show its own figures.
     not_ticked, wrongly_ticked = _sample_tally(bank)
     must = sum(len(s[3]) for s in SAMPLES)
@@ -279,8 +279,10 @@ def test_a_code_only_answer_is_not_called_foreign(bank):
 
 
 def test_evidence_quotes_the_learners_own_sentence(bank):
+    # The quote is the sentence the judge rates highest; a stand-in judge that prefers the first sentence
+    # checks the quoting itself, whatever the shipped judge's confidence in a short answer.
     fb = grade(bank.item("part_c_fp16"), "It is mixed precision: most maths in 16-bit, weights in 32-bit. "
-                                         "Also I like trains.")
+                                         "Also I like trains.", judge=_FirstSentenceJudge(bank))
     res = next(r for r in fb.results if r.idea_id == "mixed_precision")
     assert res.status == COVERED and res.evidence.startswith("It is mixed precision")
 
@@ -303,6 +305,18 @@ class _FixedJudge:
         import numpy as np
 
         return np.full((len(texts), len(self.keys)), self.p, dtype=np.float32)
+
+
+class _FirstSentenceJudge(_FixedJudge):
+    """Sure of every idea in the whole answer and its first sentence, unsure of the other sentences."""
+
+    def __init__(self, bank) -> None:
+        super().__init__(bank, 0.99)
+
+    def probabilities(self, topic, texts):
+        probs = super().probabilities(topic, texts)
+        probs[2:] = 0.2
+        return probs
 
 
 @pytest.mark.parametrize("p,status,basis", [(0.95, COVERED, "judge"), (grading.COVER, COVERED, "judge"),

@@ -57,7 +57,7 @@ def test_quick_look_is_a_step_budget_that_reaches_the_encoder_often():
     assert (c.max_steps, c.per_device_train_batch_size, c.max_train_samples) == (500, 8, 4000)
     assert recipe.total_steps(c, 400, 8) == 500 and recipe.total_steps(c, 3668, 8) == 500
     for name in (presets.SEED_SPREAD, presets.PRECISION_AB):
-        assert presets.get(name, settings.Hardware("cpu", "c", False, False, 2)).config == c
+        assert presets.get(name, CPU_BF16).config == c
 
 
 def test_optimizer_groups_put_only_the_head_at_the_head_rate(tiny_model_dir, tmp_path):
@@ -78,3 +78,17 @@ def test_optimizer_groups_put_only_the_head_at_the_head_rate(tiny_model_dir, tmp
     assert sum(len(g["params"]) for g in groups) == sum(1 for p in model.parameters() if p.requires_grad)
     assert {g["weight_decay"] for g in groups} == {0.0, 0.01}  # biases and LayerNorms are not decayed
     assert optimizer_with_head_lr(model, args, None) is None  # head factor 1: the Trainer's own AdamW
+
+
+def test_quick_look_on_a_cpu_without_bf16_is_a_shorter_run_with_larger_encoder_steps():
+    """Issue 20: fp32 steps cost 2-3x more, so Quick look is 150 steps there; the encoder learns at 1e-4 and the
+    head keeps its 1e-3. Seed spread and Precision use the same runs, so they stay comparable with Quick look."""
+    fp32_cpu = settings.Hardware("cpu", "c", False, False, 2)
+    c = presets.get(presets.QUICK_LOOK, fp32_cpu).config
+    assert (c.max_steps, c.per_device_train_batch_size, c.learning_rate, c.head_lr_factor) == (150, 8, 1e-4, 10)
+    assert recipe.applied_learning_rates(c) == (1e-4, pytest.approx(1e-3))
+    assert "without native bf16" in presets.get(presets.QUICK_LOOK, fp32_cpu).description
+    for name in (presets.SEED_SPREAD, presets.PRECISION_AB):
+        preset = presets.get(name, fp32_cpu)
+        assert preset.config == c and "150 steps each" in preset.description
+    assert presets.get(presets.QUICK_LOOK, CPU_BF16).config.max_steps == 500  # bf16 CPUs keep the longer run

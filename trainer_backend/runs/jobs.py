@@ -1,5 +1,8 @@
 """Job runner: one training subprocess per device, a bounded FIFO queue, owners, quotas, a watchdog that ends a run
-in any phase (time limit or Stop: SIGTERM, a grace period, then SIGKILL), resume, pruning."""
+in any phase (time limit or Stop: SIGTERM, a grace period, then SIGKILL), resume, pruning.
+
+On ZeroGPU (settings.on_zero_gpu) each run is a GPU call in a thread of this process instead (runs/zerogpu.py):
+the same queue, owners, quotas and watchdog; Stop and the time limit reach it through the store at each step."""
 from __future__ import annotations
 
 import json
@@ -14,15 +17,18 @@ import time
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from trainer_backend import cache_budget, settings
 from trainer_backend.cache_budget import InUse
 from trainer_backend.config import TrainConfig
 from trainer_backend.runs.bounds import OWNER, TIME_LIMIT, RunTooLarge, bounded, stop_message
 from trainer_backend.runs.processes import kill_group, process_matches, process_start
-from trainer_backend.runs.store import ACTIVE, FINISHED, Run, RunStore, last_checkpoint
+from trainer_backend.runs.store import ACTIVE, FINISHED, NOT_STARTED, Run, RunStore, last_checkpoint
 from web.uploads import files_in_use, prune_uploads
+
+if TYPE_CHECKING:
+    from trainer_backend.runs.zerogpu import GpuCalls
 
 STOP_SIGNAL = signal.SIGTERM  # the child's StopFlag: a checkpoint at the step's end in the loop, else it ends now
 LOG_TAIL_LINES = 8
@@ -46,6 +52,7 @@ class Outcome(Enum):
     NOT_RUNNING = "not running"
     ALREADY_STOPPING = "already stopping"
     STOPPING = "stopping"
+    STOPPING_GPU_CALL = "stopping a ZeroGPU call"  # no signal reaches a call: it reads the request at its next step
     NOT_RESUMABLE = "not resumable in its status"
     NO_CHECKPOINT = "no checkpoint"
     QUEUE_FULL = "queue full"
@@ -103,16 +110,21 @@ def folder_bytes(folder: str | Path) -> int:
 
 
 class JobRunner:
-    """Starts queued runs as `python -m trainer_backend` subprocesses, one at a time.
+    """Starts queued runs as `python -m trainer_backend` subprocesses, one at a time (or, given `gpu_calls`, as
+    ZeroGPU calls in threads of this process: app.py passes one on ZeroGPU).
 
     Build one per app (app.py) and call `start_background()`. With autostart=False, submit and resume only queue
     (nothing starts until `dispatch()` is called), which is how tests look at the queue itself."""
 
-    def __init__(self, store: RunStore | None = None, python: str | None = None, autostart: bool = True) -> None:
+    def __init__(self, store: RunStore | None = None, python: str | None = None, autostart: bool = True,
+                 gpu_calls: GpuCalls | None = None) -> None:
         self.store = store or RunStore()
         self.python = python or sys.executable
         self.autostart = autostart
+        self.gpu_calls = gpu_calls
         self._children: dict[str, subprocess.Popen] = {}
+        self._threads: dict[str, threading.Thread] = {}  # in-process runs (ZeroGPU calls), by run id
+        self._callers: dict[str, Any] = {}  # who pressed Start or Resume, for ZeroGPU's quota; memory only
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._last_prune = 0.0
@@ -139,17 +151,37 @@ class JobRunner:
                                 "Wait for one to finish or stop it.")
 
     def submit(self, config: TrainConfig, label: str = "", group_id: str | None = None,
-               owner: str | None = None, client: str | None = None) -> tuple[str, int]:
+               owner: str | None = None, client: str | None = None, caller: Any = None) -> tuple[str, int]:
         """Queue a run (within this app's size bounds); returns (run id, position in line: 0 = starting now).
 
-        `client` is the hash of the requester's address (access.Visitor.address). Raises QueueFull or RunTooLarge."""
+        `client` is the hash of the requester's address (access.Visitor.address); `caller` their request (ZeroGPU
+        charges its quota by it). Raises QueueFull or RunTooLarge (on ZeroGPU: a run longer than one GPU call)."""
         config = bounded(config)
+        seconds = self._gpu_plan(config)
         with self._lock:
             self._check_room(owner, client=client)
             run_id = self.store.create(config.to_dict(), label=label, group_id=group_id, owner=owner, client=client)
+            if seconds is not None:
+                self.store.merge_info(run_id, gpu_seconds=seconds)
+                self._callers[run_id] = caller
         if self.autostart:
             self.dispatch()
         return run_id, self.position(run_id)
+
+    def _gpu_plan(self, config: TrainConfig) -> int | None:
+        """On ZeroGPU: the seconds of GPU the run asks for (zerogpu.plan; GpuTimeTooShort when it cannot fit). An
+        estimate that cannot be made (a model's config unreadable) asks for the most one call may have."""
+        if self.gpu_calls is None:
+            return None
+        from trainer_backend.runs import zerogpu
+
+        try:
+            return zerogpu.plan(config, self.store)
+        except (OSError, ValueError, RuntimeError) as err:  # the run itself will say what is wrong with it
+            if isinstance(err, RunTooLarge):
+                raise
+            log.warning("no estimate for a ZeroGPU run (%s): it asks for the most one call may have", err)
+            return zerogpu.max_request()
 
     def position(self, run_id: str) -> int:
         """0 when running or finished; N when N-th in line behind the active run."""
@@ -161,8 +193,11 @@ class JobRunner:
         """Runs whose process is gone (crash, kill, app or machine restart) become 'interrupted', with the reason."""
         for run in self.store.list(ACTIVE):
             child = self._children.get(run.id)
+            thread = self._threads.get(run.id)
             if child is not None:
                 alive = child.poll() is None
+            elif thread is not None:
+                alive = thread.is_alive()
             else:
                 alive = process_matches(run.pid, run.pid_start, run.id) if run.pid else (
                     run.status == "starting" and time.time() - run.created < 5)
@@ -182,6 +217,10 @@ class JobRunner:
         for run_id, child in list(self._children.items()):
             if child.poll() is not None:
                 self._children.pop(run_id, None)
+        for run_id, thread in list(self._threads.items()):
+            if not thread.is_alive():
+                self._threads.pop(run_id, None)
+                self._callers.pop(run_id, None)
 
     def dispatch(self) -> str | None:
         """Start the next queued run if the device is free; returns its id."""
@@ -190,7 +229,8 @@ class JobRunner:
             with self.store.transaction() as con:
                 busy = con.execute(f"SELECT COUNT(*) FROM runs WHERE status IN ({','.join('?' * len(ACTIVE))})",
                                    ACTIVE).fetchone()[0]
-                if busy or self._children:  # a finished run's process still exiting holds the device too
+                if busy or self._children or self._threads:  # a finished run's process still exiting holds
+                    # the device too (and an in-process call the watchdog gave up on, until ZeroGPU ends it)
                     return None
                 row = con.execute("SELECT id, config, output_dir, resume FROM runs WHERE status = 'queued' "
                                   "ORDER BY created LIMIT 1").fetchone()
@@ -198,6 +238,8 @@ class JobRunner:
                     return None
                 run_id = row["id"]
                 con.execute("UPDATE runs SET status = 'starting' WHERE id = ?", (run_id,))
+            if self.gpu_calls is not None:
+                return self._start_call(run_id, row["config"], row["output_dir"], bool(row["resume"]))
             try:
                 child = self._spawn(run_id, row["config"], row["output_dir"], bool(row["resume"]))
             except OSError as err:
@@ -207,11 +249,32 @@ class JobRunner:
             self.store.update(run_id, pid=child.pid, pid_start=process_start(child.pid))
             return run_id
 
-    def _spawn(self, run_id: str, config_json: str, output_dir: str, resume: bool) -> subprocess.Popen:
+    @staticmethod
+    def _config_file(config_json: str, output_dir: str) -> Path:
         folder = Path(output_dir)
         folder.mkdir(parents=True, exist_ok=True)
         config_path = folder / "run_config.json"
         config_path.write_text(json.dumps(json.loads(config_json), indent=2), encoding="utf-8")
+        return config_path
+
+    def _start_call(self, run_id: str, config_json: str, output_dir: str, resume: bool) -> str | None:
+        """In-process backend: the run's GPU call, in a thread (the lock is held by dispatch)."""
+        from trainer_backend.runs import zerogpu
+
+        run = self.store.get(run_id)
+        seconds = (run.info.get("gpu_seconds") if run else None) or zerogpu.max_request()
+        try:
+            config_path = self._config_file(config_json, output_dir)
+            self._threads[run_id] = self.gpu_calls.start(self.store, run_id, config_path, resume, int(seconds),
+                                                         self._callers.get(run_id))
+        except (OSError, RuntimeError) as err:
+            self.store.update(run_id, status="failed", finished=time.time(), error=f"could not start: {err}")
+            return None
+        return run_id
+
+    def _spawn(self, run_id: str, config_json: str, output_dir: str, resume: bool) -> subprocess.Popen:
+        folder = Path(output_dir)
+        config_path = self._config_file(config_json, output_dir)
         cmd = [self.python, "-m", "trainer_backend", str(config_path), "--run_id", run_id,
                "--db", str(self.store.path), "--time_limit", str(int(settings.limits().run_seconds))]
         if resume:
@@ -261,6 +324,10 @@ class JobRunner:
                 elif now - run.stop_sent > lim.stop_grace_seconds:
                     self._kill(run)
                     killed.append(run.id)
+            for run_id, thread in list(self._threads.items()):  # a call cannot be killed: ZeroGPU ends it
+                if not thread.is_alive():
+                    self._threads.pop(run_id, None)
+                    self._callers.pop(run_id, None)
             for run_id, child in list(self._children.items()):  # its row says it ended, but its process lingers
                 run = self.store.get(run_id)
                 if child.poll() is None and (run is None or (run.status not in ACTIVE and run.finished
@@ -321,20 +388,22 @@ class JobRunner:
             return run
         if run.status == "queued":
             self.store.update(run_id, status="cancelled", finished=time.time())
+            self._callers.pop(run_id, None)
             return Control(Outcome.CANCELLED, run.label, run.status)
         if run.status not in ACTIVE:
             return Control(Outcome.NOT_RUNNING, run.label, run.status)
         if run.stop_sent is not None:
             return Control(Outcome.ALREADY_STOPPING, run.label, run.status, run.stop_reason or "")
         self._signal_stop(run, OWNER)
-        return Control(Outcome.STOPPING, run.label, run.status, grace_seconds=settings.limits().stop_grace_seconds)
+        outcome = Outcome.STOPPING_GPU_CALL if self.gpu_calls is not None else Outcome.STOPPING
+        return Control(outcome, run.label, run.status, grace_seconds=settings.limits().stop_grace_seconds)
 
-    def resume(self, run_id: str, owner: str | None = None, client: str | None = None) -> Control:
+    def resume(self, run_id: str, owner: str | None = None, client: str | None = None, caller: Any = None) -> Control:
         """Queue an interrupted or stopped run again, continuing from its last checkpoint (queue caps apply)."""
         run = self._owned(run_id, owner)
         if isinstance(run, Control):
             return run
-        if run.status not in ("interrupted", "stopped", "failed"):
+        if run.status not in ("interrupted", "stopped", "failed", NOT_STARTED):
             return Control(Outcome.NOT_RESUMABLE, run.label, run.status)
         ckpt = last_checkpoint(run.output_dir)
         try:
@@ -347,6 +416,8 @@ class JobRunner:
                 self.store.update(run_id, status="queued", resume=1, stop_requested=0, error=None, finished=None,
                                   created=time.time(), stop_reason=None, stop_sent=None, pid=None, pid_start=None,
                                   client=client or run.client)
+                if self.gpu_calls is not None:
+                    self._callers[run_id] = caller
         except QueueFull as err:
             return Control(Outcome.QUEUE_FULL, run.label, run.status, str(err))
         if self.autostart:

@@ -34,6 +34,7 @@ class Hyperparameters(BaseModel):
     seed: int | None = None
     max_length: int | None = None
     group_by_length: bool | None = None
+    frozen_layers: int | None = None
     lr_scheduler_type: str | None = None
     weight_decay: float | None = None
 

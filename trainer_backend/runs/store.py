@@ -14,7 +14,10 @@ from trainer_backend import settings
 from trainer_backend.runs.record import METRIC_KEYS, RunRecord
 
 ACTIVE = ("starting", "running")
-FINISHED = ("completed", "stopped", "failed", "interrupted", "cancelled")
+# not_started: ZeroGPU refused the GPU call (the visitor's quota, no GPU free): nothing trained, nothing lost. A
+# status is free text, so it needed no schema change.
+NOT_STARTED = "not_started"
+FINISHED = ("completed", "stopped", "failed", "interrupted", "cancelled", NOT_STARTED)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY, label TEXT, group_id TEXT, created REAL, started REAL, finished REAL,

@@ -67,7 +67,7 @@ class Predictor:
 
         self.model, self.tokenizer, self.ref, self.record = model.eval(), tokenizer, ref, record
         self.loaded_from, self.notes = loaded_from, notes
-        hw = settings.hardware()
+        hw = settings.serving_hardware()
         self.device = hw.device
         self.model.to(self.device)
         self.use_bf16 = settings.predict_settings().precision != "fp32" and hw.bf16

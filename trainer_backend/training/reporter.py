@@ -16,9 +16,19 @@ MAX_ERROR_CHARS = 2000
 class Reporter:
     """Every store write of a training run, in one place; each method is a no-op when `enabled` is False."""
 
-    def __init__(self, store: RunStore | None = None, run_id: str | None = None) -> None:
+    def __init__(self, store: RunStore | None = None, run_id: str | None = None, in_process: bool = False) -> None:
         self.store = store if run_id else None
         self.run_id = run_id if store is not None else None
+        # In a ZeroGPU call (runs/zerogpu.py) the run is no process of its own: no pid is recorded (the watchdog
+        # must never signal the app, or ZeroGPU's worker), and a row the watchdog already ended stays ended.
+        self.in_process = in_process
+
+    def _ended_elsewhere(self) -> bool:
+        """In-process only: the row is no longer active (the watchdog ended it after its grace period)."""
+        if not self.in_process:
+            return False
+        run = self.store.get(self.run_id)
+        return run is None or run.status not in ("starting", "running")
 
     @property
     def enabled(self) -> bool:
@@ -39,8 +49,10 @@ class Reporter:
             carried = float(run.info.get("carried_seconds") or 0.0) + max(0.0, (last or run.started) - run.started)
             self.store.merge_info(self.run_id, carried_seconds=carried)
             values["final_metrics"] = {}
-        self.store.update(self.run_id, status="running", started=time.time(), pid=os.getpid(),
-                          pid_start=process_start(os.getpid()), device=device, **values)
+        now = time.time()
+        pid, pid_start = (None, now) if self.in_process else (os.getpid(), process_start(os.getpid()))
+        self.store.update(self.run_id, status="running", started=now, pid=pid, pid_start=pid_start, device=device,
+                          **values)
 
     def prepared(self, record: RunRecord) -> None:
         """What the run trains from and why (shown in the Train tab before the first step)."""
@@ -51,7 +63,7 @@ class Reporter:
 
     def finished(self, status: str, step: int, results: dict[str, Any], matrix: list[list[int]],
                  record: RunRecord, error: str | None = None) -> None:
-        if not self.enabled:
+        if not self.enabled or self._ended_elsewhere():
             return
         self.store.merge_info(self.run_id, **record.store_fields())
         values: dict[str, Any] = dict(status=status, finished=time.time(), step=step,
@@ -62,7 +74,7 @@ class Reporter:
         self.store.update(self.run_id, **values)
 
     def failed(self, error: str, stopped: bool = False) -> None:
-        if self.enabled:
+        if self.enabled and not self._ended_elsewhere():
             self.store.update(self.run_id, status="stopped" if stopped else "failed", finished=time.time(),
                               error=error[:MAX_ERROR_CHARS])
 

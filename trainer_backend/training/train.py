@@ -20,6 +20,8 @@ from trainer_backend.modeling import (
     LoadedModel,
     ModelError,
     count_parameters,
+    encoder_layers,
+    freeze_lower_layers,
     freeze_word_embeddings,
     load_for_classification,
 )
@@ -150,11 +152,14 @@ def _eval_interval(value: float | None, total_steps: int) -> float | int | None:
 
 def run_training(cfg: TrainConfig, run_id: str | None = None, store: RunStore | None = None,
                  overrides: dict[str, Any] | None = None, resume: bool = False,
-                 time_limit: float | None = None, extra_callbacks: list | None = None) -> RunResult:
-    """Train and evaluate; writes the model, tokenizer, all_results.json and studio_run.json to cfg.output_dir."""
+                 time_limit: float | None = None, extra_callbacks: list | None = None,
+                 in_process: bool = False) -> RunResult:
+    """Train and evaluate; writes the model, tokenizer, all_results.json and studio_run.json to cfg.output_dir.
+
+    `in_process`: the run is a ZeroGPU call of the app (runs/zerogpu.py), not a process of its own (see Reporter)."""
     hw = settings.hardware()
     # one writer per run: the other processes of a multi-process launch only train
-    reporter = Reporter(store, run_id) if is_main_process() else Reporter()
+    reporter = Reporter(store, run_id, in_process=in_process) if is_main_process() else Reporter()
     stop_flag = StopFlag()
     stop_flag.install()
     reporter.started(resume=resume, device=hw.describe())
@@ -195,6 +200,11 @@ def prepare(cfg: TrainConfig, hw: settings.Hardware) -> Prepared:
         notes.append(f"word embeddings frozen ({frozen / 1e6:.1f}M parameters not updated)"
                      + ("" if cfg.freeze_embeddings else ": on a CPU that is that many fewer weights for AdamW "
                         "to update each step, and a 30k-word table barely moves in a few epochs anyway"))
+    if cfg.frozen_layers:
+        layers, frozen = freeze_lower_layers(loaded.model, cfg.frozen_layers)
+        notes.append(f"lower {layers} of {len(encoder_layers(loaded.model))} encoder layers frozen, with the "
+                     f"embeddings ({frozen / 1e6:.1f}M parameters): only the layers above, the pooler and the head "
+                     "learn, so each step skips the backward pass through the frozen ones")
     total, trainable = count_parameters(loaded.model)
     for note in notes:
         print(f"[studio] {note}", flush=True)
@@ -254,6 +264,7 @@ def evaluate(cfg: TrainConfig, prepared: Prepared, fitted: Fitted, reporter: Rep
         learning_rate=args.learning_rate, head_learning_rate=prepared.resolved.head_learning_rate,
         batch_size=args.per_device_train_batch_size, epochs=args.num_train_epochs, max_steps=args.max_steps,
         seed=args.seed, max_length=cfg.max_length, group_by_length=cfg.group_by_length,
+        frozen_layers=cfg.frozen_layers,
         lr_scheduler_type=getattr(args.lr_scheduler_type, "value", str(args.lr_scheduler_type)),
         weight_decay=args.weight_decay)
     losses = [(h["step"], h["loss"]) for h in trainer.state.log_history if "loss" in h]

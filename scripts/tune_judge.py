@@ -1,0 +1,114 @@
+"""Choose the judge's thresholds (quiz/grading.py COVER and UNSURE) on tuning sets, from the judge's probabilities.
+
+Usage: python scripts/tune_judge.py [--sets FILE ...] [--json OUT]
+(default: the tuning sets of quiz/judge_data.py: the fourth seen set, which the judge never trained on, and the
+old unseen set, seen since its first look and used only to tune and validate, never to train)
+Each answer is graded once with the thresholds at zero, so every key idea's probability and any misconception
+veto is recorded; then every COVER on a grid is scored as the bench scores it (agreement, wrong answers credited,
+right ideas not covered). The rule: UNSURE is the highest value that marks no idea of a right answer missed on the
+tuning sets (capped at COVER / 2); COVER is the one with the best agreement among those crediting at most 5% of
+the wrong answers (the target is 10%: half of it is kept as a margin for answers written in other words).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+GRID = [round(0.05 * i, 2) for i in range(2, 20)]
+MAX_WRONG_CREDITED = 0.05
+RULE = ("UNSURE: the highest value (at most COVER / 2) that marks no idea of a right answer missed; COVER: the best "
+        f"agreement among the grid values that credit at most {MAX_WRONG_CREDITED:.0%} of the wrong answers")
+
+
+def probabilities(paths, adapter: str | None = None) -> list[dict]:
+    """For every answer of the sets: kind, teacher ticks, and per idea (probability, vetoed)."""
+    from quiz import grading, judge
+    from quiz.agreement import load_answers
+    from quiz.bank import default_bank
+
+    bank = default_bank()
+    rows = []
+    cover, unsure = grading.COVER, grading.UNSURE
+    grading.COVER, grading.UNSURE = 0.0, 0.0
+    try:
+        for path in paths:
+            for a in load_answers(path):
+                item = bank.item(a.item)
+                fb = grading.grade(item, a.text, judge.load(adapter) if adapter else None)
+                rows.append({"set": Path(path).name, "item": a.item, "kind": a.kind, "teacher": sorted(a.covered),
+                             "ideas": {r.idea_id: [r.similarity, r.basis == "misconception"] for r in fb.results}})
+    finally:
+        grading.COVER, grading.UNSURE = cover, unsure
+    return rows
+
+
+def score(rows, cover: float, unsure: float) -> dict:
+    """The bench's figures for these thresholds."""
+    from quiz.agreement import RIGHT_KINDS, WRONG_KINDS
+
+    agreed = judgements = wrong = wrong_credited = right_missed = right_not_covered = right_ideas = 0
+    for r in rows:
+        credited_any = False
+        for idea, (p, vetoed) in r["ideas"].items():
+            covered = not vetoed and p >= cover
+            missed = vetoed or p < unsure
+            teacher = idea in r["teacher"]
+            judgements += 1
+            agreed += covered == teacher
+            credited_any |= covered
+            if teacher and r["kind"] in RIGHT_KINDS:
+                right_ideas += 1
+                right_missed += missed
+                right_not_covered += not covered
+        if r["kind"] in WRONG_KINDS:
+            wrong += 1
+            wrong_credited += credited_any
+    return {"cover": cover, "unsure": unsure, "agreement": round(agreed / judgements, 4),
+            "wrong_credited": wrong_credited, "wrong": wrong, "right_missed": right_missed,
+            "right_not_covered": right_not_covered, "right_ideas": right_ideas}
+
+
+def choose(rows) -> tuple[dict, list[dict]]:
+    """The thresholds by the rule in the module docstring, and the whole sweep."""
+    sweep = []
+    for cover in GRID:
+        unsure = round(cover / 2, 3)
+        right_ps = sorted(p for r in rows if r["kind"] in ("full", "unusual", "short")
+                          for idea, (p, vetoed) in r["ideas"].items() if idea in r["teacher"] and not vetoed)
+        if right_ps:
+            unsure = min(unsure, max(0.01, round(right_ps[0] - 0.005, 3)))
+        sweep.append(score(rows, cover, unsure))
+    ok = [s for s in sweep if s["wrong_credited"] <= MAX_WRONG_CREDITED * s["wrong"]] or sweep
+    best = max(ok, key=lambda s: (s["agreement"], s["cover"]))
+    return best, sweep
+
+
+def main(argv=None) -> dict:
+    from quiz.judge_data import TUNE_SETS
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", nargs="*", default=[str(p) for p in TUNE_SETS])
+    parser.add_argument("--adapter", default=None, help="an adapter folder (default: the shipped one)")
+    parser.add_argument("--json", default=None, help="also write the sweep and the choice here")
+    parser.add_argument("--rows", default=None, help="also write every probability here")
+    args = parser.parse_args(argv)
+    rows = probabilities(args.sets, args.adapter)
+    best, sweep = choose(rows)
+    for s in sweep:
+        print(json.dumps(s))
+    print("chosen:", json.dumps(best))
+    if args.json:
+        sets = [Path(p).name for p in args.sets]
+        Path(args.json).write_text(json.dumps({"sets": sets, "rule": RULE, "chosen": best, "sweep": sweep}, indent=1)
+                                   + "\n", encoding="utf-8")
+    if args.rows:
+        Path(args.rows).write_text(json.dumps(rows) + "\n", encoding="utf-8")
+    return best
+
+
+if __name__ == "__main__":
+    main()
