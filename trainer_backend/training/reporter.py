@@ -38,6 +38,9 @@ class Reporter:
             carried = float(run.info.get("carried_seconds") or 0.0) + max(0.0, (last or run.started) - run.started)
             self.store.merge_info(self.run_id, carried_seconds=carried)
             values["final_metrics"] = {}
+            from trainer_backend.runs import predictions
+
+            predictions.clear(self.store, self.run_id)  # they described the model before this session
         self.store.update(self.run_id, status="running", started=time.time(), pid=os.getpid(),
                           pid_start=process_start(os.getpid()), device=device, **values)
 
