@@ -132,3 +132,5 @@ def test_the_app_wires_the_table_to_predicts_explain(store):
     assert {"predict-s1", "predict-s2", "predict-model"} <= {ids.get(o) for o in select["outputs"]}
     explain = next(d for d in deps if d.get("trigger_after") == select["id"])
     assert "predict-explain" in {ids.get(o) for o in explain["outputs"]} and explain["trigger_only_on_success"]
+    api = demo.get_api_info()["named_endpoints"]["/run_mistakes"]
+    assert [p["parameter_name"] for p in api["parameters"]][:3] == ["run_id", "compare_ids", "cell"]
