@@ -193,13 +193,14 @@ def build(ctx: AppContext, view_run: gr.Dropdown, compare: gr.Dropdown, visitor:
     """The section's components (inside the current column) and its events; `finished` changes when the viewed
     run's status does (the message under Start)."""
     with gr.Accordion("Mistakes of this run, and is it really better?", open=False, elem_id="train-mistakes"):
+        compared = gr.Markdown(visible=False, elem_id="train-paired")  # first: the answer to the overlay
         cell = gr.Dropdown([("All mistakes", ALL)], value=ALL, label="Which examples",
                            info="All mistakes, or one cell of the confusion matrix (true × predicted)",
                            elem_id="train-mistakes-cell")
         about = gr.Markdown(elem_id="train-mistakes-summary")
         table = gr.Dataframe(headers=COLUMNS, interactive=False, wrap=True, elem_id="train-mistakes-table",
-                             label="Validation pairs, most confident first")
-        compared = gr.Markdown(visible=False, elem_id="train-paired")
+                             label="Validation pairs, most confident first", max_height=420,
+                             column_widths=["7%", "12%", "12%", "9%", "30%", "30%"])
     pairs = gr.State([])
     outputs = [about, table, cell, pairs, compared]
     for trigger in (view_run.change, compare.change, cell.input, finished.change):
