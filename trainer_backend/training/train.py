@@ -283,7 +283,7 @@ def keep_predictions(cfg: TrainConfig, prepared: Prepared, fitted: Fitted, predi
                      reporter: Reporter) -> None:
     """Store what the run answered for each validation example (bounded: runs/predictions.py), from the predict
     pass above: the Train tab's mistakes table and paired comparison read it. Predictions that cannot be matched
-    to their examples are not kept (a note says so): the table would show the wrong pairs."""
+    to their examples are not kept (the log says why): the table would show the wrong pairs."""
     if not reporter.enabled:
         return
     from trainer_backend.runs import predictions
@@ -292,8 +292,8 @@ def keep_predictions(cfg: TrainConfig, prepared: Prepared, fitted: Fitted, predi
     try:
         order = predictions.evaluation_order(fitted.trainer, prepared.tokenized["validation"])
         rows = predictions.from_logits(prediction.predictions, prediction.label_ids, validation, order=order)
-    except predictions.OrderError as err:
-        print(f"[studio] per-example predictions not kept: {err}", flush=True)
+    except Exception as err:  # noqa: BLE001 - OrderError, or anything: the run is trained and scored, keep it
+        print(f"[studio] per-example predictions not kept: {err.__class__.__name__}: {err}", flush=True)
         return
     predictions.save(reporter.store, reporter.run_id, rows, len(validation), predictions.fingerprint(validation),
                      cfg.dataset)
