@@ -126,7 +126,8 @@ def why_not_comparable(a: Run, b: Run) -> str | None:
 
 
 def _name(run: Run) -> str:
-    return f"**{md_escape(summary.run_name(run))}**"
+    seed = run.config.get("seed")
+    return f"**{md_escape(summary.run_name(run))}**" + (f" (seed {md_escape(seed)})" if seed is not None else "")
 
 
 def paired_markdown(view: Run | None, others: list[Run], visitor: Visitor) -> str:
@@ -162,10 +163,12 @@ def paired_markdown(view: Run | None, others: list[Run], visitor: Visitor) -> st
 
 
 def _section(view_id: str | None, compare_ids: list[str] | None, cell: Any, visitor: Visitor) -> tuple[Any, ...]:
+    from ui import train_view
+
     s = store()
     run = s.get(str(view_id)) if view_id else None
     text, table, menu, pairs = mistakes_table(run, cell, visitor)
-    others = [r for r in (s.get(str(i)) for i in list(compare_ids or [])[:12]) if r]
+    others = train_view.compared_runs(view_id, compare_ids)  # what the charts overlay: picked runs, else its seeds
     return text, table, menu, pairs, paired_markdown(run, others, visitor)
 
 

@@ -23,9 +23,9 @@ def store(tmp_path, monkeypatch):
 
 
 def _run(store, verdicts, owner=None, dataset="file pairs.csv", fingerprint="f0", label="run",
-         confidences=None, status="completed"):
+         confidences=None, status="completed", group=None, seed=1):
     """A finished run whose stored predictions are right or wrong as `verdicts` says (labels alternate 0/1)."""
-    run_id = store.create({"seed": 1, "dataset": dataset}, label=label, status=status, owner=owner)
+    run_id = store.create({"seed": seed, "dataset": dataset}, label=label, status=status, owner=owner, group_id=group)
     rows = []
     for i, right in enumerate(verdicts):
         true = i % 2
@@ -77,6 +77,14 @@ def test_the_paired_sentence_for_two_comparable_runs(store):
     text = m.paired_markdown(c, [a], access.LOCAL)
     assert "is right on 10 pairs" in text and "wrong on 0 that" in text and "p = 0.002" in text
     assert "+25.0 points" in text and "exact McNemar" in text and "paired bootstrap" in text
+
+
+def test_the_seeds_of_one_start_are_paired_as_the_charts_overlay_them(store):
+    a = _run(store, [i < 30 for i in range(40)], label="A", group="g", seed=1)
+    b = _run(store, [True] * 40, label="B", group="g", seed=2)
+    text = m._section(b.id, [], m.ALL, access.LOCAL)[4]  # nothing picked to overlay: the run's seed group is drawn
+    assert "(seed 2) is right on 10 pairs" in text
+    assert "(seed 1) gets wrong" in text and a.id[-4:] in text
 
 
 def test_runs_on_different_examples_are_not_paired(store):
