@@ -143,7 +143,7 @@ class AppContext:
         explain_fn, explain_inputs, explain_outputs = pair["explain"]
         for table, fn, inputs in self._pair_links:
             table.select(fn, inputs, outputs, api_name=False).success(
-                explain_fn, explain_inputs, explain_outputs, api_name=False)
+                explain_fn, explain_inputs, explain_outputs, api_name=False, concurrency_limit=1)
 
     def wire(self) -> None:
         """Connect every recorded cross-tab link; call inside the top-level Blocks after all tabs."""

@@ -131,3 +131,15 @@ def test_an_older_store_gains_the_predictions_table(tmp_path):
     run_id = store.create({}, label="y")
     predictions.save(store, run_id, [predictions.Prediction(0, 1, 0, 0.9, "s", "t")], 1, "f")
     assert predictions.load(store, run_id)[0].confidence == 0.9
+
+
+def test_a_resumed_run_forgets_the_predictions_of_its_earlier_model(tmp_path):
+    from trainer_backend.training.reporter import Reporter
+
+    store = RunStore(tmp_path / "runs.sqlite")
+    run_id = store.create({}, label="r", status="stopped")
+    store.update(run_id, started=1.0, finished=2.0)
+    predictions.save(store, run_id, [predictions.Prediction(0, 1, 0, 0.9, "s", "t")], 1, "f")
+    Reporter(store, run_id).started(resume=True, device="cpu")
+    assert predictions.load(store, run_id) == [] and predictions.meta(store.get(run_id).info) is None
+    assert store.get(run_id).status == "running"
