@@ -9,7 +9,9 @@ comparing two accuracies as if they came from different samples:
   min(1, 2 · P(X ≤ min(b, c))). Computed with `scipy.stats.binomtest` (scipy is already installed here, pulled
   in by scikit-learn for `evaluate`'s metrics; its two-sided test for p = 1/2 is exactly this doubled tail).
   statsmodels' `mcnemar(exact=True)` computes the same binomial test, but it is not installed and would be a
-  large dependency for one line; `evaluate` has no McNemar module in its metrics.
+  large dependency for one line; `evaluate`'s `mcnemar` comparison is the chi-squared approximation
+  (b − c)² / (b + c), not the exact test (and poor for the few disagreements two seeds often have), and it is a
+  module fetched from the Hub, which an offline app does not have.
 * **Paired bootstrap interval** for the accuracy difference acc(B) − acc(A): resample the n examples with
   replacement, B times (2,000, seeded), and take the 2.5th and 97.5th percentiles of the difference. The
   difference on a resample depends only on how many of its examples are +1 (B right, A wrong), −1 (the reverse)
