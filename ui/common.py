@@ -103,7 +103,9 @@ class AppContext:
     visitor: gr.BrowserState | None = None   # the anonymous visitor id (see visitor_of)
     viewer: gr.Textbox | None = None         # that visitor's signed ticket (see remember_viewer)
     train_timer: gr.Timer | None = None      # ticks only while the Train tab is shown
+    predict_pair: dict | None = None         # Predict's sentence boxes, model menu and Explain (link_pair_to_predict)
     _train_links: list[tuple[gr.Button, str]] = field(default_factory=list)
+    _pair_links: list[tuple[Any, Any, list]] = field(default_factory=list)
     _viewer_loads: list[tuple[Any, Any, Any]] = field(default_factory=list)
 
     def on_viewer_known(self, fn, inputs: list, outputs: list) -> None:
@@ -128,8 +130,25 @@ class AppContext:
         """Make `button` switch to the Train tab with `preset` selected (wired by `wire`)."""
         self._train_links.append((button, preset))
 
+    def link_pair_to_predict(self, table: Any, fn, inputs: list) -> None:
+        """Make a row of `table`, selected, fill Predict's two sentence boxes and model menu and explain the pair
+        there: fn(*inputs, gr.SelectData) returns (tabs, sentence 1, sentence 2, model, Train's timer) and raises
+        to send nothing (wired by `wire`, once Predict exists)."""
+        self._pair_links.append((table, fn, inputs))
+
+    def _wire_pairs(self) -> None:
+        pair = self.predict_pair
+        if self.tabs is None or pair is None or self.train_timer is None:
+            return
+        outputs = [self.tabs, pair["sentence1"], pair["sentence2"], pair["model"], self.train_timer]
+        explain_fn, explain_inputs, explain_outputs = pair["explain"]
+        for table, fn, inputs in self._pair_links:
+            table.select(fn, inputs, outputs, api_name=False).success(
+                explain_fn, explain_inputs, explain_outputs, api_name=False, concurrency_limit=1)
+
     def wire(self) -> None:
         """Connect every recorded cross-tab link; call inside the top-level Blocks after all tabs."""
+        self._wire_pairs()
         if self.tabs is None or self.train_preset is None:
             return
         outputs = [self.tabs, self.train_preset] + ([self.train_timer] if self.train_timer else [])

@@ -369,6 +369,9 @@ def build(ctx: AppContext | None = None) -> None:
                               api_name="compare_batch", concurrency_limit=1)
     load_button.click(load_model, [model, *who], [facts, zip_button], api_name=False, concurrency_limit=2)
     refresh_button.click(refresh_models, [model, other, *who], [model, other], api_name=False)
+    if ctx is not None:  # a pair from another tab (Train's mistakes) lands here and is explained
+        ctx.predict_pair = {"sentence1": sentence1, "sentence2": sentence2, "model": model,
+                            "explain": (explain, [sentence1, sentence2, model, *who], [explain_html, explain_json])}
     if ctx is not None:  # once the viewer is known: their runs in the menus, their default named
         ctx.on_viewer_known(on_page_load, [model, other, *who], [model, other, facts])
     zip_button.click(zip_model, [model, *who], zip_file, api_name=False)

@@ -8,7 +8,7 @@ import gradio as gr
 from trainer_backend import presets
 from trainer_backend.data import FILE_TYPES
 from trainer_backend.publish import hub
-from ui import charts, train_form, train_publish, uploads
+from ui import charts, train_form, train_mistakes, train_publish, uploads
 from ui import train_handlers as h
 from ui import train_view as v
 from ui.common import AppContext, ensure_visitor_id, visitor_of, visitor_state
@@ -73,6 +73,7 @@ def build(ctx: AppContext | None = None) -> None:
                                  interactive=False, elem_id="train-results")
             confusion = gr.Plot(label="Confusion matrix", visible=False)
             details = gr.Markdown()
+            train_mistakes.build(ctx, svc, view_run, compare, visitor, message)  # mistakes table, paired comparison
     with gr.Accordion("Push to the Hub or download", open=False):
         if hub.on_space():
             gr.Markdown("Pushing uses your own Hugging Face account: sign in with the button at the top first.")

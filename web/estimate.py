@@ -10,6 +10,8 @@ from pathlib import Path
 
 from trainer_backend import recipe, settings
 from trainer_backend.config import TrainConfig
+from trainer_backend.data import load_data, resolve_dataset
+from trainer_backend.modeling import resolve_model
 from trainer_backend.runs.store import RunStore
 
 KNOWN_SIZES = {"glue/mrpc": (3668, 408)}
@@ -139,9 +141,6 @@ def estimate(cfg: TrainConfig, n_train: int, model_path: str, model_name: str, s
 def for_config(cfg: TrainConfig, store: RunStore | None = None, token: str | bool | None = None) -> Estimate:
     """The estimate of a run as queued: its model and data resolved as the run will resolve them (a Hub dataset
     other than MRPC is loaded to count its pairs; the loader caches it for the run)."""
-    from trainer_backend.data import load_data, resolve_dataset
-    from trainer_backend.modeling import resolve_model
-
     path, name, _ = resolve_model(cfg.model_name_or_path)
     spec, _ = resolve_dataset(cfg.dataset)
     if spec in KNOWN_SIZES:

@@ -51,3 +51,32 @@ def write_good_run(store: RunStore | None = None, seed: int = 42) -> str:
     """A run that learned: 66 of 80 validation pairs right (accuracy 0.825)."""
     return write_run(store, "Seed recipe", (0.64, 0.76, 0.825), [[33, 7], [7, 33]], seed=seed, loss_from=0.69,
                      loss_to=0.35)
+
+
+def write_runs_with_predictions(store: RunStore | None = None) -> tuple[str, str]:
+    """Two 'seed' runs on the sample's 80 validation pairs, wrong on different (overlapping) pairs."""
+    import random
+
+    from trainer_backend.data import load_data
+    from trainer_backend.runs import predictions
+
+    validation = load_data("sample").dataset["validation"]
+    labels = [int(x) for x in validation["label"]]
+    store, ids = store or RunStore(), []
+    rng = random.Random(3)
+    wrong_sets = [set(rng.sample(range(80), 16))]
+    wrong_sets.append(set(list(wrong_sets[0])[:6]) | set(rng.sample(sorted(set(range(80)) - wrong_sets[0]), 5)))
+    for seed, wrong in zip((1, 2), wrong_sets):
+        matrix = [[0, 0], [0, 0]]
+        rows = []
+        for i, label in enumerate(labels):
+            predicted = 1 - label if i in wrong else label
+            matrix[label][predicted] += 1
+            rows.append(predictions.Prediction(i, label, predicted, round(rng.uniform(0.52, 0.99), 3),
+                                               validation["sentence1"][i], validation["sentence2"][i]))
+        acc = (matrix[0][0] + matrix[1][1]) / 80
+        run_id = write_run(store, "Seed recipe", (acc - 0.1, acc - 0.03, acc), matrix, seed=seed, loss_to=0.35)
+        predictions.save(store, run_id, rows, 80, predictions.fingerprint(validation), "sample")
+        store.update(run_id, config={**store.get(run_id).config, "dataset": "sample"})
+        ids.append(run_id)
+    return ids[0], ids[1]

@@ -49,6 +49,14 @@ def _assert_one_run_written_once(tmp_path: Path) -> None:
     assert losses[-1]["value"] < losses[0]["value"] - 0.2  # and it falls as the run learns
     assert [row["step"] for row in store.metrics(run.id, ["eval_accuracy"])] == [12, 24]
     assert sum(map(sum, run.final_metrics["confusion"])) == 40
+    from trainer_backend.runs import predictions  # each validation pair's answer, kept once, in the split's order
+
+    rows = predictions.load(store, run.id)
+    assert [p.index for p in rows] == list(range(40))
+    matrix = [[0, 0], [0, 0]]
+    for p in rows:
+        matrix[p.label][p.predicted] += 1
+    assert matrix == run.final_metrics["confusion"]
 
 
 @pytest.mark.slow

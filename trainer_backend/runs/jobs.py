@@ -22,13 +22,14 @@ from typing import TYPE_CHECKING, Any, Callable
 from trainer_backend import cache_budget, settings
 from trainer_backend.cache_budget import InUse
 from trainer_backend.config import TrainConfig
+from trainer_backend.runs import zerogpu
 from trainer_backend.runs.bounds import OWNER, TIME_LIMIT, RunTooLarge, bounded, stop_message
 from trainer_backend.runs.processes import kill_group, process_matches, process_start
 from trainer_backend.runs.store import ACTIVE, FINISHED, NOT_STARTED, Run, RunStore, last_checkpoint
 from web.uploads import files_in_use, prune_uploads
 
 if TYPE_CHECKING:
-    from trainer_backend.runs.zerogpu import GpuCalls
+    from trainer_backend.runs.zerogpu import GpuCalls  # type only; zerogpu is imported below as a module
 
 STOP_SIGNAL = signal.SIGTERM  # the child's StopFlag: a checkpoint at the step's end in the loop, else it ends now
 LOG_TAIL_LINES = 8
@@ -173,8 +174,6 @@ class JobRunner:
         estimate that cannot be made (a model's config unreadable) asks for the most one call may have."""
         if self.gpu_calls is None:
             return None
-        from trainer_backend.runs import zerogpu
-
         try:
             return zerogpu.plan(config, self.store)
         except (OSError, ValueError, RuntimeError) as err:  # the run itself will say what is wrong with it
@@ -259,8 +258,6 @@ class JobRunner:
 
     def _start_call(self, run_id: str, config_json: str, output_dir: str, resume: bool) -> str | None:
         """In-process backend: the run's GPU call, in a thread (the lock is held by dispatch)."""
-        from trainer_backend.runs import zerogpu
-
         run = self.store.get(run_id)
         seconds = (run.info.get("gpu_seconds") if run else None) or zerogpu.max_request()
         try:

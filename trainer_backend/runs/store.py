@@ -46,6 +46,11 @@ MIGRATIONS = [
     # client address (a hash of it, so a new visitor id does not reset them).
     "ALTER TABLE runs ADD COLUMN stop_reason TEXT; ALTER TABLE runs ADD COLUMN stop_sent REAL; "
     "ALTER TABLE runs ADD COLUMN client TEXT;",
+    # 4: what a finished run answered for each validation example (runs/predictions.py): its mistakes table and
+    # the paired comparison of two runs. At most predictions.MAX_ROWS rows per run, texts cut short.
+    "CREATE TABLE IF NOT EXISTS predictions (run_id TEXT NOT NULL, idx INTEGER NOT NULL, label INTEGER NOT NULL, "
+    "predicted INTEGER NOT NULL, confidence REAL NOT NULL, sentence1 TEXT, sentence2 TEXT, "
+    "PRIMARY KEY (run_id, idx));",
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -303,6 +308,7 @@ class RunStore:
     def delete(self, run_id: str) -> None:
         with self._connect() as con:
             con.execute("DELETE FROM metrics WHERE run_id = ?", (run_id,))
+            con.execute("DELETE FROM predictions WHERE run_id = ?", (run_id,))
             con.execute("DELETE FROM runs WHERE id = ?", (run_id,))
 
     # --- metrics --------------------------------------------------------------------------

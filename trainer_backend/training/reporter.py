@@ -5,6 +5,7 @@ import os
 import time
 from typing import Any
 
+from trainer_backend.runs import predictions
 from trainer_backend.runs.bounds import stop_message
 from trainer_backend.runs.processes import process_start
 from trainer_backend.runs.record import RunRecord
@@ -49,6 +50,7 @@ class Reporter:
             carried = float(run.info.get("carried_seconds") or 0.0) + max(0.0, (last or run.started) - run.started)
             self.store.merge_info(self.run_id, carried_seconds=carried)
             values["final_metrics"] = {}
+            predictions.clear(self.store, self.run_id)  # they described the model before this session
         now = time.time()
         pid, pid_start = (None, now) if self.in_process else (os.getpid(), process_start(os.getpid()))
         self.store.update(self.run_id, status="running", started=now, pid=pid, pid_start=pid_start, device=device,

@@ -26,6 +26,7 @@ from trainer_backend.modeling import (
     load_for_classification,
 )
 from trainer_backend.publish import hub
+from trainer_backend.runs import predictions
 from trainer_backend.runs.record import Hyperparameters, RunRecord
 from trainer_backend.runs.store import RunStore, drop_checkpoints, last_checkpoint
 from trainer_backend.training.callbacks import StopFlag, StoreCallback
@@ -275,11 +276,30 @@ def evaluate(cfg: TrainConfig, prepared: Prepared, fitted: Fitted, reporter: Rep
             drop_checkpoints(cfg.output_dir)  # the final model is saved; intermediate checkpoints only cost disk
         record = record.finished(results, matrix, losses, cfg.output_dir)
         record.write(cfg.output_dir)
+        keep_predictions(cfg, prepared, fitted, prediction, reporter)
     reporter.finished(status, trainer.state.global_step, results, matrix, record,
                       error=notes[-1] if callback.hit_time_limit else None)
     print(f"[studio] {status}: accuracy {results.get('eval_accuracy', float('nan')):.4f}, "
           f"F1 {results.get('eval_f1', float('nan')):.4f} -> {cfg.output_dir}", flush=True)
     return RunResult(cfg.output_dir, results, matrix, callback.stopped_early, notes, record)
+
+
+def keep_predictions(cfg: TrainConfig, prepared: Prepared, fitted: Fitted, prediction: Any,
+                     reporter: Reporter) -> None:
+    """Store what the run answered for each validation example (bounded: runs/predictions.py), from the predict
+    pass above: the Train tab's mistakes table and paired comparison read it. Predictions that cannot be matched
+    to their examples are not kept (the log says why): the table would show the wrong pairs."""
+    if not reporter.enabled:
+        return
+    validation = prepared.data.dataset["validation"]
+    try:
+        order = predictions.evaluation_order(fitted.trainer, prepared.tokenized["validation"])
+        rows = predictions.from_logits(prediction.predictions, prediction.label_ids, validation, order=order)
+    except Exception as err:  # noqa: BLE001 - OrderError, or anything: the run is trained and scored, keep it
+        print(f"[studio] per-example predictions not kept: {err.__class__.__name__}: {err}", flush=True)
+        return
+    predictions.save(reporter.store, reporter.run_id, rows, len(validation), predictions.fingerprint(validation),
+                     cfg.dataset)
 
 
 def publish(cfg: TrainConfig, result: RunResult, reporter: Reporter) -> None:
