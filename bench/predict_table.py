@@ -54,6 +54,18 @@ def table(result: dict) -> str:
                  f"{result['torch_threads']} thread{'s' if result['torch_threads'] != 1 else ''} per contender, on {result['pairs']} with {result['model']}, "
                  f"{result['rounds']} interleaved rounds; Explain took {result['explain_s']['median']:.2f} s "
                  f"(median, {result['explain_s']['steps']} steps). " + machine_load(result))
+    ceiling = result.get("ceiling")
+    if ceiling:
+        rates = [(name, ceiling.get(f"{name}_ceiling_pairs_per_s"), ceiling.get(f"{name}_ceiling_ratio"),
+                  ceiling.get(f"{name}_peak_gops")) for name in ("fp32", "bf16", "int8")
+                 if ceiling.get(f"{name}_ceiling_ratio") is not None]
+        lines.append("")
+        lines.append(f"**Ceiling on this CPU** (512 pairs): the model costs {ceiling['gflop_per_pair']:.2f} GFLOP per pair "
+                     f"({ceiling['tokens_per_pair']:.0f} real tokens); the pipeline already runs at "
+                     f"{ceiling['pipeline_gflops']:.0f} GFLOP/s. At this CPU's measured rate for an encoder-shaped "
+                     "matmul, no engine could pass " + "; ".join(
+                         f"{rate:.0f} pairs/s = {ratio:.1f}× the pipeline in {name} ({peak:.0f} G{'OP' if name == 'int8' else 'FLOP'}/s)"
+                         for name, rate, ratio, peak in rates) + ".")
     return "\n".join(lines)
 
 
@@ -84,7 +96,9 @@ def main() -> int:
     parts = []
     for path in args.results:
         result = load(path)
-        heading = f"*{result['torch_threads']} thread{'s' if result['torch_threads'] != 1 else ''} per contender:*"
+        path = ", fp32-only path (`--no-bf16`: bf16 engines left out, as on a CPU without native bf16)" if result.get(
+            "fp32_only_path") else ""
+        heading = f"*{result['torch_threads']} thread{'s' if result['torch_threads'] != 1 else ''} per contender{path}:*"
         parts.append(heading + "\n\n" + table(result) if len(args.results) > 1 else table(result))
     text = "\n\n".join(parts)
     if args.readme:

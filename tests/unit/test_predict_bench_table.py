@@ -54,3 +54,13 @@ def test_readme_is_rewritten_between_the_markers_only(tmp_path):
     readme.write_text("no markers here", encoding="utf-8")
     with pytest.raises(SystemExit, match="needs exactly one"):
         bench_table.update_readme(readme, "x")
+
+
+def test_the_fp32_path_says_so_and_shows_the_ceiling():
+    ceiling = {"tokens_per_pair": 51.1, "gflop_per_pair": 1.109, "pipeline_gflops": 74.6, "fp32_peak_gops": 174.4,
+               "fp32_ceiling_pairs_per_s": 157.4, "fp32_ceiling_ratio": 2.34, "int8_peak_gops": 241.1,
+               "int8_ceiling_pairs_per_s": 217.5, "int8_ceiling_ratio": 3.23}
+    text = bench_table.table({**RESULT, "ceiling": ceiling})
+    assert "1.11 GFLOP per pair (51 real tokens)" in text and "157 pairs/s = 2.3× the pipeline in fp32" in text
+    assert "218 pairs/s = 3.2× the pipeline in int8 (241 GOP/s)" in text
+    assert "Ceiling" not in bench_table.table(RESULT)  # older results have none
