@@ -108,13 +108,19 @@ def take(url: str, out: Path, floor_run: str) -> None:
         browser.close()
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def output_folder(argv: list[str] | None, description: str) -> Path:
+    """The --out folder (created) of a screenshot script, after the offline environment is set up."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--out", default=str(ROOT / "assets" / "screenshots"), help="folder for the PNGs")
     args = parser.parse_args(argv)
     _setup_environment()
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    out = output_folder(argv, __doc__.splitlines()[0])
 
     from tests.browser.seed_runs import write_floor_run, write_good_run
     from tests.helpers import launch_app

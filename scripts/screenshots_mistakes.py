@@ -2,18 +2,14 @@
 with two finished runs on the bundled sample (their per-example predictions written as a run keeps them), headless
 Chromium at 1366×900.
 
-    python scripts/screenshots_mistakes.py [--out assets/screenshots]
+    python -m scripts.screenshots_mistakes [--out assets/screenshots]      # from the repository root
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from scripts.screenshots import LAPTOP, TIMEOUT, _save, _scroll_to, _setup_environment  # noqa: E402
+from scripts.screenshots import LAPTOP, TIMEOUT, _save, _scroll_to, output_folder
 
 
 def take(url: str, out: Path, a: str, b: str) -> None:
@@ -44,12 +40,7 @@ def take(url: str, out: Path, a: str, b: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(ROOT / "assets" / "screenshots"), help="folder for the PNGs")
-    args = parser.parse_args(argv)
-    _setup_environment()
-    out = Path(args.out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(argv, __doc__.splitlines()[0])
     from tests.browser.seed_runs import write_runs_with_predictions
     from tests.helpers import launch_app
 

@@ -1,6 +1,6 @@
 """Train the quiz's judge: a LoRA adapter on the packaged all-MiniLM-L6-v2, fine-tuned with the Trainer.
 
-Usage: python scripts/train_judge.py [--out quiz/judge/adapter] [--epochs 4] [--init ADAPTER_DIR]
+Usage: python -m scripts.train_judge [--out quiz/judge/adapter] [--epochs 4] [--init ADAPTER_DIR]
 
 The judge reads a question's topic and a learner's answer and says, for every key idea of the bank, whether the
 answer states it (multi-label: one output per idea; the grader reads the outputs of the answer's question). It is
@@ -12,8 +12,8 @@ teacher; the newest unseen set, which measures the judge, is never read here). O
 head are saved: about 1.5 MB. (quiz/judge/adapter/train_log_first_run.json is the first run's log.)
 
 The shipped adapter took two runs (the second continues the first; on two CPU cores shared with other jobs):
-    python scripts/train_judge.py --out /tmp/adapter_v2                   # 4 epochs from a fresh adapter, 1341 s
-    python scripts/train_judge.py --init /tmp/adapter_v2 --epochs 3       # 3 more epochs, 1644 s
+    python -m scripts.train_judge --out /tmp/adapter_v2                   # 4 epochs from a fresh adapter, 1341 s
+    python -m scripts.train_judge --init /tmp/adapter_v2 --epochs 3       # 3 more epochs, 1644 s
 Then scripts/tune_judge.py chooses the grader's thresholds on the tuning sets. Same seed, same data and the same
 library pins reproduce it.
 """
@@ -22,11 +22,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 SEED = 7
