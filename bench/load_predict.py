@@ -89,6 +89,9 @@ def predict_load(url: str, clients: int, requests: int) -> dict:
             "requests_per_s": round(len(latencies) / wall, 1), "wall_s": round(wall, 1)}
 
 
+PAGE_SETTLE_SECONDS = 40  # longer than an idle Train tab's poll interval (ui/train_view.IDLE_POLL_SECONDS, 30 s)
+
+
 def settle(proc, window: float = 5.0, below_percent: float = 2.0, limit: float = 600.0) -> float:
     """Wait until the app spends under `below_percent` of a core over a `window`-second window (its start-up
     warm-ups are done); returns the seconds waited."""
@@ -114,10 +117,11 @@ def idle_pages(url: str, pages: int, seconds: float, app_pid: int) -> dict:
     baseline = sum(proc.cpu_times()[:2]) - cpu0  # no page open: the job dispatcher's own loop
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
         opened, failed = [], 0
         for _ in range(pages):
-            page = context.new_page()
+            # one browser context per page, as separate visitors: in one context Chromium holds at most 6
+            # connections per host, and each open Gradio page keeps its event stream, so the 7th page never loaded
+            page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
             try:
                 page.goto(url, wait_until="load", timeout=90_000)
                 page.get_by_role("tab", name="Train").click(timeout=90_000)
@@ -125,7 +129,7 @@ def idle_pages(url: str, pages: int, seconds: float, app_pid: int) -> dict:
             except Exception:  # noqa: BLE001 - a page that never rendered is counted, not fatal
                 failed += 1
                 page.close()
-        time.sleep(5)  # let every page settle on the Train tab
+        time.sleep(PAGE_SETTLE_SECONDS)  # every page's load events are over; only its idle Train-tab timer remains
         cpu0 = sum(proc.cpu_times()[:2])
         time.sleep(seconds)
         busy = sum(proc.cpu_times()[:2]) - cpu0
