@@ -21,6 +21,8 @@ import threading
 import time
 from pathlib import Path
 
+from bench.hardware import cpu_name
+
 ROOT = Path(__file__).resolve().parent.parent
 
 PAIRS = [("The shop opens at nine every morning.", "Every morning the store opens at 9."),
@@ -141,6 +143,29 @@ def idle_pages(url: str, pages: int, seconds: float, app_pid: int) -> dict:
             "cpu_ms_per_page_second": round(1000 * max(0.0, busy - baseline) / (seconds * max(1, len(opened))), 2)}
 
 
+START, END = "<!-- bench:idle:start -->", "<!-- bench:idle:end -->"
+
+
+def idle_sentence(result: dict) -> str:
+    """The README's idle figures, in words, from this bench's JSON."""
+    idle = result["idle"]
+    return (f"Idle, measured by `python -m bench.load_predict --clients 0 --pages {idle['pages']} --idle-seconds "
+            f"{idle['seconds']:g}` on {result.get('cpu_name', 'this machine')} ({result['cpu']}, {result['cores']} cores; "
+            f"load average {result.get('load_average_1min', 0):.1f} at the end): with no page open and nothing "
+            f"training the app process used **{idle['app_cpu_percent_no_pages']:.2f}% of one core** (after its "
+            f"start-up warm-ups, {idle['settled_after_s']:g} s); with {idle['pages']} idle pages open on the Train tab "
+            f"(each in its own browser context, {idle['pages_that_did_not_open']} failed to open) "
+            f"**{idle['app_cpu_percent_of_one_core']:.1f}%**, {idle['cpu_ms_per_page_second']:.2f} ms of CPU per page "
+            "and second.")
+
+
+def write_readme(readme: Path, result: dict) -> None:
+    text = readme.read_text(encoding="utf-8")
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    readme.write_text(f"{head}{START}\n{idle_sentence(result)}\n{END}{tail}", encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=100)
@@ -148,7 +173,12 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=50)
     parser.add_argument("--idle-seconds", type=float, default=30)
     parser.add_argument("--out", help="also write the JSON result to this file")
+    parser.add_argument("--write", nargs=2, metavar=("README", "RESULT"),
+                        help="write the idle figures of a saved RESULT into README's block, and exit")
     args = parser.parse_args()
+    if args.write:
+        write_readme(Path(args.write[0]), json.loads(Path(args.write[1]).read_text()))
+        return
     from tests.helpers import free_port, wait_until_serving
     from trainer_backend.settings import cpu_flags
 
@@ -169,7 +199,7 @@ def main() -> None:
         app.terminate()
         app.wait(30)
     cpu = "AVX512-BF16" if "avx512_bf16" in cpu_flags() else ("AVX2" if "avx2" in cpu_flags() else "other")
-    line = json.dumps({"cpu": cpu, "cores": os.cpu_count(), "load_average_1min": round(os.getloadavg()[0], 2),
+    line = json.dumps({"cpu": cpu, "cpu_name": cpu_name(), "cores": os.cpu_count(), "load_average_1min": round(os.getloadavg()[0], 2),
                        "predict": load, "idle": idle})
     if args.out:
         Path(args.out).write_text(line + "\n", encoding="utf-8")
