@@ -67,8 +67,13 @@ def _process_gone(data_dir: Path, run_id: str) -> bool:
     return not process_matches(row[2], row[3], run_id)
 
 
-def _ended(visitor: Visitor, data_dir: Path, run_id: str, timeout: float = 120) -> dict:
+def _ended(visitor: Visitor, data_dir: Path, run_id: str, timeout: float = 120, exit_seconds: float = 15) -> dict:
+    """The run's final status, once its process is gone too: the child writes "stopped" and then exits (Python and
+    torch take a moment to tear down, longer on a loaded machine), so the process gets `exit_seconds` after it."""
     status = wait_for(visitor, run_id, timeout=timeout)
+    deadline = time.time() + exit_seconds
+    while not _process_gone(data_dir, run_id) and time.time() < deadline:
+        time.sleep(0.25)
     assert _process_gone(data_dir, run_id), status
     return status
 
