@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from bench.hardware import cpu_name
+from bench.readme_block import replace_block
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -160,10 +161,7 @@ def idle_sentence(result: dict) -> str:
 
 
 def write_readme(readme: Path, result: dict) -> None:
-    text = readme.read_text(encoding="utf-8")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    readme.write_text(f"{head}{START}\n{idle_sentence(result)}\n{END}{tail}", encoding="utf-8")
+    replace_block(readme, START, END, idle_sentence(result))
 
 
 def main() -> None:

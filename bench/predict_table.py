@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from bench.hardware import was_quiet
+from bench.readme_block import replace_block
 from trainer_backend.serving import engines
 
 BEGIN, END = "<!-- predict-bench:begin -->", "<!-- predict-bench:end -->"
@@ -80,12 +81,7 @@ def machine_load(result: dict) -> str:
 
 def update_readme(readme: Path, text: str) -> None:
     """Replace what lies between the markers; the markers must already be in the file."""
-    content = readme.read_text(encoding="utf-8")
-    if content.count(BEGIN) != 1 or content.count(END) != 1:
-        raise SystemExit(f"{readme} needs exactly one {BEGIN} and one {END}")
-    head, rest = content.split(BEGIN)
-    _, tail = rest.split(END)
-    readme.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}", encoding="utf-8")
+    replace_block(readme, BEGIN, END, text)
 
 
 def main() -> int:

@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 from bench import hardware
+from bench.readme_block import replace_block
 
 FALL = 0.02  # the loss "falls" in the first quarter when it drops by at least this much below its first log
 
@@ -96,10 +97,7 @@ def markdown(logs: list[Path]) -> str:
 
 
 def write_readme(readme: Path, logs: list[Path]) -> None:
-    text = readme.read_text(encoding="utf-8")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    readme.write_text(f"{head}{START}\n{markdown(logs)}\n{END}{tail}", encoding="utf-8")
+    replace_block(readme, START, END, markdown(logs))
 
 
 def main() -> int:
