@@ -116,3 +116,26 @@ def wait_run(runner, run_id: str, until, timeout: float = 180, tick: bool = Fals
             return run
         time.sleep(pause)
     raise AssertionError(f"timed out; run is {runner.store.get(run_id)}")
+
+
+def train_and_predict_page(services):
+    """The Train and Predict tabs in one Blocks, wired as app.py wires them (cross-tab links, page-load chain),
+    without launching it: for tests that read the events' config or call their functions."""
+    import gradio as gr
+
+    from ui import predict_tab, train_tab
+    from ui.common import AppContext, viewer_box, visitor_state
+
+    ctx = AppContext(services=services)
+    with gr.Blocks() as demo:
+        ctx.root = demo
+        ctx.visitor, ctx.viewer = visitor_state(), viewer_box()
+        with gr.Tabs() as tabs:
+            ctx.tabs = tabs
+            with gr.Tab("Train", id="train"):
+                train_tab.build(ctx)
+            with gr.Tab("Predict", id="predict"):
+                predict_tab.build(ctx)
+        ctx.wire()
+        ctx.load_viewer()
+    return demo

@@ -1,9 +1,10 @@
 """Shared UI plumbing: the services and handles the tabs share, cross-tab links, and who a request comes from."""
 from __future__ import annotations
 
+import functools
 import html
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import gradio as gr
 
@@ -12,6 +13,19 @@ from ui.addresses import client_address
 from web import access
 
 VISITOR_KEY = "studio-visitor-id"
+
+
+def by_component(handler: Callable[..., dict[str, Any]], components: dict[str, Any]) -> Callable[..., dict]:
+    """`handler`, answering {component: update} (what Gradio takes) where it answers {name: update}: a name left
+    out is a component left as it is; an empty answer is gr.skip() (Gradio refuses an empty dict for several
+    outputs). Same signature, so Gradio still hands it the request and the profile.
+
+    Handlers answer by name so they are tested without building the page; the tab that wires them maps each name
+    to its component once, and the event's outputs are that map's values (no order to keep in step)."""
+    @functools.wraps(handler)
+    def answer(*args: Any, **kwargs: Any) -> dict:
+        return {components[name]: update for name, update in handler(*args, **kwargs).items()} or gr.skip()
+    return answer
 
 
 def plain_text(message: object) -> str:
@@ -132,18 +146,19 @@ class AppContext:
 
     def link_pair_to_predict(self, table: Any, fn, inputs: list) -> None:
         """Make a row of `table`, selected, fill Predict's two sentence boxes and model menu and explain the pair
-        there: fn(*inputs, gr.SelectData) returns (tabs, sentence 1, sentence 2, model, Train's timer) and raises
-        to send nothing (wired by `wire`, once Predict exists)."""
+        there: fn(*inputs, gr.SelectData) returns {"tabs", "sentence1", "sentence2", "model", "timer" (Train's):
+        update} and raises to send nothing (wired by `wire`, once Predict exists)."""
         self._pair_links.append((table, fn, inputs))
 
     def _wire_pairs(self) -> None:
         pair = self.predict_pair
         if self.tabs is None or pair is None or self.train_timer is None:
             return
-        outputs = [self.tabs, pair["sentence1"], pair["sentence2"], pair["model"], self.train_timer]
+        outputs = {"tabs": self.tabs, "sentence1": pair["sentence1"], "sentence2": pair["sentence2"],
+                   "model": pair["model"], "timer": self.train_timer}
         explain_fn, explain_inputs, explain_outputs = pair["explain"]
         for table, fn, inputs in self._pair_links:
-            table.select(fn, inputs, outputs, api_name=False).success(
+            table.select(by_component(fn, outputs), inputs, list(outputs.values()), api_name=False).success(
                 explain_fn, explain_inputs, explain_outputs, api_name=False, concurrency_limit=1)
 
     def wire(self) -> None:
@@ -153,13 +168,14 @@ class AppContext:
             return
         outputs = [self.tabs, self.train_preset] + ([self.train_timer] if self.train_timer else [])
         for button, preset in self._train_links:
-            button.click(_goto_train_factory(preset, bool(self.train_timer)), None, outputs, api_name=False)
+            button.click(_goto_train_factory(preset, self.tabs, self.train_preset, self.train_timer), None, outputs,
+                         api_name=False)
 
 
-def _goto_train_factory(preset: str, with_timer: bool):
-    def goto_train() -> tuple[Any, ...]:
-        out = (gr.Tabs(selected=TAB_IDS["train"]), gr.Dropdown(value=preset))
-        return out + (gr.Timer(active=True),) if with_timer else out
+def _goto_train_factory(preset: str, tabs: gr.Tabs, menu: gr.Dropdown, timer: gr.Timer | None):
+    def goto_train() -> dict[Any, Any]:
+        out = {tabs: gr.Tabs(selected=TAB_IDS["train"]), menu: gr.Dropdown(value=preset)}
+        return out | ({timer: gr.Timer(active=True)} if timer is not None else {})
 
     goto_train.__name__ = f"goto_train_{abs(hash(preset))}"
     return goto_train

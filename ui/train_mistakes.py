@@ -18,7 +18,7 @@ from trainer_backend.runs import predictions, summary
 from trainer_backend.runs.store import Run
 from trainer_backend.textsafe import md_escape
 from ui import train_view
-from ui.common import TAB_IDS, AppContext, error_toast
+from ui.common import TAB_IDS, AppContext, by_component, error_toast
 from ui.services import Services, bound
 from web.access import Visitor
 
@@ -171,21 +171,23 @@ def _section(svc: Services, view_id: str | None, compare_ids: list[str] | None, 
 
 
 def refresh(svc: Services, view_id: str | None, compare_ids: list[str] | None, cell: Any, browser_id: Any = None,
-            request: gr.Request = None, profile: gr.OAuthProfile | None = None) -> tuple[Any, ...]:
-    """Everything this section shows for the viewed run and the runs overlaid on it."""
+            request: gr.Request = None, profile: gr.OAuthProfile | None = None) -> dict[str, Any]:
+    """Everything this section shows for the viewed run and the runs overlaid on it, by name (OUTPUTS)."""
     text, table, menu, pairs, compared = _section(svc, view_id, compare_ids, cell,
                                                   train_view.viewer(browser_id, request, profile))
-    return text, table, menu, pairs, gr.Markdown(compared, visible=bool(compared))
+    return {"summary": text, "table": table, "cell": menu, "pairs": pairs,
+            "paired": gr.Markdown(compared, visible=bool(compared))}
 
 
-def send_to_predict(pairs: list[dict], evt: gr.SelectData) -> tuple[Any, ...]:
-    """A clicked row: Predict's tab, its two sentence boxes and the run's model (then Explain runs there)."""
+def send_to_predict(pairs: list[dict], evt: gr.SelectData) -> dict[str, Any]:
+    """A clicked row: Predict's tab, its two sentence boxes and the run's model (then Explain runs there), by the
+    names AppContext.link_pair_to_predict maps to components."""
     row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
     if not isinstance(row, int) or not 0 <= row < len(pairs or []):
         raise error_toast("Pick a row of the table first.")
     pair = pairs[row]
-    return (gr.Tabs(selected=TAB_IDS["predict"]), pair["sentence1"], pair["sentence2"], f"run:{pair['run']}",
-            gr.Timer(active=False))
+    return {"tabs": gr.Tabs(selected=TAB_IDS["predict"]), "sentence1": pair["sentence1"],
+            "sentence2": pair["sentence2"], "model": f"run:{pair['run']}", "timer": gr.Timer(active=False)}
 
 
 def build(ctx: AppContext, svc: Services, view_run: gr.Dropdown, compare: gr.Dropdown, visitor: Any, finished: Any) -> None:
@@ -201,9 +203,11 @@ def build(ctx: AppContext, svc: Services, view_run: gr.Dropdown, compare: gr.Dro
                              label="Validation pairs, most confident first", max_height=420,
                              column_widths=["7%", "12%", "12%", "9%", "30%", "30%"])
     pairs = gr.State([])
-    outputs = [about, table, cell, pairs, compared]
+    outputs = {"summary": about, "table": table, "cell": cell, "pairs": pairs, "paired": compared}
+    shown = by_component(bound(refresh, svc), outputs)
     for trigger in (view_run.change, compare.change, cell.input, finished.change):
-        trigger(bound(refresh, svc), [view_run, compare, cell, visitor], outputs, api_name=False, show_progress="hidden")
+        trigger(shown, [view_run, compare, cell, visitor], list(outputs.values()), api_name=False,
+                show_progress="hidden")
     gr.api(bound(refresh_api, svc), api_name="run_mistakes")
     ctx.link_pair_to_predict(table, send_to_predict, [pairs])
 

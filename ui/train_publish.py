@@ -61,11 +61,13 @@ def push_to_hub(svc: Services, run_id: str | None, repo_id: str, private: bool, 
 
 
 def download_checkpoint(svc: Services, run_id: str | None, browser_id: Any = None, request: gr.Request = None,
-                        profile: gr.OAuthProfile | None = None) -> tuple[Any, str]:
-    """A zip of the viewed run's final model (weights, tokenizer, config, model card); owner only."""
+                        profile: gr.OAuthProfile | None = None) -> dict[str, Any]:
+    """A zip of the viewed run's final model (weights, tokenizer, config, model card); owner only.
+    {"file": the zip's path or None, "message": what happened}."""
     visitor = _visitor(browser_id, request, profile)
     try:
         run = _finished_own_run(svc, run_id, visitor)
-        return str(hub.zip_checkpoint(run.output_dir, downloads.new_file)), f"📦 Zip of `{run.id}` ready."
+        return {"file": str(hub.zip_checkpoint(run.output_dir, downloads.new_file)),
+                "message": f"📦 Zip of `{run.id}` ready."}
     except (AccessError, hub.HubError) as err:
-        return None, f"❌ {md_escape(str(err))}"
+        return {"file": None, "message": f"❌ {md_escape(str(err))}"}

@@ -11,7 +11,7 @@ from trainer_backend.publish import hub
 from ui import charts, train_form, train_mistakes, train_publish, uploads
 from ui import train_handlers as h
 from ui import train_view as v
-from ui.common import AppContext, ensure_visitor_id, visitor_of, visitor_state
+from ui.common import AppContext, by_component, ensure_visitor_id, visitor_of, visitor_state
 from ui.services import Services, bound
 
 
@@ -88,6 +88,7 @@ def build(ctx: AppContext | None = None) -> None:
     with gr.Accordion("Run history", open=True):
         history = gr.Dataframe(headers=v.RUN_COLUMNS, interactive=False, elem_id="train-history")
     signature = gr.State("")
+    new_run = gr.Textbox(visible=False, elem_id="train-new-run")
     # Polls only while the Train tab is shown (app.py switches it on tab select); standalone it always runs.
     timer = gr.Timer(v.POLL_SECONDS, active=standalone)
     ctx.train_preset = preset
@@ -95,7 +96,9 @@ def build(ctx: AppContext | None = None) -> None:
     form_inputs = {*form.components, seeds, visitor}
     view = dict(zip(v.VIEW_OUTPUTS, (progress, loss_plot, eval_plot, spread_plot, table, confusion, details, history,
                                      view_run, signature, timer, message), strict=True))
-    view_outputs, refresh = list(view.values()), v.by_component(bound(v.refresh, svc), view)
+    view_outputs, refresh = list(view.values()), by_component(bound(v.refresh, svc), view)
+    menus = {"menu": view_run, "compare": compare}
+    select_on_load = by_component(bound(v.select_run_on_load, svc), menus)
 
     # Thin adapters: Gradio hands a {component: value} dict; the handlers take field names.
     def preset_chosen(name: str) -> dict[gr.Component, Any]:
@@ -105,16 +108,17 @@ def build(ctx: AppContext | None = None) -> None:
         return h.eta_markdown(svc, form.values(data), data[seeds], v.viewer(data[visitor], request, profile))
 
     def start_clicked(data: dict, request: gr.Request, profile: gr.OAuthProfile | None = None,
-                      oauth_token: gr.OAuthToken | None = None) -> tuple[str, str | None]:
+                      oauth_token: gr.OAuthToken | None = None) -> dict[gr.Component, Any]:
         who = visitor_of(data[visitor], request, profile, oauth_token)
-        return h.start_from_form(svc, form, form.values(data), data[seeds], data[preset], who, request)
+        said, run_id = h.start_from_form(svc, form, form.values(data), data[seeds], data[preset], who, request)
+        return {message: said, new_run: run_id}
 
     def command_shown(data: dict) -> Any:
         return gr.Code(value=h.command_line(form.values(data), data[seeds]), visible=True)
 
-    def settings_saved(data: dict) -> tuple[Any, str]:
+    def settings_saved(data: dict) -> dict[gr.Component, Any]:
         path, note = h.save_settings(form.values(data), data[seeds])
-        return gr.File(value=path, visible=bool(path)), note
+        return {settings_file: gr.File(value=path, visible=bool(path)), settings_msg: note}
 
     def settings_loaded(file_path: str | None) -> dict[gr.Component, Any]:
         return h.load_settings(form, file_path, settings_msg)
@@ -125,9 +129,9 @@ def build(ctx: AppContext | None = None) -> None:
     if standalone:
         first = first.then(h.environment_markdown, None, env_md, api_name=False)
     if standalone:
-        first = first.then(bound(v.select_run_on_load, svc), visitor, [view_run, compare], api_name=False)
+        first = first.then(select_on_load, visitor, list(menus.values()), api_name=False)
     else:  # after the app's load chain has made the browser's visitor id (a first visit has none before it)
-        ctx.on_viewer_known(bound(v.select_run_on_load, svc), [visitor], [view_run, compare])
+        ctx.on_viewer_known(select_on_load, [visitor], list(menus.values()))
     first.then(preset_chosen, preset, [*form.components, preset_md, seeds], api_name=False).then(
         estimate_shown, form_inputs, eta_md, api_name=False)
     preset.change(preset_chosen, preset, [*form.components, preset_md, seeds], api_name=False).then(
@@ -140,12 +144,14 @@ def build(ctx: AppContext | None = None) -> None:
                  show_progress="hidden")
     data = form.widgets["dataset"]
     columns = [form.widgets[n] for n in ("sentence1_column", "sentence2_column", "label_column")]
-    upload.upload(bound(uploads.save_upload, svc), [upload, visitor], [data, data_msg], api_name=False)
+    uploaded = {"data": data, "message": data_msg}
+    upload.upload(by_component(bound(uploads.save_upload, svc), uploaded), [upload, visitor], list(uploaded.values()),
+                  api_name=False)
     check_btn.click(h.check_data, [data, *columns, visitor], data_msg, api_name="check_data")
-    new_run = gr.Textbox(visible=False, elem_id="train-new-run")
     start_btn.click(start_clicked, {*form_inputs, preset}, [message, new_run], api_name=False,
                     concurrency_limit=1).then(
-        bound(v.after_start, svc), [message, new_run, view_run, visitor], [view_run, compare, timer], api_name=False)
+        by_component(bound(v.after_start, svc), menus | {"timer": timer}), [message, new_run, view_run, visitor],
+        [view_run, compare, timer], api_name=False)
     gr.api(bound(h.start_training, svc), api_name="start_training", concurrency_limit=1)
     gr.api(bound(v.run_status, svc), api_name="run_status")
     stop_btn.click(bound(h.stop_training, svc), [view_run, visitor], message, api_name="stop_training")
@@ -158,8 +164,9 @@ def build(ctx: AppContext | None = None) -> None:
                     show_progress="hidden")
     push_btn.click(bound(train_publish.push_to_hub, svc), [view_run, repo_box, private_box, visitor], push_md,
                    api_name="push_to_hub")
-    zip_btn.click(bound(train_publish.download_checkpoint, svc), [view_run, visitor], [zip_file, push_md],
-                  api_name="download_checkpoint")
+    zipped = {"file": zip_file, "message": push_md}  # the API answers (file, message), in this order
+    zip_btn.click(by_component(bound(train_publish.download_checkpoint, svc), zipped), [view_run, visitor],
+                  list(zipped.values()), api_name="download_checkpoint")
     timer.tick(refresh, [view_run, compare, signature, visitor], view_outputs, api_name=False,
                show_progress="hidden")  # queued like every request: its bounds hold for ticks too
     view_run.change(refresh, [view_run, compare, gr.State(""), visitor], view_outputs, api_name=False,

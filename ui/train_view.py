@@ -1,11 +1,10 @@
 """What the Train tab shows about runs: progress line, charts, details, history, menus; redrawn only on change."""
 from __future__ import annotations
 
-import functools
 import hashlib
 import html
 import time
-from typing import Any, Callable
+from typing import Any
 
 import gradio as gr
 
@@ -17,6 +16,7 @@ from trainer_backend.runs.bounds import TIME_LIMIT
 from trainer_backend.runs.store import Run, last_checkpoint
 from trainer_backend.textsafe import md_escape
 from ui import charts
+from ui.common import by_component as by_component  # moved to ui.common; v.by_component stays importable
 from ui.common import visitor_of
 from ui.services import Services
 from web import access, estimate
@@ -222,18 +222,11 @@ def _history_and_menu(svc: Services, visitor: Visitor) -> tuple[list[list], list
     return rows, menu, hashlib.sha1(repr((rows, menu)).encode()).hexdigest()[:12]
 
 
-# What refresh may update, by name; train_tab maps each name to its component (by_component).
+# What refresh may update, by name; train_tab maps each name to its component (ui.common.by_component).
+# select_run_on_load and after_start answer "menu" (the viewed run) and "compare" (the overlay), and "timer".
 VIEW_OUTPUTS = ("progress", "loss", "eval", "spread", "table", "confusion", "details", "history", "menu",
                 "signature", "timer", "message")
 
-
-def by_component(handler: Callable[..., dict[str, Any]], components: dict[str, Any]) -> Callable[..., dict]:
-    """`handler`, answering {component: update} (what Gradio takes) where it answers {name: update}: a name left
-    out is a component left as it is. Same signature, so Gradio still hands it the request and the profile."""
-    @functools.wraps(handler)
-    def answer(*args: Any, **kwargs: Any) -> dict:
-        return {components[name]: update for name, update in handler(*args, **kwargs).items()}
-    return answer
 
 
 def refresh(svc: Services, view_id: str | None, compare_ids: list[str] | None, last_signature: str,
@@ -283,18 +276,20 @@ def refresh(svc: Services, view_id: str | None, compare_ids: list[str] | None, l
 
 
 def select_run_on_load(svc: Services, browser_id: Any = None, request: gr.Request = None,
-                       profile: gr.OAuthProfile | None = None) -> tuple[Any, Any]:
-    """On page (re)load: show this visitor's active run, or their latest one."""
+                       profile: gr.OAuthProfile | None = None) -> dict[str, Any]:
+    """On page (re)load: show this visitor's active run, or their latest one ({"menu", "compare": update})."""
     visitor = viewer(browser_id, request, profile)
     choices = run_choices(svc, visitor)
-    return gr.Dropdown(choices=choices, value=default_run(svc, visitor)), gr.Dropdown(choices=choices, value=[])
+    return {"menu": gr.Dropdown(choices=choices, value=default_run(svc, visitor)),
+            "compare": gr.Dropdown(choices=choices, value=[])}
 
 
 def after_start(svc: Services, message: str, run_id: str | None, current: str | None, browser_id: Any = None,
-                request: gr.Request = None, profile: gr.OAuthProfile | None = None) -> tuple[Any, Any, Any]:
+                request: gr.Request = None, profile: gr.OAuthProfile | None = None) -> dict[str, Any]:
+    """After Start: the menus list the new run and show it, and the page polls at the busy pace."""
     choices = run_choices(svc, viewer(browser_id, request, profile))
-    return (gr.Dropdown(choices=choices, value=run_id or current), gr.Dropdown(choices=choices),
-            gr.Timer(value=POLL_SECONDS))
+    return {"menu": gr.Dropdown(choices=choices, value=run_id or current), "compare": gr.Dropdown(choices=choices),
+            "timer": gr.Timer(value=POLL_SECONDS)}
 
 
 def run_status(svc: Services, run_id: str, browser_id: str | None = None, request: gr.Request = None,

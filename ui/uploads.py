@@ -35,25 +35,26 @@ def _sha1_file(path: Path) -> str:
 
 
 def save_upload(svc: Services, file_path: str | None, browser_id: Any = None, request: gr.Request = None,
-                profile: gr.OAuthProfile | None = None) -> tuple[Any, str]:
-    """Keep an uploaded data file in this visitor's own upload folder; returns (data name 'upload:<file>', message).
+                profile: gr.OAuthProfile | None = None) -> dict[str, Any]:
+    """Keep an uploaded data file in this visitor's own upload folder; returns {"data": 'upload:<file>' (the data
+    menu's new value; left out when nothing was kept), "message": what happened}.
 
     Gradio has already refused files above the upload limit (max_file_size) before this runs. Each visitor keeps
     at most `uploads_per_visitor` files (oldest dropped); one address makes at most `uploads_per_address` uploads
     an hour, whatever its visitor ids; all uploads together stay within `uploads_bytes` (oldest pruned, never a
     file an open run reads). The server path is never shown."""
     if not file_path:
-        return gr.skip(), ""
+        return {"message": ""}
     visitor = _visitor(browser_id, request, profile)
     src = Path(file_path)
     lim = limits()
     if src.stat().st_size > lim.upload_bytes:
-        return gr.skip(), f"❌ The file is larger than this app's {lim.upload_bytes / 1e6:.0f} MB upload limit."
+        return {"message": f"❌ The file is larger than this app's {lim.upload_bytes / 1e6:.0f} MB upload limit."}
     if src.suffix.lower() not in FILE_TYPES:
-        return gr.skip(), f"❌ Upload a {FILE_TYPES_SHOWN} file."
+        return {"message": f"❌ Upload a {FILE_TYPES_SHOWN} file."}
     if not meter().allow(visitor.address):
-        return gr.skip(), (f"❌ Your network address has made {lim.uploads_per_address} uploads in the last hour, "
-                           "this app's limit per address whatever the visitor id; try again later.")
+        return {"message": (f"❌ Your network address has made {lim.uploads_per_address} uploads in the last hour, "
+                           "this app's limit per address whatever the visitor id; try again later.")}
     stem = re.sub(r"[^A-Za-z0-9_-]+", "-", src.stem)[:40].strip("-") or "data"
     name = f"{stem}-{_sha1_file(src)}{src.suffix.lower()}"
     folder = visitor.upload_dir
@@ -66,5 +67,6 @@ def save_upload(svc: Services, file_path: str | None, browser_id: Any = None, re
     for old in kept[lim.uploads_per_visitor:]:
         old.unlink(missing_ok=True)
     prune_uploads(keep={dest, *files_in_use(svc.store.list(("queued", *ACTIVE), limit=1000))})
-    return (access.UPLOAD_PREFIX + name,
-            f"Uploaded **{md_escape(src.name)}**. Map its columns below if they are not sentence1/sentence2/label.")
+    return {"data": access.UPLOAD_PREFIX + name,
+            "message": f"Uploaded **{md_escape(src.name)}**. Map its columns below if they are not "
+                       "sentence1/sentence2/label."}

@@ -110,30 +110,19 @@ def test_a_clicked_row_goes_to_predict(store):
     run = _run(store, [False, True])
     _, _, _, pairs = m.mistakes_table(_svc(store), run, m.ALL, access.LOCAL)
     event = gr.SelectData(None, {"index": [0, 4], "value": "x", "selected": True})
-    tabs, s1, s2, model, timer = m.send_to_predict(pairs, event)
-    assert (s1, s2, model) == ("first 0 <b>x</b>", "second 0", f"run:{run.id}")
-    assert tabs.constructor_args["selected"] == "predict"
+    sent = m.send_to_predict(pairs, event)
+    assert set(sent) == {"tabs", "sentence1", "sentence2", "model", "timer"}  # the names link_pair_to_predict maps
+    assert (sent["sentence1"], sent["sentence2"], sent["model"]) == ("first 0 <b>x</b>", "second 0", f"run:{run.id}")
+    assert sent["tabs"].constructor_args["selected"] == "predict"
+    assert sent["timer"].constructor_args["active"] is False
     with pytest.raises(gr.Error):
         m.send_to_predict([], event)
 
 
 def test_the_app_wires_the_table_to_predicts_explain(store):
-    import gradio as gr
+    from tests.helpers import train_and_predict_page
 
-    from ui import predict_tab, train_tab
-    from ui.common import AppContext, viewer_box, visitor_state
-
-    ctx = AppContext(services=_svc(store))
-    with gr.Blocks() as demo:
-        ctx.root = demo
-        ctx.visitor, ctx.viewer = visitor_state(), viewer_box()
-        with gr.Tabs() as tabs:
-            ctx.tabs = tabs
-            with gr.Tab("Train", id="train"):
-                train_tab.build(ctx)
-            with gr.Tab("Predict", id="predict"):
-                predict_tab.build(ctx)
-        ctx.wire()
+    demo = train_and_predict_page(_svc(store))
     config = demo.get_config_file()
     ids = {c["id"]: c.get("props", {}).get("elem_id") for c in config["components"]}
     deps = config["dependencies"]
