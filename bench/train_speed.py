@@ -108,19 +108,21 @@ def token_stats(cfg, model: str) -> tuple[float, dict]:
 
 
 def one_run(name: str, cfg, seed: int, peaks: dict) -> dict:
+    from trainer_backend import notes as n
     from trainer_backend.training.train import run_training
+    from wording.run_notes import note_text
 
     clock = make_clock()
     result = run_training(cfg, extra_callbacks=[clock])
     m = result.metrics
     tokens, config = token_stats(cfg, cfg.model_name_or_path)
     layers = config.get("num_hidden_layers", 12)
-    frozen = next((int(n.split()[1]) for n in result.notes if n.startswith("lower ")), 0)
-    batch = next((int(n.split()[2].rstrip(":")) for n in result.notes if n.startswith("batch size")),
-                 cfg.per_device_train_batch_size or 0)
+    frozen = next((x.layers for x in result.notes if isinstance(x, n.FrozenLayers)), 0)
+    batch = next((x.batch for x in result.notes if isinstance(x, n.BatchSize)), cfg.per_device_train_batch_size or 0)
     samples = clock.steps * batch * cfg.gradient_accumulation_steps
     samples = min(samples, int(m["train_samples"] * max(cfg.num_train_epochs, 1)))
-    precision = next((p for p in ("bf16", "fp16") if any(n.startswith(p) for n in result.notes)), "fp32")
+    precision = next((x.precision for x in result.notes if isinstance(x, n.PrecisionChosen)),  # auto's choice
+                     "bf16" if any(isinstance(x, n.Fp16OnCpu) for x in result.notes) else "fp32")
     flops = samples * tokens * hardware.train_flops_per_token(config, layers - frozen, tokens)
     achieved = flops / max(clock.step_seconds, 1e-9) / 1e9
     peak = peaks.get(precision) or peaks["fp32"]
@@ -130,7 +132,7 @@ def one_run(name: str, cfg, seed: int, peaks: dict) -> dict:
             "trainer_samples_per_s": m["train_samples_per_second"], "epochs": cfg.num_train_epochs,
             "precision": precision, "tokens_per_pair": round(tokens, 1), "gflops": round(achieved, 1),
             "peak_gflops": round(peak, 1), "flop_fraction": achieved / peak, "evals": clock.evals,
-            "notes": result.notes}
+            "notes": [note_text(x) for x in result.notes]}
 
 
 def _mean_std(values: list[float]) -> tuple[float, float]:

@@ -9,10 +9,11 @@ import numpy as np
 
 from lesson import live
 from trainer_backend.data import LABEL_NAMES
-from trainer_backend.metrics import compute_metrics, confusion, logits_to_predictions, metric_source
+from trainer_backend.metrics import compute_metrics, confusion, logits_to_predictions, metric_from_hub
 from trainer_backend.runs.store import RunStore
 from trainer_backend.runs.summary import at_floor, run_name
 from web.access import REFUSED, reader
+from wording.run_notes import head_swap_markdown, metric_source_text
 
 MAX_LOGIT_PAIRS = 64
 LOGITS_HEADERS = ["#", "logit 0", "logit 1", "argmax", "label", "right?", "sentence1", "sentence2"]
@@ -59,7 +60,7 @@ def head_swap_demo(model_spec: str = "auto") -> HeadSwap:
         for name in names:
             shape = " × ".join(map(str, params[name].shape)) if name in params else "—"
             rows.append([name, status, shape, weight_meaning(name, hidden)])
-    return HeadSwap(loaded.name, loaded.report.explain(), rows, len(loaded.report.dropped), len(loaded.report.new))
+    return HeadSwap(loaded.name, head_swap_markdown(loaded.report), rows, len(loaded.report.dropped), len(loaded.report.new))
 
 
 def trained_models(limit: int = 20, viewer=None) -> list[tuple[str, str]]:
@@ -184,4 +185,4 @@ def metrics_demo(logits: list[list[float]], labels: list[int]) -> MetricsResult:
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     by_hand = {"accuracy": (tp + tn) / len(y), "precision": precision, "recall": recall, "f1": f1}
-    return MetricsResult(returned, matrix, by_hand, metric_source())
+    return MetricsResult(returned, matrix, by_hand, metric_source_text(metric_from_hub()))

@@ -26,9 +26,9 @@ def load_metric(prefer_hub: bool = True):
     return evaluate.load(str(LOCAL_MODULE))
 
 
-def metric_source(prefer_hub: bool = True) -> str:
-    metric = load_metric(prefer_hub)
-    return "evaluate 'glue/mrpc' (Hub)" if metric.name == "glue" else "local evaluate module (offline copy)"
+def metric_from_hub(prefer_hub: bool = True) -> bool:
+    """Whether accuracy and F1 come from the Hub's glue/mrpc module (else the packaged offline copy)."""
+    return load_metric(prefer_hub).name == "glue"
 
 
 def logits_to_predictions(logits: np.ndarray) -> np.ndarray:

@@ -25,25 +25,6 @@ class HeadSwapReport:
     new: list[str] = field(default_factory=list)          # not in the checkpoint, freshly initialised (the new head)
     mismatched: list[str] = field(default_factory=list)   # present but the wrong shape, re-initialised
 
-    def explain(self) -> str:
-        """Plain-language markdown for the UI."""
-        lines = []
-        if self.dropped:
-            lines.append(f"**Dropped ({len(self.dropped)})** — weights of the checkpoint's pretraining head "
-                         f"(e.g. `{self.dropped[0]}`). They predicted masked words or next sentences, a job we "
-                         "no longer need, so they are thrown away.")
-        if self.new:
-            lines.append(f"**Newly initialised ({len(self.new)})** — `{'`, `'.join(self.new[:4])}`. This is the "
-                         "fresh 2-way classification head, filled with random numbers. It knows nothing yet; "
-                         "training is what teaches it. This is why the library warns you.")
-        if self.mismatched:
-            lines.append(f"**Re-initialised, wrong shape ({len(self.mismatched)})** — `{self.mismatched[0]}`: the "
-                         "checkpoint already had a head, but for a different number of labels.")
-        if not lines:
-            lines.append("No weights were dropped or added: this checkpoint already has a matching 2-label head "
-                         "(it was probably fine-tuned on this task before).")
-        return "\n\n".join(f"- {line}" for line in lines)
-
     def to_dict(self) -> dict[str, list[str]]:
         return {"dropped": self.dropped, "new": self.new, "mismatched": self.mismatched}
 

@@ -6,16 +6,17 @@ from dataclasses import dataclass
 
 from trainer_backend import settings
 from trainer_backend.config import TrainConfig
+from trainer_backend.notes import BatchSize, Fp16OnCpu, LearningRates, Note, PrecisionChosen
 
 
 @dataclass
 class Resolved:
-    """Concrete values for every 'auto' in a TrainConfig, plus a line explaining each choice."""
+    """Concrete values for every 'auto' in a TrainConfig, plus a typed note of each choice (words: wording/)."""
 
     batch_size: int
     learning_rate: float
     precision: str
-    notes: list[str]
+    notes: list[Note]
     head_learning_rate: float | None = None   # None: the whole model at learning_rate (the plain Trainer)
 
 
@@ -51,41 +52,29 @@ def applied_learning_rates(cfg: TrainConfig, model_name: str = "") -> tuple[floa
     return lr, lr if head is None else head
 
 
-def auto_precision_reason(hw: settings.Hardware) -> tuple[str, str]:
-    """(precision, why) of precision 'auto' on this hardware: the one explanation the run's notes and the Train
-    tab's environment panel both show."""
-    precision = settings.auto_precision(hw)
-    why = {"bf16": ("bf16 mixed precision: this GPU computes bf16 natively" if hw.is_gpu else
-                    "bf16 autocast: this CPU has AVX512-BF16/AMX (detected from its flags), where bf16 matmuls "
-                    "run several times faster than fp32; weights and optimizer stay fp32"),
-           "fp16": "fp16 mixed precision on the GPU",
-           "fp32": "fp32: this CPU has no fast bf16 (AVX512-BF16/AMX), so mixed precision would be slower"}
-    return precision, why[precision]
+def auto_precision_choice(hw: settings.Hardware) -> PrecisionChosen:
+    """What precision 'auto' becomes on this hardware: the one fact the run's notes and the Train tab's
+    environment panel both show (its words: wording.run_notes.precision_why)."""
+    return PrecisionChosen(precision=settings.auto_precision(hw), gpu=hw.is_gpu)
 
 
 def resolve(cfg: TrainConfig, model_name: str, hw: settings.Hardware | None = None) -> Resolved:
     """Fill in batch size, learning rate and precision for this machine."""
     hw = hw or settings.hardware()
-    notes = []
+    notes: list[Note] = []
     batch = cfg.per_device_train_batch_size or default_batch_size(hw)
     if not cfg.per_device_train_batch_size:
-        notes.append(f"batch size {batch}: " + ("keeps the GPU busy" if hw.is_gpu else
-                                                "on CPU, length-grouped batches of 8 cost little speed and give the encoder the most updates (MiniLM sits at the majority class for its first ~100)"))
+        notes.append(BatchSize(batch=batch, gpu=hw.is_gpu))
     lr = cfg.learning_rate or default_learning_rate(model_name)
     head_lr = head_learning_rate(lr, cfg.head_lr_factor)
-    if head_lr is not None:
-        notes.append(f"learning rate {lr:g} for the pretrained encoder and {head_lr:g} for the new, randomly "
-                     f"initialised head ({cfg.head_lr_factor:g}x): the head starts from nothing, so small steps "
-                     "left the loss flat at chance for the first epochs")
-    else:
-        notes.append(f"learning rate {lr:g} for the whole model, new head included (head factor 1, as the plain "
-                     "Trainer)")
+    notes.append(LearningRates(encoder=lr, head=head_lr, factor=cfg.head_lr_factor))
     precision = cfg.precision
     if precision == "auto":
-        precision, why = auto_precision_reason(hw)
-        notes.append(why)
+        chosen = auto_precision_choice(hw)
+        precision = chosen.precision
+        notes.append(chosen)
     elif precision == "fp16" and hw.device == "cpu":
-        notes.append("fp16 asked on a CPU: the Trainer does not support it there, so bf16 autocast is used")
+        notes.append(Fp16OnCpu())
         precision = "bf16"
     return Resolved(batch, lr, precision, notes, head_lr)
 

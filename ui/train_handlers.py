@@ -24,6 +24,7 @@ from ui.messages import control_message
 from ui.services import Services
 from web import access, downloads, estimate
 from web.access import AccessError, Visitor
+from wording.run_notes import precision_why
 
 
 def _visitor(browser_id: Any, request: gr.Request | None, profile: gr.OAuthProfile | None = None,
@@ -69,7 +70,8 @@ def environment_markdown() -> str:
     if settings.on_space():  # visitors see which source, never where it lies on the server
         data_spec = access.public_name(f"local MRPC folder {data_spec}" if Path(data_spec).is_absolute()
                                        else data_spec)
-    precision, why = recipe.auto_precision_reason(hw)
+    chosen = recipe.auto_precision_choice(hw)
+    precision, why = chosen.precision, precision_why(chosen)
     net = f"offline — {offline}" if offline else "online — the Hugging Face Hub is reachable"
     return storage_line() + (f"**Hardware:** {hw.describe()} · **Network:** {net}\n\n"
             f"**Default model:** `{model_name}` — {model_why}.\n\n"

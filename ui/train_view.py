@@ -21,6 +21,7 @@ from ui.common import visitor_of
 from ui.services import Services
 from web import access, estimate
 from web.access import AccessError, Visitor
+from wording.run_notes import head_swap_markdown, note_text
 
 POLL_SECONDS = 2.0       # while the viewed run (or one drawn with it) is queued or training (each tick is a
 #                          queued request and a browser redraw; a step takes 1-2 s on 2 cores, so 1 s mostly redrew)
@@ -161,9 +162,10 @@ def run_details(run: Run | None, visitor: Visitor = access.LOCAL) -> str:
     if record.head_swap:
         swap = {k: [md_escape(x) for x in v] for k, v in record.head_swap.items()}
         out.append("#### The head swap\nLoading a pretrained encoder for classification replaced its head:\n\n"
-                   + HeadSwapReport(**swap).explain().replace("`", ""))
+                   + head_swap_markdown(HeadSwapReport(**swap)).replace("`", ""))
     if record.notes:
-        notes = [md_escape(n if owner else access.public_name(n)) for n in record.notes]
+        said = (note_text(n) for n in record.notes)  # a record from before typed notes holds its sentences
+        notes = [md_escape(t if owner else access.public_name(t)) for t in said]
         out.append("#### Choices for this run\n" + "\n".join(f"- {n}" for n in notes))
     if owner and info.get("push_error"):
         out.append(f"#### The push to the Hub failed\n{md_escape(info['push_error'])} (the model is kept here: "

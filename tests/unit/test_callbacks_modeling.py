@@ -9,6 +9,7 @@ from transformers import TrainerControl, TrainerState
 from trainer_backend.modeling import HeadSwapReport, count_parameters, freeze_word_embeddings, load_for_classification
 from trainer_backend.runs.store import RunStore
 from trainer_backend.training.callbacks import StopFlag, StoreCallback
+from wording.run_notes import head_swap_markdown
 
 ARGS = SimpleNamespace(world_size=1)
 
@@ -82,12 +83,12 @@ def test_the_time_limit_stops_with_a_checkpoint():
 def test_head_swap_report_and_freezing(tiny_model_dir):
     loaded = load_for_classification(str(tiny_model_dir))
     assert set(loaded.report.new) >= {"classifier.weight", "classifier.bias"}  # the fresh 2-way head
-    assert "newly initialised" in loaded.report.explain().lower()
+    assert "newly initialised" in head_swap_markdown(loaded.report).lower()
     assert loaded.model.config.id2label == {0: "not_paraphrase", 1: "paraphrase"}
     total, trainable = count_parameters(loaded.model)
     frozen = freeze_word_embeddings(loaded.model)
     assert count_parameters(loaded.model) == (total, trainable - frozen) and frozen > 0
-    assert "already has a matching 2-label head" in HeadSwapReport().explain()
+    assert "already has a matching 2-label head" in head_swap_markdown(HeadSwapReport())
 
 
 def test_a_missing_model_says_why(tmp_path):

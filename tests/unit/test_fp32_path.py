@@ -5,6 +5,8 @@ import pytest
 
 from trainer_backend import recipe, settings
 from trainer_backend.config import TrainConfig
+from trainer_backend.notes import PrecisionChosen
+from wording.run_notes import note_text
 
 
 @pytest.fixture
@@ -27,4 +29,5 @@ def test_off_hides_native_bf16_everywhere(monkeypatch, fresh_hardware):
     assert settings.auto_precision(hw) == "fp32"
     resolved = recipe.resolve(TrainConfig(), "m", hw)
     assert resolved.precision == "fp32"
-    assert any(note.startswith("fp32: this CPU has no fast bf16") for note in resolved.notes)
+    assert PrecisionChosen(precision="fp32", gpu=False) in resolved.notes
+    assert any(note_text(note).startswith("fp32: this CPU has no fast bf16") for note in resolved.notes)

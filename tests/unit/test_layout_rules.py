@@ -4,7 +4,8 @@
 - trainer_backend/serving/ answers Predict in the app: it never imports training code.
 - the training process (trainer_backend/__main__, training/ and all they import) imports nothing of web/, the web
   app's own concerns (visitors, downloads, uploads, the ETA, the web server's limits).
-- trainer_backend/, web/, lesson/ and quiz/ never import gradio or ui/ (the UI sits on top, never underneath).
+- trainer_backend/, web/, lesson/, quiz/ and wording/ never import gradio or ui/ (the UI sits on top, never
+  underneath); wording/ (the words for facts the training process prints too) imports nothing of web/ either.
 - environment variables are read in trainer_backend/settings.py only.
 - importing any module starts no thread and changes no environment variable.
 """
@@ -17,7 +18,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("trainer_backend", "web", "lesson", "quiz", "ui")
+PACKAGES = ("trainer_backend", "web", "lesson", "quiz", "ui", "wording")
 # The modules the training process starts from (`python -m trainer_backend`, training/train.py) and the ones it is
 # built from: none of them, nor anything they import, may import web/.
 TRAINING_ENTRY_POINTS = ("trainer_backend.__main__", "trainer_backend.training.train")
@@ -74,7 +75,7 @@ def test_the_import_reader_sees_function_level_and_from_imports(tmp_path):
 
 
 def test_training_never_imports_the_job_runner():
-    assert offenders("trainer_backend/training", ("trainer_backend.runs.jobs",)) == {}
+    assert offenders("trainer_backend/training", ("trainer_backend.runs.jobs", "trainer_backend.runs.control")) == {}
 
 
 def test_serving_never_imports_training():
@@ -82,8 +83,9 @@ def test_serving_never_imports_training():
 
 
 def test_the_library_layers_never_import_the_ui():
-    for folder in ("trainer_backend", "web", "lesson", "quiz"):
+    for folder in ("trainer_backend", "web", "lesson", "quiz", "wording"):
         assert offenders(folder, ("gradio", "ui.", "ui")) == {}, folder
+    assert offenders("wording", ("web",)) == {}
 
 
 def _reached_from(starts: tuple[str, ...]) -> set[str]:
@@ -99,7 +101,8 @@ def _reached_from(starts: tuple[str, ...]) -> set[str]:
 
 def test_the_training_process_imports_nothing_of_the_web_app():
     reached = _reached_from(TRAINING_ENTRY_POINTS)
-    assert {"trainer_backend.training.train", "trainer_backend.data", "trainer_backend.modeling"} <= reached
+    assert {"trainer_backend.training.train", "trainer_backend.data", "trainer_backend.modeling",
+            "wording.run_notes"} <= reached  # the log's words for the run's notes
     assert sorted(m for m in reached if m.split(".")[0] == "web") == []
     for name in TRAINING_SIDE:
         found = imported_modules(ROOT / "trainer_backend" / f"{name}.py")

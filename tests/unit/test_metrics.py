@@ -10,7 +10,7 @@ from trainer_backend import metrics
 
 def test_offline_uses_local_module():
     assert metrics.load_metric().name == "mrpc_local"
-    assert "local" in metrics.metric_source()
+    assert metrics.metric_from_hub() is False
 
 
 def test_hand_computed_case():

@@ -3,6 +3,7 @@ import pytest
 
 from trainer_backend import presets, recipe, settings
 from trainer_backend.config import TrainConfig
+from trainer_backend.notes import Fp16OnCpu
 from trainer_backend.runs import summary
 from trainer_backend.runs.store import RunStore
 from ui import charts
@@ -48,7 +49,7 @@ def test_auto_precision_follows_the_hardware(hw, expected):
 
 def test_fp16_on_cpu_becomes_bf16_with_a_note():
     r = recipe.resolve(TrainConfig(precision="fp16"), "m", CPU)
-    assert r.precision == "bf16" and any("fp16" in n for n in r.notes)
+    assert r.precision == "bf16" and Fp16OnCpu() in r.notes
 
 
 def test_recipe_batch_and_learning_rate_per_device():

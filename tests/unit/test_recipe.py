@@ -4,7 +4,9 @@ import pytest
 
 from trainer_backend import presets, recipe, settings
 from trainer_backend.config import TrainConfig
+from trainer_backend.notes import LearningRates, PrecisionChosen
 from trainer_backend.training.train import build_training_args, optimizer_with_head_lr
+from wording.run_notes import precision_why
 
 CPU_BF16 = settings.Hardware("cpu", "CPU, 2 cores", bf16=True, fp16=False, cores=2)
 GPU = settings.Hardware("cuda", "H100", bf16=True, fp16=True, cores=16)
@@ -14,7 +16,7 @@ GPU = settings.Hardware("cuda", "H100", bf16=True, fp16=True, cores=16)
 def test_auto_learning_rate_gives_the_head_twenty_times_the_encoder_rate(hw):
     r = recipe.resolve(TrainConfig(), "m", hw)
     assert r.learning_rate == 5e-5 and r.head_learning_rate == pytest.approx(1e-3)
-    assert any("new, randomly initialised head" in n for n in r.notes)
+    assert LearningRates(encoder=5e-5, head=r.head_learning_rate, factor=20) in r.notes
 
 
 def test_the_head_factor_applies_to_a_typed_learning_rate_too():
@@ -49,7 +51,8 @@ def test_typing_the_default_values_trains_exactly_as_leaving_them_blank(tiny_mod
 
 def test_bf16_note_says_it_was_detected_on_cpu():
     r = recipe.resolve(TrainConfig(), "m", CPU_BF16)
-    assert r.precision == "bf16" and any("AVX512-BF16/AMX (detected" in n for n in r.notes)
+    assert r.precision == "bf16" and PrecisionChosen(precision="bf16", gpu=False) in r.notes
+    assert "AVX512-BF16/AMX (detected" in precision_why(recipe.auto_precision_choice(CPU_BF16))
 
 
 def test_quick_look_is_a_step_budget_that_reaches_the_encoder_often():

@@ -14,7 +14,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from trainer_backend import notes as run_notes
 
 RECORD_FILE = "studio_run.json"
 RECORD_VERSION = 1
@@ -50,7 +52,7 @@ class RunRecord(BaseModel):
     precision: str | None = None
     device: str | None = None
     hyperparameters: Hyperparameters = Field(default_factory=Hyperparameters)
-    notes: list[str] = Field(default_factory=list)
+    notes: list[run_notes.Note | str] = Field(default_factory=list)  # str: a run recorded before notes were typed
     head_swap: dict[str, list[str]] = Field(default_factory=dict)
     parameters: dict[str, int] = Field(default_factory=dict)
     n_train: int | None = None
@@ -60,6 +62,12 @@ class RunRecord(BaseModel):
     loss_curve: list[tuple[int, float]] = Field(default_factory=list)
     files: list[str] = Field(default_factory=list)  # relative to the run folder
     created: str | None = None
+
+    @field_validator("notes", mode="before")
+    @classmethod
+    def _readable_notes(cls, value: Any) -> Any:
+        """Old sentences and known kinds load; a kind from a newer version of the app is left out."""
+        return [note for note in value if run_notes.known(note)] if isinstance(value, list) else value
 
     @classmethod
     def coerce(cls, value: RunRecord | dict[str, Any] | None) -> RunRecord:

@@ -15,7 +15,7 @@ from typing import Any
 from trainer_backend import recipe, settings
 from trainer_backend.config import ConfigError, TrainConfig
 from trainer_backend.data import DataError, LoadedData, load_data, tokenize
-from trainer_backend.metrics import compute_metrics, confusion, logits_to_predictions, metric_source
+from trainer_backend.metrics import compute_metrics, confusion, logits_to_predictions, metric_from_hub
 from trainer_backend.modeling import (
     LoadedModel,
     ModelError,
@@ -25,12 +25,23 @@ from trainer_backend.modeling import (
     freeze_word_embeddings,
     load_for_classification,
 )
+from trainer_backend.notes import (
+    DataChosen,
+    FrozenEmbeddings,
+    FrozenLayers,
+    MetricSource,
+    ModelChosen,
+    Note,
+    PushSkipped,
+    TimeLimit,
+)
 from trainer_backend.publish import hub
 from trainer_backend.runs import predictions
 from trainer_backend.runs.record import Hyperparameters, RunRecord
 from trainer_backend.runs.store import RunStore, drop_checkpoints, last_checkpoint
 from trainer_backend.training.callbacks import StopFlag, StoreCallback
 from trainer_backend.training.reporter import Reporter
+from wording.run_notes import note_text
 
 KNOWN_ERRORS = (ConfigError, DataError, ModelError)
 # TrainConfig fields that TrainingArguments also has are passed through by name; these few are decided here.
@@ -46,7 +57,7 @@ class RunResult:
     metrics: dict[str, Any]
     confusion: list[list[int]]
     stopped_early: bool
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     record: RunRecord | None = None
 
 
@@ -194,21 +205,18 @@ def prepare(cfg: TrainConfig, hw: settings.Hardware) -> Prepared:
                      cfg.max_train_samples, cfg.max_eval_samples)
     loaded = load_for_classification(cfg.model_name_or_path)
     resolved = recipe.resolve(cfg, loaded.name, hw)
-    notes = [f"model: {loaded.name} — {loaded.reason}", f"data: {data.summary()} — {data.reason}",
-             *resolved.notes, f"metrics: {metric_source()}"]
+    notes: list[Note] = [ModelChosen(name=loaded.name, reason=loaded.reason),
+                         DataChosen(summary=data.summary(), reason=data.reason), *resolved.notes,
+                         MetricSource(hub=metric_from_hub())]
     if cfg.freeze_embeddings or (cfg.freeze_embeddings is None and not hw.is_gpu):
         frozen = freeze_word_embeddings(loaded.model)
-        notes.append(f"word embeddings frozen ({frozen / 1e6:.1f}M parameters not updated)"
-                     + ("" if cfg.freeze_embeddings else ": on a CPU that is that many fewer weights for AdamW "
-                        "to update each step, and a 30k-word table barely moves in a few epochs anyway"))
+        notes.append(FrozenEmbeddings(parameters=frozen, by_default=not cfg.freeze_embeddings))
     if cfg.frozen_layers:
         layers, frozen = freeze_lower_layers(loaded.model, cfg.frozen_layers)
-        notes.append(f"lower {layers} of {len(encoder_layers(loaded.model))} encoder layers frozen, with the "
-                     f"embeddings ({frozen / 1e6:.1f}M parameters): only the layers above, the pooler and the head "
-                     "learn, so each step skips the backward pass through the frozen ones")
+        notes.append(FrozenLayers(layers=layers, of=len(encoder_layers(loaded.model)), parameters=frozen))
     total, trainable = count_parameters(loaded.model)
     for note in notes:
-        print(f"[studio] {note}", flush=True)
+        print(f"[studio] {note_text(note)}", flush=True)
     tokenized = tokenize(data.dataset, loaded.tokenizer, cfg.max_length)
     record = RunRecord(
         base_model=loaded.name, data=data.summary(), precision=resolved.precision, device=hw.describe(),
@@ -259,8 +267,7 @@ def evaluate(cfg: TrainConfig, prepared: Prepared, fitted: Fitted, reporter: Rep
     args = trainer.args
     notes = list(prepared.record.notes)
     if callback.hit_time_limit:
-        limit = f" of {time_limit / 60:g} min" if time_limit else ""
-        notes.append(f"stopped at this app's time limit{limit} per run (checkpoint saved: Resume continues it)")
+        notes.append(TimeLimit(minutes=time_limit / 60 if time_limit else None))
     hyper = Hyperparameters(
         learning_rate=args.learning_rate, head_learning_rate=prepared.resolved.head_learning_rate,
         batch_size=args.per_device_train_batch_size, epochs=args.num_train_epochs, max_steps=args.max_steps,
@@ -278,7 +285,7 @@ def evaluate(cfg: TrainConfig, prepared: Prepared, fitted: Fitted, reporter: Rep
         record.write(cfg.output_dir)
         keep_predictions(cfg, prepared, fitted, prediction, reporter)
     reporter.finished(status, trainer.state.global_step, results, matrix, record,
-                      error=notes[-1] if callback.hit_time_limit else None)
+                      error=note_text(notes[-1]) if callback.hit_time_limit else None)
     print(f"[studio] {status}: accuracy {results.get('eval_accuracy', float('nan')):.4f}, "
           f"F1 {results.get('eval_f1', float('nan')):.4f} -> {cfg.output_dir}", flush=True)
     return RunResult(cfg.output_dir, results, matrix, callback.stopped_early, notes, record)
@@ -308,7 +315,7 @@ def publish(cfg: TrainConfig, result: RunResult, reporter: Reporter) -> None:
         repo = hub.push_run(cfg.output_dir, repo_id=cfg.hub_model_id, private=cfg.hub_private)
     except hub.HubError as err:
         print(f"[studio] push skipped: {err}", flush=True)
-        result.notes.append(f"push skipped: {err}")
+        result.notes.append(PushSkipped(reason=str(err)))
         reporter.push_failed(str(err))
     else:
         print(f"[studio] pushed to {repo}", flush=True)
