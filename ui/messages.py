@@ -1,7 +1,7 @@
 """The words the UI shows for facts the backend returns (the backend returns typed results; the sentences live here)."""
 from __future__ import annotations
 
-from trainer_backend.runs.jobs import Control, Outcome
+from trainer_backend.runs.control import Control, Outcome
 from trainer_backend.serving import engines
 from trainer_backend.serving.fastpath import BATCH_ROUTE_PAIRS, MAX_ACCURACY_DROP, MIN_AGREEMENT, Check, Route, Serving
 

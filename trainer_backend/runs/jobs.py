@@ -1,5 +1,7 @@
 """Job runner: one training subprocess per device, a bounded FIFO queue, owners, quotas, a watchdog that ends a run
-in any phase (time limit or Stop: SIGTERM, a grace period, then SIGKILL), resume, pruning.
+in any phase (time limit or Stop: SIGTERM, a grace period, then SIGKILL), pruning. Stop, Resume and Delete (typed
+`Control` answers) are runs/control.py's `RunControl`, which JobRunner is built on; their names are importable
+from here as before.
 
 On ZeroGPU (settings.on_zero_gpu) each run is a GPU call in a thread of this process instead (runs/zerogpu.py):
 the same queue, owners, quotas and watchdog; Stop and the time limit reach it through the store at each step."""
@@ -8,14 +10,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -23,9 +22,10 @@ from trainer_backend import cache_budget, settings
 from trainer_backend.cache_budget import InUse
 from trainer_backend.config import TrainConfig
 from trainer_backend.runs import zerogpu
-from trainer_backend.runs.bounds import OWNER, TIME_LIMIT, RunTooLarge, bounded, stop_message
+from trainer_backend.runs.bounds import TIME_LIMIT, RunTooLarge, bounded, stop_message
+from trainer_backend.runs.control import REFUSED, Control, Outcome, QueueFull, RunControl
 from trainer_backend.runs.processes import kill_group, process_matches, process_start
-from trainer_backend.runs.store import ACTIVE, FINISHED, NOT_STARTED, Run, RunStore, last_checkpoint
+from trainer_backend.runs.store import ACTIVE, FINISHED, Run, RunStore
 from web.uploads import files_in_use, prune_uploads
 
 if TYPE_CHECKING:
@@ -35,44 +35,7 @@ STOP_SIGNAL = signal.SIGTERM  # the child's StopFlag: a checkpoint at the step's
 LOG_TAIL_LINES = 8
 PRUNE_EVERY_SECONDS = 300
 log = logging.getLogger("studio.jobs")
-
-
-class QueueFull(RuntimeError):
-    """Too many runs are waiting (for everyone, this visitor or this address); the message says how many."""
-
-
-REFUSED = (QueueFull, RunTooLarge)
-
-
-class Outcome(Enum):
-    """What a Stop, Resume or Delete did (or why it did nothing)."""
-
-    NO_SUCH_RUN = "no such run"
-    NOT_YOURS = "another visitor's run"
-    CANCELLED = "cancelled while queued"
-    NOT_RUNNING = "not running"
-    ALREADY_STOPPING = "already stopping"
-    STOPPING = "stopping"
-    STOPPING_GPU_CALL = "stopping a ZeroGPU call"  # no signal reaches a call: it reads the request at its next step
-    NOT_RESUMABLE = "not resumable in its status"
-    NO_CHECKPOINT = "no checkpoint"
-    QUEUE_FULL = "queue full"
-    RESUMING = "queued to resume"
-    NOT_FINISHED = "not finished"
-    DELETED = "deleted"
-
-
-@dataclass(frozen=True)
-class Control:
-    """The facts of one Stop, Resume or Delete; ui/messages.control_message words them.
-
-    detail: the stop reason (ALREADY_STOPPING), the checkpoint (RESUMING) or the queue's refusal (QUEUE_FULL)."""
-
-    outcome: Outcome
-    label: str = ""
-    status: str = ""
-    detail: str = ""
-    grace_seconds: float = 0.0  # what submit and resume refuse with one sentence
+__all__ = ["REFUSED", "Control", "JobRunner", "Outcome", "QueueFull", "folder_bytes"]
 
 
 def _describe_exit(code: int | None) -> str:
@@ -110,7 +73,7 @@ def folder_bytes(folder: str | Path) -> int:
     return total
 
 
-class JobRunner:
+class JobRunner(RunControl):
     """Starts queued runs as `python -m trainer_backend` subprocesses, one at a time (or, given `gpu_calls`, as
     ZeroGPU calls in threads of this process: app.py passes one on ZeroGPU).
 
@@ -367,76 +330,6 @@ class JobRunner:
         self.store.update(run.id, status="stopped", finished=time.time(),
                           error=stop_message(run.stop_reason, run.output_dir, settings.limits().run_seconds))
         self.store.merge_info(run.id, log_tail=_log_tail(run.output_dir))
-
-    # --- control: each returns a Control (what happened, typed); ui/messages.py says it in words -------------
-    def _owned(self, run_id: str, owner: str | None) -> Run | Control:
-        """The run when `owner` may control it; else the Control saying why not."""
-        run = self.store.get(run_id)
-        if run is None:
-            return Control(Outcome.NO_SUCH_RUN)
-        if settings.on_space() and (owner is None or run.owner != owner):
-            return Control(Outcome.NOT_YOURS)
-        return run
-
-    def stop(self, run_id: str, owner: str | None = None) -> Control:
-        """Ask a run to save and stop (or cancel it if still queued); returns what happened."""
-        run = self._owned(run_id, owner)
-        if isinstance(run, Control):
-            return run
-        if run.status == "queued":
-            self.store.update(run_id, status="cancelled", finished=time.time())
-            self._callers.pop(run_id, None)
-            return Control(Outcome.CANCELLED, run.label, run.status)
-        if run.status not in ACTIVE:
-            return Control(Outcome.NOT_RUNNING, run.label, run.status)
-        if run.stop_sent is not None:
-            return Control(Outcome.ALREADY_STOPPING, run.label, run.status, run.stop_reason or "")
-        self._signal_stop(run, OWNER)
-        outcome = Outcome.STOPPING_GPU_CALL if self.gpu_calls is not None else Outcome.STOPPING
-        return Control(outcome, run.label, run.status, grace_seconds=settings.limits().stop_grace_seconds)
-
-    def resume(self, run_id: str, owner: str | None = None, client: str | None = None, caller: Any = None) -> Control:
-        """Queue an interrupted or stopped run again, continuing from its last checkpoint (queue caps apply)."""
-        run = self._owned(run_id, owner)
-        if isinstance(run, Control):
-            return run
-        if run.status not in ("interrupted", "stopped", "failed", NOT_STARTED):
-            return Control(Outcome.NOT_RESUMABLE, run.label, run.status)
-        ckpt = last_checkpoint(run.output_dir)
-        try:
-            with self._lock:
-                self._check_room(run.owner, client=client)  # the queue's gates first, as for Start
-                if ckpt is None:  # e.g. stopped while loading, before its first step
-                    return Control(Outcome.NO_CHECKPOINT, run.label, run.status)
-                # Steps after the checkpoint are trained again: their old rows would be drawn twice.
-                self.store.delete_metrics_after(run_id, int(ckpt.name.split("-")[-1]))
-                self.store.update(run_id, status="queued", resume=1, stop_requested=0, error=None, finished=None,
-                                  created=time.time(), stop_reason=None, stop_sent=None, pid=None, pid_start=None,
-                                  client=client or run.client)
-                if self.gpu_calls is not None:
-                    self._callers[run_id] = caller
-        except QueueFull as err:
-            return Control(Outcome.QUEUE_FULL, run.label, run.status, str(err))
-        if self.autostart:
-            self.dispatch()
-        return Control(Outcome.RESUMING, run.label, "queued", ckpt.name)
-
-    def delete(self, run_id: str, owner: str | None = None) -> Control:
-        """Remove a finished run: its folder and its rows. Running or queued runs must be stopped first."""
-        run = self._owned(run_id, owner)
-        if isinstance(run, Control):
-            return run
-        if run.status not in FINISHED:
-            return Control(Outcome.NOT_FINISHED, run.label, run.status)
-        self._remove(run)
-        return Control(Outcome.DELETED, run.label, run.status)
-
-    def _remove(self, run: Run) -> None:
-        root = (settings.data_dir() / "runs").resolve()
-        folder = Path(run.output_dir).resolve()
-        if root in folder.parents:  # never delete outside the runs folder, whatever the row says
-            shutil.rmtree(folder, ignore_errors=True)
-        self.store.delete(run.id)
 
     # --- retention -------------------------------------------------------------------------
     def prune(self, now: float | None = None) -> list[str]:
