@@ -1,7 +1,10 @@
 """The README's training-benchmark table, generated from bench/train_speed.py's JSON-lines log (never hand-typed).
 
-    python bench/readme_table.py /tmp/bench.jsonl              # print the Markdown
-    python bench/readme_table.py /tmp/bench.jsonl --write README.md   # replace the block between the markers
+    python -m bench.readme_table /tmp/bench.jsonl              # print the Markdown
+    python -m bench.readme_table /tmp/bench.jsonl --write README.md   # replace the block between the markers
+
+Exit code 2 when the README lacks the pair of markers (or holds either twice), as before it used
+bench/readme_block.replace_block, the one marker writer every bench shares.
 """
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import sys
 from pathlib import Path
 
 from bench.hardware import was_quiet
+from bench.readme_block import replace_block
 from bench.train_speed import best_peaks, summarize
 
 START, END = "<!-- bench:train:start -->", "<!-- bench:train:end -->"
@@ -97,14 +101,11 @@ def main() -> int:
     if not args.write:
         print(text)
         return 0
-    readme = Path(args.write)
-    body = readme.read_text(encoding="utf-8")
-    if START not in body or END not in body:
-        print(f"{readme} has no {START} … {END} block", file=sys.stderr)
+    try:
+        replace_block(Path(args.write), START, END, text)
+    except SystemExit as refused:  # replace_block refuses with its message; this script has always exited 2
+        print(refused, file=sys.stderr)
         return 2
-    head, rest = body.split(START, 1)
-    _, tail = rest.split(END, 1)
-    readme.write_text(f"{head}{START}\n{text}\n{END}{tail}", encoding="utf-8")
     return 0
 
 

@@ -1,0 +1,32 @@
+"""bench/readme_table.py writes its table through bench/readme_block.replace_block: the block between the markers
+is replaced, and a README without them (or with a marker twice) is refused with exit code 2, touching nothing."""
+from __future__ import annotations
+
+import sys
+
+from bench import readme_table
+
+LOG = "bench/results/train_speed_cpu.jsonl"
+
+
+def _run(monkeypatch, readme) -> int:
+    monkeypatch.setattr(sys, "argv", ["readme_table", LOG, "--write", str(readme)])
+    return readme_table.main()
+
+
+def test_the_table_replaces_only_the_block_between_the_markers(tmp_path, monkeypatch):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"before\n{readme_table.START}\nold table\n{readme_table.END}\nafter\n", encoding="utf-8")
+    assert _run(monkeypatch, readme) == 0
+    text = readme.read_text(encoding="utf-8")
+    assert text.startswith(f"before\n{readme_table.START}\nMeasured ") and text.endswith(f"{readme_table.END}\nafter\n")
+    assert "old table" not in text and "| recipe | seed |" in text
+
+
+def test_a_readme_without_the_pair_of_markers_exits_2_and_is_left_alone(tmp_path, monkeypatch, capsys):
+    readme = tmp_path / "README.md"
+    for body in ("no markers here\n", f"{readme_table.START}\n{readme_table.END}\n{readme_table.START}\n"):
+        readme.write_text(body, encoding="utf-8")
+        assert _run(monkeypatch, readme) == 2
+        assert readme.read_text(encoding="utf-8") == body
+        assert readme_table.START in capsys.readouterr().err
