@@ -8,7 +8,7 @@ import gradio as gr
 from lesson import curves, live, navigation, padding, predictions, sections
 from trainer_backend.data import DataError
 from trainer_backend.modeling import ModelError
-from ui.common import AppContext, error_toast, viewer_of, who_inputs
+from ui.common import AppContext, by_component, error_toast, viewer_of, who_inputs
 
 PROGRESS_KEY = "finetune-studio-lesson-progress"
 # Not a credential: the stored value is only a list of section ids. A fixed key (instead of Gradio's random
@@ -42,41 +42,42 @@ def _fail(err: Exception) -> gr.Error:
 
 
 # ---- navigation -------------------------------------------------------------------------------------------
-def _show(section_id: str, progress: Any) -> tuple:
-    """Every navigation output for opening `section_id`."""
+def _show(section_id: str, progress: Any) -> dict[str, Any]:
+    """Every navigation output for opening `section_id`, by name: "nav", "progress", "bar", "prev", "next" and each
+    section's column as "section:<id>" (a section is called next too)."""
     progress = navigation.visit(progress, section_id)
     prev_id, next_id = navigation.neighbours(section_id)
     prev_label = f"← {sections.get(prev_id).title}" if prev_id else "←"
     next_label = f"{sections.get(next_id).title} →" if next_id else "The end: well done"
-    return (gr.Radio(choices=navigation.choices(progress), value=section_id), progress,
-            navigation.progress_html(progress),
-            gr.Button(value=prev_label, interactive=prev_id is not None),
-            gr.Button(value=next_label, interactive=next_id is not None),
-            *[gr.Column(visible=s.id == section_id) for s in sections.SECTIONS])
+    return {"nav": gr.Radio(choices=navigation.choices(progress), value=section_id), "progress": progress,
+            "bar": navigation.progress_html(progress),
+            "prev": gr.Button(value=prev_label, interactive=prev_id is not None),
+            "next": gr.Button(value=next_label, interactive=next_id is not None),
+            **{f"section:{s.id}": gr.Column(visible=s.id == section_id) for s in sections.SECTIONS}}
 
 
-def open_section(section_id: str, progress: Any) -> tuple:
+def open_section(section_id: str, progress: Any) -> dict[str, Any]:
     """Sidebar click."""
     return _show(section_id if section_id in sections.IDS else sections.IDS[0], progress)
 
 
-def open_previous(section_id: str, progress: Any) -> tuple:
+def open_previous(section_id: str, progress: Any) -> dict[str, Any]:
     prev_id, _ = navigation.neighbours(section_id)
     return _show(prev_id or section_id, progress)
 
 
-def open_next(section_id: str, progress: Any) -> tuple:
+def open_next(section_id: str, progress: Any) -> dict[str, Any]:
     _, next_id = navigation.neighbours(section_id)
     return _show(next_id or section_id, progress)
 
 
-def restore(progress: Any, request: gr.Request) -> tuple:
+def restore(progress: Any, request: gr.Request) -> dict[str, Any]:
     """Page load: a ?section= deep link wins, else where this browser left off."""
     requested = request.query_params.get(navigation.QUERY_KEY) if request is not None else None
     return _show(navigation.start_section(requested, progress), progress)
 
 
-def reset_progress() -> tuple:
+def reset_progress() -> dict[str, Any]:
     return _show(sections.IDS[0], None)
 
 
@@ -89,41 +90,42 @@ def lesson_section(section_id: str) -> str:
 
 
 # ---- demos (each a named endpoint) ------------------------------------------------------------------------
-def lesson_peek(n: float) -> tuple[str, list[list]]:
+def lesson_peek(n: float) -> dict[str, Any]:
     try:
         p = live.peek("auto", int(n))
     except KNOWN_ERRORS as err:
         raise _fail(err) from None
-    return p.markdown(), p.rows
+    return {"text": p.markdown(), "table": p.rows}
 
 
-def lesson_tokenize(sentence1: str, sentence2: str) -> tuple[str, list[list]]:
+def lesson_tokenize(sentence1: str, sentence2: str) -> dict[str, Any]:
     try:
         t = live.tokenize_pair(sentence1, sentence2)
     except KNOWN_ERRORS as err:
         raise _fail(err) from None
-    return f"**{t.length} tokens** as the model reads them:\n\n`{t.text}`", t.rows
+    return {"text": f"**{t.length} tokens** as the model reads them:\n\n`{t.text}`", "table": t.rows}
 
 
-def lesson_padding(batch_size: float) -> tuple[str, Any, list[list]]:
+def lesson_padding(batch_size: float) -> dict[str, Any]:
     try:
         report = live.padding_demo(int(batch_size))
     except KNOWN_ERRORS as err:
         raise _fail(err) from None
-    return padding.summary(report), padding.figure(report), report.rows()
+    return {"text": padding.summary(report), "chart": padding.figure(report), "table": report.rows()}
 
 
-def lesson_head_swap(model: str, browser_id: Any = None, ticket: Any = None) -> tuple[str, list[list]]:
+def lesson_head_swap(model: str, browser_id: Any = None, ticket: Any = None) -> dict[str, Any]:
     try:
         swap = predictions.head_swap_demo(predictions.checked_model_spec(model, viewer_of(browser_id, ticket)))
     except KNOWN_ERRORS as err:
         raise _fail(err) from None
     intro = (f"Loaded **{swap.model_name}**: {swap.dropped} weight(s) dropped (the load report's UNEXPECTED rows), "
              f"{swap.new} newly initialised (its MISSING rows).\n\n{swap.explanation}")
-    return intro, swap.rows or [["(none)", "nothing dropped or added", "—", "the head already fits this task"]]
+    return {"text": intro,
+            "table": swap.rows or [["(none)", "nothing dropped or added", "—", "the head already fits this task"]]}
 
 
-def lesson_logits(model: str, n: float, browser_id: Any = None, ticket: Any = None) -> tuple[str, list[list], dict]:
+def lesson_logits(model: str, n: float, browser_id: Any = None, ticket: Any = None) -> dict[str, Any]:
     try:
         result = predictions.logits_demo(predictions.checked_model_spec(model, viewer_of(browser_id, ticket)), int(n))
     except KNOWN_ERRORS as err:
@@ -131,10 +133,10 @@ def lesson_logits(model: str, n: float, browser_id: Any = None, ticket: Any = No
     right = int((result.predictions == result.labels).sum())
     text = (f"Model **{result.model_name}** · logits shape **{tuple(result.logits.shape)}** → argmax shape "
             f"**{tuple(result.predictions.shape)}** · {right} of {len(result.labels)} match the labels.")
-    return text, result.rows(), result.to_dict()
+    return {"text": text, "table": result.rows(), "arrays": result.to_dict()}
 
 
-def lesson_metrics(arrays: dict | None) -> tuple[str, dict]:
+def lesson_metrics(arrays: dict | None) -> dict[str, Any]:
     """compute_metrics on {'logits': (N, 2), 'labels': (N,)}; empty input runs the logits demo first."""
     try:
         if not arrays or not arrays.get("logits"):
@@ -142,15 +144,22 @@ def lesson_metrics(arrays: dict | None) -> tuple[str, dict]:
         result = predictions.metrics_demo(arrays["logits"], arrays["labels"])
     except KNOWN_ERRORS as err:
         raise _fail(err) from None
-    return result.markdown(), result.returned
+    return {"text": result.markdown(), "returned": result.returned}
 
 
-def lesson_curves(source: str) -> tuple[Any, str, list[list]]:
+def lesson_curves(source: str) -> dict[str, Any]:
     try:
         data = curves.load(source or curves.ARTICLE)
     except KNOWN_ERRORS as err:
         raise _fail(err) from None
-    return curves.figure(data), "\n".join(f"- {line}" for line in curves.reading(data)), data.rows()
+    return {"chart": curves.figure(data), "text": "\n".join(f"- {line}" for line in curves.reading(data)),
+            "table": data.rows()}
+
+
+def _click(trigger: Any, handler: Any, inputs: Any, outputs: dict[str, Any], api_name: str) -> None:
+    """Wire a demo: `handler` answers {name: update}; `outputs` maps the names to components, in the order the
+    named endpoint answers its API callers."""
+    trigger(by_component(handler, outputs), inputs, list(outputs.values()), api_name=api_name)
 
 
 def refresh_models(browser_id: Any = None, ticket: Any = None) -> gr.Dropdown:
@@ -187,7 +196,7 @@ def _demo_peek(shared: dict) -> None:
     go = gr.Button("Load the data", variant="primary")
     info = gr.Markdown()
     table = gr.Dataframe(headers=live.PEEK_HEADERS, max_chars=TABLE_CHARS, elem_classes="lesson-table")
-    go.click(lesson_peek, n, [info, table], api_name="lesson_peek")
+    _click(go.click, lesson_peek, n, {"text": info, "table": table}, "lesson_peek")
 
 
 def _demo_tokenize(shared: dict) -> None:
@@ -197,7 +206,7 @@ def _demo_tokenize(shared: dict) -> None:
     go = gr.Button("Tokenize the pair", variant="primary")
     text = gr.Markdown()
     table = gr.Dataframe(headers=["position", "token", "input_id", "token_type_id"], max_height=360)
-    go.click(lesson_tokenize, [s1, s2], [text, table], api_name="lesson_tokenize")
+    _click(go.click, lesson_tokenize, [s1, s2], {"text": text, "table": table}, "lesson_tokenize")
 
 
 def _demo_padding(shared: dict) -> None:
@@ -207,7 +216,7 @@ def _demo_padding(shared: dict) -> None:
     chart = gr.Plot(label="Padding per batch")
     table = gr.Dataframe(headers=["strategy", "token positions", "of which padding", "padding share",
                                   "compute vs. longest"], elem_classes="lesson-table")
-    go.click(lesson_padding, size, [text, chart, table], api_name="lesson_padding")
+    _click(go.click, lesson_padding, size, {"text": text, "chart": chart, "table": table}, "lesson_padding")
 
 
 def _demo_head_swap(shared: dict) -> None:
@@ -215,7 +224,7 @@ def _demo_head_swap(shared: dict) -> None:
     go = gr.Button("Load and show the report", variant="primary")
     text = gr.Markdown()
     table = gr.Dataframe(headers=predictions.HEAD_SWAP_HEADERS, max_chars=TABLE_CHARS, elem_classes="lesson-table")
-    go.click(lesson_head_swap, [model, *shared["who"]], [text, table], api_name="lesson_head_swap")
+    _click(go.click, lesson_head_swap, [model, *shared["who"]], {"text": text, "table": table}, "lesson_head_swap")
 
 
 def _demo_logits(shared: dict) -> None:
@@ -227,7 +236,8 @@ def _demo_logits(shared: dict) -> None:
                          elem_id="lesson-logits-table", elem_classes="lesson-table")
     with gr.Accordion("The raw arrays (what compute_metrics receives)", open=False):
         arrays = gr.JSON(label="logits and labels")
-    go.click(lesson_logits, [model, n, *shared["who"]], [text, table, arrays], api_name="lesson_logits")
+    _click(go.click, lesson_logits, [model, n, *shared["who"]], {"text": text, "table": table, "arrays": arrays},
+           "lesson_logits")
     shared["arrays"] = arrays
 
 
@@ -237,7 +247,7 @@ def _demo_metrics(shared: dict) -> None:
     go = gr.Button("Call compute_metrics", variant="primary")
     text = gr.Markdown()
     returned = gr.JSON(label="the returned dict")
-    go.click(lesson_metrics, shared["arrays"], [text, returned], api_name="lesson_metrics")
+    _click(go.click, lesson_metrics, shared["arrays"], {"text": text, "returned": returned}, "lesson_metrics")
 
 
 def _demo_curves(shared: dict) -> None:
@@ -252,7 +262,7 @@ def _demo_curves(shared: dict) -> None:
                                                          "F1"])
     refresh.click(refresh_runs, None, source, api_name=False)
     shared["curve_source"] = source
-    source.change(lesson_curves, source, [chart, text, table], api_name="lesson_curves")
+    _click(source.change, lesson_curves, source, {"chart": chart, "text": text, "table": table}, "lesson_curves")
 
 
 FLOOR_SECTIONS = ("load", "metrics")
@@ -290,25 +300,27 @@ def build(ctx: AppContext | None = None) -> None:
                                elem_id="lesson-nav")
                 reset = gr.Button("Start over", size="sm", variant="secondary")
         with gr.Column(scale=4, elem_id="lesson-main"):
-            columns = []
+            columns = {}
             for number, section in enumerate(sections.SECTIONS, 1):
                 with gr.Column(visible=number == 1, elem_id=f"lesson-{section.id}") as column:
                     _section(number, section, ctx, shared)
-                columns.append(column)
+                columns[f"section:{section.id}"] = column
             with gr.Row():
                 prev_btn = gr.Button("←", interactive=False, elem_id="lesson-prev")
                 next_btn = gr.Button(f"{sections.SECTIONS[1].title} →", variant="primary", elem_id="lesson-next")
-    outputs = [nav, progress, bar, prev_btn, next_btn, *columns]
-    nav.input(open_section, [nav, progress], outputs, api_name=False, show_progress="hidden")
+    shown = {"nav": nav, "progress": progress, "bar": bar, "prev": prev_btn, "next": next_btn, **columns}
+    outputs = list(shown.values())
+    nav.input(by_component(open_section, shown), [nav, progress], outputs, api_name=False, show_progress="hidden")
     nav.input(None, None, None, js=FOLD_JS, api_name=False)
-    prev_btn.click(open_previous, [nav, progress], outputs, api_name=False, show_progress="hidden")
-    next_btn.click(open_next, [nav, progress], outputs, api_name=False, show_progress="hidden")
-    reset.click(reset_progress, None, outputs, api_name=False, show_progress="hidden")
+    prev_btn.click(by_component(open_previous, shown), [nav, progress], outputs, api_name=False,
+                   show_progress="hidden")
+    next_btn.click(by_component(open_next, shown), [nav, progress], outputs, api_name=False, show_progress="hidden")
+    reset.click(by_component(reset_progress, shown), None, outputs, api_name=False, show_progress="hidden")
     nav.change(None, nav, None, js=URL_JS, api_name=False)
     gr.api(lesson_section, api_name="lesson_section")
     root = ctx.root if ctx is not None else None  # the app's Blocks, handed over by app.py
     if root is not None:
-        root.load(restore, progress, outputs, api_name=False, show_progress="hidden")
+        root.load(by_component(restore, shown), progress, outputs, api_name=False, show_progress="hidden")
         root.load(None, None, None, js=FOLD_JS, api_name=False)  # in the browser: no wait for the server
         _refill_on_open(ctx, nav, shared)
 

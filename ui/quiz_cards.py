@@ -40,12 +40,17 @@ def render_view(deck: dict, current: dict, now: float) -> tuple[str, str, list[s
     return html, render.stats_md(stats), labels, "Flip back (Space)" if flipped else "Flip (Space)"
 
 
-def _view(deck: dict, current: dict, now: float) -> tuple:
-    """Current card state, card HTML, stats, flip button, four grade buttons (labelled with intervals)."""
+VIEW = ("current", "card", "stats", "flip", *(f"grade{g}" for g in GRADES))  # what _view names (quiz_tab maps them)
+
+
+def _view(deck: dict, current: dict, now: float) -> dict[str, Any]:
+    """Current card state, card HTML, stats, flip button, four grade buttons (labelled with intervals), by VIEW's
+    names."""
     html, stats, labels, flip_label = render_view(deck, current, now)
     has_card, flipped = current.get("card") is not None, bool(current.get("flipped"))
-    grades = [gr.Button(value=label, interactive=flipped and has_card) for label in labels]
-    return ({**current, "ready": True}, html, stats, gr.Button(value=flip_label, interactive=has_card), *grades)
+    grades = {f"grade{g}": gr.Button(value=label, interactive=flipped and has_card) for g, label in zip(GRADES, labels)}
+    return {"current": {**current, "ready": True}, "card": html, "stats": stats,
+            "flip": gr.Button(value=flip_label, interactive=has_card), **grades}
 
 
 def _deck(raw: Any) -> dict:
@@ -58,19 +63,21 @@ def _current(raw: Any, deck: dict) -> dict:
     return {"card": None, "flipped": False}
 
 
-def _next(deck: dict, now: float, ahead: bool = False) -> tuple:
-    """The deck (to store) and the view of the next card to study."""
-    return (deck, *_view(deck, {"card": prog.next_card(deck, now, ahead=ahead), "flipped": False}, now))
+def _next(deck: dict, now: float, ahead: bool = False) -> dict[str, Any]:
+    """The deck (to store, as "deck") and the view of the next card to study."""
+    return {"deck": deck, **_view(deck, {"card": prog.next_card(deck, now, ahead=ahead), "flipped": False}, now)}
 
 
-def fc_restore(deck_raw: Any, current_raw: Any) -> tuple:
-    """When the browser store loads saved progress, show it, unless this page already moved on."""
+def fc_restore(deck_raw: Any, current_raw: Any) -> dict[str, Any]:
+    """When the browser store loads saved progress, show it, unless this page already moved on (nothing sent)."""
     if isinstance(current_raw, dict) and current_raw.get("ready"):
-        return tuple(gr.skip() for _ in range(8))
-    return _next(_deck(deck_raw), time.time())[1:]
+        return {}
+    shown = _next(_deck(deck_raw), time.time())
+    del shown["deck"]  # the store just gave it: writing it back would fire this change again
+    return shown
 
 
-def fc_flip(deck_raw: Any, current_raw: Any) -> tuple:
+def fc_flip(deck_raw: Any, current_raw: Any) -> dict[str, Any]:
     """Turn the card over (or back)."""
     deck = _deck(deck_raw)
     current = _current(current_raw, deck)
@@ -79,40 +86,40 @@ def fc_flip(deck_raw: Any, current_raw: Any) -> tuple:
     return _view(deck, current, time.time())
 
 
-def _grade(deck_raw: Any, current_raw: Any, g: int) -> tuple:
+def _grade(deck_raw: Any, current_raw: Any, g: int) -> dict[str, Any]:
     deck, now = _deck(deck_raw), time.time()
     current = _current(current_raw, deck)
     if current["card"] is None or not current["flipped"]:
-        return (gr.skip(), *_view(deck, current, now))  # grading needs a flipped card
+        return _view(deck, current, now)  # grading needs a flipped card: the stored deck is left as it is
     return _next(prog.record(deck, current["card"], g, now), now)
 
 
-def fc_again(deck_raw: Any, current_raw: Any) -> tuple:
+def fc_again(deck_raw: Any, current_raw: Any) -> dict[str, Any]:
     """Grade 1: forgot it; the card comes back in a minute."""
     return _grade(deck_raw, current_raw, 1)
 
 
-def fc_hard(deck_raw: Any, current_raw: Any) -> tuple:
+def fc_hard(deck_raw: Any, current_raw: Any) -> dict[str, Any]:
     """Grade 2: recalled with effort."""
     return _grade(deck_raw, current_raw, 2)
 
 
-def fc_good(deck_raw: Any, current_raw: Any) -> tuple:
+def fc_good(deck_raw: Any, current_raw: Any) -> dict[str, Any]:
     """Grade 3: recalled."""
     return _grade(deck_raw, current_raw, 3)
 
 
-def fc_easy(deck_raw: Any, current_raw: Any) -> tuple:
+def fc_easy(deck_raw: Any, current_raw: Any) -> dict[str, Any]:
     """Grade 4: recalled at once."""
     return _grade(deck_raw, current_raw, 4)
 
 
-def fc_shuffle(deck_raw: Any) -> tuple:
+def fc_shuffle(deck_raw: Any) -> dict[str, Any]:
     """Shuffle which due card comes first."""
     return _next(prog.shuffle(_deck(deck_raw), random.randrange(2**31)), time.time())
 
 
-def fc_ahead(deck_raw: Any) -> tuple:
+def fc_ahead(deck_raw: Any) -> dict[str, Any]:
     """Review the soonest card even if it is not due yet."""
     return _next(_deck(deck_raw), time.time(), ahead=True)
 
@@ -127,9 +134,9 @@ def fc_reset_cancel() -> Any:
     return gr.Row(visible=False)
 
 
-def fc_reset() -> tuple:
-    """Start the deck over: every card new, streaks at zero."""
-    return (*_next(prog.new_deck(default_bank().card_ids), time.time()), gr.Row(visible=False))
+def fc_reset() -> dict[str, Any]:
+    """Start the deck over: every card new, streaks at zero (and the confirmation row closes)."""
+    return {**_next(prog.new_deck(default_bank().card_ids), time.time()), "confirm": gr.Row(visible=False)}
 
 
 # ---------- print and export ----------

@@ -13,8 +13,9 @@ from quiz.grading import grade
 from quiz.scheduler import GRADES
 from trainer_backend import presets
 from trainer_backend.runs.store import RunStore
-from ui.common import AppContext, error_toast, visitor_of
+from ui.common import AppContext, by_component, error_toast, visitor_of
 from ui.quiz_cards import (
+    VIEW,
     anki_deck,
     asset,
     fc_again,
@@ -47,7 +48,7 @@ def _item_ids() -> list[str]:
 
 # ---------- quiz and exercises ----------
 
-def quiz_feedback(question_id: str, answer: str, dont_know: bool) -> tuple[str, str]:
+def quiz_feedback(question_id: str, answer: str, dont_know: bool) -> dict[str, str]:
     """Our model answer and a checklist of the key ideas found in the learner's answer."""
     try:
         item = default_bank().item(question_id)
@@ -56,7 +57,7 @@ def quiz_feedback(question_id: str, answer: str, dont_know: bool) -> tuple[str, 
     answer = answer or ""
     if not answer.strip() and not dont_know:
         raise gr.Error("Write an attempt first, or tick “I don't know yet”.")
-    return render.model_answer_md(item), render.feedback_md(grade(item, answer))
+    return {"model_answer": render.model_answer_md(item), "feedback": render.feedback_md(grade(item, answer))}
 
 
 def reveal_gate(answer: str, dont_know: bool) -> Any:
@@ -69,13 +70,14 @@ def show_revealed() -> Any:
     return gr.Column(visible=True)
 
 
-def choose_question(question_id: str) -> tuple:
+def choose_question(question_id: str) -> dict[str, Any]:
     """Show a question with a blank answer and the reveal closed."""
     bank = default_bank()
     item = bank.item(question_id)
     number = [q.id for q in bank.questions].index(question_id) + 1
-    return (render.prompt_md(item, number), gr.Textbox(value=""), gr.Checkbox(value=False),
-            gr.Button(interactive=False), gr.Column(visible=False), "", "")
+    return {"prompt": render.prompt_md(item, number), "answer": gr.Textbox(value=""),
+            "dont_know": gr.Checkbox(value=False), "reveal": gr.Button(interactive=False),
+            "revealed": gr.Column(visible=False), "model_answer": "", "feedback": ""}
 
 
 def next_question(question_id: str, marks_raw: Any) -> str:
@@ -87,22 +89,22 @@ def next_question(question_id: str, marks_raw: Any) -> str:
     return next((i for i in rotated if i not in marks), rotated[0])
 
 
-def _mark(item_id: str, marks_raw: Any, mark: str) -> tuple[dict, str]:
+def _mark(item_id: str, marks_raw: Any, mark: str) -> dict[str, Any]:
     marks = prog.set_mark(prog.load_marks(marks_raw, _item_ids()), item_id, mark)
-    return marks, render.marks_md(prog.summarise_marks(marks, _item_ids()), default_bank())
+    return {"marks": marks, "summary": render.marks_md(prog.summarise_marks(marks, _item_ids()), default_bank())}
 
 
-def mark_got(item_id: str, marks_raw: Any) -> tuple[dict, str]:
+def mark_got(item_id: str, marks_raw: Any) -> dict[str, Any]:
     """Self-grade: got it."""
     return _mark(item_id, marks_raw, "got")
 
 
-def mark_partly(item_id: str, marks_raw: Any) -> tuple[dict, str]:
+def mark_partly(item_id: str, marks_raw: Any) -> dict[str, Any]:
     """Self-grade: partly."""
     return _mark(item_id, marks_raw, "partly")
 
 
-def mark_missed(item_id: str, marks_raw: Any) -> tuple[dict, str]:
+def mark_missed(item_id: str, marks_raw: Any) -> dict[str, Any]:
     """Self-grade: missed."""
     return _mark(item_id, marks_raw, "missed")
 
@@ -133,11 +135,11 @@ def picker_choices(marks: dict[str, str]) -> list[tuple[str, str]]:
             for n, q in enumerate(default_bank().questions, 1)]
 
 
-def show_marks(marks_raw: Any) -> tuple[str, Any]:
+def show_marks(marks_raw: Any) -> dict[str, Any]:
     """The quiz summary and the marked question list, from self-grades kept in the browser."""
     marks = prog.load_marks(marks_raw, _item_ids())
     summary = render.marks_md(prog.summarise_marks(marks, _item_ids()), default_bank())
-    return summary, gr.Radio(choices=picker_choices(marks))
+    return {"summary": summary, "picker": gr.Radio(choices=picker_choices(marks))}
 
 
 # ---------- layout ----------
@@ -163,10 +165,13 @@ def _wire_answer_block(item_input: Any, parts: tuple, marks_store: Any, summary:
     answer, dont_know, reveal, revealed, model_md, feedback, mark_buttons = parts
     gr.on([answer.change, dont_know.change], reveal_gate, [answer, dont_know], reveal, api_name=False,
           show_progress="hidden", queue=False)
-    reveal.click(quiz_feedback, [item_input, answer, dont_know], [model_md, feedback], api_name=api_name) \
-        .success(show_revealed, None, revealed, api_name=False, show_progress="hidden")
+    shown = {"model_answer": model_md, "feedback": feedback}  # the endpoint answers (model answer, feedback)
+    reveal.click(by_component(quiz_feedback, shown), [item_input, answer, dont_know], list(shown.values()),
+                 api_name=api_name).success(show_revealed, None, revealed, api_name=False, show_progress="hidden")
+    marked = {"marks": marks_store, "summary": summary}
     for button, fn in mark_buttons:
-        button.click(fn, [item_input, marks_store], [marks_store, summary], api_name=False, show_progress="hidden")
+        button.click(by_component(fn, marked), [item_input, marks_store], list(marked.values()), api_name=False,
+                     show_progress="hidden")
 
 
 def _seed_spread_panel(ctx: AppContext | None) -> None:
@@ -201,8 +206,10 @@ def build(ctx: AppContext | None = None) -> None:
                     next_btn = gr.Button("Next question →", size="sm")
             _wire_answer_block(picker, parts, marks_store, summary, "quiz_feedback")
             answer, dont_know, reveal, revealed, model_md, feedback, _ = parts
-            picker.change(choose_question, picker, [prompt, answer, dont_know, reveal, revealed, model_md, feedback],
-                          api_name=False, show_progress="hidden")
+            asked = {"prompt": prompt, "answer": answer, "dont_know": dont_know, "reveal": reveal,
+                     "revealed": revealed, "model_answer": model_md, "feedback": feedback}
+            picker.change(by_component(choose_question, asked), picker, list(asked.values()), api_name=False,
+                          show_progress="hidden")
             next_btn.click(next_question, [picker, marks_store], picker, api_name=False, show_progress="hidden")
 
         with gr.Tab("Exercises", id="quiz-exercises"):
@@ -248,20 +255,23 @@ def build(ctx: AppContext | None = None) -> None:
                 anki_btn = gr.DownloadButton("Anki deck (.apkg)", value=anki_deck, elem_id="fc-anki")
                 print_btn = gr.Button("Open print view", elem_id="fc-print-view")
 
-    view = [current, card, stats, flip, *grade_buttons]
+    view = dict(zip(VIEW, (current, card, stats, flip, *grade_buttons), strict=True))
+    stored = {"deck": deck_store, **view}
     hidden = {"api_name": False, "show_progress": "hidden"}
-    flip.click(fc_flip, [deck_store, current], view, **hidden)
-    card.click(fc_flip, [deck_store, current], view, **hidden)
+    flip.click(by_component(fc_flip, view), [deck_store, current], list(view.values()), **hidden)
+    card.click(by_component(fc_flip, view), [deck_store, current], list(view.values()), **hidden)
     for button, fn in zip(grade_buttons, (fc_again, fc_hard, fc_good, fc_easy)):
-        button.click(fn, [deck_store, current], [deck_store, *view], **hidden)
-    shuffle_btn.click(fc_shuffle, deck_store, [deck_store, *view], **hidden)
-    ahead_btn.click(fc_ahead, deck_store, [deck_store, *view], **hidden)
+        button.click(by_component(fn, stored), [deck_store, current], list(stored.values()), **hidden)
+    shuffle_btn.click(by_component(fc_shuffle, stored), deck_store, list(stored.values()), **hidden)
+    ahead_btn.click(by_component(fc_ahead, stored), deck_store, list(stored.values()), **hidden)
     reset_btn.click(fc_reset_ask, None, confirm_row, **hidden)
     reset_no.click(fc_reset_cancel, None, confirm_row, **hidden)
-    reset_yes.click(fc_reset, None, [deck_store, *view, confirm_row], **hidden)
+    reset = stored | {"confirm": confirm_row}
+    reset_yes.click(by_component(fc_reset, reset), None, list(reset.values()), **hidden)
     # BrowserState reads localStorage when it mounts (the first time this tab opens) and then fires change.
-    deck_store.change(fc_restore, [deck_store, current], view, **hidden)
-    marks_store.change(show_marks, marks_store, [summary, picker], **hidden)
+    deck_store.change(by_component(fc_restore, view), [deck_store, current], list(view.values()), **hidden)
+    summed = {"summary": summary, "picker": picker}
+    marks_store.change(by_component(show_marks, summed), marks_store, list(summed.values()), **hidden)
     # The buttons already hold their files (computed at page load); the click events keep the named API endpoints.
     pdf_btn.click(flashcards_pdf, None, pdf_btn, api_name="flashcards_pdf", show_progress="hidden")
     anki_btn.click(anki_deck, None, anki_btn, api_name="anki_deck", show_progress="hidden")

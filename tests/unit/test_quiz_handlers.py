@@ -13,6 +13,7 @@ from quiz.grading import COVERED, MISSED, PARTLY, Feedback, IdeaResult
 from quiz.progress import deck_stats, new_deck, summarise_marks
 from quiz.scheduler import GOOD, CardState, format_interval, next_intervals
 from ui import quiz_tab as tab
+from ui.quiz_cards import VIEW
 
 GOOD_FIRST = format_interval(next_intervals(CardState())[GOOD])  # what FSRS gives a new card for Good
 
@@ -29,14 +30,16 @@ def test_reveal_is_gated_on_an_attempt_or_i_dont_know():
 
 
 def test_i_dont_know_reveals_the_answer_and_the_ideas_to_look_for():
-    model, feedback = tab.quiz_feedback("training_arguments", "", True)
+    shown = tab.quiz_feedback("training_arguments", "", True)
+    model, feedback = shown["model_answer"], shown["feedback"]
     assert "`output_dir` falls back to" in model
     assert "Key ideas to look for" in feedback and feedback.count("○") == 4
 
 
 def test_choose_and_next_question():
-    prompt, *_ = tab.choose_question("logits_to_labels")
-    assert prompt.startswith("### 6. From logits to labels")
+    asked = tab.choose_question("logits_to_labels")
+    assert asked["prompt"].startswith("### 6. From logits to labels")
+    assert asked["answer"].value == "" and asked["revealed"].visible is False and asked["feedback"] == ""
     assert tab.next_question("dynamic_padding", {}) == "head_swap_warning"
     marks = {"head_swap_warning": "got", "training_arguments": "partly"}
     assert tab.next_question("dynamic_padding", marks) == "trainer_inputs"
@@ -45,10 +48,12 @@ def test_choose_and_next_question():
 
 
 def test_self_grade_updates_store_and_summary():
-    marks, summary = tab.mark_partly("compute_metrics", {"dynamic_padding": "got"})
+    marked = tab.mark_partly("compute_metrics", {"dynamic_padding": "got"})
+    marks, summary = marked["marks"], marked["summary"]
     assert marks == {"dynamic_padding": "got", "compute_metrics": "partly"}
     assert "✓ 1 got it · ◐ 1 partly" in summary and "Worth another look: compute_metrics" in summary
-    shown, picker = tab.show_marks(marks)
+    both = tab.show_marks(marks)
+    shown, picker = both["summary"], both["picker"]
     assert shown == summary
     labels = dict((v, k) for k, v in picker.choices)
     assert labels["dynamic_padding"] == "✓ 1. Dynamic padding" and labels["loss_not_enough"] == "5. Why loss is not enough"
@@ -56,32 +61,36 @@ def test_self_grade_updates_store_and_summary():
 
 def test_flashcard_flow_flip_grade_and_restore():
     first = {"card": "what_is_finetuning", "flipped": False, "ready": False}
-    current, html, stats, flip, *grades = tab.fc_flip(None, first)
+    flipped = tab.fc_flip(None, first)
+    assert set(flipped) == set(VIEW)
+    current, html, grades = flipped["current"], flipped["card"], [flipped[f"grade{g}"] for g in (1, 2, 3, 4)]
     assert current["flipped"] and current["ready"] and "fc-back" in html
     assert all(g.interactive for g in grades) and grades[2].value == f"Good (3) · {GOOD_FIRST}"
-    deck, current, html, stats, *_ = tab.fc_good(None, current)
+    graded = tab.fc_good(None, current)
+    deck, current = graded["deck"], graded["current"]
     assert deck["cards"]["what_is_finetuning"]["reps"] == 1
     assert current == {"card": "data_collator", "flipped": False, "ready": True}
-    assert "**1** of 11 learned" in stats
-    # grading an unflipped card changes nothing
-    skipped, still, *_ = tab.fc_again(deck, current)
-    assert skipped == gr.skip() and still == current
+    assert "**1** of 11 learned" in graded["stats"]
+    # grading an unflipped card changes nothing: the stored deck is not sent
+    still = tab.fc_again(deck, current)
+    assert "deck" not in still and still["current"] == current
     # a page that already shows a card ignores the store's late "change"; a fresh page restores
-    assert all(x == gr.skip() for x in tab.fc_restore(deck, current))
+    assert tab.fc_restore(deck, current) == {}
     restored = tab.fc_restore(json.loads(json.dumps(deck)), {"card": "what_is_finetuning", "ready": False})
-    assert restored[0]["card"] == "data_collator" and "**1** of 11 learned" in restored[2]
+    assert "deck" not in restored
+    assert restored["current"]["card"] == "data_collator" and "**1** of 11 learned" in restored["stats"]
 
 
 def test_reset_and_shuffle_and_ahead():
     deck = new_deck(default_bank().card_ids)
     for cid in default_bank().card_ids:
-        deck = tab.fc_good(deck, {"card": cid, "flipped": True})[0]
+        deck = tab.fc_good(deck, {"card": cid, "flipped": True})["deck"]
     out = tab.fc_shuffle(deck)
-    assert out[1]["card"] is None and "All caught up" in out[2]
+    assert out["current"]["card"] is None and "All caught up" in out["card"]
     ahead = tab.fc_ahead(deck)
-    assert ahead[1]["card"] in default_bank().card_ids
+    assert ahead["current"]["card"] in default_bank().card_ids
     reset = tab.fc_reset()
-    assert deck_stats(reset[0], 0).new == 11 and reset[-1].visible is False
+    assert deck_stats(reset["deck"], 0).new == 11 and reset["confirm"].visible is False
 
 
 def test_exports_and_print_js():
@@ -125,3 +134,19 @@ def test_feedback_says_why_an_idea_is_only_partly_or_missed():
 def test_marks_summary_when_everything_is_done():
     ids = ["a", "b"]
     assert "All done" in render.marks_md(summarise_marks({"a": "got", "b": "got"}, ids), default_bank())
+
+
+def test_the_wired_quiz_events_answer_their_own_outputs():
+    from ui.common import AppContext
+
+    with gr.Blocks() as demo:
+        tab.build(AppContext())
+    calls = {"fc_flip": (None, {"card": "what_is_finetuning", "flipped": False}), "fc_reset": (),
+             "fc_shuffle": (None,), "choose_question": ("logits_to_labels",), "show_marks": ({},),
+             "mark_got": ("dynamic_padding", {}), "quiz_feedback": ("training_arguments", "", True)}
+    for f in demo.fns.values():
+        name = getattr(f.fn, "__name__", "")
+        if name in calls:
+            answer = f.fn(*calls.pop(name))
+            assert answer and {c._id for c in answer} <= {o._id for o in f.outputs}, name
+    assert calls == {}
