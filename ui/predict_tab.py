@@ -124,47 +124,40 @@ def build(ctx: AppContext | None = None) -> None:
              "col2": col2, "facts": facts, "zip_button": zip_button, "model": model, "other": other,
              "predictions": predictions, "summary": summary, "preview": preview, "confusion": confusion}
 
-    def wired(handler, *names: str) -> tuple:
-        return by_component(handler, parts), [parts[n] for n in names]
+    def wired(handler, inputs: list | None, *names: str) -> tuple:
+        """(fn, inputs, outputs) for a listener: the handler answering {component: update} for its named outputs."""
+        return by_component(handler, parts), inputs, [parts[n] for n in names]
 
     answers, layout = list(ANSWERS), list(LAYOUT)
     # a new pair (typed, pasted or an example) clears every answer about the old one. Outside the queue: queued
     # behind other requests, the clear for pair A could land after A's own answer and wipe it (it returns constants)
-    gr.on([sentence1.change, sentence2.change], *wired(clear_answers, *answers), api_name=False,
+    gr.on([sentence1.change, sentence2.change], *wired(clear_answers, None, *answers), api_name=False,
           show_progress="hidden", queue=False)
     # batched: Gradio's batch mode zips one list per output, so predict answers positionally
     gr.on([predict_button.click, sentence1.submit, sentence2.submit], predict, [sentence1, sentence2, model, *who],
           [label, details], api_name="predict", batch=True, max_batch_size=MAX_BATCH, concurrency_limit=1,
-          ).then(*_args(wired(swap_check, "verdict", "swap"), [sentence1, sentence2, model, swap, *who]),
+          ).then(*wired(swap_check, [sentence1, sentence2, model, swap, *who], "verdict", "swap"),
                  api_name=False)
-    batch_button.click(*_args(wired(predict_batch, "predictions", "summary", "preview", "confusion"),
-                              [upload, col1, col2, col_label, model, *who]), api_name="predict_batch",
+    batch_button.click(*wired(predict_batch, [upload, col1, col2, col_label, model, *who], "predictions", "summary",
+                              "preview", "confusion"), api_name="predict_batch",
                        concurrency_limit=1)
-    explain_fn, explain_out = wired(explain, "explain_html", "explain_json")
-    explain_button.click(explain_fn, [sentence1, sentence2, model, *who], explain_out, api_name="explain",
-                         concurrency_limit=1)
-    compare_button.click(*_args(wired(compare_pair, "compare", "compare_json"), [sentence1, sentence2, model, other, *who]),
+    explaining = wired(explain, [sentence1, sentence2, model, *who], "explain_html", "explain_json")
+    explain_button.click(*explaining, api_name="explain", concurrency_limit=1)
+    compare_button.click(*wired(compare_pair, [sentence1, sentence2, model, other, *who], "compare", "compare_json"),
                          api_name="compare", concurrency_limit=1)
     compare_file_button.click(compare_batch, [upload, col1, col2, col_label, model, other, *who], compare_file_md,
                               api_name="compare_batch", concurrency_limit=1)
-    load_button.click(*_args(wired(load_model, "facts", "zip_button", *layout), [model, *who]), api_name=False,
+    load_button.click(*wired(load_model, [model, *who], "facts", "zip_button", *layout), api_name=False,
                       concurrency_limit=2)
     # another model chosen (from the menu, typed, or sent by Train's mistakes table): its boxes, from its config
-    model.change(*_args(wired(follow_model, *layout), [model, *who]), api_name=False, show_progress="hidden")
-    refresh_button.click(*_args(wired(refresh_models, "model", "other"), [model, other, *who]), api_name=False)
+    model.change(*wired(follow_model, [model, *who], *layout), api_name=False, show_progress="hidden")
+    refresh_button.click(*wired(refresh_models, [model, other, *who], "model", "other"), api_name=False)
     if ctx is not None:  # a pair from another tab (Train's mistakes) lands here and is explained
         ctx.predict_pair = {"sentence1": sentence1, "sentence2": sentence2, "model": model,
-                            "explain": (explain_fn, [sentence1, sentence2, model, *who], explain_out)}
+                            "explain": explaining}
     if ctx is not None:  # once the viewer is known: their runs in the menus, their default named, its boxes shown
-        fn, outputs = wired(on_page_load, "model", "other", "facts", *layout)
-        ctx.on_viewer_known(fn, [model, other, *who], outputs)
+        ctx.on_viewer_known(*wired(on_page_load, [model, other, *who], "model", "other", "facts", *layout))
     zip_button.click(zip_model, [model, *who], zip_file, api_name=False)
-
-
-def _args(wired_pair: tuple, inputs: list) -> tuple:
-    """(fn, inputs, outputs) for an event listener, from wired()'s (fn, outputs)."""
-    fn, outputs = wired_pair
-    return fn, inputs, outputs
 
 
 if __name__ == "__main__":

@@ -189,3 +189,64 @@ def test_int8_layers_are_ranked_on_single_sentences(single, tmp_path):
     assert backend.detail.endswith("of 2 (counting from 0)")
     got = np.array(score(pairs.firsts[:8], None, backend))
     assert got.shape == (8, 2) and np.allclose(got.sum(1), 1.0, atol=1e-4)
+
+
+# --- the tab's handlers -------------------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def _no_background_engine_check(monkeypatch):
+    """The handlers load through the app's cache, which would check faster engines in a thread: the gate has its
+    own tests above (they set PREDICT_FASTPATH themselves), here it would only take the CPU."""
+    monkeypatch.setenv("PREDICT_FASTPATH", "off")
+
+
+def test_the_boxes_follow_the_model(single_checkpoint, three_class_checkpoint, tiny_checkpoint):
+    from ui import predict_handlers as h
+
+    one = h.follow_model(str(single_checkpoint))
+    assert one["sentence2"].constructor_args["visible"] is False and one["swap_box"].constructor_args["visible"] is False
+    assert one["sentence1"].constructor_args["label"] == "Sentence" and one["col1"].constructor_args["value"] == "sentence"
+    assert "reads one sentence" in one["task"] and "*negative*, *positive*" in one["task"]
+    two = h.follow_model(str(three_class_checkpoint))
+    assert two["sentence2"].constructor_args["visible"] is True and two["swap_box"].constructor_args["visible"] is False
+    assert [two[k].constructor_args["label"] for k in ("sentence1", "sentence2")] == ["Premise", "Hypothesis"]
+    assert "one of 3 classes: *entailment*, *neutral*, *contradiction*" in two["task"]
+    mrpc = h.follow_model(str(tiny_checkpoint))  # an MRPC run keeps its words, its two boxes and the swap check
+    assert mrpc["sentence2"].constructor_args["visible"] is True and mrpc["swap_box"].constructor_args["visible"]
+    assert "*paraphrase* or *not paraphrase*" in mrpc["task"] and mrpc["sentence2"].constructor_args["label"] == "Sentence 2"
+    broken = h.follow_model("/no/such/folder")  # unknown: two boxes, Predict says why when asked
+    assert broken["sentence2"].constructor_args["visible"] is True
+    assert set(h.clear_answers()) == set(h.ANSWERS)
+
+
+def test_handlers_answer_by_name_for_a_single_sentence_model(single_checkpoint, tmp_path, monkeypatch):
+    from ui import predict_answers
+    from ui import predict_handlers as h
+
+    model = str(single_checkpoint)
+    labels, details = h.predict(["lovely lovely lovely river", "   "], ["", ""], [model, model])
+    assert set(labels[0]) == {"negative", "positive"} and "**positive**" in details[0]
+    assert labels[1] is None and "The sentence is empty" in details[1]
+    swapped = predict_answers.swap_check("lovely lovely lovely river", "", model, True)
+    assert swapped["swap"] == ""  # one sentence: nothing to swap
+    shown = h.explain("awful awful awful window", None, model)
+    assert shown["explain_json"]["label"] == "negative" and shown["explain_json"]["sentence2"] == []
+    compared = h.compare_pair("awful awful awful window", "", model)
+    assert compared["compare_json"]["a"]["label"] == compared["compare_json"]["b"]["label"] == "negative"
+    assert "P(positive)" in compared["compare"]
+    batch = h.predict_batch(str(write_task_file(tmp_path / "sst.csv", SINGLE)), "sentence1", "sentence2", "label", model)
+    assert "**30 sentences**" in batch["summary"] and list(batch["confusion"].columns)[1:] == ["predicted negative",
+                                                                                                "predicted positive"]
+    assert "sentence" in batch["preview"].columns
+    loaded = h.load_model(model)
+    assert "classes, in order: negative, positive" in loaded["facts"] and loaded["sentence2"].constructor_args["visible"] is False
+    assert "value" not in loaded["col1"].constructor_args  # a Load keeps the column names typed
+
+
+def test_three_class_compare_and_unsure_verdict(three_class_checkpoint):
+    from ui import predict_answers
+    from ui import predict_handlers as h
+
+    compared = h.compare_pair("river", "maybe maybe maybe coffee", str(three_class_checkpoint))
+    assert "P(answer)" in compared["compare"] and compared["compare_json"]["a"]["label"] == "neutral"
+    close = serving.PairResult("neutral", {"entailment": 0.35, "neutral": 0.4, "contradiction": 0.25})
+    assert "only just ahead of entailment 35%" in predict_answers.verdict_markdown(close, None)
