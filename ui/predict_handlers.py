@@ -75,14 +75,23 @@ def layout(task: TaskSpec | None, columns: bool = True) -> dict[str, Any]:
             "col2": gr.Textbox(visible=task.pair, **second)}
 
 
+def _task(model: str, browser_id: Any, ticket: Any) -> TaskSpec | None:
+    try:
+        return serving.task_for(model, viewer=viewer_of(browser_id, ticket))
+    except serving.InferenceError:
+        return None
+
+
 def follow_model(model: str, browser_id: Any = None, ticket: Any = None) -> dict[str, Any]:
     """The boxes for the chosen model (read from its config alone: nothing is loaded); a model that cannot be read
     keeps two boxes, and Predict or Load says why."""
-    try:
-        task = serving.task_for(model, viewer=viewer_of(browser_id, ticket))
-    except serving.InferenceError:
-        task = None
-    return layout(task)
+    return layout(_task(model, browser_id, ticket))
+
+
+def follow_answer(model: str, browser_id: Any = None, ticket: Any = None) -> dict[str, Any]:
+    """After an answer: the boxes of the model that gave it (a Hub model's config is only read once it is in the
+    cache, so a typed Hub id gets its boxes here); the column names typed for files stay."""
+    return layout(_task(model, browser_id, ticket), columns=False)
 
 
 # --- one text or pair ---------------------------------------------------------------------------

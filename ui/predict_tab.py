@@ -20,6 +20,7 @@ from ui.predict_handlers import (
     compare_batch,
     compare_pair,
     explain,
+    follow_answer,
     follow_model,
     load_model,
     on_page_load,
@@ -137,7 +138,8 @@ def build(ctx: AppContext | None = None) -> None:
     gr.on([predict_button.click, sentence1.submit, sentence2.submit], predict, [sentence1, sentence2, model, *who],
           [label, details], api_name="predict", batch=True, max_batch_size=MAX_BATCH, concurrency_limit=1,
           ).then(*wired(swap_check, [sentence1, sentence2, model, swap, *who], "verdict", "swap"),
-                 api_name=False)
+                 api_name=False,
+          ).then(*wired(follow_answer, [model, *who], *layout), api_name=False, show_progress="hidden")
     batch_button.click(*wired(predict_batch, [upload, col1, col2, col_label, model, *who], "predictions", "summary",
                               "preview", "confusion"), api_name="predict_batch",
                        concurrency_limit=1)

@@ -68,6 +68,15 @@ def test_read_task_gives_the_boxes_without_loading_weights(three_class_checkpoin
     assert read_task(ModelRef(str(tmp_path), "empty", "chosen")) is None  # unreadable: None, loading says why
 
 
+def test_read_task_reads_a_hub_model_from_the_cache_only(use_hub_cache, monkeypatch):
+    from tests.predict_fixtures import HUB_ID
+    from trainer_backend.serving.predictor import read_task
+
+    assert read_task(ModelRef(HUB_ID, HUB_ID, "chosen")).is_mrpc  # the cached (unstamped) MRPC checkpoint
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")  # even online, nothing is fetched before the load's size check
+    assert read_task(ModelRef("studio-tests/not-in-cache", "x", "chosen")) is None
+
+
 # --- Explain ------------------------------------------------------------------------------------
 def test_explain_on_three_classes_and_on_one_sentence(three, single):
     e3 = explain.explain_pair(three, "river table green", "maybe maybe maybe coffee")
@@ -240,6 +249,8 @@ def test_handlers_answer_by_name_for_a_single_sentence_model(single_checkpoint, 
     loaded = h.load_model(model)
     assert "classes, in order: negative, positive" in loaded["facts"] and loaded["sentence2"].constructor_args["visible"] is False
     assert "value" not in loaded["col1"].constructor_args  # a Load keeps the column names typed
+    after = h.follow_answer(model)
+    assert after["sentence2"].constructor_args["visible"] is False and "value" not in after["col1"].constructor_args
 
 
 def test_three_class_compare_and_unsure_verdict(three_class_checkpoint):

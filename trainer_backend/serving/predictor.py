@@ -310,15 +310,16 @@ def _load_raw(spec: str, progress: Progress) -> tuple[object, object, Path | Non
 
 def read_task(ref: ModelRef) -> TaskSpec | None:
     """The task a checkpoint records (one text or two, its classes), from its config.json alone: no weights are
-    loaded, so the Predict tab can show the right boxes before anyone asks. None when it cannot be read here (the
-    error is reported when the model is actually loaded)."""
+    loaded, so the Predict tab can show the right boxes before anyone asks. A Hub model's config is read only from
+    this machine's cache: nothing is downloaded before the load's size check (_check_hub_size). None when it cannot
+    be read here (the load reports why, and the tab follows the model once it is loaded)."""
     from transformers import AutoConfig
 
     for spec in filter(None, (ref.spec, ref.fallback)):
         try:
             folder = _where(spec)
             config = AutoConfig.from_pretrained(str(folder) if folder is not None else spec,
-                                                local_files_only=folder is None and settings.is_offline())
+                                                local_files_only=folder is None)
             return task_of(config)
         except Exception:  # noqa: BLE001 - unknown here; loading the model says why
             continue
