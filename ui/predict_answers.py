@@ -28,7 +28,8 @@ def task_markdown(task: TaskSpec) -> str:
     """What the loaded model reads and answers, in one line above the boxes (MRPC keeps its paraphrase wording)."""
     if task.is_mrpc:
         return ("**This model compares two sentences** and answers *paraphrase* or *not paraphrase*.")
-    reads = "compares two texts" if task.pair else "reads one sentence"
+    reads = (f"compares two texts ({', '.join(map(md_escape, task.text_columns))})" if task.pair
+             else "reads one sentence")
     classes = ", ".join(f"*{_name(n)}*" for n in task.label_names)
     return f"**This model {reads}** and answers one of {task.num_labels} classes: {classes}."
 

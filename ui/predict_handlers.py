@@ -28,8 +28,9 @@ PREVIEW_ROWS = 20
 LOG = logging.getLogger(__name__)
 # what the tab shows about one text or pair; clear_answers empties them all when the text changes
 ANSWERS = ("verdict", "label", "details", "swap", "compare", "explain_html", "explain_json", "compare_json")
-# what follows the model's task: the boxes, their labels, the swap check and the column boxes
-LAYOUT = ("sentence1", "sentence2", "swap_box", "task", "col1", "col2")
+# what follows the model's task: the second box's column, the swap check, the line above and the column boxes. The
+# text boxes themselves are never updated: any update fires their change, which clears the answer (clear_answers)
+LAYOUT = ("second_box", "swap_box", "task", "col1", "col2")
 
 
 def _warn(message: str) -> str:
@@ -51,27 +52,18 @@ def _compare_choices(who: Visitor | None = None) -> list[tuple[str, str]]:
 
 
 # --- the layout follows the model ---------------------------------------------------------------
-def box_label(task: TaskSpec, slot: int) -> str:
-    """A text box's label: "Sentence 1"/"Sentence 2" for the studio's pair columns, else the task's column name."""
-    column = task.text_columns[slot]
-    if column in PAIR_COLUMNS:
-        return f"Sentence {slot + 1}" if task.pair else "Sentence"
-    return column.replace("_", " ").capitalize()
-
-
 def layout(task: TaskSpec | None, columns: bool = True) -> dict[str, Any]:
-    """One text box or two, named as the model's task names its texts; the swap check only where swapping the
+    """One text box or two (the line above names the task's texts); the swap check only where swapping the
     sentences should not change the answer (MRPC's paraphrases). None (unknown yet): two boxes, as for MRPC.
     columns: also set the file's column boxes to the task's column names (when another model is chosen; a Load of
     the same model keeps what was typed)."""
     task = task or MRPC
     names = {"value": task.text_columns[0]} if columns else {}
     second = {"value": task.text_columns[1] if task.pair else PAIR_COLUMNS[1]} if columns else {}
-    return {"sentence1": gr.Textbox(label=box_label(task, 0)),
-            "sentence2": gr.Textbox(visible=task.pair, label=box_label(task, 1) if task.pair else "Sentence 2"),
+    return {"second_box": gr.Column(visible=task.pair),
             "swap_box": gr.Checkbox(visible=task.is_mrpc),
             "task": task_markdown(task),
-            "col1": gr.Textbox(label=f"{box_label(task, 0)} column" if task.pair else "Text column", **names),
+            "col1": gr.Textbox(label="Sentence 1 column" if task.pair else "Text column", **names),
             "col2": gr.Textbox(visible=task.pair, **second)}
 
 
@@ -86,12 +78,6 @@ def follow_model(model: str, browser_id: Any = None, ticket: Any = None) -> dict
     """The boxes for the chosen model (read from its config alone: nothing is loaded); a model that cannot be read
     keeps two boxes, and Predict or Load says why."""
     return layout(_task(model, browser_id, ticket))
-
-
-def follow_answer(model: str, browser_id: Any = None, ticket: Any = None) -> dict[str, Any]:
-    """After an answer: the boxes of the model that gave it (a Hub model's config is only read once it is in the
-    cache, so a typed Hub id gets its boxes here); the column names typed for files stay."""
-    return layout(_task(model, browser_id, ticket), columns=False)
 
 
 # --- one text or pair ---------------------------------------------------------------------------
@@ -188,10 +174,9 @@ def refresh_models(current: str, other: str = PLAIN_CHOICE, browser_id: Any = No
 
 def on_page_load(current: str, other: str = PLAIN_CHOICE, browser_id: Any = None,
                  ticket: Any = None) -> dict[str, Any]:
-    """A (re)loaded page lists the runs finished or pushed since the app started, names the default and shows the
-    boxes its model reads."""
-    return {**refresh_models(current, other, browser_id, ticket), "facts": default_summary(browser_id, ticket),
-            **follow_model(current, browser_id, ticket)}
+    """A (re)loaded page lists the runs finished or pushed since the app started and names the default (the boxes
+    its model reads come from follow_model, wired beside this)."""
+    return {**refresh_models(current, other, browser_id, ticket), "facts": default_summary(browser_id, ticket)}
 
 
 def explain(sentence1: str, sentence2: str, model: str | None = None, browser_id: Any = None,

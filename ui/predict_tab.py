@@ -20,7 +20,6 @@ from ui.predict_handlers import (
     compare_batch,
     compare_pair,
     explain,
-    follow_answer,
     follow_model,
     load_model,
     on_page_load,
@@ -82,7 +81,8 @@ def build(ctx: AppContext | None = None) -> None:
         with gr.Tab("One pair"):
             with gr.Row():
                 sentence1 = gr.Textbox(label="Sentence 1", lines=2, elem_id="predict-s1")
-                sentence2 = gr.Textbox(label="Sentence 2", lines=2, elem_id="predict-s2")
+                with gr.Column(elem_id="predict-s2-box") as second_box:  # hidden for a single-sentence model
+                    sentence2 = gr.Textbox(label="Sentence 2", lines=2, elem_id="predict-s2")
             with gr.Row():
                 predict_button = gr.Button("Predict", variant="primary", elem_id="predict-button")
                 explain_button = gr.Button("Explain", elem_id="predict-explain-button")
@@ -121,7 +121,7 @@ def build(ctx: AppContext | None = None) -> None:
     # every handler answers {name: update}; these are the names' components (by_component maps them)
     parts = {"verdict": verdict_md, "label": label, "details": details, "swap": swap_md, "compare": compare_md,
              "explain_html": explain_html, "explain_json": explain_json, "compare_json": compare_json,
-             "sentence1": sentence1, "sentence2": sentence2, "swap_box": swap, "task": task, "col1": col1,
+             "second_box": second_box, "swap_box": swap, "task": task, "col1": col1,
              "col2": col2, "facts": facts, "zip_button": zip_button, "model": model, "other": other,
              "predictions": predictions, "summary": summary, "preview": preview, "confusion": confusion}
 
@@ -138,8 +138,7 @@ def build(ctx: AppContext | None = None) -> None:
     gr.on([predict_button.click, sentence1.submit, sentence2.submit], predict, [sentence1, sentence2, model, *who],
           [label, details], api_name="predict", batch=True, max_batch_size=MAX_BATCH, concurrency_limit=1,
           ).then(*wired(swap_check, [sentence1, sentence2, model, swap, *who], "verdict", "swap"),
-                 api_name=False,
-          ).then(*wired(follow_answer, [model, *who], *layout), api_name=False, show_progress="hidden")
+                 api_name=False)
     batch_button.click(*wired(predict_batch, [upload, col1, col2, col_label, model, *who], "predictions", "summary",
                               "preview", "confusion"), api_name="predict_batch",
                        concurrency_limit=1)
@@ -151,14 +150,19 @@ def build(ctx: AppContext | None = None) -> None:
                               api_name="compare_batch", concurrency_limit=1)
     load_button.click(*wired(load_model, [model, *who], "facts", "zip_button", *layout), api_name=False,
                       concurrency_limit=2)
-    # another model chosen (from the menu, typed, or sent by Train's mistakes table): its boxes, from its config
+    # another model chosen (from the menu, typed, or sent by Train's mistakes table): its boxes, from its config (a
+    # Hub model's only once it is in this machine's cache: Load brings it, and Load's answer sets the boxes too).
+    # Not after each answer: updating the boxes fires their change, which clears the answer just given
     model.change(*wired(follow_model, [model, *who], *layout), api_name=False, show_progress="hidden")
     refresh_button.click(*wired(refresh_models, [model, other, *who], "model", "other"), api_name=False)
     if ctx is not None:  # a pair from another tab (Train's mistakes) lands here and is explained
         ctx.predict_pair = {"sentence1": sentence1, "sentence2": sentence2, "model": model,
                             "explain": explaining}
     if ctx is not None:  # once the viewer is known: their runs in the menus, their default named, its boxes shown
-        ctx.on_viewer_known(*wired(on_page_load, [model, other, *who], "model", "other", "facts", *layout))
+        ctx.on_viewer_known(*wired(on_page_load, [model, other, *who], "model", "other", "facts"))
+        # its own step beside it: reading the default's config must not delay the facts line (a Load pressed at once
+        # would otherwise be overwritten by the page load's default summary)
+        ctx.on_viewer_known(*wired(follow_model, [model, *who], *layout))
     zip_button.click(zip_model, [model, *who], zip_file, api_name=False)
 
 

@@ -43,7 +43,7 @@ def test_the_second_box_hides_for_a_single_sentence_model(page, app_url, single_
     _choose(page, str(three_class_checkpoint))  # a pair model again: two boxes, named by its task
     page.locator("#predict-task").get_by_text("one of 3 classes").wait_for(timeout=60_000)
     second.wait_for(state="visible", timeout=30_000)
-    assert "Hypothesis" in page.locator("#predict-s2").inner_text()
+    assert "premise, hypothesis" in page.locator("#predict-task").inner_text()
 
 
 def test_a_single_sentence_mistake_is_explained_in_predict(page, app_url, single_checkpoint):

@@ -212,18 +212,19 @@ def test_the_boxes_follow_the_model(single_checkpoint, three_class_checkpoint, t
     from ui import predict_handlers as h
 
     one = h.follow_model(str(single_checkpoint))
-    assert one["sentence2"].constructor_args["visible"] is False and one["swap_box"].constructor_args["visible"] is False
-    assert one["sentence1"].constructor_args["label"] == "Sentence" and one["col1"].constructor_args["value"] == "sentence"
+    assert one["second_box"].constructor_args["visible"] is False and one["swap_box"].constructor_args["visible"] is False
+    assert one["col1"].constructor_args["value"] == "sentence" and one["col2"].constructor_args["visible"] is False
     assert "reads one sentence" in one["task"] and "*negative*, *positive*" in one["task"]
     two = h.follow_model(str(three_class_checkpoint))
-    assert two["sentence2"].constructor_args["visible"] is True and two["swap_box"].constructor_args["visible"] is False
-    assert [two[k].constructor_args["label"] for k in ("sentence1", "sentence2")] == ["Premise", "Hypothesis"]
+    assert two["second_box"].constructor_args["visible"] is True and two["swap_box"].constructor_args["visible"] is False
+    assert [two[k].constructor_args["value"] for k in ("col1", "col2")] == ["premise", "hypothesis"]
+    assert "compares two texts (premise, hypothesis)" in two["task"]
     assert "one of 3 classes: *entailment*, *neutral*, *contradiction*" in two["task"]
     mrpc = h.follow_model(str(tiny_checkpoint))  # an MRPC run keeps its words, its two boxes and the swap check
-    assert mrpc["sentence2"].constructor_args["visible"] is True and mrpc["swap_box"].constructor_args["visible"]
-    assert "*paraphrase* or *not paraphrase*" in mrpc["task"] and mrpc["sentence2"].constructor_args["label"] == "Sentence 2"
+    assert mrpc["second_box"].constructor_args["visible"] is True and mrpc["swap_box"].constructor_args["visible"]
+    assert "*paraphrase* or *not paraphrase*" in mrpc["task"]
     broken = h.follow_model("/no/such/folder")  # unknown: two boxes, Predict says why when asked
-    assert broken["sentence2"].constructor_args["visible"] is True
+    assert broken["second_box"].constructor_args["visible"] is True
     assert set(h.clear_answers()) == set(h.ANSWERS)
 
 
@@ -247,10 +248,8 @@ def test_handlers_answer_by_name_for_a_single_sentence_model(single_checkpoint, 
                                                                                                 "predicted positive"]
     assert "sentence" in batch["preview"].columns
     loaded = h.load_model(model)
-    assert "classes, in order: negative, positive" in loaded["facts"] and loaded["sentence2"].constructor_args["visible"] is False
+    assert "classes, in order: negative, positive" in loaded["facts"] and loaded["second_box"].constructor_args["visible"] is False
     assert "value" not in loaded["col1"].constructor_args  # a Load keeps the column names typed
-    after = h.follow_answer(model)
-    assert after["sentence2"].constructor_args["visible"] is False and "value" not in after["col1"].constructor_args
 
 
 def test_three_class_compare_and_unsure_verdict(three_class_checkpoint):
