@@ -169,7 +169,13 @@ def rows_to_pairs(rows: list[dict], s1: str = "sentence1", s2: str = "sentence2"
 
 
 def _split_off_validation(train: Dataset, fraction: float = VALIDATION_FRACTION) -> DatasetDict:
-    parts = train.train_test_split(test_size=fraction, seed=SPLIT_SEED, stratify_by_column="label")
+    """Hold `fraction` of the rows out for validation, every class in proportion (at least one row of each)."""
+    classes = len(set(train["label"]))
+    size: float | int = fraction if len(train) * fraction >= classes else classes
+    if len(train) < 2 * classes:
+        raise DataError(f"Too few rows ({len(train)}) to hold out a validation row of each of {classes} classes "
+                        "and still train on every class.")
+    parts = train.train_test_split(test_size=size, seed=SPLIT_SEED, stratify_by_column="label")
     return DatasetDict(train=parts["train"], validation=parts["test"])
 
 
