@@ -5,9 +5,10 @@ from typing import Any
 
 import gradio as gr
 
-from lesson import curves, live, navigation, padding, predictions, sections
+from lesson import curves, live, navigation, noise, padding, predictions, sections
 from trainer_backend.data import DataError
 from trainer_backend.modeling import ModelError
+from trainer_backend.runs.store import RunStore
 from ui.common import AppContext, error_toast, viewer_of, who_inputs
 
 PROGRESS_KEY = "finetune-studio-lesson-progress"
@@ -162,6 +163,15 @@ def refresh_runs() -> gr.Dropdown:
     return gr.Dropdown(choices=[ARTICLE_CHOICE, *curves.run_choices()])
 
 
+def lesson_own_runs(browser_id: Any = None, ticket: Any = None) -> str:
+    """The noise paragraph with the reader's own two newest comparable runs (on a Space: their own only)."""
+    try:
+        own = noise.own_pair(RunStore(), viewer_of(browser_id, ticket))
+    except KNOWN_ERRORS:
+        own = None
+    return noise.markdown(own)
+
+
 def data_floor() -> str:
     """The majority-class floor of the data the lesson's demos (and a default run) use, stated for the prose."""
     try:
@@ -252,6 +262,7 @@ def _demo_curves(shared: dict) -> None:
                                                          "F1"])
     refresh.click(refresh_runs, None, source, api_name=False)
     shared["curve_source"] = source
+    shared["own_runs"] = gr.Markdown(noise.markdown(None), elem_id="lesson-own-runs")
     source.change(lesson_curves, source, [chart, text, table], api_name="lesson_curves")
 
 
@@ -323,6 +334,10 @@ def _refill_on_open(ctx: AppContext, nav: gr.Radio, shared: dict) -> None:
     if "curve_source" in shared:  # learning curves are public, like the Train tab's run history
         root.load(refresh_runs, None, shared["curve_source"], api_name=False, show_progress="hidden")
         nav.change(refresh_runs, None, shared["curve_source"], api_name=False, show_progress="hidden")
+    if "own_runs" in shared:  # the visitor's own runs only: once the viewer is known, and at each section change
+        ctx.on_viewer_known(lesson_own_runs, who, [shared["own_runs"]])
+        nav.change(lesson_own_runs, who, shared["own_runs"], api_name=False, show_progress="hidden")
+        gr.api(lesson_own_runs, api_name="lesson_own_runs")
     for md in shared.get("floors", []):
         root.load(data_floor, None, md, api_name=False, show_progress="hidden")
 

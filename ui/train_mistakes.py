@@ -112,18 +112,18 @@ def mistakes_table(svc: Services, run: Run | None, cell: Any, visitor: Visitor) 
 
 def why_not_comparable(a: Run, b: Run) -> str | None:
     """Why two runs cannot be paired (None: they evaluated the same examples, at the same indices)."""
-    ma, mb = predictions.meta(a.info), predictions.meta(b.info)
-    for run, meta in ((a, ma), (b, mb)):
-        if meta is None:
-            return f"{_name(run)} kept no per-example predictions"
-    if ma.get("dataset") != mb.get("dataset"):
-        return "they were evaluated on different data sources"
-    if ma.get("evaluated") != mb.get("evaluated"):
-        return (f"they evaluated different numbers of validation pairs ({ma.get('evaluated')} and "
-                f"{mb.get('evaluated')}: a different cap on the validation split)")
-    if ma.get("fingerprint") != mb.get("fingerprint"):
-        return "the same source gave them different validation pairs (the data changed between the runs)"
-    return None
+    code = predictions.mismatch(a.info, b.info)
+    if code is None:
+        return None
+    ma, mb = predictions.meta(a.info) or {}, predictions.meta(b.info) or {}
+    return {
+        "none_a": f"{_name(a)} kept no per-example predictions",
+        "none_b": f"{_name(b)} kept no per-example predictions",
+        "dataset": "they were evaluated on different data sources",
+        "count": (f"they evaluated different numbers of validation pairs ({ma.get('evaluated')} and "
+                  f"{mb.get('evaluated')}: a different cap on the validation split)"),
+        "examples": "the same source gave them different validation pairs (the data changed between the runs)",
+    }[code]
 
 
 def _name(run: Run) -> str:

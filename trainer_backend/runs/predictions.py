@@ -157,3 +157,21 @@ def meta(info: dict[str, Any]) -> dict[str, Any] | None:
     """What a run's stored predictions cover (see save), or None when it has none."""
     value = info.get(INFO_KEY)
     return value if isinstance(value, dict) else None
+
+
+def mismatch(info_a: dict[str, Any], info_b: dict[str, Any]) -> str | None:
+    """Why two runs' stored predictions cannot be paired example by example, as a code the UI words
+    ('none_a'/'none_b': a run kept none; 'dataset': other data sources; 'count': a different number evaluated;
+    'examples': same source, other examples); None when they cover the same examples at the same indices."""
+    a, b = meta(info_a), meta(info_b)
+    if a is None:
+        return "none_a"
+    if b is None:
+        return "none_b"
+    if a.get("dataset") != b.get("dataset"):
+        return "dataset"
+    if a.get("evaluated") != b.get("evaluated"):
+        return "count"
+    if a.get("fingerprint") != b.get("fingerprint"):
+        return "examples"
+    return None
