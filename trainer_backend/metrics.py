@@ -51,7 +51,9 @@ def metric_source(prefer_hub: bool = True, config: str = "mrpc") -> str:
 
 
 def metrics_for(task: TaskSpec):
-    """The compute_metrics the Trainer calls for `task`: the `glue` config that scores it (tasks.metric_config)."""
+    """The compute_metrics the Trainer calls for `task`: the `glue` config that scores it (tasks.metric_config), plus
+    accuracy where that config leaves it out (CoLA's Matthews correlation alone): every run is read against its
+    majority floor, which is an accuracy."""
     config = metric_config(task)
     if config == "mrpc":
         return compute_metrics
@@ -60,8 +62,9 @@ def metrics_for(task: TaskSpec):
         logits, labels = eval_preds
         if isinstance(logits, tuple):
             logits = logits[0]
-        predictions = logits_to_predictions(np.asarray(logits))
-        return load_glue_metric(config).compute(predictions=predictions, references=np.asarray(labels))
+        predictions, labels = logits_to_predictions(np.asarray(logits)), np.asarray(labels)
+        scores = load_glue_metric(config).compute(predictions=predictions, references=labels)
+        return {"accuracy": float((predictions == labels).mean()), **scores}
 
     return compute
 

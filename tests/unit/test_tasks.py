@@ -178,7 +178,7 @@ def test_the_tiny_model_beats_the_floor_and_the_checkpoint_names_the_classes(tin
     columns = dict(sentence1_column="context", sentence2_column="text") if pair else dict(text_column="text")
     result = _train(tiny_model_dir, path, tmp_path / "o", label_column="category", **columns)
     floor = metrics.floor_of_matrix(result.confusion)
-    assert len(result.confusion) == len(classes) and floor.accuracy == pytest.approx(1 / len(classes))
+    assert len(result.confusion) == len(classes) and floor.accuracy == pytest.approx(1 / len(classes), abs=0.02)
     assert result.metrics["eval_accuracy"] >= 0.9 > floor.accuracy + 0.2  # one word carries the class
     spec = tasks.task_of(AutoConfig.from_pretrained(tmp_path / "o"))
     assert spec == tasks.TaskSpec("file", ("context", "text") if pair else ("text",), tuple(sorted(classes)))
@@ -194,5 +194,5 @@ def test_a_cola_style_run_reports_matthews_correlation(tiny_model_dir, tmp_path,
     path = write_learnable_classes(tmp_path / "cola.csv", ("unacceptable", "acceptable"))
     result = _train(tiny_model_dir, path, tmp_path / "o", text_column="text", label_column="category")
     assert result.metrics["eval_matthews_correlation"] >= 0.8  # a majority answer scores 0
-    assert "eval_accuracy" not in result.metrics
+    assert result.metrics["eval_accuracy"] >= 0.9 and "eval_f1" not in result.metrics  # accuracy: for the floor
     assert "eval_matthews_correlation" in json.loads((tmp_path / "o" / "studio_run.json").read_text())["metrics"]
