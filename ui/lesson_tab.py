@@ -6,6 +6,7 @@ from typing import Any
 import gradio as gr
 
 from lesson import curves, live, navigation, noise, padding, predictions, sections
+from trainer_backend import settings, tasks
 from trainer_backend.data import DataError
 from trainer_backend.modeling import ModelError
 from trainer_backend.runs.store import RunStore
@@ -286,6 +287,21 @@ def _section(number: int, section: sections.Section, ctx: AppContext | None, sha
             try_it = gr.Button(f"Try it: open Train with “{section.preset}”", variant="secondary", size="sm")
             ctx.link_to_train(try_it, section.preset)
         gr.Markdown(f"[Link to this section](?{navigation.QUERY_KEY}={section.id})", elem_classes="lesson-link")
+    if section.id == "next" and ctx is not None:
+        with gr.Row():
+            for label, dataset in next_tasks():
+                button = gr.Button(label, variant="secondary", size="sm",
+                                   elem_id=f"lesson-train-{dataset.replace('/', '-')}")
+                ctx.link_data_to_train(button, dataset)
+
+
+def next_tasks() -> list[tuple[str, str]]:
+    """(button text, dataset) of "Next steps": SST-2 and RTE from the Hub; offline, SST-2's bundled stand-in and
+    RTE with a word that it needs the Hub (Start then says so plainly)."""
+    if settings.is_offline():
+        return [("Train this on SST-2's offline stand-in (bundled reviews)", tasks.SENTIMENT_SAMPLE),
+                ("Train this on RTE (needs the Hub)", "glue/rte")]
+    return [("Train this on SST-2", "glue/sst2"), ("Train this on RTE", "glue/rte")]
 
 
 def build(ctx: AppContext | None = None) -> None:
