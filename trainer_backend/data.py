@@ -8,14 +8,14 @@ import csv
 import io
 import json
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
 from trainer_backend import hub_data, settings, tasks
-from trainer_backend.errors import AccessError
+from trainer_backend.errors import AccessError, DataError, snippet
+from trainer_backend.labels import check_classes, classes_of, known_ids, normalize_label
 from trainer_backend.tasks import MRPC_LABELS, NamedTask, TaskSpec
 
 LABEL_NAMES = list(MRPC_LABELS)
@@ -32,24 +32,6 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 200_000
 VALIDATION_FRACTION = 0.1
 SPLIT_SEED = 42
-_TRUE = {"1", "1.0", "yes", "y", "true", "t", "paraphrase", "equivalent", "positive", "same"}
-_FALSE = {"0", "0.0", "no", "n", "false", "f", "not_paraphrase", "not paraphrase", "not-paraphrase",
-          "not_equivalent", "negative", "different"}
-
-
-SNIPPET_CHARS = 40
-
-
-class DataError(ValueError):
-    """Data that cannot be used for training; the message names the problem."""
-
-
-def snippet(value: object, limit: int = SNIPPET_CHARS) -> str:
-    """A cell or column name as an error may quote it: at most `limit` characters, control characters escaped
-    (repr), and how long it really was when cut. Markdown/HTML escaping stays with the UI that shows it."""
-    text = str(value)
-    shown = repr(text[:limit])
-    return shown if len(text) <= limit else f"{shown}… ({len(text):,} characters)"
 
 
 def _column(name: object) -> str:
@@ -70,19 +52,6 @@ class LoadedData:
     def summary(self) -> str:
         sizes = ", ".join(f"{k} {len(v):,}" for k, v in self.dataset.items())
         return f"{self.name} ({sizes})"
-
-
-def normalize_label(value: object, row: int | str = "?") -> int:
-    """Map 0/1, yes/no, true/false, paraphrase/not_paraphrase … to 0 or 1; anything else is an error."""
-    if isinstance(value, bool):
-        return int(value)
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return 1
-    if text in _FALSE:
-        return 0
-    raise DataError(f"Row {row}: label {snippet(value)} is not binary. Use 0/1, yes/no, true/false or "
-                    "paraphrase/not_paraphrase.")
 
 
 def _decode(raw: bytes, name: str) -> str:
@@ -215,68 +184,6 @@ def _texts(rows: list[tuple[int, dict]], columns: tuple[str, ...], source: str) 
     return out
 
 
-_WHOLE = re.compile(r"[+-]?\d+(?:\.0*)?")
-
-
-def _whole(text: str) -> int | None:
-    return int(float(text)) if _WHOLE.fullmatch(text) else None
-
-
-def _binary_word(text: str) -> bool:
-    return text.lower() in _TRUE or text.lower() in _FALSE
-
-
-def classes_of(values: list, numbers: list[int], pair: bool, source: str) -> tuple[tuple[str, ...], list[int]]:
-    """(class names in id order, each row's id) for a label column read from text, as the data names its classes.
-
-    Pairs labelled the way the studio always read them (0/1, yes/no, paraphrase/not_paraphrase …) keep MRPC's
-    names. Otherwise whole numbers are classes in numeric order, anything else names in alphabetical order. A value
-    seen once is a bad row, not a class: it could be learned from or checked against, never both."""
-    texts = ["" if v is None else str(int(v) if isinstance(v, bool) else v).strip() for v in values]
-    counts = Counter(texts)
-    common = {t for t, c in counts.items() if c > 1}
-    if pair and common and all(_binary_word(t) for t in common):
-        return MRPC_LABELS, [normalize_label(v, n) for v, n in zip(values, numbers)]
-    for text, number in zip(texts, numbers):
-        if not text:
-            raise DataError(f"{source}, row {number}: the label is empty.")
-    limit = settings.limits().max_classes
-    if len(counts) > limit:
-        raise DataError(f"{source}: the label column holds {len(counts):,} different values; this app trains at most "
-                        f"{limit} classes. Is it the right column?")
-    if len(counts) < 2:
-        raise DataError(f"{source}: every label is {snippet(texts[0])}; a classifier needs at least two classes.")
-    whole = {t: _whole(t) for t in counts}
-    if None in whole.values() and any(v is not None for v in whole.values()):
-        words = sum(c for t, c in counts.items() if whole[t] is None) >= len(texts) / 2
-        odd = next(i for i, t in enumerate(texts) if (whole[t] is None) != words)
-        kind, others = ("a number", "words") if words else ("a word", "numbers")
-        raise DataError(f"Row {numbers[odd]}: label {snippet(values[odd])} is {kind} where the other labels are "
-                        f"{others}; use class names or numbers throughout, not both.")
-    once = next((i for i, t in enumerate(texts) if counts[t] == 1), None)
-    if once is not None:
-        raise DataError(f"Row {numbers[once]}: label {snippet(values[once])} appears only once; a class needs rows to "
-                        "learn from and rows to check against. Correct the label or drop the row.")
-    names = sorted(counts, key=lambda t: (whole[t], t) if whole[t] is not None else (0, t))
-    ids = {t: i for i, t in enumerate(names)}
-    return tuple(names), [ids[t] for t in texts]
-
-
-def _known_ids(values: list, numbers: list[int], names: tuple[str, ...], source: str) -> list[int]:
-    """Label ids of data whose classes are already known (a named GLUE task, a ClassLabel): each must be one."""
-    out = []
-    for value, number in zip(values, numbers):
-        text = str(value).strip() if value is not None else ""
-        index = _whole(text) if text else None
-        if index is None and text in names:
-            index = names.index(text)
-        if index is None or not 0 <= index < len(names):
-            raise DataError(f"{source}, row {number}: label {snippet(value)} is none of the classes "
-                            f"{', '.join(names)} (or their ids 0 to {len(names) - 1}).")
-        out.append(index)
-    return out
-
-
 def build(groups: dict[str, list[tuple[int, dict]]], columns: tuple[str, ...], label: str, source: str,
           names: tuple[str, ...] | None = None) -> DatasetDict:
     """Map numbered rows, grouped by split, to sentence1[/sentence2]/label splits with one set of classes for all:
@@ -291,7 +198,7 @@ def build(groups: dict[str, list[tuple[int, dict]]], columns: tuple[str, ...], l
     if names is None:
         names, ids = classes_of(values, numbers, len(columns) == 2, source)
     else:
-        ids = _known_ids(values, numbers, names, source)
+        ids = known_ids(values, numbers, names, source)
     dd, at = DatasetDict(), 0
     for split, rows in groups.items():
         dd[split] = Dataset.from_dict({**texts[split], "label": ids[at:at + len(rows)]},
@@ -321,24 +228,6 @@ def from_file(path: str | Path, s1: str = "sentence1", s2: str = "sentence2", la
     dd = build(groups, text_columns(s1, s2), label, path.name)
     check_classes(dd, path.name)
     return dd
-
-
-def check_classes(dd: DatasetDict, source: str) -> None:
-    """Training must see at least two classes and every class validation asks about; enough rows for both."""
-    names = dd["train"].features["label"].names
-    seen = set(dd["train"]["label"])
-    if len(seen) < 2:
-        only = seen.pop() if seen else 0
-        if tuple(names) == MRPC_LABELS:
-            raise DataError(f"{source}: the training split has only label {only}; both 0 and 1 are needed.")
-        raise DataError(f"{source}: the training split holds one class only ({snippet(names[only])}); a classifier "
-                        "needs at least two.")
-    unseen = sorted(set(dd["validation"]["label"]) - seen)
-    if unseen:
-        raise DataError(f"{source}: class {snippet(names[unseen[0]])} is in the validation split but never in "
-                        "training, so the model could never answer it. Move some of its rows to training.")
-    if len(dd["train"]) < 4 or len(dd["validation"]) < 2:
-        raise DataError(f"{source}: too few pairs to train and validate ({len(dd['train'])} / {len(dd['validation'])}).")
 
 
 def _read_msr(path: Path) -> dict[str, list]:
