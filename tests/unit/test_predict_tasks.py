@@ -260,3 +260,25 @@ def test_three_class_compare_and_unsure_verdict(three_class_checkpoint):
     assert "P(answer)" in compared["compare"] and compared["compare_json"]["a"]["label"] == "neutral"
     close = serving.PairResult("neutral", {"entailment": 0.35, "neutral": 0.4, "contradiction": 0.25})
     assert "only just ahead of entailment 35%" in predict_answers.verdict_markdown(close, None)
+
+
+def test_a_single_sentence_runs_own_validation_split_is_found_again(tmp_path):
+    """run_config.json keeps an empty second column for single sentences: the gate must read the run's own data
+    (here a CSV of one text column and three classes), not fall back to the sample."""
+    import json
+
+    rows = [("a calm clear morning", "calm"), ("a loud angry crowd", "angry"), ("a gentle quiet lake", "calm"),
+            ("a wild furious storm", "angry"), ("an ordinary grey day", "plain"), ("a plain dull wall", "plain")] * 4
+    path = tmp_path / "three.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["text", "mood"])
+        writer.writerows(rows)
+    (tmp_path / "run_config.json").write_text(json.dumps(
+        {"dataset": str(path), "sentence1_column": "text", "sentence2_column": "", "label_column": "mood"}))
+    from trainer_backend.tasks import TaskSpec
+
+    got = fastpath.validation_pairs(tmp_path, None, TaskSpec("file", ("text",), ("angry", "calm", "plain")))
+    assert got.seconds is None and "the run's validation split" in got.source
+    assert got.labels is not None and set(got.labels) <= {0, 1, 2}
+    assert all(text in {r[0] for r in rows} for text in got.firsts)

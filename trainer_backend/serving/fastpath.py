@@ -113,6 +113,12 @@ def _from_dataset(dd, source: str, task: TaskSpec = MRPC, labelled: bool = True)
     return GatePairs(firsts, seconds, labels, source)
 
 
+def _second_column(cfg: dict) -> str:
+    """The run's second text column; an empty one (kept as "") means the run read single sentences."""
+    value = cfg.get("sentence2_column", "sentence2")
+    return "" if value is None else str(value)
+
+
 def validation_pairs(folder: Path | None, record: RunRecord | None, task: TaskSpec = MRPC) -> GatePairs:
     """The run's own validation split when it can be found again, else the bundled sample's (and say so). For a
     model of another task than MRPC the sample's texts are used without its paraphrase labels: only agreement with
@@ -121,7 +127,7 @@ def validation_pairs(folder: Path | None, record: RunRecord | None, task: TaskSp
         try:
             cfg = json.loads((folder / "run_config.json").read_text(encoding="utf-8"))
             loaded = data.load_data(cfg.get("dataset") or "auto", cfg.get("sentence1_column") or "sentence1",
-                                    cfg.get("sentence2_column") or "sentence2", cfg.get("label_column") or "label",
+                                    _second_column(cfg), cfg.get("label_column") or "label",
                                     max_eval_samples=cfg.get("max_eval_samples") or None,
                                     token=settings.hub_read_token(None))  # never the owner's token on a Space
             return _from_dataset(loaded.dataset, f"the run's validation split ({loaded.name})", task)
