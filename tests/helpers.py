@@ -139,3 +139,28 @@ def train_and_predict_page(services):
         ctx.wire()
         ctx.load_viewer()
     return demo
+
+
+CLASS_WORDS = ("yes", "no", "maybe", "never", "always")
+
+
+def write_learnable_classes(path: Path, classes: tuple[str, ...] = ("red", "green", "blue"), pair: bool = False,
+                            n_train: int = 180, n_validation: int = 45, seed: int = 0) -> Path:
+    """A CSV (split column) of single texts or pairs with one class word per label (up to five classes), named
+    by `classes`, balanced in both splits: the tiny model learns it within a few dozen steps, like
+    write_learnable_pairs. Columns: text (and context for pairs), category, split."""
+    import csv
+    import random
+
+    rng = random.Random(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["context", "text", "category", "split"] if pair else ["text", "category", "split"])
+        for split, n in (("train", n_train), ("validation", n_validation)):
+            for i in range(n):
+                k = i % len(classes)
+                text = f"{CLASS_WORDS[k]} {CLASS_WORDS[k]} " + " ".join(rng.choices(LEARNABLE_WORDS, k=4))
+                row = [text, classes[k], split]
+                writer.writerow([" ".join(rng.choices(LEARNABLE_WORDS, k=3)), *row] if pair else row)
+    return path

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from trainer_backend.tasks import TaskSpec
+
 ROOT = Path(__file__).resolve().parent.parent
 HUB_ID = "studio-tests/tiny-bert-finetuned-mrpc"
 SNAPSHOT = "0123456789abcdef0123456789abcdef01234567"
@@ -78,3 +80,80 @@ def use_hub_cache(hub_cache, monkeypatch) -> Path:
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(hub_cache))
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     return hub_cache
+
+
+# --- checkpoints of other tasks: a three-class pair model and a single-sentence model ------------------------------
+THREE_CLASS = TaskSpec("file", ("premise", "hypothesis"), ("entailment", "neutral", "contradiction"))
+SINGLE = TaskSpec("glue/sst2", ("sentence",), ("negative", "positive"))
+_CUES = {THREE_CLASS: ("yes yes yes", "maybe maybe maybe", "no no no"), SINGLE: ("awful awful awful", "lovely lovely lovely")}
+
+
+def task_rows(spec: TaskSpec, n: int, seed: int = 0) -> list[tuple[tuple[str, ...], int]]:
+    """n learnable examples of `spec`: random words, the class carried by a cue at the start of the last text (as
+    helpers.write_learnable_pairs does for pairs), classes in turn."""
+    import random
+
+    from tests.helpers import LEARNABLE_WORDS
+
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        y = i % spec.num_labels
+        last = f"{_CUES[spec][y]} " + " ".join(rng.choices(LEARNABLE_WORDS, k=3))
+        texts = (" ".join(rng.choices(LEARNABLE_WORDS, k=4)), last) if spec.pair else (last,)
+        rows.append((texts, y))
+    return rows
+
+
+def write_task_file(path: Path, spec: TaskSpec, n: int = 30, seed: int = 1, label_names: bool = True) -> Path:
+    """A CSV of `spec`'s examples with its own column names and a label column (class names, or ids)."""
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*spec.text_columns, "label"])
+        for texts, y in task_rows(spec, n, seed):
+            writer.writerow([*texts, spec.label_names[y] if label_names else y])
+    return path
+
+
+def train_task_checkpoint(base: Path, out: Path, spec: TaskSpec, steps: int = 60) -> Path:
+    """The tiny BERT fine-tuned on task_rows for a few dozen steps (a plain loop: the Trainer's task support is
+    another branch's work), stamped with `spec` (tasks.stamp) and saved as a checkpoint folder."""
+    import torch
+    from transformers import AutoConfig, AutoTokenizer, BertForSequenceClassification
+
+    from trainer_backend.tasks import stamp
+
+    tokenizer = AutoTokenizer.from_pretrained(str(base))
+    config = AutoConfig.from_pretrained(str(base))
+    stamp(config, spec)
+    torch.manual_seed(0)
+    model = BertForSequenceClassification.from_pretrained(str(base), config=config)
+    rows = task_rows(spec, 96)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3)
+    model.train()
+    for step in range(steps):
+        batch = [rows[(step * 16 + k) % len(rows)] for k in range(16)]
+        columns = list(zip(*(texts for texts, _ in batch)))
+        enc = tokenizer(*columns, padding=True, return_tensors="pt")
+        loss = model(**enc, labels=torch.tensor([y for _, y in batch])).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    model.eval()
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def three_class_checkpoint(tiny_model_dir, tmp_path_factory) -> Path:
+    """A three-class pair model (premise/hypothesis → entailment, neutral, contradiction) that learned its cue."""
+    return train_task_checkpoint(tiny_model_dir, tmp_path_factory.mktemp("three-class"), THREE_CLASS)
+
+
+@pytest.fixture(scope="session")
+def single_checkpoint(tiny_model_dir, tmp_path_factory) -> Path:
+    """A single-sentence two-class model (SST-2-like: sentence → negative, positive) that learned its cue."""
+    return train_task_checkpoint(tiny_model_dir, tmp_path_factory.mktemp("single"), SINGLE)

@@ -144,7 +144,7 @@ def repos_named(config: dict) -> set[tuple[str, str]]:
     elif not model.startswith(("/", ".", "~")) and model != "packaged":
         repos.add(("model", model))
     data = str(config.get("dataset") or "auto")
-    if data in ("auto", "glue/mrpc"):
+    if data == "auto" or data.startswith("glue/"):
         repos.add(("dataset", GLUE_REPO))
     elif data.startswith("hub:"):
         repos.add(("dataset", repo_and_folder(data[4:])[0]))

@@ -25,11 +25,20 @@ class TrainConfig:
         "help": "Hub model id or local folder. auto: bert-base-uncased on a GPU, a small BERT on CPU, "
                 "the packaged all-MiniLM-L6-v2 when offline."})
     dataset: str = field(default=AUTO, metadata={
-        "help": "glue/mrpc (Hub), any Hub dataset id, 'sample' (bundled), a local MRPC folder or a "
+        "help": "glue/mrpc, glue/sst2, glue/rte, glue/qnli, glue/mnli, glue/cola (Hub), any Hub dataset id, 'sample' "
+                "(bundled pairs), 'sample-sentiment' (bundled single sentences), a local MRPC folder or a "
                 "CSV/TSV/JSONL file. auto: glue/mrpc online, else a local MRPC folder or the sample."})
-    sentence1_column: str = field(default="sentence1", metadata={"help": "Column holding the first sentence."})
-    sentence2_column: str = field(default="sentence2", metadata={"help": "Column holding the second sentence."})
-    label_column: str = field(default="label", metadata={"help": "Column holding the 0/1 (or yes/no …) label."})
+    sentence1_column: str = field(default="sentence1", metadata={
+        "help": "Column holding the first sentence (the only one for single-sentence data). Named GLUE tasks and "
+                "the samples bring their own columns."})
+    sentence2_column: str = field(default="sentence2", metadata={
+        "help": "Column holding the second sentence; empty for single-sentence data."})
+    text_column: Optional[str] = field(default=None, metadata={
+        "help": "Single-sentence data: the column holding the text (the same as sentence1_column set to it and "
+                "sentence2_column left empty)."})
+    label_column: str = field(default="label", metadata={
+        "help": "Column holding the label: class names or numbers (2 or more classes; 0/1, yes/no … for pairs "
+                "read as paraphrase or not)."})
     max_length: int = field(default=128, metadata={"help": "Truncate each tokenized pair to this many tokens."})
     num_train_epochs: float = field(default=3.0, metadata={"help": "Passes over the training set."})
     max_steps: int = field(default=-1, metadata={"help": "If > 0, stop after this many optimizer steps (overrides epochs)."})
@@ -65,6 +74,12 @@ class TrainConfig:
     hub_private: bool = field(default=False, metadata={"help": "Create the Hub repo as private."})
 
     def __post_init__(self) -> None:
+        if self.text_column is not None and str(self.text_column).strip():
+            if str(self.sentence2_column).strip() and self.sentence2_column != "sentence2":
+                raise ConfigError("Invalid training settings:\n- text_column is for single sentences; for pairs set "
+                                  "sentence1_column and sentence2_column instead")
+            self.sentence1_column, self.sentence2_column = str(self.text_column).strip(), ""
+        self.text_column = None  # one spelling kept: sentence1_column with an empty sentence2_column
         problems = self._source_problems() + self._schedule_problems() + self._cadence_problems()
         if problems:
             raise ConfigError("Invalid training settings:\n- " + "\n- ".join(problems))
@@ -76,6 +91,10 @@ class TrainConfig:
             problems.append("model_name_or_path is empty: give a Hub id, a local folder or 'auto'")
         if not str(self.dataset).strip():
             problems.append("dataset is empty: give glue/mrpc, 'sample', a folder, a file or 'auto'")
+        if not str(self.sentence1_column).strip():
+            problems.append("sentence1_column is empty: name the column holding the (first) text")
+        if not str(self.label_column).strip():
+            problems.append("label_column is empty: name the column holding the labels")
         if not 8 <= self.max_length <= 512:
             problems.append(f"max_length={self.max_length} must be between 8 and 512 tokens")
         if self.precision not in PRECISIONS:
@@ -149,10 +168,11 @@ class TrainConfig:
 FORM: dict[str, dict[str, Any]] = {
     "model_name_or_path": {"label": "Model", "ui": "source"},
     "dataset": {"label": "Data", "ui": "source"},
-    "sentence1_column": {"label": "First sentence column", "ui": "columns"},
-    "sentence2_column": {"label": "Second sentence column", "ui": "columns"},
+    "sentence1_column": {"label": "First sentence column (or the text column)", "ui": "columns"},
+    "sentence2_column": {"label": "Second sentence column (empty: single sentences)", "ui": "columns"},
+    "text_column": {"label": "Text column (single sentences)", "ui": "cli"},
     "label_column": {"label": "Label column", "ui": "columns"},
-    "max_length": {"label": "Max tokens per pair", "ui": "switches", "min": 8, "max": 512},
+    "max_length": {"label": "Max tokens per example", "ui": "switches", "min": 8, "max": 512},
     "num_train_epochs": {"label": "Epochs", "ui": "hyper", "min": 0, "max": 100},
     "max_steps": {"label": "Max steps (≤ 0: use epochs)", "ui": "hyper", "min": -1, "max": 1000000},
     "learning_rate": {"label": "Learning rate (0 = recipe: 5e-5)", "ui": "hyper", "min": 0, "max": 0.01, "empty": 0},

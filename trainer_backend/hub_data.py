@@ -62,9 +62,28 @@ def split_files(paths: list[str], folder: str = "") -> dict[str, list[str]]:
     return out
 
 
+GLUE_FILE = re.compile(r"(?P<split>train|validation(?:_matched|_mismatched)?)-\d{5}-of-\d{5}\.parquet")
+
+
+def glue_splits(paths: list[str], folder: str) -> dict[str, list[str]]:
+    """{split: repo paths} of one task folder of nyu-mll/glue, by its file names (`<split>-00000-of-00001.parquet`):
+    the training split and every validation split, named as GLUE names them (MNLI's validation_matched and
+    validation_mismatched stay apart). Test splits are left out: GLUE's carry no labels (-1)."""
+    out: dict[str, list[str]] = {}
+    for path in sorted(paths):
+        match = GLUE_FILE.fullmatch(path[len(folder):]) if path.startswith(folder) and safe_path(path) else None
+        if match:
+            out.setdefault(match["split"], []).append(path)
+    return out
+
+
+def _splits(paths: list[str], folder: str) -> dict[str, list[str]]:
+    return glue_splits(paths, folder) if folder else split_files(paths)
+
+
 def _chooser(folder: str):
     def choose(listed: dict[str, int | None]) -> list[str]:
-        return [p for files in split_files(list(listed), folder).values() for p in files]
+        return [p for files in _splits(list(listed), folder).values() for p in files]
     return choose
 
 
@@ -79,7 +98,7 @@ def fetch(target: str, token: str | bool | None = None) -> tuple[dict[str, list[
     if repo is None:
         raise HubDataError(f"The Hub dataset {target} could not be listed: it may not exist, be private or gated "
                            "(sign in to use your own), or the Hub is unreachable.")
-    splits = split_files(list(repo.files), folder)
+    splits = _splits(list(repo.files), folder)
     if not splits:
         raise HubDataError(f"The Hub dataset {target} holds no data files this app reads (.parquet, .csv, .tsv, "
                            ".jsonl or .json files named by split, e.g. train.csv); its README settings are not used.")

@@ -1,4 +1,4 @@
-"""Tokenizer and model loading with a 2-label head; captures the head-swap report."""
+"""Tokenizer and model loading with a head for the task's classes (stamped, tasks.py); captures the head-swap report."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -8,6 +8,7 @@ from trainer_backend import settings
 from trainer_backend.data import LABEL_NAMES
 from trainer_backend.errors import AccessError
 from trainer_backend.hub_check import check_hub_repo, pinned_revision
+from trainer_backend.tasks import MRPC, TaskSpec, stamp
 
 ID2LABEL = dict(enumerate(LABEL_NAMES))
 LABEL2ID = {name: i for i, name in ID2LABEL.items()}
@@ -36,6 +37,7 @@ class LoadedModel:
     name: str
     reason: str
     report: HeadSwapReport
+    task: TaskSpec = MRPC
 
 
 def resolve_model(spec: str, hw: settings.Hardware | None = None) -> tuple[str, str, str]:
@@ -76,8 +78,10 @@ def load_tokenizer(spec: str, token: str | bool | None = None, revision: str | N
         raise ModelError(_missing_message(spec, err)) from None
 
 
-def load_for_classification(spec: str = "auto", token: str | bool | None = None) -> LoadedModel:
-    """Load tokenizer and a sequence-classification model with labels not_paraphrase/paraphrase.
+def load_for_classification(spec: str = "auto", token: str | bool | None = None, task: TaskSpec = MRPC) -> LoadedModel:
+    """Load tokenizer and a sequence-classification model with one output per class of `task` (MRPC's
+    not_paraphrase/paraphrase by default), its config stamped with the task (tasks.stamp), so every checkpoint the
+    run saves names its texts and classes. A head trained for another number of classes is re-initialised.
 
     A Hub model is size-checked first and then loaded at the commit that check pinned; `token` is what Hub requests
     send (False: none, on a Space for anonymous visitors)."""
@@ -94,16 +98,17 @@ def load_for_classification(spec: str = "auto", token: str | bool | None = None)
     tokenizer = load_tokenizer(path, token, revision)
     try:
         model, info = AutoModelForSequenceClassification.from_pretrained(
-            path, num_labels=2, id2label=ID2LABEL, label2id=LABEL2ID, output_loading_info=True, token=token,
-            revision=revision)
+            path, num_labels=task.num_labels, id2label=task.id2label, label2id=task.label2id,
+            output_loading_info=True, token=token, revision=revision, ignore_mismatched_sizes=True)
     except (OSError, ValueError) as err:
         raise ModelError(_missing_message(path, err)) from None
+    stamp(model.config, task)
     report = HeadSwapReport(
         dropped=sorted(info.get("unexpected_keys") or []),
         new=sorted(info.get("missing_keys") or []),
         mismatched=sorted(str(k[0] if isinstance(k, tuple) else k) for k in (info.get("mismatched_keys") or [])),
     )
-    return LoadedModel(model, tokenizer, name, reason, report)
+    return LoadedModel(model, tokenizer, name, reason, report, task)
 
 
 def freeze_word_embeddings(model) -> int:

@@ -63,10 +63,19 @@ class Fp16OnCpu(_Note):
 
 
 class MetricSource(_Note):
-    """Where accuracy and F1 come from: the Hub's glue/mrpc module, or the packaged offline copy."""
+    """Where the scores come from: the Hub's `glue` module for the task's config, or the packaged offline twin."""
 
     kind: Literal["metrics"] = "metrics"
     hub: bool
+    config: str = "mrpc"
+
+
+class TaskChosen(_Note):
+    """A task other than MRPC: the text columns read (one or two) and the classes, in id order."""
+
+    kind: Literal["task"] = "task"
+    columns: list[str]
+    labels: list[str]
 
 
 class FrozenEmbeddings(_Note):
@@ -100,7 +109,7 @@ class PushSkipped(_Note):
     reason: str
 
 
-NOTE_TYPES = (ModelChosen, DataChosen, BatchSize, LearningRates, PrecisionChosen, Fp16OnCpu, MetricSource,
+NOTE_TYPES = (ModelChosen, DataChosen, BatchSize, LearningRates, PrecisionChosen, Fp16OnCpu, MetricSource, TaskChosen,
               FrozenEmbeddings, FrozenLayers, TimeLimit, PushSkipped)
 Note = Annotated[Union[NOTE_TYPES], Field(discriminator="kind")]
 KINDS = frozenset(cls.model_fields["kind"].default for cls in NOTE_TYPES)

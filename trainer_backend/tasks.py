@@ -79,3 +79,63 @@ def task_of(config) -> TaskSpec:
         names = MRPC_LABELS
     columns = tuple(getattr(config, "studio_text_columns", None) or PAIR_COLUMNS)
     return TaskSpec(str(getattr(config, "studio_task", None) or "unknown"), columns, names)
+
+
+# --- The named tasks the Train tab and the CLI offer -------------------------------------------------------------
+
+SAMPLE_TASK = "sample"              # the bundled MRPC-style pairs (assets/mrpc_sample.tsv)
+SENTIMENT_SAMPLE = "sample-sentiment"  # the bundled single-sentence reviews (assets/sentiment_sample.tsv)
+SENTIMENT_LABELS = ("negative", "positive")
+
+
+@dataclass(frozen=True)
+class NamedTask:
+    """A task offered by name: what a checkpoint records, how evaluate's `glue` metric scores it (its config name),
+    which split it validates on (and a second one reported at the end), and the bundled data that stands in for it
+    when the Hub cannot be reached."""
+
+    spec: TaskSpec
+    metric: str
+    title: str
+    validation: str = "validation"
+    also_validate: str | None = None
+    offline: str = SAMPLE_TASK
+
+    @property
+    def glue_config(self) -> str | None:
+        """The folder of nyu-mll/glue holding its files ('sst2' for glue/sst2); None for a bundled sample."""
+        return self.spec.name.split("/", 1)[1] if self.spec.name.startswith("glue/") else None
+
+
+# Columns, class names (in label-id order) and metric configs as GLUE and evaluate's `glue` metric define them.
+# MRPC keeps the studio's own names for its classes (not_paraphrase/paraphrase), as it always has.
+NAMED_TASKS: dict[str, NamedTask] = {t.spec.name: t for t in (
+    NamedTask(MRPC, "mrpc", "paraphrase or not (sentence pairs)"),
+    NamedTask(TaskSpec("glue/sst2", ("sentence",), SENTIMENT_LABELS), "sst2",
+              "movie-review sentiment (single sentences)", offline=SENTIMENT_SAMPLE),
+    NamedTask(TaskSpec("glue/rte", PAIR_COLUMNS, ("entailment", "not_entailment")), "rte",
+              "does the first sentence entail the second (pairs)"),
+    NamedTask(TaskSpec("glue/qnli", ("question", "sentence"), ("entailment", "not_entailment")), "qnli",
+              "does the sentence answer the question (pairs)"),
+    NamedTask(TaskSpec("glue/mnli", ("premise", "hypothesis"), ("entailment", "neutral", "contradiction")), "mnli",
+              "entailment, neutral or contradiction (pairs, three classes)", validation="validation_matched",
+              also_validate="validation_mismatched"),
+    NamedTask(TaskSpec("glue/cola", ("sentence",), ("unacceptable", "acceptable")), "cola",
+              "is the sentence grammatical (single sentences)", offline=SENTIMENT_SAMPLE),
+    NamedTask(TaskSpec(SENTIMENT_SAMPLE, ("sentence",), SENTIMENT_LABELS), "sst2",
+              "bundled reviews, positive or negative (single sentences, offline)", offline=SENTIMENT_SAMPLE),
+)}
+
+
+def named(name: str) -> NamedTask | None:
+    """The named task called `name` ('glue/sst2', 'sample-sentiment'), or None."""
+    return NAMED_TASKS.get(name)
+
+
+def metric_config(spec: TaskSpec) -> str:
+    """The `glue` metric config that scores `spec`: a named task's own; for other data, MRPC's accuracy and F1 (of
+    class 1) when there are two classes, else accuracy alone (as MNLI's)."""
+    task = NAMED_TASKS.get(spec.name)
+    if task is not None:
+        return task.metric
+    return "mrpc" if spec.num_labels == 2 else "mnli"

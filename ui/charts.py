@@ -11,6 +11,7 @@ from trainer_backend.runs.summary import run_name
 
 PALETTE = ["#4f46e5", "#f59e0b", "#10b981", "#ef4444", "#0ea5e9", "#a855f7", "#84cc16", "#ec4899"]
 EVAL_NAMES = ("eval_loss", "eval_accuracy", "eval_f1")
+MRPC_SHOWN = ("not paraphrase", "paraphrase")  # MRPC's classes as the tabs name them
 TABLE_HEADERS = ["Epoch", "Training Loss", "Validation Loss", "Accuracy", "F1"]
 
 
@@ -55,15 +56,21 @@ def loss_figure(store: RunStore, runs: list[Run], revision: str = "loss") -> go.
 def eval_figure(store: RunStore, runs: list[Run], revision: str = "eval") -> go.Figure:
     """Validation accuracy and F1 at each evaluation."""
     fig = go.Figure()
+    lowest = 0.0
     for i, run in enumerate(runs):
         color = PALETTE[i % len(PALETTE)]
-        for name, dash in (("eval_accuracy", "solid"), ("eval_f1", "dot")):
+        for name, dash in (("eval_accuracy", "solid"), ("eval_f1", "dot"), ("eval_matthews_correlation", "dashdot")):
             points = series(store, run.id, name)
             if points:
+                lowest = min(lowest, *(v for _, v in points))
                 fig.add_trace(go.Scatter(x=[s for s, _ in points], y=[v for _, v in points], mode="lines+markers",
                                          name=f"{run_name(run)} · {name[5:]}", line=dict(color=color, dash=dash)))
-    return _layout(fig, "Validation accuracy and F1", "score", revision, score=True,
-                   waiting="Waiting for the first evaluation…")
+    title = ("Validation accuracy and Matthews correlation" if any("matthews" in (t.name or "") for t in fig.data)
+             else "Validation accuracy and F1")
+    fig = _layout(fig, title, "score", revision, score=True, waiting="Waiting for the first evaluation…")
+    if lowest < 0:  # a Matthews correlation runs from -1 to 1
+        fig.update_yaxes(range=[max(-1.02, lowest - 0.05), 1.02])
+    return fig
 
 
 def spread_figure(store: RunStore, runs: list[Run], name: str = "eval_accuracy",
@@ -87,15 +94,24 @@ def spread_figure(store: RunStore, runs: list[Run], name: str = "eval_accuracy",
                    waiting="Waiting for two runs to reach the same evaluation…")
 
 
-def confusion_figure(matrix: list[list[int]] | None, title: str = "Confusion matrix (validation)") -> go.Figure:
-    """2x2 heatmap, rows = true label, columns = predicted label."""
+def class_names(names: tuple[str, ...] | list[str] | None, n: int = 2) -> list[str]:
+    """How the tabs name a run's classes: MRPC's in words, any other task's as its data names them."""
+    names = tuple(names or ())
+    if not names or names == ("not_paraphrase", "paraphrase"):
+        names = MRPC_SHOWN if n == 2 else ()
+    return [names[i] if i < len(names) else str(i) for i in range(n)]
+
+
+def confusion_figure(matrix: list[list[int]] | None, title: str = "Confusion matrix (validation)",
+                     labels: tuple[str, ...] | list[str] | None = None) -> go.Figure:
+    """n x n heatmap, rows = true label, columns = predicted label; `labels`: the run's class names."""
     matrix = matrix or [[0, 0], [0, 0]]
-    labels = ["not paraphrase", "paraphrase"]
-    fig = go.Figure(go.Heatmap(z=matrix, x=[f"predicted {l}" for l in labels], y=[f"true {l}" for l in labels],
+    shown = class_names(labels, len(matrix))
+    fig = go.Figure(go.Heatmap(z=matrix, x=[f"predicted {l}" for l in shown], y=[f"true {l}" for l in shown],
                                text=[[str(v) for v in row] for row in matrix], texttemplate="%{text}",
                                colorscale="Blues", showscale=False))
-    fig.update_layout(title=title, template="plotly_white", height=300, margin=dict(l=40, r=20, t=50, b=40),
-                      yaxis=dict(autorange="reversed"))
+    fig.update_layout(title=title, template="plotly_white", height=300 + 40 * max(0, len(matrix) - 2),
+                      margin=dict(l=40, r=20, t=50, b=40), yaxis=dict(autorange="reversed"))
     return fig
 
 

@@ -8,7 +8,8 @@ from typing import Any, Callable
 
 import gradio as gr
 
-from trainer_backend import settings
+from trainer_backend import presets, settings
+from ui import train_form
 from ui.addresses import client_address
 from web import access
 
@@ -113,12 +114,14 @@ class AppContext:
     root: gr.Blocks | None = None           # the app's Blocks, for page-load events (no private Gradio API)
     tabs: gr.Tabs | None = None
     train_preset: gr.Dropdown | None = None
+    train_form: Any = None                   # ui.train_form.TrainForm of the Train tab (link_data_to_train fills it)
     services: Any = None                     # ui.services.Services (the job runner), built once in app.py
     visitor: gr.BrowserState | None = None   # the anonymous visitor id (see visitor_of)
     viewer: gr.Textbox | None = None         # that visitor's signed ticket (see remember_viewer)
     train_timer: gr.Timer | None = None      # ticks only while the Train tab is shown
     predict_pair: dict | None = None         # Predict's sentence boxes, model menu and Explain (link_pair_to_predict)
     _train_links: list[tuple[gr.Button, str]] = field(default_factory=list)
+    _data_links: list[tuple[gr.Button, str]] = field(default_factory=list)
     _pair_links: list[tuple[Any, Any, list]] = field(default_factory=list)
     _viewer_loads: list[tuple[Any, Any, Any]] = field(default_factory=list)
 
@@ -143,6 +146,11 @@ class AppContext:
     def link_to_train(self, button: gr.Button, preset: str) -> None:
         """Make `button` switch to the Train tab with `preset` selected (wired by `wire`)."""
         self._train_links.append((button, preset))
+
+    def link_data_to_train(self, button: gr.Button, dataset: str) -> None:
+        """Make `button` switch to the Train tab with its form filled for `dataset` (a named task): the chosen
+        preset's settings, that data, its own columns (wired by `wire`)."""
+        self._data_links.append((button, dataset))
 
     def link_pair_to_predict(self, table: Any, fn, inputs: list) -> None:
         """Make a row of `table`, selected, fill Predict's two sentence boxes and model menu and explain the pair
@@ -170,6 +178,12 @@ class AppContext:
         for button, preset in self._train_links:
             button.click(_goto_train_factory(preset, self.tabs, self.train_preset, self.train_timer), None, outputs,
                          api_name=False)
+        if self.train_form is not None:
+            timer = [self.train_timer] if self.train_timer else []
+            for button, dataset in self._data_links:
+                fill = _fill_train_factory(self.train_form, dataset, self.tabs, self.train_timer)
+                button.click(fill, self.train_preset, [self.tabs, *self.train_form.components, *timer],
+                             api_name=False)
 
 
 def _goto_train_factory(preset: str, tabs: gr.Tabs, menu: gr.Dropdown, timer: gr.Timer | None):
@@ -179,6 +193,29 @@ def _goto_train_factory(preset: str, tabs: gr.Tabs, menu: gr.Dropdown, timer: gr
 
     goto_train.__name__ = f"goto_train_{abs(hash(preset))}"
     return goto_train
+
+
+def task_values(preset: str, dataset: str) -> dict[str, Any]:
+    """{field: config value} of `preset` run on `dataset`: the preset's settings whole (precision 'compare' when it
+    compares), the data swapped in, the column fields at their defaults (a named task brings its own columns)."""
+    try:
+        p = presets.get(preset)
+    except KeyError:
+        p = presets.get(presets.QUICK_LOOK)
+    values = p.config.replace(dataset=dataset, sentence1_column="sentence1", sentence2_column="sentence2",
+                              label_column="label").to_dict()
+    if len(p.precisions) > 1:
+        values["precision"] = train_form.COMPARE
+    return values
+
+
+def _fill_train_factory(form: Any, dataset: str, tabs: gr.Tabs, timer: gr.Timer | None):
+    def fill_train(preset: str) -> dict[Any, Any]:
+        out = {tabs: gr.Tabs(selected=TAB_IDS["train"]), **form.updates(task_values(preset, dataset))}
+        return out | ({timer: gr.Timer(active=True)} if timer is not None else {})
+
+    fill_train.__name__ = f"fill_train_{dataset.replace('/', '_').replace('-', '_')}"
+    return fill_train
 
 
 def timer_on() -> gr.Timer:

@@ -5,9 +5,11 @@ from typing import Any
 
 import gradio as gr
 
-from lesson import curves, live, navigation, padding, predictions, sections
+from lesson import curves, live, navigation, noise, padding, predictions, sections
+from trainer_backend import settings, tasks
 from trainer_backend.data import DataError
 from trainer_backend.modeling import ModelError
+from trainer_backend.runs.store import RunStore
 from ui.common import AppContext, by_component, error_toast, viewer_of, who_inputs
 
 PROGRESS_KEY = "finetune-studio-lesson-progress"
@@ -171,6 +173,15 @@ def refresh_runs() -> gr.Dropdown:
     return gr.Dropdown(choices=[ARTICLE_CHOICE, *curves.run_choices()])
 
 
+def lesson_own_runs(browser_id: Any = None, ticket: Any = None) -> str:
+    """The noise paragraph with the reader's own two newest comparable runs (on a Space: their own only)."""
+    try:
+        own = noise.own_pair(RunStore(), viewer_of(browser_id, ticket))
+    except KNOWN_ERRORS:
+        own = None
+    return noise.markdown(own)
+
+
 def data_floor() -> str:
     """The majority-class floor of the data the lesson's demos (and a default run) use, stated for the prose."""
     try:
@@ -262,6 +273,7 @@ def _demo_curves(shared: dict) -> None:
                                                          "F1"])
     refresh.click(refresh_runs, None, source, api_name=False)
     shared["curve_source"] = source
+    shared["own_runs"] = gr.Markdown(noise.markdown(None), elem_id="lesson-own-runs")
     _click(source.change, lesson_curves, source, {"chart": chart, "text": text, "table": table}, "lesson_curves")
 
 
@@ -285,6 +297,21 @@ def _section(number: int, section: sections.Section, ctx: AppContext | None, sha
             try_it = gr.Button(f"Try it: open Train with “{section.preset}”", variant="secondary", size="sm")
             ctx.link_to_train(try_it, section.preset)
         gr.Markdown(f"[Link to this section](?{navigation.QUERY_KEY}={section.id})", elem_classes="lesson-link")
+    if section.id == "next" and ctx is not None:
+        with gr.Row():
+            for label, dataset in next_tasks():
+                button = gr.Button(label, variant="secondary", size="sm",
+                                   elem_id=f"lesson-train-{dataset.replace('/', '-')}")
+                ctx.link_data_to_train(button, dataset)
+
+
+def next_tasks() -> list[tuple[str, str]]:
+    """(button text, dataset) of "Next steps": SST-2 and RTE from the Hub; offline, SST-2's bundled stand-in and
+    RTE with a word that it needs the Hub (Start then says so plainly)."""
+    if settings.is_offline():
+        return [("Train this on SST-2's offline stand-in (bundled reviews)", tasks.SENTIMENT_SAMPLE),
+                ("Train this on RTE (needs the Hub)", "glue/rte")]
+    return [("Train this on SST-2", "glue/sst2"), ("Train this on RTE", "glue/rte")]
 
 
 def build(ctx: AppContext | None = None) -> None:
@@ -335,6 +362,10 @@ def _refill_on_open(ctx: AppContext, nav: gr.Radio, shared: dict) -> None:
     if "curve_source" in shared:  # learning curves are public, like the Train tab's run history
         root.load(refresh_runs, None, shared["curve_source"], api_name=False, show_progress="hidden")
         nav.change(refresh_runs, None, shared["curve_source"], api_name=False, show_progress="hidden")
+    if "own_runs" in shared:  # the visitor's own runs only: once the viewer is known, and at each section change
+        ctx.on_viewer_known(lesson_own_runs, who, [shared["own_runs"]])
+        nav.change(lesson_own_runs, who, shared["own_runs"], api_name=False, show_progress="hidden")
+        gr.api(lesson_own_runs, api_name="lesson_own_runs")
     for md in shared.get("floors", []):
         root.load(data_floor, None, md, api_name=False, show_progress="hidden")
 

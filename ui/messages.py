@@ -39,9 +39,11 @@ def check_line(check: Check) -> str:
         return f"{engines.title(check.engine)} failed to run ({check.error})"
     verdict = "passed" if check.passed else "failed"
     detail = f" ({check.detail})" if check.detail else ""
+    accuracy = (f"accuracy {check.accuracy:.3f} vs {check.reference_accuracy:.3f} (may drop ≤ "
+                f"{MAX_ACCURACY_DROP * 100:.1f} points)" if check.accuracy is not None
+                else "accuracy not compared (no labels that fit this model's classes)")
     return (f"{engines.title(check.engine)}{detail} {verdict}: same answer as PyTorch on {check.agreement:.1%} of "
-            f"{check.pairs} pairs (needs ≥ {MIN_AGREEMENT:.1%}), accuracy {check.accuracy:.3f} vs "
-            f"{check.reference_accuracy:.3f} (may drop ≤ {MAX_ACCURACY_DROP * 100:.1f} points)")
+            f"{check.pairs} pairs (needs ≥ {MIN_AGREEMENT:.1%}), {accuracy}")
 
 
 _ROUTE = {

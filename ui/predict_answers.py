@@ -1,4 +1,5 @@
-"""The Predict tab's words about one answer and one model: the plain verdict at the top, the swap check, the facts."""
+"""The Predict tab's words about one answer and one model: what the model reads and answers, the plain verdict at the
+top, the swap check, the facts."""
 from __future__ import annotations
 
 import time
@@ -6,41 +7,66 @@ from typing import Any
 
 from trainer_backend import serving
 from trainer_backend.serving import fastpath
+from trainer_backend.tasks import TaskSpec
 from trainer_backend.textsafe import md_escape
 from ui.common import viewer_of
 from ui.messages import serving_reason
 
-UNSURE_BELOW = 0.6  # an answer under 60% is close to a coin toss for a two-way head
+UNSURE_BELOW = 0.6  # an answer under 60% is close to a coin toss for a two-way head (and barely ahead for more)
 
 
-def _pct(result: serving.PairResult) -> str:
-    return f"{result.label.replace('_', ' ')} {result.confidences[result.label]:.0%}"
+def _name(label: str) -> str:
+    return md_escape(label.replace("_", " "))
+
+
+def _pct(result: serving.PairResult, label: str | None = None) -> str:
+    label = label or result.label
+    return f"{_name(label)} {result.confidences[label]:.0%}"
+
+
+def task_markdown(task: TaskSpec) -> str:
+    """What the loaded model reads and answers, in one line above the boxes (MRPC keeps its paraphrase wording)."""
+    if task.is_mrpc:
+        return ("**This model compares two sentences** and answers *paraphrase* or *not paraphrase*.")
+    reads = (f"compares two texts ({', '.join(map(md_escape, task.text_columns))})" if task.pair
+             else "reads one sentence")
+    classes = ", ".join(f"*{_name(n)}*" for n in task.label_names)
+    return f"**This model {reads}** and answers one of {task.num_labels} classes: {classes}."
 
 
 def verdict_markdown(forward: serving.PairResult, backward: serving.PairResult | None) -> str:
     """The plain-words warning above the answer when the model is unsure: the two orders disagree, or the answer
-    is close to 50%. Empty when the answer holds both ways."""
+    is close to a coin toss (two classes) or barely ahead of the next class (more). Empty when the answer holds."""
     if backward is not None and forward.label != backward.label:
         return (f"⚠️ **The model is unsure: swapping the sentences flips its answer** ({_pct(forward)} in this "
                 f"order, {_pct(backward)} the other way). Read the answer as a guess; a model trained longer "
                 "usually gives the same answer both ways.")
     if max(forward.confidences.values()) < UNSURE_BELOW:
-        return (f"⚠️ **The model is unsure:** {_pct(forward)} is close to a coin toss between the two answers.")
+        if len(forward.confidences) == 2:
+            return f"⚠️ **The model is unsure:** {_pct(forward)} is close to a coin toss between the two answers."
+        runner_up = sorted(forward.confidences, key=forward.confidences.get)[-2]
+        return (f"⚠️ **The model is unsure:** {_pct(forward)} is only just ahead of {_pct(forward, runner_up)}.")
     return ""
 
 
 def swap_check(sentence1: str, sentence2: str, model: str, enabled: bool, browser_id: Any = None,
-               ticket: Any = None) -> tuple[str, str]:
-    """Ask again with the sentences swapped: (the verdict above the answer, the swap-check line below it)."""
-    if not enabled:
-        return "", ""
+               ticket: Any = None) -> dict[str, str]:
+    """Ask again with the sentences swapped: {"verdict": the warning above the answer, "swap": the swap-check line
+    below it}. Only MRPC models are asked the other way round (a paraphrase is symmetric; an entailment is not);
+    every other model gets the verdict on its one answer."""
+    nothing = {"verdict": "", "swap": ""}
     try:
         predictor = serving.get_predictor(model, viewer=viewer_of(browser_id, ticket))
     except serving.InferenceError:
-        return "", ""
+        return nothing
+    if predictor.task.is_mrpc and not enabled:
+        return nothing
+    if not predictor.task.is_mrpc:
+        forward = predictor.predict_pairs([(sentence1, sentence2)])[0]
+        return nothing if forward.error else {"verdict": verdict_markdown(forward, None), "swap": ""}
     forward, backward = predictor.predict_pairs([(sentence1, sentence2), (sentence2, sentence1)])
     if forward.error or backward.error:
-        return "", ""
+        return nothing
     positive = predictor.labels[1]
     moved = abs(forward.confidences[positive] - backward.confidences[positive])
     verdict = "the same answer" if forward.label == backward.label else "a **different** answer"
@@ -48,7 +74,7 @@ def swap_check(sentence1: str, sentence2: str, model: str, enabled: bool, browse
             f"({backward.confidences[backward.label]:.1%}) — {verdict}; P({positive}) moved by {moved:.1%}. "
             "Being a paraphrase is symmetric, but the model reads the pair in order (the first sentence gets "
             "segment id 0, the second 1), so small shifts are normal and large ones are worth a look.")
-    return verdict_markdown(forward, backward), line
+    return {"verdict": verdict_markdown(forward, backward), "swap": line}
 
 
 def _engine_lines(predictor: serving.Predictor) -> tuple[str, list[str]]:
@@ -95,7 +121,11 @@ def facts_markdown(predictor: serving.Predictor) -> str:
             lines.append(f"- trained: {md_escape(record.created)}")
     else:
         lines.append("- no studio_run.json beside this checkpoint, so its training facts are unknown")
-    lines.append(f"- reads up to {predictor.max_length} tokens per pair on {predictor.device}"
+    task = predictor.task
+    reads = ("two texts (" + ", ".join(task.text_columns) + ")") if task.pair else f"one text ({task.text_columns[0]})"
+    lines.append(f"- reads {md_escape(reads)}; classes, in order: "
+                 + ", ".join(md_escape(n) for n in task.label_names))
+    lines.append(f"- reads up to {predictor.max_length} tokens per input on {predictor.device}"
                  f"{' with bf16' if predictor.use_bf16 else ''}")
     lines += [f"- {md_escape(note)}" for note in predictor.notes]
     if engine_details:

@@ -17,7 +17,7 @@ from trainer_backend import paired
 from trainer_backend.runs import predictions, summary
 from trainer_backend.runs.store import Run
 from trainer_backend.textsafe import md_escape
-from ui import train_view
+from ui import charts, train_view
 from ui.common import TAB_IDS, AppContext, by_component, error_toast
 from ui.services import Services, bound
 from web.access import Visitor
@@ -32,8 +32,17 @@ NOT_YOURS = ("This is another visitor's run: its validation pairs may come from 
              "owner sees them.")
 
 
-def label_name(label: int) -> str:
+def label_name(label: int, names: list[str] | None = None) -> str:
+    """A class as the table names it: the run's own class names (charts.class_names), MRPC's by default."""
+    if names:
+        return names[int(label)] if 0 <= int(label) < len(names) else str(label)
     return LABEL_NAMES.get(int(label), str(label))
+
+
+def run_classes(run: Run) -> list[str]:
+    """The run's class names in id order, as the tabs show them (MRPC's for runs that recorded none)."""
+    spec = run.record.task_spec
+    return charts.class_names(spec.label_names, spec.num_labels)
 
 
 def _cell_value(true: int, predicted: int) -> str:
@@ -48,7 +57,7 @@ def _parse_cell(value: Any) -> tuple[int, int] | None:
         return None
 
 
-def cell_choices(rows: list[predictions.Prediction]) -> list[tuple[str, str]]:
+def cell_choices(rows: list[predictions.Prediction], names: list[str] | None = None) -> list[tuple[str, str]]:
     """'All mistakes', then every cell of the confusion matrix (true × predicted) with its count."""
     labels = sorted({p.label for p in rows} | {p.predicted for p in rows})
     counts: dict[tuple[int, int], int] = {}
@@ -59,7 +68,8 @@ def cell_choices(rows: list[predictions.Prediction]) -> list[tuple[str, str]]:
     for t in labels:
         for q in labels:
             kind = "right" if t == q else "wrong"
-            out.append((f"true {label_name(t)} → predicted {label_name(q)} ({counts.get((t, q), 0)}, {kind})",
+            out.append((f"true {label_name(t, names)} → predicted {label_name(q, names)} ({counts.get((t, q), 0)}, "
+                        f"{kind})",
                         _cell_value(t, q)))
     return out
 
@@ -91,39 +101,42 @@ def mistakes_table(svc: Services, run: Run | None, cell: Any, visitor: Visitor) 
     if why is not None:
         return why, [], gr.Dropdown(choices=[("All mistakes", ALL)], value=ALL), []
     rows = predictions.load(svc.store, run.id)
+    names = run_classes(run)
     chosen_cell = _parse_cell(cell) if cell not in (None, "", ALL) else None
     chosen = predictions.mistakes(rows, chosen_cell)
     meta = predictions.meta(run.info) or {}
     wrong = sum(1 for p in rows if not p.correct)
     what = "mistakes" if chosen_cell is None else (
-        f"pairs that are {label_name(chosen_cell[0])} and the run called {label_name(chosen_cell[1])}")
+        f"pairs that are {label_name(chosen_cell[0], names)} and the run called {label_name(chosen_cell[1], names)}")
     text = (f"**{wrong} of {len(rows)}** validation pairs wrong. Showing {min(len(chosen), SHOWN_ROWS)} of "
             f"{len(chosen)} {what}, the model's most confident first. **Click a row** to explain that pair with "
             "this run's model in Predict.")
     if meta.get("evaluated", len(rows)) > len(rows):
         text += f" (The run evaluated {meta['evaluated']:,} pairs; the first {len(rows):,} are kept.)"
     shown = chosen[:SHOWN_ROWS]
-    table = [[p.index, label_name(p.label), label_name(p.predicted), round(p.confidence, 3), _short(p.sentence1),
+    table = [[p.index, label_name(p.label, names), label_name(p.predicted, names), round(p.confidence, 3),
+              _short(p.sentence1),
               _short(p.sentence2)] for p in shown]
     pairs = [{"run": run.id, "sentence1": p.sentence1, "sentence2": p.sentence2} for p in shown]
-    value = cell if cell in {v for _, v in cell_choices(rows)} else ALL
-    return text, table, gr.Dropdown(choices=cell_choices(rows), value=value), pairs
+    choices = cell_choices(rows, names)
+    value = cell if cell in {v for _, v in choices} else ALL
+    return text, table, gr.Dropdown(choices=choices, value=value), pairs
 
 
 def why_not_comparable(a: Run, b: Run) -> str | None:
     """Why two runs cannot be paired (None: they evaluated the same examples, at the same indices)."""
-    ma, mb = predictions.meta(a.info), predictions.meta(b.info)
-    for run, meta in ((a, ma), (b, mb)):
-        if meta is None:
-            return f"{_name(run)} kept no per-example predictions"
-    if ma.get("dataset") != mb.get("dataset"):
-        return "they were evaluated on different data sources"
-    if ma.get("evaluated") != mb.get("evaluated"):
-        return (f"they evaluated different numbers of validation pairs ({ma.get('evaluated')} and "
-                f"{mb.get('evaluated')}: a different cap on the validation split)")
-    if ma.get("fingerprint") != mb.get("fingerprint"):
-        return "the same source gave them different validation pairs (the data changed between the runs)"
-    return None
+    code = predictions.mismatch(a.info, b.info)
+    if code is None:
+        return None
+    ma, mb = predictions.meta(a.info) or {}, predictions.meta(b.info) or {}
+    return {
+        "none_a": f"{_name(a)} kept no per-example predictions",
+        "none_b": f"{_name(b)} kept no per-example predictions",
+        "dataset": "they were evaluated on different data sources",
+        "count": (f"they evaluated different numbers of validation pairs ({ma.get('evaluated')} and "
+                  f"{mb.get('evaluated')}: a different cap on the validation split)"),
+        "examples": "the same source gave them different validation pairs (the data changed between the runs)",
+    }[code]
 
 
 def _name(run: Run) -> str:

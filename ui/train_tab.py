@@ -92,6 +92,7 @@ def build(ctx: AppContext | None = None) -> None:
     # Polls only while the Train tab is shown (app.py switches it on tab select); standalone it always runs.
     timer = gr.Timer(v.POLL_SECONDS, active=standalone)
     ctx.train_preset = preset
+    ctx.train_form = form
     ctx.train_timer = timer
     form_inputs = {*form.components, seeds, visitor}
     view = dict(zip(v.VIEW_OUTPUTS, (progress, loss_plot, eval_plot, spread_plot, table, confusion, details, history,

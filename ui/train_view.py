@@ -273,7 +273,8 @@ def refresh(svc: Services, view_id: str | None, compare_ids: list[str] | None, l
         "spread": gr.Plot(value=charts.spread_figure(s, runs, revision=revision), visible=len(runs) >= 2),
         "table": (charts.results_table(s, run.id, summary.majority_floor(run.final_metrics.get("confusion")))
                   if run else []),
-        "confusion": gr.Plot(value=charts.confusion_figure(matrix), visible=bool(matrix)),
+        "confusion": gr.Plot(value=charts.confusion_figure(matrix, labels=run.record.task_spec.label_names if run
+                                                           else None), visible=bool(matrix)),
         "details": run_details(run, visitor)}
 
 

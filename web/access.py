@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from trainer_backend import settings
+from trainer_backend import settings, tasks
 from trainer_backend.errors import AccessError
 
 # One sentence for every refused name, whether or not such a path exists: no file-system oracle.
@@ -16,7 +16,7 @@ REFUSED = ("That name is not offered here: choose one of the listed choices, one
            "Hub id (owner/name).")
 VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?$")
-DATA_NAMES = ("auto", "sample", "glue/mrpc")
+DATA_NAMES = ("auto", "sample", *tasks.NAMED_TASKS)  # glue/mrpc, glue/sst2 … and sample-sentiment
 MODEL_NAMES = ("auto", "packaged")
 UPLOAD_PREFIX = "upload:"
 MRPC_PREFIX = "mrpc:"
@@ -158,7 +158,7 @@ def check_model(spec: str | None, visitor: Visitor, run_folders: dict[str, str] 
 def check_data(spec: str | None, visitor: Visitor) -> str:
     """A data name a visitor may use, turned into what the loader reads. Raises AccessError.
 
-    Offered: auto, sample, glue/mrpc, 'mrpc:N' (folders the app found), 'upload:<file>' (this visitor's own),
+    Offered: auto, sample, the named tasks (glue/mrpc, glue/sst2 …, sample-sentiment), 'mrpc:N' (folders the app found), 'upload:<file>' (this visitor's own),
     Hub dataset ids (owner/name: a single word such as csv, json or text names a datasets builder that reads the
     server's files, so on a Space it is refused unless a listed choice). Off a Space, any local path too."""
     spec = (spec or "auto").strip()
@@ -192,6 +192,8 @@ def check_data(spec: str | None, visitor: Visitor) -> str:
 def data_choices() -> list[tuple[str, str]]:
     """(label, value) for the data menu: named sources and the MRPC folders this app found (no paths shown)."""
     choices = [("auto", "auto"), ("bundled sample", "sample"), ("glue/mrpc (Hub)", "glue/mrpc")]
+    choices += [(f"{name}, {'bundled' if name == tasks.SENTIMENT_SAMPLE else 'Hub'}: {task.title}", name)
+                for name, task in tasks.NAMED_TASKS.items() if name != "glue/mrpc"]
     for i, folder in enumerate(settings.local_mrpc_dirs()):
         layout = "MSR" if (folder / "msr_paraphrase_train.txt").is_file() else "GLUE"
         choices.append((f"MRPC folder found by the app #{i + 1} ({layout} layout)", f"{MRPC_PREFIX}{i}"))

@@ -10,12 +10,19 @@ from pathlib import Path
 
 from trainer_backend import recipe, settings
 from trainer_backend.config import TrainConfig
-from trainer_backend.data import load_data, resolve_dataset
+from trainer_backend.data import LoadedData, load_data, resolve_dataset
 from trainer_backend.modeling import resolve_model
 from trainer_backend.runs.store import RunStore
 
-KNOWN_SIZES = {"glue/mrpc": (3668, 408)}
+# Training and validation sizes of the named GLUE tasks (MNLI: its matched validation split), so the ETA of a Hub
+# task needs no download; and the mean BERT tokens of one example, which a step's cost follows. MRPC's 55 was
+# measured on its training pairs; the others are rough figures from the tasks' typical lengths (short phrases for
+# SST-2 and CoLA, a paragraph and a sentence for RTE), not measured here (no network).
+KNOWN_SIZES = {"glue/mrpc": (3668, 408), "glue/sst2": (67349, 872), "glue/rte": (2490, 277),
+               "glue/qnli": (104743, 5463), "glue/mnli": (392702, 9815), "glue/cola": (8551, 1043)}
 MEAN_PAIR_TOKENS = 55          # MRPC pairs average ~53 BERT tokens; length grouping keeps padding near zero
+MEAN_TOKENS = {"glue/sst2": 13, "glue/cola": 11, "glue/rte": 70, "glue/qnli": 50, "glue/mnli": 40}
+CHARS_PER_TOKEN = 4.5          # English text in a BERT WordPiece vocabulary, for data whose length is counted here
 EFFICIENCY = 1.0               # training steps reach about the probed matmul speed (fused kernels, measured on CPU)
 STARTUP_SECONDS = 12           # process start, imports, model and data loading
 # Calibrated on this project's quiet-machine runs (2-core AMD EPYC with AVX512-BF16, MiniLM, batch 8; README
@@ -85,12 +92,28 @@ def encoder_shape(model_path: str, token: str | bool | None = None) -> tuple[int
     return layers * (4 * h * h + 2 * h * inter), layers
 
 
-def train_flops_per_sample(cfg: TrainConfig, model_path: str, token: str | bool | None = None) -> float:
+def train_flops_per_sample(cfg: TrainConfig, model_path: str, token: str | bool | None = None,
+                           tokens: float = MEAN_PAIR_TOKENS) -> float:
     """Forward through every layer (2·N·T) and backward (4·N·T) through the trainable ones only: 6·N·T when all
-    learn, less with frozen lower layers."""
+    learn, less with frozen lower layers. T: the mean tokens of one example (an MRPC pair unless told)."""
     params, layers = encoder_shape(model_path, token)
     trainable = max(0, layers - cfg.frozen_layers) / max(layers, 1)
-    return (2 + 4 * trainable) * params * MEAN_PAIR_TOKENS
+    return (2 + 4 * trainable) * params * tokens
+
+
+def example_tokens(loaded: LoadedData) -> float:
+    """Mean tokens of one training example: MRPC's measured figure for MRPC pairs (the sample, a folder, an upload
+    of pairs), else counted from the data's characters (mean_tokens)."""
+    return MEAN_PAIR_TOKENS if loaded.task.is_mrpc else mean_tokens(loaded.dataset["train"])
+
+
+def mean_tokens(train) -> float:
+    """About how many tokens one training example holds, from its characters (the first 2,000 examples), with
+    the [CLS]/[SEP] markers; a pair counts both texts."""
+    rows = train.select(range(min(2000, len(train))))
+    texts = [rows[c] for c in ("sentence1", "sentence2") if c in rows.column_names]
+    chars = sum(len(t) for column in texts for t in column) / max(len(rows), 1)
+    return chars / CHARS_PER_TOKEN + 1 + len(texts)
 
 
 def samples_to_train(cfg: TrainConfig, n_train: int, batch: int) -> int:
@@ -113,7 +136,8 @@ def from_history(store: RunStore, model: str, device: str, precision: str, batch
 
 
 def estimate(cfg: TrainConfig, n_train: int, model_path: str, model_name: str, store: RunStore | None = None,
-             hw: settings.Hardware | None = None, token: str | bool | None = None) -> Estimate:
+             hw: settings.Hardware | None = None, token: str | bool | None = None,
+             tokens: float = MEAN_PAIR_TOKENS) -> Estimate:
     """Seconds the run should take, and how that number was obtained."""
     hw = hw or settings.hardware()
     resolved = recipe.resolve(cfg, model_name, hw)
@@ -124,7 +148,7 @@ def estimate(cfg: TrainConfig, n_train: int, model_path: str, model_name: str, s
         sps = statistics.median(pace)
         return Estimate(STARTUP_SECONDS + samples / sps, samples,
                         f"measured: {sps:.1f} samples/s over {len(pace)} past run(s) here")
-    flops_per_sample = train_flops_per_sample(cfg, model_path, token)
+    flops_per_sample = train_flops_per_sample(cfg, model_path, token, tokens)
     factor = GROUPED if cfg.group_by_length else RANDOM_ORDER
     factor *= SMALL_BATCH if resolved.batch_size < 16 else 1.0
     if hw.is_gpu and settings.on_zero_gpu():
@@ -144,8 +168,8 @@ def for_config(cfg: TrainConfig, store: RunStore | None = None, token: str | boo
     path, name, _ = resolve_model(cfg.model_name_or_path)
     spec, _ = resolve_dataset(cfg.dataset)
     if spec in KNOWN_SIZES:
-        n_train = KNOWN_SIZES[spec][0]
+        n_train, tokens = KNOWN_SIZES[spec][0], MEAN_TOKENS.get(spec, MEAN_PAIR_TOKENS)
     else:
-        n_train = len(load_data(spec, cfg.sentence1_column, cfg.sentence2_column, cfg.label_column,
-                                token=token).dataset["train"])
-    return estimate(cfg, n_train, path, name, store, token=token)
+        loaded = load_data(spec, cfg.sentence1_column, cfg.sentence2_column, cfg.label_column, token=token)
+        n_train, tokens = len(loaded.dataset["train"]), example_tokens(loaded)
+    return estimate(cfg, n_train, path, name, store, token=token, tokens=tokens)

@@ -24,9 +24,14 @@ def precision_why(note: n.PrecisionChosen) -> str:
     return _PRECISION.get(note.precision, note.precision)
 
 
-def metric_source_text(hub: bool) -> str:
-    """Where accuracy and F1 come from (the run's note, the Lesson's metrics step)."""
-    return "evaluate 'glue/mrpc' (Hub)" if hub else "local evaluate module (offline copy)"
+def metric_source_text(hub: bool, config: str = "mrpc") -> str:
+    """Where the scores come from (the run's note, the Lesson's metrics step)."""
+    return f"evaluate 'glue/{config}' (Hub)" if hub else "local evaluate module (offline copy)"
+
+
+def _task(note: n.TaskChosen) -> str:
+    kind = "sentence pairs" if len(note.columns) == 2 else "single sentences"
+    return f"task: {kind} ({', '.join(note.columns)}), {len(note.labels)} classes: {', '.join(note.labels)}"
 
 
 def _learning_rates(note: n.LearningRates) -> str:
@@ -63,7 +68,8 @@ _WORDS: dict[type, Callable[..., str]] = {
     n.LearningRates: _learning_rates,
     n.PrecisionChosen: precision_why,
     n.Fp16OnCpu: lambda x: "fp16 asked on a CPU: the Trainer does not support it there, so bf16 autocast is used",
-    n.MetricSource: lambda x: f"metrics: {metric_source_text(x.hub)}",
+    n.MetricSource: lambda x: f"metrics: {metric_source_text(x.hub, x.config)}",
+    n.TaskChosen: _task,
     n.FrozenEmbeddings: _frozen_embeddings,
     n.FrozenLayers: _frozen_layers,
     n.TimeLimit: lambda x: time_limit_text(x.minutes),
@@ -76,8 +82,9 @@ def note_text(note: n.Note | str) -> str:
     return note if isinstance(note, str) else _WORDS[type(note)](note)
 
 
-def head_swap_markdown(report: HeadSwapReport) -> str:
-    """What from_pretrained did to the checkpoint's weights, as a Markdown list (names in code spans)."""
+def head_swap_markdown(report: HeadSwapReport, num_labels: int = 2) -> str:
+    """What from_pretrained did to the checkpoint's weights, as a Markdown list (names in code spans);
+    `num_labels`: the classes of the new head."""
     lines = []
     if report.dropped:
         lines.append(f"**Dropped ({len(report.dropped)})** — weights of the checkpoint's pretraining head "
@@ -85,12 +92,12 @@ def head_swap_markdown(report: HeadSwapReport) -> str:
                      "no longer need, so they are thrown away.")
     if report.new:
         lines.append(f"**Newly initialised ({len(report.new)})** — `{'`, `'.join(report.new[:4])}`. This is the "
-                     "fresh 2-way classification head, filled with random numbers. It knows nothing yet; "
+                     f"fresh {num_labels}-way classification head, filled with random numbers. It knows nothing yet; "
                      "training is what teaches it. This is why the library warns you.")
     if report.mismatched:
         lines.append(f"**Re-initialised, wrong shape ({len(report.mismatched)})** — `{report.mismatched[0]}`: the "
                      "checkpoint already had a head, but for a different number of labels.")
     if not lines:
-        lines.append("No weights were dropped or added: this checkpoint already has a matching 2-label head "
+        lines.append(f"No weights were dropped or added: this checkpoint already has a matching {num_labels}-label head "
                      "(it was probably fine-tuned on this task before).")
     return "\n\n".join(f"- {line}" for line in lines)

@@ -7,7 +7,7 @@ from lesson import sections
 
 pytestmark = pytest.mark.slow
 ENDPOINTS = ["/lesson_peek", "/lesson_tokenize", "/lesson_padding", "/lesson_head_swap", "/lesson_logits",
-             "/lesson_metrics", "/lesson_curves", "/lesson_section"]
+             "/lesson_metrics", "/lesson_curves", "/lesson_section", "/lesson_own_runs"]
 
 
 def _descendants(node: dict) -> list[int]:

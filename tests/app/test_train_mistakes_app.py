@@ -23,3 +23,8 @@ def test_two_runs_mistakes_and_paired_comparison(client, tiny_model_dir, learnab
     assert ("exact McNemar p =" in view["paired"]) or ("same right/wrong verdict" in view["paired"])
     cell = client.predict(b, [], "1>1", api_name="/run_mistakes")
     assert len(cell["rows"]) == matrix[1][1] and cell["paired"] == ""
+    # the Lesson's noise paragraph compares the same two runs, newest first
+    lesson = client.predict(None, None, api_name="/lesson_own_runs")
+    assert "With your own runs" in lesson and b[-4:] in lesson and a[-4:] in lesson
+    assert lesson.index(b[-4:]) < lesson.index(a[-4:])
+    assert ("exact McNemar p =" in lesson) or ("same right/wrong verdict" in lesson)

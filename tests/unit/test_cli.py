@@ -149,3 +149,26 @@ def test_cli_preset_trains_with_the_preset_settings(tiny_model_dir, tmp_path):
     assert card["hyperparameters"]["batch_size"] == 8 and card["hyperparameters"]["max_steps"] == 6
     (run,) = RunStore(db).list()
     assert run.label == "Quick look" and run.status == "completed"
+
+
+@pytest.mark.slow
+def test_cli_single_sentences_of_three_classes_from_a_csv(tiny_model_dir, tmp_path):
+    from tests.helpers import write_learnable_classes
+
+    path = write_learnable_classes(tmp_path / "three.csv", ("red", "green", "blue"))
+    out = tmp_path / "out"
+    proc = _cli("--model_name_or_path", str(tiny_model_dir), "--dataset", str(path), "--text_column", "text",
+                "--label_column", "category", "--output_dir", str(out), "--max_steps", "30", "--eval_steps", "10",
+                "--learning_rate", "3e-3", "--head_lr_factor", "1")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    results = json.loads((out / "all_results.json").read_text())
+    assert results["eval_accuracy"] >= 0.9  # a third is the floor of three balanced classes
+    config = json.loads((out / "config.json").read_text())
+    assert config["id2label"] == {"0": "blue", "1": "green", "2": "red"} and config["studio_text_columns"] == ["text"]
+    assert len(json.loads((out / "studio_run.json").read_text())["confusion"]) == 3
+
+
+def test_cli_glue_task_offline_names_the_bundled_stand_in(tmp_path):
+    proc = _cli("--dataset", "glue/sst2", "--output_dir", str(tmp_path))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "HF_HUB_OFFLINE" in proc.stderr and "sample-sentiment" in proc.stderr

@@ -127,7 +127,7 @@ def test_missing_or_broken_model_ids_are_explained(spec, message):
 
 @pytest.mark.slow  # uses the CLI-trained checkpoint
 def test_a_base_model_without_a_trained_head_is_refused(tiny_model_dir, tmp_path):
-    with pytest.raises(InferenceError, match="no trained paraphrase head"):
+    with pytest.raises(InferenceError, match="no trained classification head"):
         serving.load_predictor(ModelRef(str(tiny_model_dir), "base", "chosen"))
     with pytest.raises(InferenceError, match="no model weights"):
         serving.load_predictor(ModelRef(str(tmp_path), "empty", "chosen"))

@@ -143,7 +143,8 @@ def test_predict_menus_on_page_load_list_the_viewers_runs(store, space):
     from ui import predict_tab
 
     mine, theirs = _run(store, ALICE, 1), _run(store, BOB, 2)
-    model, other, facts = predict_tab.on_page_load("", "", None, access.issue_ticket(ALICE))
+    shown = predict_tab.on_page_load("", "", None, access.issue_ticket(ALICE))
+    model, other, facts = shown["model"], shown["other"], shown["facts"]
     values = [c[1] for c in model.choices]
     assert f"run:{mine}" in values and f"run:{theirs}" not in values
     assert f"run:{theirs}" not in [c[1] for c in other.choices]

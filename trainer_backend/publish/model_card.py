@@ -10,8 +10,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from trainer_backend import settings
+from trainer_backend import settings, tasks
 from trainer_backend.runs.record import RunRecord
+from trainer_backend.tasks import TaskSpec
 from trainer_backend.textsafe import md_escape
 
 LOSS_IMAGE = "loss_curve.png"
@@ -28,7 +29,7 @@ PUBLIC_DATA_NAMES = ("a local MRPC folder", "an uploaded file", "the bundled sam
                      "a local data source", "not recorded")
 # studio_run.json keys that may leave the server; anything else the run records stays home.
 PUBLIC_RUN_KEYS = ("base_model", "data", "precision", "hyperparameters", "metrics", "confusion", "loss_curve",
-                   "head_swap", "created")
+                   "head_swap", "created", "task", "text_columns", "label_names")
 HEAD_SWAP_SHOWN = 6  # weight names listed per group in the card
 LIMITATIONS = [
     "MRPC pairs come from English news stories, so other languages, styles or domains may be judged poorly.",
@@ -38,6 +39,11 @@ LIMITATIONS = [
     "runs or the bundled sample data make a teaching model, not a production one.",
     "Pairs longer than the training length are cut off before they are classified.",
     "Do not use it alone for decisions that affect people.",
+]
+TASK_LIMITATIONS = [
+    "It knows only the classes and the kind of text it was trained on; other languages, styles or domains may be "
+    "judged poorly.",
+    *LIMITATIONS[2:],
 ]
 
 
@@ -147,10 +153,17 @@ def public_run(run: RunRecord | dict[str, Any] | None) -> dict[str, Any]:
     if isinstance(metrics, dict):
         out["metrics"] = {public_text(str(k))[:60]: v for k, v in metrics.items() if _number(v) is not None}
     matrix = run.get("confusion")
-    if (isinstance(matrix, list) and len(matrix) == 2
-            and all(isinstance(row, list) and len(row) == 2 and all(_number(x) is not None for x in row)
+    if (isinstance(matrix, list) and 2 <= len(matrix) <= 100
+            and all(isinstance(row, list) and len(row) == len(matrix) and all(_number(x) is not None for x in row)
                     for row in matrix)):
         out["confusion"] = [[int(x) for x in row] for row in matrix]
+    for key, most in (("text_columns", 2), ("label_names", 100)):
+        names = run.get(key)
+        if isinstance(names, list) and 0 < len(names) <= most:
+            out[key] = [public_text(str(n))[:60] for n in names]
+    if run.get("task"):
+        out["task"] = public_data(run["task"]) if str(run["task"]).startswith(("/", "file")) else \
+            public_text(str(run["task"]))[:80]
     curve = run.get("loss_curve")
     if isinstance(curve, list):
         out["loss_curve"] = [[p[0], p[1]] for p in curve if isinstance(p, (list, tuple)) and len(p) == 2
@@ -170,11 +183,19 @@ def _clean_repo_id(repo_id: str) -> str:
     return cleaned[:200] or "model"
 
 
+def task_of_run(run: dict[str, Any]) -> TaskSpec:
+    """The task a public run summary records (RunRecord.task_spec: MRPC when it records none)."""
+    return RunRecord.coerce({k: run[k] for k in ("task", "text_columns", "label_names") if k in run}).task_spec
+
+
 def card_data(run: RunRecord | dict[str, Any], repo_id: str, sep: str = "[SEP]"):
     """The card's YAML metadata as huggingface_hub's ModelCardData (model-index built from EvalResults)."""
+    run = public_run(run)
+    task = task_of_run(run)
+    if not task.is_mrpc:
+        return _task_card_data(run, repo_id, task)
     from huggingface_hub import EvalResult, ModelCardData
 
-    run = public_run(run)
     metrics = run.get("metrics") or {}
     data = run.get("data", "")
     on_glue = "glue" in data.lower()
@@ -194,6 +215,50 @@ def card_data(run: RunRecord | dict[str, Any], repo_id: str, sep: str = "[SEP]")
         eval_results=results or None, model_name=name if results else None,
         widget=[{"text": f"{WIDGET_PAIR[0]} {sep} {WIDGET_PAIR[1]}", "example_title": "A paraphrase pair"}],
     )
+
+
+def _task_card_data(run: dict[str, Any], repo_id: str, task: TaskSpec):
+    """The metadata of a model trained on another task than MRPC: its GLUE config when it is a named GLUE task."""
+    from huggingface_hub import EvalResult, ModelCardData
+
+    metrics = run.get("metrics") or {}
+    named = tasks.named(task.name)
+    config = named.glue_config if named else None
+    dataset = ({"dataset_type": "nyu-mll/glue", "dataset_name": f"GLUE {config.upper()}", "dataset_config": config}
+               if config else {"dataset_type": "custom", "dataset_name": (_SIZES.sub("", run.get("data", ""))
+                                                                          or "text classification")[:80]})
+    keys = [k for k in ("accuracy", "f1", "matthews_correlation") if f"eval_{k}" in metrics]
+    results = [EvalResult(task_type="text-classification", task_name="Text classification", metric_type=key,
+                          metric_value=round(float(metrics[f"eval_{key}"]), 4), dataset_split="validation", **dataset)
+               for key in keys]
+    name = _clean_repo_id(repo_id).split("/")[-1]
+    return ModelCardData(
+        base_model=base_model_hub_id(run.get("base_model")), datasets=["nyu-mll/glue"] if config else None,
+        language=["en"], library_name="transformers", pipeline_tag="text-classification",
+        tags=["text-classification", *([config] if config else []), "fine-tuning-studio"],
+        metrics=keys or ["accuracy"], eval_results=results or None, model_name=name if results else None)
+
+
+def _task_intro(base: str, repo_id: str, task: TaskSpec) -> list[str]:
+    """What the model does and how to call it, for a task other than MRPC: its classes and its one or two texts."""
+    classes = ", ".join(f"`{md_escape(n)}` ({i})" for i, n in enumerate(task.label_names))
+    columns = " and ".join(f"`{md_escape(c)}`" for c in task.text_columns)
+    named = tasks.named(task.name)
+    what = f"the GLUE {named.glue_config.upper()} task" if named and named.glue_config else "its own data"
+    call = (['classifier({"text": "first text", "text_pair": "second text"})'] if task.pair
+            else ['classifier("a text to classify")'])
+    return [f"{base} fine-tuned to sort {'pairs of texts' if task.pair else 'single texts'} into "
+            f"{task.num_labels} classes ({what}). It was trained with the Fine-tuning Studio, a small app that "
+            "teaches the 🤗 Trainer workflow.", "", "## Use it", "", "```python", "from transformers import pipeline",
+            "", f'classifier = pipeline("text-classification", model="{repo_id}")', *call, "```", "",
+            f"The labels are {classes}. It reads {columns} from its training data, in that order.", ""]
+
+
+def _confusion_lines(matrix: list[list[int]], names: tuple[str, ...]) -> list[str]:
+    shown = [md_escape(names[i]) if i < len(names) else str(i) for i in range(len(matrix))]
+    return ["", "Confusion matrix (rows: true label, columns: predicted):", "",
+            "| | " + " | ".join(shown) + " |", "|---" * (len(shown) + 1) + "|",
+            *[f"| {shown[i]} | " + " | ".join(str(x) for x in row) + " |" for i, row in enumerate(matrix)]]
 
 
 def _metadata(run: dict[str, Any], repo_id: str, sep: str) -> str:
@@ -233,6 +298,11 @@ def render_card(run: RunRecord | dict[str, Any], repo_id: str, sep: str = "[SEP]
     metrics = run.get("metrics") or {}
     base = md_escape(run.get("base_model") or "an unknown base model")
     hyper = run.get("hyperparameters") or {}
+    task = task_of_run(run)
+    if not task.is_mrpc:
+        lines = [_metadata(run, repo_id, sep), f"# {md_escape(repo_id.split('/')[-1])}", "",
+                 *_task_intro(base, repo_id, task), "## Validation results", ""]
+        return _card_rest(run, lines, metrics, hyper, base, has_image, task)
     lines = [_metadata(run, repo_id, sep), f"# {md_escape(repo_id.split('/')[-1])}", "",
              f"{base} fine-tuned to decide whether two sentences mean the same thing (paraphrase or not, "
              "the GLUE MRPC task). It was trained with the Fine-tuning Studio, a small app that teaches the "
@@ -244,6 +314,12 @@ def render_card(run: RunRecord | dict[str, Any], repo_id: str, sep: str = "[SEP]
              f"text, so its example joins the two sentences with {md_escape(sep)}; the pipeline call above "
              "passes them as a real pair and is the faithful way to use the model.", "",
              "## Validation results", ""]
+    return _card_rest(run, lines, metrics, hyper, base, has_image, task)
+
+
+def _card_rest(run: dict[str, Any], lines: list[str], metrics: dict[str, Any], hyper: dict[str, Any], base: str,
+               has_image: bool, task: TaskSpec) -> str:
+    """The card from its results on: metrics, confusion matrix, training setup, head swap, loss, limitations."""
     if metrics:
         lines += ["| metric | value |", "|---|---|"]
         lines += [f"| {md_escape(k.removeprefix('eval_'))} | {md_escape(_fmt(v))} |" for k, v in metrics.items()]
@@ -251,10 +327,7 @@ def render_card(run: RunRecord | dict[str, Any], repo_id: str, sep: str = "[SEP]
         lines.append("No validation metrics were recorded for this run.")
     matrix = run.get("confusion")
     if matrix:
-        lines += ["", "Confusion matrix (rows: true label, columns: predicted):", "",
-                  "| | not_paraphrase | paraphrase |", "|---|---|---|",
-                  f"| not_paraphrase | {matrix[0][0]} | {matrix[0][1]} |",
-                  f"| paraphrase | {matrix[1][0]} | {matrix[1][1]} |"]
+        lines += _confusion_lines(matrix, task.label_names)
     lines += ["", "## Training", "", f"- Base model: {base}",
               f"- Data: {md_escape(run.get('data') or 'not recorded')}",
               f"- Precision: {md_escape(run.get('precision', 'not recorded'))}"]
@@ -271,7 +344,8 @@ def render_card(run: RunRecord | dict[str, Any], repo_id: str, sep: str = "[SEP]
     lines += ["", "## Training loss", ""]
     lines.append(f"![Training loss by optimizer step]({LOSS_IMAGE})" if has_image
                  else "No training loss was logged for this run.")
-    lines += ["", "## Limitations", ""] + [f"- {item}" for item in LIMITATIONS]
+    limits = LIMITATIONS if task.is_mrpc else TASK_LIMITATIONS
+    lines += ["", "## Limitations", ""] + [f"- {item}" for item in limits]
     return "\n".join(lines) + "\n"
 
 

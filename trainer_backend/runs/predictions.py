@@ -91,16 +91,23 @@ def from_logits(logits: Any, labels: Any, validation: Any = None, limit: int = M
     predicted = probs.argmax(axis=-1)
     n = len(labels)
     first = validation["sentence1"][:n] if validation is not None else [""] * n
-    second = validation["sentence2"][:n] if validation is not None else [""] * n
+    second = validation["sentence2"][:n] if validation is not None and _paired(validation) else [""] * n
     return [Prediction(i, int(labels[i]), int(predicted[i]), float(probs[i, predicted[i]]), _cut(first[i]),
                        _cut(second[i])) for i in range(n)]
 
 
+def _paired(validation: Any) -> bool:
+    """Whether the split holds sentence pairs (a single-sentence task has no sentence2 column)."""
+    names = getattr(validation, "column_names", None)
+    return "sentence2" in (names if names is not None else validation)
+
+
 def fingerprint(validation: Any) -> str:
     """A short hash of the validation split's texts and labels, in order: equal for two runs exactly when they
-    evaluated the same examples at the same indices."""
+    evaluated the same examples at the same indices (a single sentence hashes with an empty second one)."""
     digest = hashlib.sha256()
-    for s1, s2, label in zip(validation["sentence1"], validation["sentence2"], validation["label"]):
+    second = validation["sentence2"] if _paired(validation) else [""] * len(validation["label"])
+    for s1, s2, label in zip(validation["sentence1"], second, validation["label"]):
         digest.update(f"{s1}\x1f{s2}\x1f{int(label)}\x1e".encode("utf-8", "replace"))
     return digest.hexdigest()[:16]
 
@@ -150,3 +157,21 @@ def meta(info: dict[str, Any]) -> dict[str, Any] | None:
     """What a run's stored predictions cover (see save), or None when it has none."""
     value = info.get(INFO_KEY)
     return value if isinstance(value, dict) else None
+
+
+def mismatch(info_a: dict[str, Any], info_b: dict[str, Any]) -> str | None:
+    """Why two runs' stored predictions cannot be paired example by example, as a code the UI words
+    ('none_a'/'none_b': a run kept none; 'dataset': other data sources; 'count': a different number evaluated;
+    'examples': same source, other examples); None when they cover the same examples at the same indices."""
+    a, b = meta(info_a), meta(info_b)
+    if a is None:
+        return "none_a"
+    if b is None:
+        return "none_b"
+    if a.get("dataset") != b.get("dataset"):
+        return "dataset"
+    if a.get("evaluated") != b.get("evaluated"):
+        return "count"
+    if a.get("fingerprint") != b.get("fingerprint"):
+        return "examples"
+    return None

@@ -17,10 +17,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from trainer_backend import notes as run_notes
+from trainer_backend.tasks import MRPC, TaskSpec
 
 RECORD_FILE = "studio_run.json"
 RECORD_VERSION = 1
-METRIC_KEYS = ("eval_accuracy", "eval_f1", "eval_loss")
+METRIC_KEYS = ("eval_accuracy", "eval_f1", "eval_matthews_correlation", "eval_loss", "eval_mismatched_accuracy")
 
 
 class Hyperparameters(BaseModel):
@@ -57,6 +58,10 @@ class RunRecord(BaseModel):
     parameters: dict[str, int] = Field(default_factory=dict)
     n_train: int | None = None
     n_validation: int | None = None
+    # the task (tasks.TaskSpec): absent in records written before it was kept, which were all MRPC pairs
+    task: str | None = None
+    text_columns: list[str] = Field(default_factory=list)
+    label_names: list[str] = Field(default_factory=list)
     metrics: dict[str, float] = Field(default_factory=dict)
     confusion: list[list[int]] | None = None
     loss_curve: list[tuple[int, float]] = Field(default_factory=list)
@@ -85,6 +90,16 @@ class RunRecord(BaseModel):
                     continue
                 good[key] = item
             return cls.model_validate(good)
+
+    @property
+    def task_spec(self) -> TaskSpec:
+        """The run's task: what it recorded, else MRPC (every run before tasks were recorded trained MRPC pairs)."""
+        if not self.label_names or not self.text_columns:
+            return MRPC
+        try:
+            return TaskSpec(self.task or "unknown", tuple(self.text_columns), tuple(self.label_names))
+        except ValueError:
+            return MRPC
 
     @classmethod
     def read(cls, folder: str | Path) -> RunRecord | None:

@@ -4,7 +4,7 @@ models: which checkpoint (default, menu, a visitor's choice); predictor: loading
 cache: the bounded, shared cache; fastpath: the checked ONNX Runtime engine; explain, compare, predict_table:
 the Predict tab's extras. The names below are the package's public API, so callers need not know the split.
 """
-from trainer_backend.serving.cache import ModelCache, cache, get_predictor, warm_default
+from trainer_backend.serving.cache import ModelCache, cache, get_predictor, task_for, warm_default
 from trainer_backend.serving.models import (
                                             NO_MODEL_MESSAGE,
                                             InferenceError,
@@ -27,4 +27,5 @@ from trainer_backend.serving.predictor import (
 
 __all__ = ["BATCH_SIZE", "MAX_CHARS", "NO_MODEL_MESSAGE", "InferenceError", "ModelCache", "ModelRef", "PairResult",
            "Predictor", "cache", "clean_sentence", "default_model", "enable_fast_path", "get_predictor",
-           "has_weights", "load_for_serving", "load_predictor", "model_choices", "resolve_choice", "warm_default"]
+           "has_weights", "load_for_serving", "load_predictor", "model_choices", "resolve_choice", "task_for",
+           "warm_default"]

@@ -10,7 +10,8 @@ from trainer_backend import settings
 from trainer_backend.cache_budget import InUse
 from trainer_backend.runs.store import RunStore
 from trainer_backend.serving.models import WEIGHT_FILES, ModelRef, default_model, resolve_choice
-from trainer_backend.serving.predictor import Predictor, Progress, load_for_serving
+from trainer_backend.serving.predictor import Predictor, Progress, load_for_serving, read_task
+from trainer_backend.tasks import TaskSpec
 from web.access import Visitor
 
 
@@ -49,6 +50,11 @@ class ModelCache:
                                                     or self.used_bytes() > self.max_bytes):
                         self._items.popitem(last=False)
             return hit
+
+    def peek(self, ref: ModelRef) -> Predictor | None:
+        """The loaded predictor for ref, or None; loads nothing and leaves the order as it is."""
+        with self._lock:
+            return self._items.get(self.key(ref))
 
     def used_bytes(self) -> int:
         return sum(p.memory_bytes for p in self._items.values())
@@ -111,3 +117,12 @@ def get_predictor(value: str | None = None, progress: Progress | None = None,
     """The predictor for a dropdown value (empty: the default model), from the shared cache; viewer: who asks
     (on a Space only their own runs resolve; see models.resolve_choice)."""
     return cache().get(resolve_choice(value, store, viewer), progress)
+
+
+def task_for(value: str | None = None, store: RunStore | None = None, viewer: Visitor | None = None) -> TaskSpec | None:
+    """The task of the model a dropdown value names (same access rules as get_predictor): from the loaded predictor
+    when it is cached, else from its config.json alone; None when that cannot be read (raises InferenceError when
+    the value names nothing this viewer may use)."""
+    ref = resolve_choice(value, store, viewer)
+    loaded = cache().peek(ref)
+    return loaded.task if loaded is not None else read_task(ref)

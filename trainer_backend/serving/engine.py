@@ -19,19 +19,33 @@ GATE_VERSION = 9  # bump when the export or quantization recipe or the gate's re
 PYTORCH = "pytorch"        # the plain model: always there, never in the registry
 PYTORCH_FP32 = "pytorch-fp32"  # the reference every engine is checked against
 
-# (firsts, seconds, engine) -> probability rows; engine is "pytorch-fp32" or a Backend
-Scorer = Callable[[Sequence[str], Sequence[str], object], list[list[float]]]
+# (firsts, seconds or None, engine) -> probability rows (one per class); engine is "pytorch-fp32" or a Backend
+Scorer = Callable[[Sequence[str], Sequence[str] | None, object], list[list[float]]]
 Progress = Callable[[float, str], None]
 
 
 @dataclass
 class GatePairs:
-    """Validation pairs an engine is checked (and, for the mixed model, ranked) on, and where they came from."""
+    """Validation examples an engine is checked (and, for the mixed model, ranked) on, and where they came from.
+
+    seconds: None for a single-sentence model; labels: None when the examples carry no labels that fit the model's
+    classes (then only agreement with PyTorch is checked)."""
 
     firsts: list[str]
-    seconds: list[str]
-    labels: list[int]
+    seconds: list[str] | None
+    labels: list[int] | None
     source: str
+
+    def __len__(self) -> int:
+        return len(self.firsts)
+
+    def head(self, n: int) -> tuple[list[str], list[str] | None]:
+        """The first n examples as (firsts, seconds), what a Scorer takes."""
+        return self.firsts[:n], None if self.seconds is None else self.seconds[:n]
+
+    def one(self, i: int) -> tuple[list[str], list[str] | None]:
+        """Example i alone, as a Scorer takes it."""
+        return [self.firsts[i]], None if self.seconds is None else [self.seconds[i]]
 
 
 class Backend(Protocol):

@@ -168,8 +168,7 @@ def _mixed(fp32: Path, folder: Path, threads: int, pairs: GatePairs, score: Scor
     groups = layer_nodes(fp32)
     if len(groups) < 2:
         raise ValueError("no encoder layers found in the exported graph")
-    n = min(SENSITIVITY_PAIRS, len(pairs.labels))
-    firsts, seconds = pairs.firsts[:n], pairs.seconds[:n]
+    firsts, seconds = pairs.head(SENSITIVITY_PAIRS)
     reference = np.array(score(firsts, seconds, PYTORCH_FP32))
     shift: dict[int, float] = {}
     probe = folder / "probe-int8.onnx"
@@ -177,7 +176,8 @@ def _mixed(fp32: Path, folder: Path, threads: int, pairs: GatePairs, score: Scor
         progress(0.95, f"Fast path: how much int8 moves layer {layer}'s answers ({k + 1}/{len(groups)})")
         quantize_int8(fp32, probe, nodes)
         got = np.array(score(firsts, seconds, OrtBackend(probe, "probe", threads)))
-        shift[layer] = float(np.abs(got[:, 1] - reference[:, 1]).mean())
+        # how far the class probabilities moved (total variation: |ΔP(class 1)| for two classes, any number of classes)
+        shift[layer] = float(np.abs(got - reference).sum(-1).mean() / 2)
     probe.unlink(missing_ok=True)
     chosen = sorted(sorted(shift, key=shift.get)[:len(groups) // 2])
     path = folder / f"model-int8-mixed-v{GATE_VERSION}.onnx"

@@ -1,4 +1,5 @@
-"""Why the model decided: Integrated Gradients (captum) over the word embeddings, summed back into words."""
+"""Why the model decided: Integrated Gradients (captum) over the word embeddings, summed back into words (one text
+or both of a pair, whatever the model reads)."""
 from __future__ import annotations
 
 import bisect
@@ -33,7 +34,8 @@ class Word:
 
 @dataclass
 class Explanation:
-    """Words and scores for both sentences, the quantities completeness relates, and the cost."""
+    """Words and scores for both sentences (sentence2 is empty for a single-sentence model), the quantities
+    completeness relates, and the cost."""
 
     label: str
     probability: float
@@ -72,27 +74,34 @@ def _words(text: str) -> tuple[list[str], list[int]]:
     return words, starts
 
 
-def _clean(text: object, which: str) -> str:
-    cleaned, notes = clean_sentence(text, which)
+def _clean(text: object, which: str, what: str = "compare") -> str:
+    cleaned, notes = clean_sentence(text, which, what)
     if any("characters; only the first" in n for n in notes):
         raise InferenceError(f"{which} is longer than Predict's {MAX_CHARS:,}-character cap; "
-                             "Explain only explains pairs that Predict reads whole.")
+                             "Explain only explains what Predict reads whole.")
     return cleaned
 
 
-def explain_pair(predictor: Predictor, sentence1: object, sentence2: object, steps: int = STEPS) -> Explanation:
-    """Attribute the predicted class's logit to every word of both sentences (refuses over-long pairs)."""
+def explain_pair(predictor: Predictor, sentence1: object, sentence2: object = None,
+                 steps: int = STEPS) -> Explanation:
+    """Attribute the predicted class's logit to every word of both sentences, or of the one sentence a
+    single-sentence model reads (sentence2 is then not read); refuses inputs Predict would cut off."""
     import torch
     from captum.attr import LayerIntegratedGradients
 
-    a, b = _clean(sentence1, "Sentence 1"), _clean(sentence2, "Sentence 2")
+    if predictor.pair:
+        a, b = _clean(sentence1, "Sentence 1"), _clean(sentence2, "Sentence 2")
+    else:
+        a, b = _clean(sentence1, predictor.text_names[0], "classify"), None
     tok = predictor.tokenizer
-    enc = tok(a, b, return_offsets_mapping=True, truncation=False)
+    enc = tok(a, b, return_offsets_mapping=True, truncation=False) if b is not None else \
+        tok(a, return_offsets_mapping=True, truncation=False)
     n_tokens = len(enc["input_ids"])
     if n_tokens > predictor.max_length:
-        raise InferenceError(f"This pair has {n_tokens} tokens; this model reads at most {predictor.max_length}, "
-                             "so Predict would cut it off. Explain only explains pairs the model reads whole: "
-                             "shorten a sentence.")
+        what, fix = ("pair", "shorten a sentence") if b is not None else ("sentence", "shorten it")
+        raise InferenceError(f"This {what} has {n_tokens} tokens; this model reads at most {predictor.max_length}, "
+                             f"so Predict would cut it off. Explain only explains what the model reads whole: "
+                             f"{fix}.")
     start = time.perf_counter()
     model, device = predictor.model, predictor.device
     ids = torch.tensor([enc["input_ids"]], device=device)
@@ -120,7 +129,7 @@ def explain_pair(predictor: Predictor, sentence1: object, sentence2: object, ste
     scores = attributions.sum(-1)[0].detach().float().cpu().tolist()
     seconds = time.perf_counter() - start
 
-    words = [_words(a), _words(b)]
+    words = [_words(a), _words(b) if b is not None else ([], [])]
     out: list[list[Word]] = [[Word(w, 0.0) for w in ws] for ws, _ in words]
     tokens = tok.convert_ids_to_tokens(enc["input_ids"])
     for i, seq in enumerate(enc.sequence_ids()):
@@ -130,10 +139,11 @@ def explain_pair(predictor: Predictor, sentence1: object, sentence2: object, ste
         which = bisect.bisect_right(words[seq][1], begin) - 1
         out[seq][which].score += scores[i]
         out[seq][which].tokens.append(tokens[i])
-    others = [{_normal(w.word) for w in out[1]}, {_normal(w.word) for w in out[0]}]
-    for k in (0, 1):
-        for w in out[k]:
-            w.differs = bool(_normal(w.word)) and _normal(w.word) not in others[k]
+    if b is not None:  # words only one sentence of the pair has (a single sentence has no other to differ from)
+        others = [{_normal(w.word) for w in out[1]}, {_normal(w.word) for w in out[0]}]
+        for k in (0, 1):
+            for w in out[k]:
+                w.differs = bool(_normal(w.word)) and _normal(w.word) not in others[k]
     probs = logits.softmax(-1)
     return Explanation(label=predictor.labels[target], probability=float(probs[target]), sentence1=out[0],
                        sentence2=out[1], logit=float(logits[target]), baseline_logit=float(base_logits[target]),
@@ -159,10 +169,13 @@ def _span(word: Word, scale: float) -> str:
 
 
 def to_html(expl: Explanation) -> str:
-    """Both sentences, each word coloured by its score (shared scale), words missing from the other underlined."""
+    """Both sentences (or the one a single-sentence model reads), each word coloured by its score (shared scale),
+    words missing from the other sentence underlined."""
     scale = max((abs(w.score) for w in expl.sentence1 + expl.sentence2), default=0.0)
     rows = []
-    for name, words in (("Sentence 1", expl.sentence1), ("Sentence 2", expl.sentence2)):
+    pair = bool(expl.sentence2)
+    shown = (("Sentence 1", expl.sentence1), ("Sentence 2", expl.sentence2)) if pair else (("Sentence", expl.sentence1),)
+    for name, words in shown:
         spans = " ".join(_span(w, scale) for w in words)
         rows.append(f'<div style="margin: 6px 0; line-height: 2.0;"><b>{name}:</b> {spans}</div>')
     top = sorted(expl.sentence1 + expl.sentence2, key=lambda w: -abs(w.score))[:3]
@@ -170,8 +183,9 @@ def to_html(expl: Explanation) -> str:
     legend = (f'<span style="background: rgba({",".join(map(str, TOWARDS))},0.6); padding: 1px 6px; '
               f'border-radius: 4px;">towards {html.escape(expl.label)}</span> '
               f'<span style="background: rgba({",".join(map(str, AGAINST))},0.6); padding: 1px 6px; '
-              f'border-radius: 4px;">against it</span> · darker = stronger · '
-              '<span style="text-decoration: underline dotted 2px;">underlined</span> = not in the other sentence')
+              f'border-radius: 4px;">against it</span> · darker = stronger')
+    if pair:
+        legend += ' · <span style="text-decoration: underline dotted 2px;">underlined</span> = not in the other sentence'
     return (f'<div class="studio-explain">'
             f'<p><b>Why {html.escape(expl.label)}</b> ({expl.probability:.1%}) · {html.escape(expl.method)}, '
             f'{expl.steps} steps · {expl.tokens} tokens · took {expl.seconds:.2f} s</p>'

@@ -1,5 +1,6 @@
 """The fast path's accuracy gate: which engine (engines.py) may answer Predict, checked against PyTorch fp32 on
-the run's validation pairs, and which one answers single pairs and which large requests."""
+the run's validation examples (pairs or single texts, any number of classes), and which one answers single
+requests and which large ones."""
 from __future__ import annotations
 
 import json
@@ -15,6 +16,7 @@ from trainer_backend.serving import engine, engine_onnx, engines
 from trainer_backend.serving.engine import GATE_VERSION, PYTORCH_FP32, GatePairs, Progress, Scorer
 from trainer_backend.serving.engine_bf16 import NAME as BF16
 from trainer_backend.serving.engine_openvino import NAME as OPENVINO_BF16
+from trainer_backend.tasks import MRPC, TaskSpec
 
 MIN_AGREEMENT = 0.995      # share of validation pairs where the fast path must give the PyTorch answer
 MAX_ACCURACY_DROP = 0.005  # 0.5 accuracy points
@@ -36,8 +38,8 @@ class Check:
 
     engine: str
     agreement: float
-    accuracy: float
-    reference_accuracy: float
+    accuracy: float | None            # None: the examples had no labels that fit the model (agreement only)
+    reference_accuracy: float | None
     pairs: int
     passed: bool
     error: str | None = None
@@ -88,23 +90,47 @@ class Serving:
 
 
 # --- the validation pairs -----------------------------------------------------------------------
-def _from_dataset(dd, source: str) -> GatePairs:
+def _text_column(names: list[str], wanted: str, slot: int) -> str:
+    """The dataset column holding text `slot` (0 or 1): the task's own name, else the studio's usual names."""
+    usual = ("sentence1", "sentence2")[slot:slot + 1] + (("sentence", "text") if slot == 0 else ())
+    found = next((c for c in (wanted, *usual) if c in names), None)
+    if found is None:
+        raise KeyError(f"no text column {wanted!r} among {names}")
+    return found
+
+
+def _from_dataset(dd, source: str, task: TaskSpec = MRPC, labelled: bool = True) -> GatePairs:
+    """The first MAX_GATE_PAIRS validation examples, read as the model reads them (one text or two)."""
     val = dd["validation"]
     n = min(len(val), MAX_GATE_PAIRS)
     val = val.select(range(n))
-    return GatePairs(list(val["sentence1"]), list(val["sentence2"]), [int(x) for x in val["label"]], source)
+    names = list(val.column_names)
+    firsts = list(val[_text_column(names, task.text_columns[0], 0)])
+    seconds = list(val[_text_column(names, task.text_columns[1], 1)]) if task.pair else None
+    labels = [int(x) for x in val["label"]] if labelled and "label" in names else None
+    if labels is not None and any(not 0 <= y < task.num_labels for y in labels):
+        labels = None  # labels from another task: agreement is still a fair check, accuracy is not
+    return GatePairs(firsts, seconds, labels, source)
 
 
-def validation_pairs(folder: Path | None, record: RunRecord | None) -> GatePairs:
-    """The run's own validation split when it can be found again, else the bundled sample's (and say so)."""
+def _second_column(cfg: dict) -> str:
+    """The run's second text column; an empty one (kept as "") means the run read single sentences."""
+    value = cfg.get("sentence2_column", "sentence2")
+    return "" if value is None else str(value)
+
+
+def validation_pairs(folder: Path | None, record: RunRecord | None, task: TaskSpec = MRPC) -> GatePairs:
+    """The run's own validation split when it can be found again, else the bundled sample's (and say so). For a
+    model of another task than MRPC the sample's texts are used without its paraphrase labels: only agreement with
+    PyTorch is checked on them."""
     if folder is not None and (folder / "run_config.json").is_file():  # runs started from the app
         try:
             cfg = json.loads((folder / "run_config.json").read_text(encoding="utf-8"))
             loaded = data.load_data(cfg.get("dataset") or "auto", cfg.get("sentence1_column") or "sentence1",
-                                    cfg.get("sentence2_column") or "sentence2", cfg.get("label_column") or "label",
+                                    _second_column(cfg), cfg.get("label_column") or "label",
                                     max_eval_samples=cfg.get("max_eval_samples") or None,
                                     token=settings.hub_read_token(None))  # never the owner's token on a Space
-            return _from_dataset(loaded.dataset, f"the run's validation split ({loaded.name})")
+            return _from_dataset(loaded.dataset, f"the run's validation split ({loaded.name})", task)
         except Exception:  # noqa: BLE001 - the data may have moved or need the network: fall through
             pass
     described = (record.data if record else None) or ""
@@ -112,20 +138,24 @@ def validation_pairs(folder: Path | None, record: RunRecord | None) -> GatePairs
     if folder is not None and described.startswith("local MRPC folder "):
         path = described.removeprefix("local MRPC folder ").rsplit(" (", 1)[0]
         try:
-            return _from_dataset(data.from_mrpc_folder(path), f"the run's validation split (MRPC folder {path})")
+            return _from_dataset(data.from_mrpc_folder(path), f"the run's validation split (MRPC folder {path})",
+                                 task)
         except Exception:  # noqa: BLE001 - the folder may have moved: the sample's pairs are the fallback, said so
             pass
-    if described.startswith("bundled sample"):
-        return _from_dataset(data.sample(), "the run's validation split (the bundled sample)")
-    pairs = _from_dataset(data.sample(), "the bundled sample's validation split")
+    if described.startswith("bundled sample") and task.is_mrpc:
+        return _from_dataset(data.sample(), "the run's validation split (the bundled sample)", task)
+    pairs = _from_dataset(data.sample(), "the bundled sample's validation split", task, labelled=task.is_mrpc)
     pairs.source += (" (this checkpoint's own validation data is not recorded beside it or cannot be read "
                      "here)")
+    if not task.is_mrpc:
+        pairs.source += "; its paraphrase labels do not fit this model, so only agreement was checked"
     return pairs
 
 
 # --- the gate -----------------------------------------------------------------------------------
 def _argmax(rows: list[list[float]]) -> list[int]:
-    return [int(r[1] > r[0]) for r in rows]
+    """Each row's class: the index of its largest probability (any number of classes)."""
+    return [max(range(len(r)), key=r.__getitem__) for r in rows]
 
 
 def _failed(engine: str, pairs: int, err: Exception) -> Check:
@@ -137,30 +167,33 @@ def check(engine: str, backend, pairs: GatePairs, reference: list[int], score: S
     """Agreement with the PyTorch answers and the accuracy change on the validation pairs, and how fast: the pairs
     as one batch job, and a few of them sent one at a time."""
     try:
-        score(pairs.firsts[:2], pairs.seconds[:2], backend)  # warm-up: the first call of a session is slower
+        score(*pairs.head(2), backend)  # warm-up: the first call of a session is slower
         start = time.perf_counter()
         got = _argmax(score(pairs.firsts, pairs.seconds, backend))
         speed = len(got) / max(time.perf_counter() - start, 1e-9)
-        probes = list(zip(pairs.firsts, pairs.seconds))[:SINGLE_PROBES]
+        probes = [pairs.one(i) for i in range(min(SINGLE_PROBES, len(pairs)))]
         for a, b in probes:  # untimed first: OpenVINO prepares its kernels once per new input shape
-            score([a], [b], backend)
+            score(a, b, backend)
         alone = []
         for a, b in probes:
             # each timed pair follows a PyTorch call, as in this process (Explain, batches, other visitors): PyTorch's
             # OpenMP threads spin on the cores for a moment afterwards, which cost OpenVINO ~3 ms a pair on 2 cores
             # and ONNX Runtime ~1 ms, so the engine timed alone as fastest was not the fastest in use
-            score([a], [b], PYTORCH_FP32)
+            score(a, b, PYTORCH_FP32)
             start = time.perf_counter()
-            score([a], [b], backend)
+            score(a, b, backend)
             alone.append(time.perf_counter() - start)
         single_ms = 1000 * sorted(alone)[len(alone) // 2] if alone else 0.0
     except Exception as err:  # noqa: BLE001 - a failing engine is simply not used
         return _failed(engine, len(reference), err)
     n = max(len(reference), 1)
     agreement = sum(a == b for a, b in zip(got, reference)) / n
-    accuracy = sum(a == y for a, y in zip(got, pairs.labels)) / n
-    ref_accuracy = sum(a == y for a, y in zip(reference, pairs.labels)) / n
-    passed = agreement >= MIN_AGREEMENT and ref_accuracy - accuracy <= MAX_ACCURACY_DROP + 1e-12
+    accuracy = ref_accuracy = None
+    if pairs.labels is not None:
+        accuracy = sum(a == y for a, y in zip(got, pairs.labels)) / n
+        ref_accuracy = sum(a == y for a, y in zip(reference, pairs.labels)) / n
+    drop_ok = accuracy is None or ref_accuracy - accuracy <= MAX_ACCURACY_DROP + 1e-12
+    passed = agreement >= MIN_AGREEMENT and drop_ok
     return Check(engine, agreement, accuracy, ref_accuracy, len(reference), passed, pairs_per_s=speed,
                  single_ms=single_ms)
 
@@ -252,7 +285,7 @@ def _verdict(gate: _Gate, checks: list[Check], seconds: float, cached: bool) -> 
 
 
 def choose(model, tokenizer, record: RunRecord | None, folder: Path | None, device: str, threads: int, score: Scorer,
-           progress: Progress | None = None, bf16: bool = False) -> tuple[object | None, Serving]:
+           progress: Progress | None = None, bf16: bool = False, task: TaskSpec = MRPC) -> tuple[object | None, Serving]:
     """Export, check and pick the fastest engine that passes; (None, why) means PyTorch serves.
 
     With `bf16` (the CPU computes bf16 natively and the settings allow it) the native-bf16 engines are checked too.
@@ -271,10 +304,10 @@ def choose(model, tokenizer, record: RunRecord | None, folder: Path | None, devi
     folder_out.mkdir(parents=True, exist_ok=True)
     os.utime(folder_out)
     engine.prune_exports(folder_out)
-    pairs = validation_pairs(folder, record)
+    pairs = validation_pairs(folder, record, task)
     gate = _Gate(engine.BuildContext(model, tokenizer, folder_out, threads, pairs, score, progress))
     gate_file = folder_out / "gate.json"
-    key = {"version": GATE_VERSION, "source": pairs.source, "pairs": len(pairs.labels), "engines": candidates + extra,
+    key = {"version": GATE_VERSION, "source": pairs.source, "pairs": len(pairs), "engines": candidates + extra,
            "threshold": [MIN_AGREEMENT, MAX_ACCURACY_DROP]}
     checks = _remembered(gate_file, key)
     cached = checks is not None
@@ -284,7 +317,7 @@ def choose(model, tokenizer, record: RunRecord | None, folder: Path | None, devi
             engine_onnx.export(model, tokenizer, folder_out)
         except Exception as err:  # noqa: BLE001 - an architecture the exporter cannot handle keeps PyTorch
             return None, Serving("pytorch", Route.EXPORT_FAILED, detail=err.__class__.__name__)
-        progress(0.95, f"Fast path: checking it against PyTorch on {len(pairs.labels)} validation pairs")
+        progress(0.95, f"Fast path: checking it against PyTorch on {len(pairs)} validation examples")
         checks = gate.run(candidates, extra)
         gate_file.write_text(json.dumps({"key": key, "checks": [asdict(c) for c in checks]}), encoding="utf-8")
         gate.keep_winners(checks)

@@ -1,4 +1,5 @@
-"""A loaded paraphrase classifier: clean input, dynamically padded batches, the fast path when it passed its check."""
+"""A loaded text classifier (one text or a pair, two or more classes, as its config records: tasks.task_of): clean
+input, dynamically padded batches, the fast path when it passed its check."""
 from __future__ import annotations
 
 import contextlib
@@ -12,13 +13,13 @@ from pathlib import Path
 from typing import Sequence
 
 from trainer_backend import settings
-from trainer_backend.data import LABEL_NAMES
 from trainer_backend.errors import AccessError
 from trainer_backend.hub_check import check_hub_repo, pinned_revision
 from trainer_backend.runs.record import RECORD_FILE, RunRecord
 from trainer_backend.serving import engine, fastpath
 from trainer_backend.serving.engine import Progress
 from trainer_backend.serving.models import InferenceError, ModelRef, has_weights
+from trainer_backend.tasks import TaskSpec, task_of
 
 MAX_CHARS = 2000           # per sentence; a pair never uses more than a few hundred tokens anyway
 BATCH_SIZE = 32
@@ -29,7 +30,8 @@ _INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202
 
 @dataclass
 class PairResult:
-    """One pair's answer: label, both probabilities, notes about the input, or an error instead."""
+    """One input's answer (a pair, or one text for a single-sentence model): label, every class's probability in
+    id2label order, notes about the input, or an error instead."""
 
     label: str | None = None
     confidences: dict[str, float] = field(default_factory=dict)
@@ -38,8 +40,9 @@ class PairResult:
 
 
 
-def clean_sentence(text: object, which: str) -> tuple[str, list[str]]:
-    """Strip control/invisible characters, collapse whitespace, cap the length; empty is an error."""
+def clean_sentence(text: object, which: str, what: str = "compare") -> tuple[str, list[str]]:
+    """Strip control/invisible characters, collapse whitespace, cap the length; empty is an error (`what`: the
+    verb the message ends with, "compare" for a pair, "classify" for one text)."""
     raw = "" if text is None else str(text)
     notes = []
     cleaned, removed = _INVISIBLE.subn(" ", raw)
@@ -48,7 +51,7 @@ def clean_sentence(text: object, which: str) -> tuple[str, list[str]]:
     cleaned = " ".join(cleaned.split())
     if not cleaned:
         detail = " (it holds only spaces or control characters)" if raw else ""
-        raise InferenceError(f"{which} is empty{detail}: type a sentence to compare.")
+        raise InferenceError(f"{which} is empty{detail}: type a sentence to {what}.")
     if len(cleaned) > MAX_CHARS:
         notes.append(f"{which} has {len(cleaned):,} characters; only the first {MAX_CHARS:,} were read "
                      "(the model reads a few hundred tokens per pair at most).")
@@ -75,8 +78,8 @@ class Predictor:
                     getattr(tokenizer, "model_max_length", 512) or 512, 512)
         trained = (record.hyperparameters.max_length if record else None) or DEFAULT_MAX_LENGTH
         self.max_length = int(min(trained, limit))
-        raw = [model.config.id2label.get(i, f"LABEL_{i}") for i in range(2)]
-        self.labels = LABEL_NAMES if raw == ["LABEL_0", "LABEL_1"] else [str(x) for x in raw]
+        self.task: TaskSpec = task_of(model.config)  # one text or two, the classes in id2label order
+        self.labels = list(self.task.label_names)
         self.pad_id = tokenizer.pad_token_id or 0
         self.memory_bytes = sum(t.numel() * t.element_size() for t in
                                 list(model.parameters()) + list(model.buffers()))
@@ -119,15 +122,31 @@ class Predictor:
             return contextlib.nullcontext()
         return self._torch.autocast(device_type=self.device, dtype=self._torch.bfloat16)
 
-    def _encode(self, firsts: Sequence[str], seconds: Sequence[str]) -> tuple[list, list | None, list[bool]]:
-        enc = self.tokenizer(list(firsts), list(seconds), truncation=True, max_length=self.max_length)
+    @property
+    def pair(self) -> bool:
+        """True when the model reads two texts, False for one (its task's text columns)."""
+        return self.task.pair
+
+    @property
+    def text_names(self) -> tuple[str, ...]:
+        """What the inputs are called in messages: "Sentence 1"/"Sentence 2", or "The sentence" for one text."""
+        return ("Sentence 1", "Sentence 2") if self.pair else ("The sentence",)
+
+    def _tok(self, firsts: Sequence[str], seconds: Sequence[str] | None, **kwargs) -> dict:
+        """Tokenize as the model was trained: pairs for a pair model, the first texts alone otherwise."""
+        if self.pair and seconds is not None:
+            return self.tokenizer(list(firsts), list(seconds), **kwargs)
+        return self.tokenizer(list(firsts), **kwargs)
+
+    def _encode(self, firsts: Sequence[str], seconds: Sequence[str] | None) -> tuple[list, list | None, list[bool]]:
+        enc = self._tok(firsts, seconds, truncation=True, max_length=self.max_length)
         ids = enc["input_ids"]
         types = enc.get("token_type_ids")
         truncated = [False] * len(ids)
         at_limit = [i for i, x in enumerate(ids) if len(x) >= self.max_length]
         if at_limit:  # only pairs that hit the limit can have been cut: one token more tells
-            full = self.tokenizer([firsts[i] for i in at_limit], [seconds[i] for i in at_limit],
-                                  truncation=True, max_length=self.max_length + 1)["input_ids"]
+            full = self._tok([firsts[i] for i in at_limit], None if seconds is None else [seconds[i] for i in at_limit],
+                             truncation=True, max_length=self.max_length + 1)["input_ids"]
             for i, x in zip(at_limit, full):
                 truncated[i] = len(x) > self.max_length
         return ids, types, truncated
@@ -143,9 +162,10 @@ class Predictor:
     def _torch_logits(self, rows: dict, autocast: bool):
         return engine.torch_logits(self.model, rows, self.device, self._autocast() if autocast else None)
 
-    def probabilities(self, firsts: Sequence[str], seconds: Sequence[str], batch_size: int = BATCH_SIZE,
+    def probabilities(self, firsts: Sequence[str], seconds: Sequence[str] | None, batch_size: int = BATCH_SIZE,
                       engine: object = "serving") -> tuple[list[list[float]], list[bool]]:
-        """P(label) rows for clean pairs, in input order, plus which pairs were truncated.
+        """P(label) rows (one probability per class, id2label order) for clean inputs, in input order, plus which
+        were truncated. `seconds` is None (or ignored) for a single-sentence model.
 
         engine: "serving" (the fast path when it passed its check), "pytorch" (as configured, bf16 where the CPU
         has it), "pytorch-fp32" (the reference), or a fastpath backend object."""
@@ -169,29 +189,42 @@ class Predictor:
                 out[i] = probs[row]
         return out, truncated
 
+    def clean(self, first: object, second: object = None) -> tuple[str, str | None, list[str]]:
+        """One input as the model reads it: both texts cleaned for a pair model; for a single-sentence model the
+        first only (a second text, say from an API client, is not read, and a note says so)."""
+        if not self.pair:
+            text, notes = clean_sentence(first, self.text_names[0], "classify")
+            if second is not None and str(second).strip():
+                notes.append("This model reads one sentence, so the second text was not read.")
+            return text, None, notes
+        a, notes_a = clean_sentence(first, "Sentence 1")
+        b, notes_b = clean_sentence(second, "Sentence 2")
+        return a, b, notes_a + notes_b
+
     def predict_pairs(self, pairs: Sequence[tuple[object, object]], batch_size: int = BATCH_SIZE,
                       engine: object = "serving") -> list[PairResult]:
-        """Clean, classify and explain each pair; a bad pair gets an error, the others still run."""
+        """Clean, classify and explain each input (a pair; for a single-sentence model (text, anything)); a bad one
+        gets an error, the others still run."""
         results = [PairResult() for _ in pairs]
         good, firsts, seconds = [], [], []
-        for i, (a, b) in enumerate(pairs):
+        for i, item in enumerate(pairs):
+            a, b = (tuple(item) + (None,))[:2]
             try:
-                a, notes_a = clean_sentence(a, "Sentence 1")
-                b, notes_b = clean_sentence(b, "Sentence 2")
+                a, b, results[i].notes = self.clean(a, b)
             except InferenceError as err:
                 results[i].error = str(err)
                 continue
-            results[i].notes = notes_a + notes_b
             good.append(i)
             firsts.append(a)
             seconds.append(b)
         if good:
-            probs, truncated = self.probabilities(firsts, seconds, batch_size, engine)
+            probs, truncated = self.probabilities(firsts, seconds if self.pair else None, batch_size, engine)
+            what = "pair" if self.pair else "sentence"
             for i, p, cut in zip(good, probs, truncated):
-                results[i].confidences = {self.labels[k]: float(p[k]) for k in range(2)}
-                results[i].label = self.labels[int(p[1] > p[0])]
+                results[i].confidences = {name: float(p[k]) for k, name in enumerate(self.labels)}
+                results[i].label = self.labels[max(range(len(p)), key=p.__getitem__)]
                 if cut:
-                    results[i].notes.append(f"The pair is longer than the {self.max_length} tokens this model "
+                    results[i].notes.append(f"The {what} is longer than the {self.max_length} tokens this model "
                                             "reads, so its end was cut off before classifying.")
         return results
 
@@ -265,13 +298,32 @@ def _load_raw(spec: str, progress: Progress) -> tuple[object, object, Path | Non
         raise InferenceError(f"The folder {spec} is not a usable checkpoint ({err.__class__.__name__}).") from None
     missing = list(info.get("missing_keys") or []) + [str(k) for k in info.get("mismatched_keys") or []]
     if missing:
-        raise InferenceError(f"{spec} has no trained paraphrase head (it is a base model: "
+        raise InferenceError(f"{spec} has no trained classification head (it is a base model: "
                              f"{len(missing)} weight(s) such as {missing[0]} would be random). Fine-tune it in the "
                              "Train tab first.")
-    if model.config.num_labels != 2:
-        raise InferenceError(f"{spec} predicts {model.config.num_labels} labels; Predict needs a 2-label "
-                             "paraphrase classifier.")
+    try:
+        task_of(model.config)
+    except ValueError as err:  # one class, or three text columns: nothing Predict could ask it
+        raise InferenceError(f"{spec} cannot be used here: {err}.") from None
     return model, tokenizer, folder, revision
+
+
+def read_task(ref: ModelRef) -> TaskSpec | None:
+    """The task a checkpoint records (one text or two, its classes), from its config.json alone: no weights are
+    loaded, so the Predict tab can show the right boxes before anyone asks. A Hub model's config is read only from
+    this machine's cache: nothing is downloaded before the load's size check (_check_hub_size). None when it cannot
+    be read here (the load reports why, and the tab follows the model once it is loaded)."""
+    from transformers import AutoConfig
+
+    for spec in filter(None, (ref.spec, ref.fallback)):
+        try:
+            folder = _where(spec)
+            config = AutoConfig.from_pretrained(str(folder) if folder is not None else spec,
+                                                local_files_only=folder is None)
+            return task_of(config)
+        except Exception:  # noqa: BLE001 - unknown here; loading the model says why
+            continue
+    return None
 
 
 def load_predictor(ref: ModelRef, progress: Progress | None = None, background: bool = False) -> Predictor:
@@ -335,12 +387,13 @@ def enable_fast_path(predictor: Predictor, folder: Path | None, progress: Progre
 
     threads = predictor._torch.get_num_threads()
     backend, serving = fastpath.choose(predictor.model, predictor.tokenizer, predictor.record, folder,
-                                       predictor.device, threads, score, progress, bf16=predictor.use_bf16)
+                                       predictor.device, threads, score, progress, bf16=predictor.use_bf16,
+                                       task=predictor.task)
     if serving.bf16_ok is False:  # bf16 changed answers on the validation pairs: PyTorch serves in fp32
         predictor.use_bf16 = False
     if backend is not None:
         predictor.memory_bytes += backend.bytes + getattr(serving.batch_backend, "bytes", 0)
-        warm = (["A short warm-up sentence."], ["A brief sentence to warm up."])
+        warm = (["A short warm-up sentence."], ["A brief sentence to warm up."] if predictor.pair else None)
         score(*warm, backend)  # its first call is slow: warmed before it takes over, not by a visitor
     # serving first: engine_for reads serving.batch_backend, then fast; both set only once everything is ready
     predictor.serving, predictor.fast = serving, backend

@@ -15,7 +15,7 @@ from typing import Any
 from trainer_backend import recipe, settings
 from trainer_backend.config import ConfigError, TrainConfig
 from trainer_backend.data import DataError, LoadedData, load_data, tokenize
-from trainer_backend.metrics import compute_metrics, confusion, logits_to_predictions, metric_from_hub
+from trainer_backend.metrics import confusion, logits_to_predictions, metric_from_hub, metrics_for
 from trainer_backend.modeling import (
     LoadedModel,
     ModelError,
@@ -33,12 +33,14 @@ from trainer_backend.notes import (
     ModelChosen,
     Note,
     PushSkipped,
+    TaskChosen,
     TimeLimit,
 )
 from trainer_backend.publish import hub
 from trainer_backend.runs import predictions
 from trainer_backend.runs.record import Hyperparameters, RunRecord
 from trainer_backend.runs.store import RunStore, drop_checkpoints, last_checkpoint
+from trainer_backend.tasks import metric_config
 from trainer_backend.training.callbacks import StopFlag, StoreCallback
 from trainer_backend.training.reporter import Reporter
 from wording.run_notes import note_text
@@ -203,11 +205,14 @@ def prepare(cfg: TrainConfig, hw: settings.Hardware) -> Prepared:
     set_seed(cfg.seed)
     data = load_data(cfg.dataset, cfg.sentence1_column, cfg.sentence2_column, cfg.label_column,
                      cfg.max_train_samples, cfg.max_eval_samples)
-    loaded = load_for_classification(cfg.model_name_or_path)
+    loaded = load_for_classification(cfg.model_name_or_path, task=data.task)
     resolved = recipe.resolve(cfg, loaded.name, hw)
+    config = metric_config(data.task)
     notes: list[Note] = [ModelChosen(name=loaded.name, reason=loaded.reason),
                          DataChosen(summary=data.summary(), reason=data.reason), *resolved.notes,
-                         MetricSource(hub=metric_from_hub())]
+                         MetricSource(hub=metric_from_hub(config=config), config=config)]
+    if not data.task.is_mrpc:
+        notes.append(TaskChosen(columns=list(data.task.text_columns), labels=list(data.task.label_names)))
     if cfg.freeze_embeddings or (cfg.freeze_embeddings is None and not hw.is_gpu):
         frozen = freeze_word_embeddings(loaded.model)
         notes.append(FrozenEmbeddings(parameters=frozen, by_default=not cfg.freeze_embeddings))
@@ -221,7 +226,8 @@ def prepare(cfg: TrainConfig, hw: settings.Hardware) -> Prepared:
     record = RunRecord(
         base_model=loaded.name, data=data.summary(), precision=resolved.precision, device=hw.describe(),
         notes=notes, head_swap=loaded.report.to_dict(), parameters={"total": total, "trainable": trainable},
-        n_train=len(data.dataset["train"]), n_validation=len(data.dataset["validation"]))
+        n_train=len(data.dataset["train"]), n_validation=len(data.dataset["validation"]), task=data.task.name,
+        text_columns=list(data.task.text_columns), label_names=list(data.task.label_names))
     return Prepared(data, loaded, resolved, tokenized, record)
 
 
@@ -232,6 +238,7 @@ def fit(cfg: TrainConfig, prepared: Prepared, hw: settings.Hardware, reporter: R
     from transformers import DataCollatorWithPadding, Trainer
 
     loaded, tokenized, resolved = prepared.loaded, prepared.tokenized, prepared.resolved
+    compute_metrics = metrics_for(prepared.data.task)
     args = build_training_args(cfg, resolved, len(tokenized["train"]), hw, quiet=reporter.enabled,
                                overrides=overrides)
     callback = StoreCallback(reporter.store, reporter.run_id, stop_flag, time_limit=time_limit)
@@ -260,9 +267,9 @@ def evaluate(cfg: TrainConfig, prepared: Prepared, fitted: Fitted, reporter: Rep
     trainer, callback, tokenized = fitted.trainer, fitted.callback, prepared.tokenized
     prediction = trainer.predict(tokenized["validation"], metric_key_prefix="eval")
     preds = logits_to_predictions(prediction.predictions)
-    matrix = confusion(preds, prediction.label_ids)
-    results = {**fitted.train_metrics, **prediction.metrics, "eval_samples": len(tokenized["validation"]),
-               "train_samples": len(tokenized["train"])}
+    matrix = confusion(preds, prediction.label_ids, prepared.data.task.num_labels)
+    results = {**fitted.train_metrics, **prediction.metrics, **also_validate(trainer, tokenized),
+               "eval_samples": len(tokenized["validation"]), "train_samples": len(tokenized["train"])}
     trainer.save_metrics("all", results)  # written by the main process only (the Trainer checks)
     args = trainer.args
     notes = list(prepared.record.notes)
@@ -286,9 +293,22 @@ def evaluate(cfg: TrainConfig, prepared: Prepared, fitted: Fitted, reporter: Rep
         keep_predictions(cfg, prepared, fitted, prediction, reporter)
     reporter.finished(status, trainer.state.global_step, results, matrix, record,
                       error=note_text(notes[-1]) if callback.hit_time_limit else None)
-    print(f"[studio] {status}: accuracy {results.get('eval_accuracy', float('nan')):.4f}, "
-          f"F1 {results.get('eval_f1', float('nan')):.4f} -> {cfg.output_dir}", flush=True)
+    shown = [f"{name} {results[key]:.4f}" for key, name in (("eval_accuracy", "accuracy"), ("eval_f1", "F1"),
+             ("eval_matthews_correlation", "Matthews correlation"), ("eval_mismatched_accuracy", "mismatched accuracy"))
+             if isinstance(results.get(key), (int, float))]
+    print(f"[studio] {status}: {', '.join(shown)} -> {cfg.output_dir}", flush=True)
     return RunResult(cfg.output_dir, results, matrix, callback.stopped_early, notes, record)
+
+
+def also_validate(trainer: Any, tokenized: Any) -> dict[str, Any]:
+    """Scores on a second validation split when the task has one (MNLI's mismatched genres), once, at the end:
+    `eval_mismatched_accuracy` … (one more pass over that split; no other task pays for it)."""
+    extra = [split for split in tokenized if split.startswith("validation_")]
+    out: dict[str, Any] = {}
+    for split in extra:
+        prefix = "eval_" + split.split("_", 1)[1]
+        out.update(trainer.evaluate(tokenized[split], metric_key_prefix=prefix))
+    return out
 
 
 def keep_predictions(cfg: TrainConfig, prepared: Prepared, fitted: Fitted, prediction: Any,
