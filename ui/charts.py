@@ -10,7 +10,8 @@ from trainer_backend.runs.store import Run, RunStore
 from trainer_backend.runs.summary import run_name
 
 PALETTE = ["#4f46e5", "#f59e0b", "#10b981", "#ef4444", "#0ea5e9", "#a855f7", "#84cc16", "#ec4899"]
-EVAL_NAMES = ("eval_loss", "eval_accuracy", "eval_f1")
+EVAL_NAMES = ("eval_loss", "eval_accuracy", "eval_f1", "eval_matthews_correlation")
+MCC = "Matthews correlation"  # CoLA's score, shown where F1 would be (a run has one or the other)
 MRPC_SHOWN = ("not paraphrase", "paraphrase")  # MRPC's classes as the tabs name them
 TABLE_HEADERS = ["Epoch", "Training Loss", "Validation Loss", "Accuracy", "F1"]
 
@@ -115,9 +116,16 @@ def confusion_figure(matrix: list[list[int]] | None, title: str = "Confusion mat
     return fig
 
 
+def table_headers(metric: str = "mrpc") -> list[str]:
+    """The results table's columns for a run scored by the `glue` config `metric`: its last is the task's second
+    score, F1, or Matthews correlation for CoLA."""
+    return TABLE_HEADERS[:-1] + [MCC if metric == "cola" else "F1"]
+
+
 def results_table(store: RunStore, run_id: str, floor: tuple[float, float] | None = None) -> list[list]:
-    """Rows of Epoch | Training Loss | Validation Loss | Accuracy | F1, one per evaluation, then the majority-class
-    floor of the data (when known) so a result can be read against it."""
+    """Rows of Epoch | Training Loss | Validation Loss | Accuracy | F1 (or Matthews correlation: see table_headers),
+    one per evaluation, then the majority-class floor of the data (when known) so a result can be read against it
+    (answering one class always scores a Matthews correlation of 0)."""
     rows = store.metrics(run_id, ["loss", *EVAL_NAMES])
     last_loss = None
     table: dict[int, dict] = {}
@@ -131,8 +139,10 @@ def results_table(store: RunStore, run_id: str, floor: tuple[float, float] | Non
     def fmt(v: float | None, digits: int = 4) -> str:
         return "—" if v is None else f"{v:.{digits}f}"
 
+    mcc = any("eval_matthews_correlation" in e for e in table.values())
+    second = "eval_matthews_correlation" if mcc else "eval_f1"
     out = [[fmt(e["epoch"], 2), fmt(e["loss"]), fmt(e.get("eval_loss")), fmt(e.get("eval_accuracy")),
-            fmt(e.get("eval_f1"))] for _, e in sorted(table.items())]
+            fmt(e.get(second))] for _, e in sorted(table.items())]
     if floor is not None:
-        out.append(["majority floor", "—", "—", fmt(floor[0]), fmt(floor[1])])
+        out.append(["majority floor", "—", "—", fmt(floor[0]), fmt(0.0 if mcc else floor[1])])
     return out

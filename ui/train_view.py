@@ -14,6 +14,7 @@ from trainer_backend.modeling import HeadSwapReport
 from trainer_backend.runs import summary
 from trainer_backend.runs.bounds import TIME_LIMIT
 from trainer_backend.runs.store import Run, last_checkpoint
+from trainer_backend.tasks import metric_config
 from trainer_backend.textsafe import md_escape
 from ui import charts
 from ui.common import by_component as by_component  # moved to ui.common; v.by_component stays importable
@@ -62,6 +63,15 @@ def _shown_model_data(run: Run, visitor: Visitor) -> tuple[str, str]:
     return str(model), str(data)
 
 
+def _second_score(final: dict) -> str:
+    """The history's F1 cell: F1, or Matthews correlation (said so) for a run scored as CoLA."""
+    if "eval_f1" in final:
+        return f"{final['eval_f1']:.4f}"
+    if "eval_matthews_correlation" in final:
+        return f"{final['eval_matthews_correlation']:.4f} ({charts.MCC})"
+    return ""
+
+
 def runs_table(svc: Services, visitor: Visitor = access.LOCAL) -> list[list]:
     """Past and current runs, newest first; on a Space yours first (starred) and no one else's cancelled runs."""
     rows = []
@@ -73,7 +83,7 @@ def runs_table(svc: Services, visitor: Visitor = access.LOCAL) -> list[list]:
         accuracy = f"{fm['eval_accuracy']:.4f}" if "eval_accuracy" in fm else ""
         rows.append([mine + run.id, run.status, model, data[:40], _settings_summary(run),
                      f"{accuracy} ⚠ at the {low[1]:.2f} floor" if low else accuracy,
-                     f"{fm['eval_f1']:.4f}" if "eval_f1" in fm else "",
+                     _second_score(fm),
                      f"{run.samples_per_second:.1f}" if run.samples_per_second else "",
                      time.strftime("%m-%d %H:%M", time.localtime(run.born))])
     return rows
@@ -271,8 +281,9 @@ def refresh(svc: Services, view_id: str | None, compare_ids: list[str] | None, l
         "loss": charts.loss_figure(s, runs, revision),
         "eval": charts.eval_figure(s, runs, revision),
         "spread": gr.Plot(value=charts.spread_figure(s, runs, revision=revision), visible=len(runs) >= 2),
-        "table": (charts.results_table(s, run.id, summary.majority_floor(run.final_metrics.get("confusion")))
-                  if run else []),
+        "table": gr.Dataframe(
+            value=charts.results_table(s, run.id, summary.majority_floor(run.final_metrics.get("confusion"))) if run
+            else [], headers=charts.table_headers(metric_config(run.record.task_spec) if run else "mrpc")),
         "confusion": gr.Plot(value=charts.confusion_figure(matrix, labels=run.record.task_spec.label_names if run
                                                            else None), visible=bool(matrix)),
         "details": run_details(run, visitor)}

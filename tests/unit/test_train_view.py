@@ -146,3 +146,16 @@ def test_while_a_run_trains_a_tick_redraws_the_progress_not_the_charts_or_the_hi
     store.update(run_id, status="completed", finished=2.0)
     third = v.refresh(svc, run_id, [], second["signature"])
     assert {"loss", "history"} <= set(third)  # a status change redraws at once
+
+
+def test_a_cola_run_shows_matthews_correlation_in_the_table_and_history(svc, store):
+    """CoLA is scored by Matthews correlation, not F1: the results table's last column and the history say so."""
+    run_id = store.create({"seed": 1}, label="cola")
+    store.log_metrics(run_id, 5, 1.0, {"eval_loss": 0.6, "eval_accuracy": 0.7, "eval_matthews_correlation": 0.31})
+    store.update(run_id, status="completed", final_metrics={"eval_accuracy": 0.7, "eval_matthews_correlation": 0.31,
+                                                            "confusion": [[10, 20], [10, 60]]})
+    table = charts.results_table(store, run_id, summary.majority_floor([[10, 20], [10, 60]]))
+    assert table[0][-1] == "0.3100" and table[-1] == ["majority floor", "—", "—", "0.7000", "0.0000"]
+    assert charts.table_headers("cola")[-1] == "Matthews correlation" and charts.table_headers()[-1] == "F1"
+    row = {r[0]: r for r in v.runs_table(svc)}[run_id]
+    assert row[6] == "0.3100 (Matthews correlation)"
