@@ -72,7 +72,7 @@ def test_check_data_reports_size_or_problem(client, tmp_path):
     bad = tmp_path / "bad.tsv"
     bad.write_text("label\tsentence1\tsentence2\n5\ta\tb\n")
     msg = client.predict(str(bad), "sentence1", "sentence2", "label", api_name="/check_data")
-    assert msg.startswith("❌") and "not binary" in msg
+    assert msg.startswith("❌") and "at least two classes" in msg  # any number of classes now, but not one
 
 
 def test_unknown_run_status_is_an_error(client):

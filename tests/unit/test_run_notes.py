@@ -33,6 +33,11 @@ WORDED = [
     (n.Fp16OnCpu(), "fp16 asked on a CPU: the Trainer does not support it there, so bf16 autocast is used"),
     (n.MetricSource(hub=True), "metrics: evaluate 'glue/mrpc' (Hub)"),
     (n.MetricSource(hub=False), "metrics: local evaluate module (offline copy)"),
+    (n.MetricSource(hub=True, config="cola"), "metrics: evaluate 'glue/cola' (Hub)"),
+    (n.TaskChosen(columns=["sentence"], labels=["unacceptable", "acceptable"]),
+     "task: single sentences (sentence), 2 classes: unacceptable, acceptable"),
+    (n.TaskChosen(columns=["premise", "hypothesis"], labels=["entailment", "neutral", "contradiction"]),
+     "task: sentence pairs (premise, hypothesis), 3 classes: entailment, neutral, contradiction"),
     (n.FrozenEmbeddings(parameters=11_700_000, by_default=True), "word embeddings frozen (11.7M parameters not "
                                                                  "updated): on a CPU"),
     (n.FrozenLayers(layers=4, of=6, parameters=15_000_000), "lower 4 of 6 encoder layers frozen, with the embeddings "

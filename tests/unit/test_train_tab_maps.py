@@ -94,4 +94,7 @@ def test_a_tick_with_nothing_new_sends_a_skip_that_gradio_accepts(app):
     again = tick.fn(run_id, [], signature, None)
     assert again == gr.skip()  # an empty {} fails Gradio's check of the outputs' count on every idle tick
     import asyncio
-    asyncio.run(demo.postprocess_data(tick, again, None))  # raises on what Gradio refuses
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:  # a thread of its own: an earlier test may have left this one's loop running
+        pool.submit(asyncio.run, demo.postprocess_data(tick, again, None)).result()  # raises on what Gradio refuses
