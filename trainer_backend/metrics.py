@@ -12,37 +12,26 @@ import numpy as np
 from trainer_backend import settings
 from trainer_backend.tasks import TaskSpec, metric_config
 
-LOCAL_MODULE = Path(__file__).resolve().parent / "metric_modules" / "mrpc_local"
 LOCAL_GLUE = Path(__file__).resolve().parent / "metric_modules" / "glue_local"
 
 
-@functools.lru_cache(maxsize=2)
-def load_metric(prefer_hub: bool = True):
-    """evaluate.load('glue', 'mrpc') when the Hub is reachable, else the local module (same numbers)."""
-    import evaluate
-
-    if prefer_hub and not settings.is_offline():
-        try:
-            return evaluate.load("glue", "mrpc")
-        except Exception:  # noqa: BLE001 - any Hub hiccup falls back to the identical local module
-            pass
-    return evaluate.load(str(LOCAL_MODULE))
-
-
 @functools.lru_cache(maxsize=16)
-def load_glue_metric(config: str, prefer_hub: bool = True):
-    """evaluate.load('glue', config) when the Hub is reachable, else the local twin (same numbers); MRPC's is
-    load_metric's, as it always was."""
+def load_glue_metric(config: str = "mrpc", prefer_hub: bool = True):
+    """evaluate.load('glue', config) when the Hub is reachable, else the local twin glue_local (same numbers, a
+    test checks them against scikit-learn)."""
     import evaluate
 
-    if config == "mrpc":
-        return load_metric(prefer_hub)
     if prefer_hub and not settings.is_offline():
         try:
             return evaluate.load("glue", config)
         except Exception:  # noqa: BLE001 - any Hub hiccup falls back to the identical local module
             pass
     return evaluate.load(str(LOCAL_GLUE), config)
+
+
+def load_metric(prefer_hub: bool = True):
+    """MRPC's metric, accuracy and F1: evaluate.load('glue', 'mrpc'), or offline its local twin."""
+    return load_glue_metric("mrpc", prefer_hub)
 
 
 def metric_from_hub(prefer_hub: bool = True, config: str = "mrpc") -> bool:

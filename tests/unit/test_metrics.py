@@ -9,7 +9,7 @@ from trainer_backend import metrics
 
 
 def test_offline_uses_local_module():
-    assert metrics.load_metric().name == "mrpc_local"
+    assert metrics.load_metric().name == "glue_local"
     assert metrics.metric_from_hub() is False
 
 
