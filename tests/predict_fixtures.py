@@ -157,3 +157,9 @@ def three_class_checkpoint(tiny_model_dir, tmp_path_factory) -> Path:
 def single_checkpoint(tiny_model_dir, tmp_path_factory) -> Path:
     """A single-sentence two-class model (SST-2-like: sentence → negative, positive) that learned its cue."""
     return train_task_checkpoint(tiny_model_dir, tmp_path_factory.mktemp("single"), SINGLE)
+
+
+@pytest.fixture()
+def pytorch_only(monkeypatch) -> None:
+    """PyTorch answers (the gate has its own tests): no engine check competing for the CPU in the background."""
+    monkeypatch.setenv("PREDICT_FASTPATH", "off")

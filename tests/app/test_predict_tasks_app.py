@@ -10,13 +10,8 @@ pytest.register_assert_rewrite("tests.predict_fixtures")
 from tests.predict_fixtures import SINGLE, THREE_CLASS, write_task_file
 
 pytest_plugins = ["tests.predict_fixtures"]
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("pytorch_only")]
 
-
-@pytest.fixture(autouse=True)
-def _pytorch_only(monkeypatch):
-    """PyTorch answers (the gate has its own tests): no engine check competing for the CPU in the background."""
-    monkeypatch.setenv("PREDICT_FASTPATH", "off")
 
 
 def test_a_single_sentence_model_over_the_api(client, single_checkpoint, tmp_path):
