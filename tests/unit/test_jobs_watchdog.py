@@ -199,11 +199,12 @@ def test_a_real_run_at_the_time_limit_keeps_its_checkpoint_and_resumes(runner_en
 
 @pytest.mark.slow
 def test_a_real_run_stopped_during_its_final_evaluation_ends_at_once(runner_env, tiny_model_dir, tmp_path):
-    """One training step, then 6,000 validation pairs: Stop lands in the final evaluation, which has no step end to
-    wait for, so the run ends at once, without final metrics (its evaluation never finished)."""
+    """One training step, then 15,000 validation pairs (6,000 sometimes finished before the poll saw step 1): Stop
+    lands in the final evaluation, which has no step end to wait for, so the run ends at once, without final metrics
+    (its evaluation never finished)."""
     from tests.helpers import write_learnable_pairs
 
-    data = write_learnable_pairs(tmp_path / "big-validation.csv", n_train=16, n_validation=6000)
+    data = write_learnable_pairs(tmp_path / "big-validation.csv", n_train=16, n_validation=15000)
     runner = runner_env()
     run_id, _ = runner.submit(_cfg(tiny_model_dir, dataset=str(data), max_steps=1, max_eval_samples=None,
                                    per_device_train_batch_size=4))

@@ -72,3 +72,19 @@ def test_menus_list_the_visitors_runs_first_and_hide_others_cancelled(tmp_path):
     listed = [r.id for r in store.list_for_menu("anon:me", limit=3)]
     assert listed == [my_cancelled, mine, theirs]  # own first (newest first), others' cancelled runs left out
     assert len(store.list_for_menu(None, limit=100)) == 8  # locally: everything
+
+
+def test_a_run_id_taken_in_the_same_second_is_drawn_again(tmp_path, monkeypatch):
+    """Ids are the second plus 4 hex digits: a collision (a helper saw one under a burst of test runs) draws again."""
+    import uuid as uuid_module
+
+    from trainer_backend.runs.store import RunStore
+
+    store = RunStore(tmp_path / "r.sqlite")
+    monkeypatch.setattr("trainer_backend.runs.store.time.strftime", lambda fmt: "20261204-120000-")
+    import itertools
+
+    drawn = itertools.chain([7, 7], itertools.count(9))  # the second run first draws the first run's id
+    monkeypatch.setattr("trainer_backend.runs.store.uuid.uuid4", lambda: uuid_module.UUID(int=next(drawn) << 112))
+    first, second = store.create({}), store.create({})
+    assert first != second and store.get(first) is not None and store.get(second) is not None

@@ -13,6 +13,8 @@ from typing import Any, Iterator
 from trainer_backend import settings
 from trainer_backend.runs.record import METRIC_KEYS, RunRecord
 
+ID_ATTEMPTS = 8  # new ids tried when one is already taken (see RunStore.create)
+
 ACTIVE = ("starting", "running")
 # not_started: ZeroGPU refused the GPU call (the visitor's quota, no GPU free): nothing trained, nothing lost. A
 # status is free text, so it needed no schema change.
@@ -230,15 +232,22 @@ class RunStore:
     def create(self, config: dict[str, Any], label: str = "", group_id: str | None = None,
                status: str = "queued", output_root: Path | None = None, owner: str | None = None,
                client: str | None = None) -> str:
-        run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:4]
-        output_dir = str((output_root or settings.data_dir() / "runs") / run_id)
-        config = {**config, "output_dir": output_dir}
-        with self._connect() as con:
-            con.execute("INSERT INTO runs (id, label, group_id, created, status, config, output_dir, owner, client) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (run_id, label or run_id, group_id, time.time(), status, json.dumps(config), output_dir,
-                         owner, client))
-        return run_id
+        for attempt in range(ID_ATTEMPTS):  # 4 hex digits per second: dozens of runs in one second can collide
+            run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:4]
+            output_dir = str((output_root or settings.data_dir() / "runs") / run_id)
+            stored = {**config, "output_dir": output_dir}
+            try:
+                with self._connect() as con:
+                    con.execute("INSERT INTO runs (id, label, group_id, created, status, config, output_dir, owner, "
+                                "client) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                (run_id, label or run_id, group_id, time.time(), status, json.dumps(stored),
+                                 output_dir, owner, client))
+            except sqlite3.IntegrityError:
+                if attempt == ID_ATTEMPTS - 1:
+                    raise
+                continue
+            return run_id
+        raise AssertionError("unreachable")
 
     def update(self, run_id: str, **values: Any) -> None:
         if not values:
