@@ -46,8 +46,8 @@ def own_pair(store: RunStore, visitor: Visitor) -> OwnPair | None:
             if visitor.owns(r.owner) and predictions.meta(r.info)]
     for i, newer in enumerate(runs):
         partners = [r for r in runs[i + 1:] if predictions.mismatch(newer.info, r.info) is None]
+        new_index, new_right = _verdicts(store, newer) if partners else ([], [])  # read once, not per partner
         for older in partners:
-            new_index, new_right = _verdicts(store, newer)
             old_index, old_right = _verdicts(store, older)
             if new_index and new_index == old_index:
                 return OwnPair(newer, older, paired.compare(old_right, new_right))
