@@ -80,3 +80,15 @@ def write_runs_with_predictions(store: RunStore | None = None) -> tuple[str, str
         store.update(run_id, config={**store.get(run_id).config, "dataset": "sample"})
         ids.append(run_id)
     return ids[0], ids[1]
+
+
+def open_mistakes(page, app_url: str, run_id: str) -> None:
+    """In a browser page: the Train tab with `run_id` viewed and its mistakes section open, its table filled."""
+    page.goto(app_url)
+    page.get_by_role("tab", name="Train", exact=True).click()
+    picker = page.locator("#train-view-run input")
+    picker.wait_for(timeout=60_000)
+    picker.fill(run_id)
+    picker.press("Enter")
+    page.locator("#train-mistakes").get_by_text("Mistakes of this run").first.click()
+    page.locator("#train-mistakes-summary").get_by_text("Click a row").wait_for(timeout=60_000)

@@ -7,7 +7,7 @@ pytestmark = pytest.mark.slow
 def test_a_clicked_mistake_is_explained_in_predict(page, app_url, tiny_model_dir):
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from tests.browser.seed_runs import write_runs_with_predictions
+    from tests.browser.seed_runs import open_mistakes, write_runs_with_predictions
     from trainer_backend.runs import predictions
     from trainer_backend.runs.store import RunStore
 
@@ -19,15 +19,8 @@ def test_a_clicked_mistake_is_explained_in_predict(page, app_url, tiny_model_dir
     AutoTokenizer.from_pretrained(str(tiny_model_dir)).save_pretrained(run.output_dir)
     first = predictions.mistakes(predictions.load(store, b))[0]
 
-    page.goto(app_url)
-    page.get_by_role("tab", name="Train", exact=True).click()
-    picker = page.locator("#train-view-run input")
-    picker.wait_for(timeout=60_000)
-    picker.fill(b)
-    picker.press("Enter")
-    page.locator("#train-mistakes").get_by_text("Mistakes of this run").first.click()
+    open_mistakes(page, app_url, b)
     table = page.locator("#train-mistakes-table")
-    page.locator("#train-mistakes-summary").get_by_text("Click a row").wait_for(timeout=60_000)
     cell = table.get_by_text(str(round(first.confidence, 3)), exact=True).filter(visible=True).first
     cell.wait_for(timeout=30_000)
     cell.click()  # the most confident mistake is the first row

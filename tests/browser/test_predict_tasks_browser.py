@@ -47,7 +47,7 @@ def test_the_second_box_hides_for_a_single_sentence_model(page, app_url, single_
 def test_a_single_sentence_mistake_is_explained_in_predict(page, app_url, single_checkpoint):
     import shutil
 
-    from tests.browser.seed_runs import write_run
+    from tests.browser.seed_runs import open_mistakes, write_run
     from trainer_backend.runs import predictions
     from trainer_backend.runs.store import RunStore
 
@@ -59,14 +59,7 @@ def test_a_single_sentence_mistake_is_explained_in_predict(page, app_url, single
     shutil.copytree(single_checkpoint, store.get(run_id).output_dir, dirs_exist_ok=True)
     first = predictions.mistakes(predictions.load(store, run_id))[0]
 
-    page.goto(app_url)
-    page.get_by_role("tab", name="Train", exact=True).click()
-    picker = page.locator("#train-view-run input")
-    picker.wait_for(timeout=60_000)
-    picker.fill(run_id)
-    picker.press("Enter")
-    page.locator("#train-mistakes").get_by_text("Mistakes of this run").first.click()
-    page.locator("#train-mistakes-summary").get_by_text("Click a row").wait_for(timeout=60_000)
+    open_mistakes(page, app_url, run_id)
     cell = page.locator("#train-mistakes-table").get_by_text(str(round(first.confidence, 3)), exact=True)
     cell.filter(visible=True).first.click()
     page.locator("#predict-s1 textarea").wait_for(state="visible", timeout=30_000)
