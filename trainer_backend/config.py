@@ -66,6 +66,9 @@ class TrainConfig:
     frozen_layers: int = field(default=0, metadata={
         "help": "Keep the embeddings and the lowest N encoder layers fixed; only the layers above, the pooler and "
                 "the head learn (fewer weights to update, no backward pass through the frozen ones). 0: all learn."})
+    dropout: Optional[float] = field(default=None, metadata={
+        "help": "Dropout while training, in the encoder (hidden and attention) and before the head. Empty: the "
+                "checkpoint's own (0.1 for BERT-like models); 0 turns it off. Predictions never use dropout."})
     max_train_samples: Optional[int] = field(default=None, metadata={"help": "Use only the first N training pairs."})
     max_eval_samples: Optional[int] = field(default=None, metadata={"help": "Use only the first N validation pairs."})
     output_dir: str = field(default="outputs/run", metadata={"help": "Where checkpoints, the final model and results go."})
@@ -137,6 +140,8 @@ class TrainConfig:
         if self.eval_strategy == "steps" and (self.eval_steps is None or self.eval_steps <= 0
                                               or (self.eval_steps > 1 and self.eval_steps != int(self.eval_steps))):
             problems.append("eval_strategy='steps' needs eval_steps: a whole number of steps, or a fraction below 1")
+        if self.dropout is not None and not 0 <= self.dropout < 1:
+            problems.append(f"dropout={self.dropout} must be at least 0 and below 1 (empty: the model's own)")
         if not 0 <= self.frozen_layers <= 48:
             problems.append(f"frozen_layers={self.frozen_layers} must be 0 to 48 (0: every layer learns)")
         for name in ("logging_steps", "max_train_samples", "max_eval_samples"):
@@ -191,6 +196,7 @@ FORM: dict[str, dict[str, Any]] = {
     "group_by_length": {"label": "Group batches by length", "ui": "switches"},
     "freeze_embeddings": {"label": "Freeze word embeddings", "ui": "switches", "empty": "auto"},
     "frozen_layers": {"label": "Frozen lower layers (0 = all learn)", "ui": "switches", "min": 0, "max": 48},
+    "dropout": {"label": "Dropout (empty = the model's own)", "ui": "switches", "min": 0, "max": 0.9, "empty": None},
     "max_train_samples": {"label": "Max training pairs (0 = all)", "ui": "switches", "min": 0, "empty": 0},
     "max_eval_samples": {"label": "Max validation pairs (0 = all)", "ui": "switches", "min": 0, "empty": 0},
     "output_dir": {"label": "Output folder", "ui": "cli"},

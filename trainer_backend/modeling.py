@@ -141,6 +141,27 @@ def freeze_lower_layers(model, n: int) -> tuple[int, int]:
     return n, sum(p.numel() for p in frozen)
 
 
+DROPOUT_FIELDS = ("hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout", "dropout",
+                  "attention_dropout", "seq_classif_dropout")  # BERT/RoBERTa/ELECTRA, then DistilBERT's names
+
+
+def set_dropout(model, p: float) -> float | None:
+    """Use dropout `p` everywhere in `model` while it trains; returns the checkpoint's own hidden dropout (None when
+    its config names none). Every `nn.Dropout` module gets `p` (the attention reads its module's `p` as well), so it
+    holds for any architecture; the config's dropout fields follow, so a saved checkpoint says what it trained with."""
+    from torch import nn
+
+    was = next((getattr(model.config, name) for name in ("hidden_dropout_prob", "dropout")
+                if isinstance(getattr(model.config, name, None), (int, float))), None)
+    for module in model.modules():
+        if isinstance(module, nn.Dropout):
+            module.p = p
+    for name in DROPOUT_FIELDS:
+        if getattr(model.config, name, None) is not None:
+            setattr(model.config, name, p)
+    return was
+
+
 def count_parameters(model) -> tuple[int, int]:
     total = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)

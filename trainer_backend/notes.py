@@ -95,6 +95,14 @@ class FrozenLayers(_Note):
     parameters: int
 
 
+class DropoutSet(_Note):
+    """Dropout was set to `p` for training (`was`: the checkpoint's own hidden dropout, None when it names none)."""
+
+    kind: Literal["dropout"] = "dropout"
+    p: float
+    was: float | None = None
+
+
 class TimeLimit(_Note):
     """The run stopped at the app's time limit per run (None: no limit was given in minutes)."""
 
@@ -110,7 +118,7 @@ class PushSkipped(_Note):
 
 
 NOTE_TYPES = (ModelChosen, DataChosen, BatchSize, LearningRates, PrecisionChosen, Fp16OnCpu, MetricSource, TaskChosen,
-              FrozenEmbeddings, FrozenLayers, TimeLimit, PushSkipped)
+              FrozenEmbeddings, FrozenLayers, DropoutSet, TimeLimit, PushSkipped)
 Note = Annotated[Union[NOTE_TYPES], Field(discriminator="kind")]
 KINDS = frozenset(cls.model_fields["kind"].default for cls in NOTE_TYPES)
 

@@ -51,6 +51,8 @@ def _settings_summary(run: Run) -> str:
         parts.append("grouped")
     if c.get("frozen_layers"):
         parts.append(f"{c['frozen_layers']} layers frozen")
+    if c.get("dropout") is not None:
+        parts.append(f"dropout {c['dropout']:g}")
     return " · ".join(str(p) for p in parts)
 
 

@@ -49,6 +49,15 @@ def _frozen_embeddings(note: n.FrozenEmbeddings) -> str:
     return f"word embeddings frozen ({note.parameters / 1e6:.1f}M parameters not updated){why}"
 
 
+def _dropout(note: n.DropoutSet) -> str:
+    was = "" if note.was is None else f" (the checkpoint's own: {note.was:g})"
+    if note.p == 0:
+        return (f"dropout off while training{was}: a short fine-tune on a few thousand pairs has little time to "
+                "overfit, each step skips drawing random masks over every activation, and the encoder is not "
+                "slowed by noise while it learns to compare the two texts; predictions never use dropout")
+    return f"dropout {note.p:g} while training{was}"
+
+
 def _frozen_layers(note: n.FrozenLayers) -> str:
     return (f"lower {note.layers} of {note.of} encoder layers frozen, with the embeddings ({note.parameters / 1e6:.1f}M "
             "parameters): only the layers above, the pooler and the head learn, so each step skips the backward pass "
@@ -72,6 +81,7 @@ _WORDS: dict[type, Callable[..., str]] = {
     n.TaskChosen: _task,
     n.FrozenEmbeddings: _frozen_embeddings,
     n.FrozenLayers: _frozen_layers,
+    n.DropoutSet: _dropout,
     n.TimeLimit: lambda x: time_limit_text(x.minutes),
     n.PushSkipped: lambda x: f"push skipped: {x.reason}",
 }

@@ -117,3 +117,25 @@ def test_freezing_lower_layers_leaves_only_the_top_and_the_head_learning(tiny_mo
     assert not any(v for n, v in grads.items() if n.startswith(("bert.embeddings", "bert.encoder.layer.0.")))
     assert all(v for n, v in grads.items() if n.startswith(("bert.encoder.layer.1.", "bert.pooler", "classifier")))
     assert freeze_lower_layers(model, 99)[0] == len(encoder_layers(model)) == 2  # capped at the model's depth
+
+
+def test_dropout_set_for_training_reaches_every_dropout_and_the_saved_config(tiny_model_dir, tmp_path):
+    """dropout=0: every nn.Dropout (hidden, attention, head) gets p=0, so two forward passes in training mode agree;
+    the config says so when saved, and the checkpoint's own value is returned for the run's note."""
+    import torch
+    from torch import nn
+
+    from trainer_backend.modeling import set_dropout
+
+    loaded = load_for_classification(str(tiny_model_dir))
+    model, enc = loaded.model, loaded.tokenizer(["a cat sat"], ["a cat was sitting"], return_tensors="pt")
+    model.train()
+    torch.manual_seed(0)
+    assert not torch.equal(model(**enc).logits, model(**enc).logits)  # the checkpoint's own dropout is on
+    was = set_dropout(model, 0.0)
+    assert was == model.config.__class__().hidden_dropout_prob == 0.1
+    assert {m.p for m in model.modules() if isinstance(m, nn.Dropout)} == {0.0}
+    assert torch.equal(model(**enc).logits, model(**enc).logits)
+    model.save_pretrained(tmp_path)
+    saved = type(model.config).from_pretrained(tmp_path)
+    assert (saved.hidden_dropout_prob, saved.attention_probs_dropout_prob) == (0.0, 0.0)

@@ -152,6 +152,23 @@ def test_cli_preset_trains_with_the_preset_settings(tiny_model_dir, tmp_path):
 
 
 @pytest.mark.slow
+def test_best_preset_on_an_fp32_cpu_trains_without_dropout_and_says_why(tiny_model_dir, tmp_path):
+    """Issue 20: the fp32 recipe's dropout 0 reaches the model, its record and its saved config, with its note."""
+    import os
+
+    out = tmp_path / "out"
+    proc = _cli("--preset", "Best for this hardware", "--model_name_or_path", str(tiny_model_dir), "--dataset",
+                "sample", "--output_dir", str(out), "--max_steps", "4", "--eval_strategy", "no",
+                env={**os.environ, "STUDIO_CPU_BF16": "off", "STUDIO_FORCE_CPU": "1"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "dropout off while training (the checkpoint's own: 0.1)" in proc.stdout
+    card = json.loads((out / "studio_run.json").read_text())
+    assert card["hyperparameters"]["dropout"] == 0.0 and card["hyperparameters"]["epochs"] == 2
+    assert {"kind": "dropout", "p": 0.0, "was": 0.1} in card["notes"]
+    assert json.loads((out / "config.json").read_text())["hidden_dropout_prob"] == 0.0
+
+
+@pytest.mark.slow
 def test_cli_single_sentences_of_three_classes_from_a_csv(tiny_model_dir, tmp_path):
     from tests.helpers import write_learnable_classes
 

@@ -30,11 +30,19 @@ def test_defaults_are_valid_and_auto():
     ({"output_dir": " "}, "output_dir"),
     ({"model_name_or_path": ""}, "model_name_or_path"),
     ({"max_train_samples": 0}, "max_train_samples"),
+    ({"dropout": 1.0}, "dropout=1.0"),
+    ({"dropout": -0.1}, "dropout=-0.1"),
 ])
 def test_bad_values_are_rejected_with_a_message_naming_them(changes, fragment):
     with pytest.raises(ConfigError) as err:
         TrainConfig(**changes)
     assert fragment in str(err.value)
+
+
+def test_dropout_is_the_models_own_unless_set_and_reads_from_a_flag():
+    assert TrainConfig().dropout is None and TrainConfig(dropout=0.0).dropout == 0.0
+    (cfg,) = HfArgumentParser(TrainConfig).parse_args_into_dataclasses(["--dropout", "0"])
+    assert cfg.dropout == 0.0
 
 
 def test_several_problems_are_listed_together():

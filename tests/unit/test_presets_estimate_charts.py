@@ -27,6 +27,16 @@ def test_seed_recipe_is_the_course_defaults():
     assert c.num_train_epochs == 3 and c.eval_strategy == "epoch"
 
 
+def test_best_for_this_hardware_turns_dropout_off_and_trains_2_epochs_only_on_an_fp32_cpu():
+    """Issue 20: on a CPU without native bf16 the default recipe is the fp32 one; elsewhere the plain defaults."""
+    fp32 = presets.get(presets.BEST, CPU)
+    assert (fp32.config.dropout, fp32.config.num_train_epochs) == (0.0, 2)
+    assert "dropout off and 2 epochs" in fp32.description
+    for hw in (CPU_BF16, GPU, OLD_GPU):
+        best = presets.get(presets.BEST, hw)
+        assert best.config == TrainConfig() and best.config.dropout is None and "3 epochs" in best.description
+
+
 def test_seed_spread_and_precision_presets_expand_to_several_runs():
     spread = presets.get(presets.SEED_SPREAD, CPU)
     runs = presets.expand(spread.config, spread.seeds, spread.precisions)

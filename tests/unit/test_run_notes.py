@@ -42,6 +42,8 @@ WORDED = [
                                                                  "updated): on a CPU"),
     (n.FrozenLayers(layers=4, of=6, parameters=15_000_000), "lower 4 of 6 encoder layers frozen, with the embeddings "
                                                             "(15.0M parameters)"),
+    (n.DropoutSet(p=0.0, was=0.1), "dropout off while training (the checkpoint's own: 0.1): a short fine-tune"),
+    (n.DropoutSet(p=0.2, was=None), "dropout 0.2 while training"),
     (n.TimeLimit(minutes=30), "stopped at this app's time limit of 30 min per run (checkpoint saved"),
     (n.PushSkipped(reason="no token"), "push skipped: no token"),
 ]

@@ -38,6 +38,7 @@ class Hyperparameters(BaseModel):
     max_length: int | None = None
     group_by_length: bool | None = None
     frozen_layers: int | None = None
+    dropout: float | None = None   # None: the checkpoint's own
     lr_scheduler_type: str | None = None
     weight_decay: float | None = None
 

@@ -24,9 +24,11 @@ from trainer_backend.modeling import (
     freeze_lower_layers,
     freeze_word_embeddings,
     load_for_classification,
+    set_dropout,
 )
 from trainer_backend.notes import (
     DataChosen,
+    DropoutSet,
     FrozenEmbeddings,
     FrozenLayers,
     MetricSource,
@@ -219,6 +221,8 @@ def prepare(cfg: TrainConfig, hw: settings.Hardware) -> Prepared:
     if cfg.frozen_layers:
         layers, frozen = freeze_lower_layers(loaded.model, cfg.frozen_layers)
         notes.append(FrozenLayers(layers=layers, of=len(encoder_layers(loaded.model)), parameters=frozen))
+    if cfg.dropout is not None:
+        notes.append(DropoutSet(p=cfg.dropout, was=set_dropout(loaded.model, cfg.dropout)))
     total, trainable = count_parameters(loaded.model)
     for note in notes:
         print(f"[studio] {note_text(note)}", flush=True)
@@ -279,7 +283,7 @@ def evaluate(cfg: TrainConfig, prepared: Prepared, fitted: Fitted, reporter: Rep
         learning_rate=args.learning_rate, head_learning_rate=prepared.resolved.head_learning_rate,
         batch_size=args.per_device_train_batch_size, epochs=args.num_train_epochs, max_steps=args.max_steps,
         seed=args.seed, max_length=cfg.max_length, group_by_length=cfg.group_by_length,
-        frozen_layers=cfg.frozen_layers,
+        frozen_layers=cfg.frozen_layers, dropout=cfg.dropout,
         lr_scheduler_type=getattr(args.lr_scheduler_type, "value", str(args.lr_scheduler_type)),
         weight_decay=args.weight_decay)
     losses = [(h["step"], h["loss"]) for h in trainer.state.log_history if "loss" in h]
