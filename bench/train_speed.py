@@ -191,6 +191,11 @@ def summarize(rows: list[dict], header: dict, peaks: dict | None = None) -> dict
     out["ours_mean_curve"] = [{"step": s, "t": round(t, 1), "accuracy": round(a, 4)} for s, t, a in curve]
     hit = next(((s, t) for s, t, a in curve if a >= target), None)
     out["ours_time_to_target_s"] = hit[1] if hit else None
+    # Secondary, for a curve that ends just under the target: when the mean curve first comes within 1 point of it
+    # (the accuracy condition), and the best the mean curve reached. The headline stays the strict time above.
+    near = next((t for s, t, a in curve if a >= target - 0.01), None)
+    out["ours_time_within_1pt_s"] = near
+    out["ours_best_mean_accuracy"] = max((a for _, _, a in curve), default=None)
     out["time_to_accuracy_ratio"] = hit[1] / out["seed_wall_s"] if hit else None
     out["samples_per_s_ratio"] = out["ours_samples_per_s"] / out["seed_samples_per_s"]
     out["accuracy_delta_points"] = 100 * (out["ours_accuracy"] - out["seed_accuracy"])

@@ -266,7 +266,9 @@ def _start_long_tiny_run(page, tiny_model_dir) -> str:
     return re.search(r"\d{8}-\d{6}-[0-9a-f]{4}", message.inner_text()).group(0)
 
 
-@SIZES
+# On the phone only: the progress line is out of view there after any scroll, so it is the case that can fail; the
+# laptop run of this test repeated the same 45 s of training for nothing the phone run does not check.
+@pytest.mark.parametrize("viewport", [PHONE], ids=["390"])
 def test_resume_keeps_the_run_and_brings_its_progress_into_view(sized, app_url, tiny_model_dir, viewport):
     """Issue 23.5: after Resume the run keeps its name, no floor warning from the evaluation at Stop stays while it
     trains again, and the progress line is scrolled into view."""

@@ -30,3 +30,25 @@ def test_a_readme_without_the_pair_of_markers_exits_2_and_is_left_alone(tmp_path
         assert _run(monkeypatch, readme) == 2
         assert readme.read_text(encoding="utf-8") == body
         assert readme_table.START in capsys.readouterr().err
+
+
+def test_a_log_of_the_fp32_only_path_goes_to_its_own_block_and_names_the_recipe(tmp_path, monkeypatch):
+    """Issue 20: the README shows the bf16 machine's row and the fp32 path's, each written from its own log."""
+    import json
+
+    readme = tmp_path / "README.md"
+    body = (f"{readme_table.START}\nbf16 table\n{readme_table.END}\n"
+            f"{readme_table.START_FP32}\nold fp32 table\n{readme_table.END_FP32}\n")
+    readme.write_text(body, encoding="utf-8")
+    lines = [json.loads(x) for x in open(LOG, encoding="utf-8") if x.strip()]
+    fp32 = [{**x, "fp32_only_path": True} if "machine" in x else x for x in lines]
+    fp32 = [{**x, "notes": [*x["notes"], "dropout off while training (the checkpoint's own: 0.1): a short fine-tune"]}
+            if x.get("recipe") == "ours" else x for x in fp32]
+    log = tmp_path / "fp32.jsonl"
+    log.write_text("".join(json.dumps(x) + "\n" for x in fp32), encoding="utf-8")
+    monkeypatch.setattr(sys, "argv", ["readme_table", str(log), "--write", str(readme)])
+    assert readme_table.main() == 0
+    text = readme.read_text(encoding="utf-8")
+    assert "bf16 table" in text and "old fp32 table" not in text
+    block = text.split(readme_table.START_FP32)[1]
+    assert "**fp32-only path**" in block and "dropout off while training, evaluated 10 times" in block
