@@ -16,6 +16,7 @@ ADAPTER_DIR = Path(__file__).resolve().parent / "judge" / "adapter"
 RANK = 8
 LAYERS = [2, 3, 4, 5]  # LoRA in the top four of six layers: training need not backpropagate further
 MAX_LENGTH = 192
+CACHED_ANSWERS = 512  # judged answers kept per process (each a few dozen floats per text)
 _LOCK = threading.Lock()
 _LORA_KEY = re.compile(r"^base_model\.model\.(?P<module>.+)\.lora_(?P<ab>[AB])\.weight$")
 _SAVED_KEY = re.compile(r"^base_model\.model\.(?P<name>.+)$")
@@ -33,11 +34,21 @@ class Judge:
     def probabilities(self, topic: str, texts: Sequence[str]) -> np.ndarray:
         """P(states) of every idea (columns, see `keys`) for each text (rows), all read as answers to `topic`;
         on one thread (a few short texts run fastest there, and the judge does not fight a training run for
-        the cores)."""
-        import torch
-
+        the cores). The same answer asked again (a learner who checks twice, the same set graded by the bench and
+        its test) is answered from a bounded cache: the judge is deterministic. The array is read-only."""
         if not texts:
             return np.zeros((0, len(self.keys)), dtype=np.float32)
+        return self._cached(topic, tuple(texts))
+
+    @functools.lru_cache(maxsize=CACHED_ANSWERS)
+    def _cached(self, topic: str, texts: tuple[str, ...]) -> np.ndarray:
+        out = self._compute(topic, texts)
+        out.setflags(write=False)
+        return out
+
+    def _compute(self, topic: str, texts: Sequence[str]) -> np.ndarray:
+        import torch
+
         enc = self.tokenizer([topic] * len(texts), list(texts), truncation="only_second", max_length=MAX_LENGTH,
                              padding=True, return_tensors="pt")
         with _LOCK:

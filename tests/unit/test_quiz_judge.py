@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -61,6 +62,19 @@ def test_probabilities_have_one_row_per_text_and_one_column_per_idea():
     probs = j.probabilities("Dynamic padding", ["It pads per batch.", "Unrelated words about cooking."])
     assert probs.shape == (2, len(j.keys)) and ((probs >= 0) & (probs <= 1)).all()
     assert j.probabilities("x", []).shape == (0, len(j.keys))
+
+
+def test_an_answer_asked_again_is_answered_from_the_cache_with_the_same_figures():
+    j = judge.load()
+    texts = ["It pads each batch to its own longest pair.", "It pads every pair to 512."]
+    first = j.probabilities("Dynamic padding", texts)
+    hits = j._cached.cache_info().hits
+    again = j.probabilities("Dynamic padding", list(texts))
+    assert j._cached.cache_info().hits == hits + 1 and np.array_equal(first, again)
+    assert np.array_equal(again, j._compute("Dynamic padding", texts))  # the cache changes no figure
+    with pytest.raises(ValueError):
+        again[0, 0] = 1.0  # read-only: one caller cannot change what the next is told
+    assert not np.array_equal(j.probabilities("Dynamic padding", texts[:1]), again)  # other texts: computed anew
 
 
 def test_training_data_is_seen_data_only():
