@@ -22,8 +22,8 @@ def standin_hub(monkeypatch, tmp_path):
                             hub.url + "/{repo_id}/resolve/{revision}/{filename}")
         monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
         # transformers keeps one shared HfApi (the tokenizer loader lists the repo's files through it) with the
-        # endpoint of the moment it was made: made during an earlier test, it pointed at that test's stand-in, shut
-        # down since, and each call sat through ~45 s of retries. Made afresh here, and dropped after.
+        # endpoint of the moment it was made: made during an earlier test (the predict app tests), it pointed at the
+        # real Hub, unreachable here, and each call sat through ~45 s of retries. Made afresh here, and dropped after.
         from transformers.utils import hub as transformers_hub
         transformers_hub._hf_api = None
         monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
