@@ -42,6 +42,8 @@ def quick_look(hw: settings.Hardware) -> tuple[TrainConfig, str]:
     if hw.is_gpu or hw.bf16:
         return TrainConfig(**QUICK_SIZES), QUICK_DESCRIPTION
     return TrainConfig(**QUICK_FP32_SIZES), QUICK_FP32_DESCRIPTION
+
+
 BEST_DESCRIPTION = ("Our default for this machine: length-grouped batches sized for its hardware, dynamic padding, "
                     "the new head learning at 20x the encoder's rate, the fastest safe precision (bf16 where the "
                     "hardware has it), 3 epochs with 10 evaluations.")
