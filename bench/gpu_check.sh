@@ -8,6 +8,8 @@
 #
 #   bash bench/gpu_check.sh              # on the GPU machine
 #   bash bench/gpu_check.sh --dry-run    # CPU, tiny model and sizes: checks the script end to end in a few minutes
+#   bash bench/gpu_check.sh --saves      # instead of 1-2: where the bf16 run's time goes — the same run with a
+#                                        # checkpoint at every evaluation (the default), once per epoch, and none
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -16,8 +18,14 @@ ACCELERATE=${ACCELERATE:-$(dirname "$PY")/accelerate}
 [ -x "$ACCELERATE" ] || ACCELERATE=$(command -v accelerate)
 WORK=${WORK:-$(mktemp -d /tmp/gpu-check-XXXX)}
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false STUDIO_DATA_DIR="$WORK/studio"
-DRY=0
-[ "${1:-}" = "--dry-run" ] && DRY=1
+DRY=0; SAVES=0
+for arg in "$@"; do
+  case "$arg" in
+    --dry-run) DRY=1 ;;
+    --saves) SAVES=1 ;;
+    *) echo "unknown option $arg (use --dry-run and/or --saves)" >&2; exit 2 ;;
+  esac
+done
 
 if [ "$DRY" = 1 ]; then
   export STUDIO_FORCE_CPU=1
@@ -74,6 +82,22 @@ EOF
 }
 
 COMMON=(--model_name_or_path "$WORK/model" --dataset "$WORK/mrpc_sized.tsv" --num_train_epochs "$EPOCHS")
+if [ "$SAVES" = 1 ]; then
+  # Same bf16 run three ways: evaluations every 10% stay, only the checkpoints (model + optimizer state, which Resume
+  # needs) change. The difference is what saving costs on this machine's disk.
+  # GPU_CHECK_VARIANTS: other "label:flags" entries, separated by ';' (e.g. "none-w0:--save_strategy no --dataloader_num_workers 0").
+  IFS=';' read -r -a VARIANTS <<< "${GPU_CHECK_VARIANTS:-every-evaluation:;once-per-epoch:--save_strategy epoch;none:--save_strategy no}"
+  for variant in "${VARIANTS[@]}"; do
+    label=${variant%%:*}; flags=${variant#*:}
+    start=$(date +%s)
+    # shellcheck disable=SC2086  # $flags is a list of words on purpose
+    "$PY" -m trainer_backend "${COMMON[@]}" --precision bf16 --output_dir "$WORK/saves-$label" $flags \
+      --disable_tqdm true > "$WORK/saves-$label.log" 2>&1 || { tail -30 "$WORK/saves-$label.log"; exit 1; }
+    report "bf16, checkpoints: $label (wall $(( $(date +%s) - start )) s with start-up)" "$WORK/saves-$label"
+  done
+  echo "[gpu_check] done"
+  exit 0
+fi
 for precision in bf16 fp16; do
   start=$(date +%s)
   "$PY" -m trainer_backend "${COMMON[@]}" --precision "$precision" --output_dir "$WORK/$precision" \

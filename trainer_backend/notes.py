@@ -103,6 +103,12 @@ class DropoutSet(_Note):
     was: float | None = None
 
 
+class CheckpointsPerEpoch(_Note):
+    """On a GPU, a run that evaluates every few steps saved its checkpoint once per epoch, not at each evaluation."""
+
+    kind: Literal["checkpoints_per_epoch"] = "checkpoints_per_epoch"
+
+
 class TimeLimit(_Note):
     """The run stopped at the app's time limit per run (None: no limit was given in minutes)."""
 
@@ -118,7 +124,7 @@ class PushSkipped(_Note):
 
 
 NOTE_TYPES = (ModelChosen, DataChosen, BatchSize, LearningRates, PrecisionChosen, Fp16OnCpu, MetricSource, TaskChosen,
-              FrozenEmbeddings, FrozenLayers, DropoutSet, TimeLimit, PushSkipped)
+              FrozenEmbeddings, FrozenLayers, DropoutSet, CheckpointsPerEpoch, TimeLimit, PushSkipped)
 Note = Annotated[Union[NOTE_TYPES], Field(discriminator="kind")]
 KINDS = frozenset(cls.model_fields["kind"].default for cls in NOTE_TYPES)
 

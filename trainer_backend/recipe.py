@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from trainer_backend import settings
 from trainer_backend.config import TrainConfig
-from trainer_backend.notes import BatchSize, Fp16OnCpu, LearningRates, Note, PrecisionChosen
+from trainer_backend.notes import BatchSize, CheckpointsPerEpoch, Fp16OnCpu, LearningRates, Note, PrecisionChosen
 
 
 @dataclass
@@ -58,6 +58,23 @@ def auto_precision_choice(hw: settings.Hardware) -> PrecisionChosen:
     return PrecisionChosen(precision=settings.auto_precision(hw), gpu=hw.is_gpu)
 
 
+def checkpoints_per_epoch(cfg: TrainConfig, hw: settings.Hardware) -> bool:
+    """Whether the run saves its checkpoint (model, optimizer and scheduler: what Resume needs) once per epoch
+    rather than at each evaluation: on a GPU, when evaluations come every few steps.
+
+    Measured on an H200 (README, GPU): 3 epochs of a bert-base-sized encoder on MRPC-sized data took 57 s with a
+    checkpoint (1.3 GB) at each of its 10 evaluations, 30-36 s with one per epoch and 32-37 s with none; on a CPU
+    a save is a small part of a step-bound run. Stop and the time limit still save one at the step they end, so a
+    resumed run loses nothing; only a crash goes back to the last epoch's."""
+    return hw.is_gpu and cfg.eval_strategy == "steps"
+
+
+def save_strategy(cfg: TrainConfig, hw: settings.Hardware) -> str:
+    """The Trainer's save_strategy: the evaluation cadence (so each checkpoint has its scores), once per epoch
+    when the run does not evaluate or when checkpoints_per_epoch says so."""
+    return "epoch" if cfg.eval_strategy == "no" or checkpoints_per_epoch(cfg, hw) else cfg.eval_strategy
+
+
 def resolve(cfg: TrainConfig, model_name: str, hw: settings.Hardware | None = None) -> Resolved:
     """Fill in batch size, learning rate and precision for this machine."""
     hw = hw or settings.hardware()
@@ -76,6 +93,8 @@ def resolve(cfg: TrainConfig, model_name: str, hw: settings.Hardware | None = No
     elif precision == "fp16" and hw.device == "cpu":
         notes.append(Fp16OnCpu())
         precision = "bf16"
+    if checkpoints_per_epoch(cfg, hw):
+        notes.append(CheckpointsPerEpoch())
     return Resolved(batch, lr, precision, notes, head_lr)
 
 

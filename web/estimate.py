@@ -35,9 +35,12 @@ SMALL_BATCH = 0.75
 CPU_BF16_SPEEDUP = 2.2
 GPU_HALF_SPEEDUP = 2.5
 # ZeroGPU: the app process may not touch CUDA, so there is no probe; an assumed effective training throughput of a
-# ZeroGPU slice (H200 MIG 3g.71gb, bf16), unmeasured here: about 500 samples/s for bert-base at batch 32 (11,004
-# samples of 3 epochs of MRPC in ~22 s). Runs finished there replace it with their measured pace (from_history).
-ZEROGPU_TFLOPS = 14.0
+# ZeroGPU slice (H200 MIG 3g.71gb, bf16). Measured on a whole H200 (README, GPU; bench/results/gpu_h200_2026-12-04):
+# the GPU default recipe on bert-base at batch 32, 3 epochs of MRPC, trained 305-372 samples/s with a checkpoint per
+# epoch (490 with no checkpoints and 3 evaluations) — launch-bound (~14 TFLOP/s effective, 2% of the card), so a
+# slice should lose little of it; 8.4 TFLOP/s of training work is ~300 samples/s for bert-base on ~55-token pairs.
+# Runs finished there replace it with their measured pace (from_history).
+ZEROGPU_TFLOPS = 8.4
 
 
 @dataclass

@@ -82,6 +82,9 @@ _WORDS: dict[type, Callable[..., str]] = {
     n.FrozenEmbeddings: _frozen_embeddings,
     n.FrozenLayers: _frozen_layers,
     n.DropoutSet: _dropout,
+    n.CheckpointsPerEpoch: lambda x: (
+        "checkpoint once per epoch, evaluations as set: on a GPU a save (weights and optimizer state, 1.3 GB for "
+        "bert-base) costs more than the steps between two evaluations; Stop still saves one where it ends"),
     n.TimeLimit: lambda x: time_limit_text(x.minutes),
     n.PushSkipped: lambda x: f"push skipped: {x.reason}",
 }

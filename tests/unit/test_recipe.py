@@ -4,7 +4,7 @@ import pytest
 
 from trainer_backend import presets, recipe, settings
 from trainer_backend.config import TrainConfig
-from trainer_backend.notes import LearningRates, PrecisionChosen
+from trainer_backend.notes import CheckpointsPerEpoch, LearningRates, PrecisionChosen
 from trainer_backend.training.train import build_training_args, optimizer_with_head_lr
 from wording.run_notes import precision_why
 
@@ -95,3 +95,23 @@ def test_quick_look_on_a_cpu_without_bf16_is_a_shorter_run_with_larger_encoder_s
         preset = presets.get(name, fp32_cpu)
         assert preset.config == c and "250 steps each" in preset.description
     assert presets.get(presets.QUICK_LOOK, CPU_BF16).config.max_steps == 500  # bf16 CPUs keep the longer run
+
+
+def test_a_gpu_run_that_evaluates_every_few_steps_saves_its_checkpoint_once_per_epoch(tmp_path):
+    """On a GPU a checkpoint at each of 10 evaluations cost 25 of 57 s (README, GPU): there the save goes to the
+    epoch's end while the evaluations (the curves) stay; on a CPU each evaluation keeps its checkpoint."""
+    cfg = TrainConfig(output_dir=str(tmp_path), precision="fp32")
+    on_gpu, on_cpu = recipe.resolve(cfg, "m", GPU), recipe.resolve(cfg, "m", CPU_BF16)
+    assert CheckpointsPerEpoch() in on_gpu.notes and CheckpointsPerEpoch() not in on_cpu.notes
+    gpu_args = build_training_args(cfg, on_gpu, 400, GPU, quiet=True)
+    cpu_args = build_training_args(cfg, on_cpu, 400, CPU_BF16, quiet=True)
+    assert (gpu_args.eval_strategy, gpu_args.save_strategy) == ("steps", "epoch")
+    assert (cpu_args.eval_strategy, cpu_args.save_strategy) == ("steps", "steps")
+    assert cpu_args.save_steps == cpu_args.eval_steps
+    for strategy, saves in (("epoch", "epoch"), ("no", "epoch")):
+        other = TrainConfig(eval_strategy=strategy)
+        assert recipe.save_strategy(other, GPU) == recipe.save_strategy(other, CPU_BF16) == saves
+        assert CheckpointsPerEpoch() not in recipe.resolve(other, "m", GPU).notes
+    # a flag given on the command line still wins
+    forced = build_training_args(cfg, on_gpu, 400, GPU, quiet=True, overrides={"save_strategy": "steps"})
+    assert forced.save_strategy == "steps"

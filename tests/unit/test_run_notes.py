@@ -44,6 +44,7 @@ WORDED = [
                                                             "(15.0M parameters)"),
     (n.DropoutSet(p=0.0, was=0.1), "dropout off while training (the checkpoint's own: 0.1): a short fine-tune"),
     (n.DropoutSet(p=0.2, was=None), "dropout 0.2 while training"),
+    (n.CheckpointsPerEpoch(), "checkpoint once per epoch, evaluations as set: on a GPU a save"),
     (n.TimeLimit(minutes=30), "stopped at this app's time limit of 30 min per run (checkpoint saved"),
     (n.PushSkipped(reason="no token"), "push skipped: no token"),
 ]

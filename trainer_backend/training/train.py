@@ -103,7 +103,7 @@ def build_training_args(cfg: TrainConfig, resolved: recipe.Resolved, n_train: in
         # when to evaluate, log and save: every eval_every steps, or once per epoch
         eval_steps=eval_every,
         logging_steps=recipe.logging_steps(cfg, steps),
-        save_strategy=cfg.eval_strategy if cfg.eval_strategy != "no" else "epoch",
+        save_strategy=recipe.save_strategy(cfg, hw),
         save_steps=eval_every or 500,
         save_total_limit=1,
         bf16=resolved.precision == "bf16",
