@@ -132,7 +132,31 @@ def one_run(name: str, cfg, seed: int, peaks: dict) -> dict:
             "trainer_samples_per_s": m["train_samples_per_second"], "epochs": cfg.num_train_epochs,
             "precision": precision, "tokens_per_pair": round(tokens, 1), "gflops": round(achieved, 1),
             "peak_gflops": round(peak, 1), "flop_fraction": achieved / peak, "evals": clock.evals,
+            "dropout": cfg.dropout, "warmup_ratio": cfg.warmup_ratio, "eval_steps": cfg.eval_steps,
             "notes": [note_text(x) for x in result.notes]}
+
+
+def parse_changes(pairs: list[str]) -> dict:
+    """`FIELD=VALUE` pairs as TrainConfig changes, each value read as its field's type (a bad field or value exits)."""
+    import dataclasses
+
+    from trainer_backend.config import TrainConfig
+
+    types = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
+    changes = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or name not in types:
+            raise SystemExit(f"--ours {pair}: expected FIELD=VALUE with a TrainConfig field")
+        kind = str(types[name])
+        try:
+            changes[name] = (value.lower() in ("1", "true", "yes") if "bool" in kind else
+                             int(value) if kind in ("int", "Optional[int]") else
+                             float(value) if "float" in kind else value)
+        except ValueError:
+            raise SystemExit(f"--ours {pair}: {value!r} is not a {kind}") from None
+    TrainConfig().replace(**changes)  # validates: a bad value is a ConfigError naming it
+    return changes
 
 
 def _mean_std(values: list[float]) -> tuple[float, float]:
@@ -244,6 +268,9 @@ def main() -> int:
     parser.add_argument("--measure-peak", action="store_true",
                         help="only measure the matmul peak again and append it to --log (on a shared machine, "
                              "run it when the machine is quiet: the summary uses the best peak in the log)")
+    parser.add_argument("--ours", action="append", default=[], metavar="FIELD=VALUE",
+                        help="change one TrainConfig field of ours for this bench (repeatable; e.g. warmup_ratio=0.1): "
+                             "a variant to compare, recorded in the log's header")
     parser.add_argument("--no-bf16", action="store_true",
                         help="the fp32-only path: treat the CPU as one without native bf16 (STUDIO_CPU_BF16=off), "
                              "so our recipe trains in fp32 as it would on an AVX2 machine")
@@ -267,7 +294,8 @@ def main() -> int:
                 f.write(json.dumps({"peaks": peaks, "measured": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
                                     "load_average": os.getloadavg()[0]}) + "\n")
         return 0
-    header = {"machine": machine, "peaks": peaks, "model": args.model,
+    ours_changes = parse_changes(args.ours)
+    header = {"machine": machine, "peaks": peaks, "model": args.model, "ours_changes": ours_changes,
               "data": args.data, "device": args.device, "seed_epochs": args.epochs,
               "max_train": args.max_train, "max_eval": args.max_eval, "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
               "load_average_at_start": os.getloadavg()[0], "fp32_only_path": bool(args.no_bf16)}
@@ -286,6 +314,8 @@ def main() -> int:
         for name, cfg in recipes(args.epochs).items():  # interleaved: seed recipe, ours, seed recipe, ours, …
             if args.only and name != args.only:
                 continue
+            if name == "ours" and ours_changes:
+                cfg = cfg.replace(**ours_changes)
             cfg = cfg.replace(model_name_or_path=model, dataset=args.data, seed=seed, max_train_samples=args.max_train,
                               max_eval_samples=args.max_eval, output_dir=str(work / f"{name}-{seed}"))
             row = one_run(name, cfg, seed, peaks)
