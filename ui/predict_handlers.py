@@ -176,7 +176,7 @@ def on_page_load(current: str, other: str = PLAIN_CHOICE, browser_id: Any = None
                  ticket: Any = None) -> dict[str, Any]:
     """A (re)loaded page lists the runs finished or pushed since the app started and names the default (the boxes
     its model reads come from follow_model, wired beside this)."""
-    return {**refresh_models(current, other, browser_id, ticket), "facts": default_summary(browser_id, ticket)}
+    return {**refresh_models(current, other, browser_id, ticket), "default": default_summary(browser_id, ticket)}
 
 
 def explain(sentence1: str, sentence2: str, model: str | None = None, browser_id: Any = None,

@@ -72,7 +72,11 @@ def build(ctx: AppContext | None = None) -> None:
         other = gr.Dropdown(choices=_compare_choices(), value=PLAIN_CHOICE, allow_custom_value=True, scale=3,
                             label="Compare with (optional)", elem_id="predict-other",
                             info="Compare runs the pair or file through both: this model without its fast path, or a second model.")
-    facts = gr.Markdown(elem_id="predict-facts")
+    # two lines: the page load names the default model, Load shows the facts of the chosen one. Each has its own
+    # component, so a page load answered late (a busy server) cannot overwrite the facts a quick Load just showed
+    with gr.Column(elem_id="predict-facts"):
+        default_line = gr.Markdown(elem_id="predict-default")
+        facts = gr.Markdown(elem_id="predict-loaded")
     with gr.Row():
         zip_button = gr.Button("Download this model (zip)", visible=False, size="sm")
         zip_file = gr.File(label="Model zip", visible=False, elem_id="predict-zip")
@@ -122,7 +126,7 @@ def build(ctx: AppContext | None = None) -> None:
     parts = {"verdict": verdict_md, "label": label, "details": details, "swap": swap_md, "compare": compare_md,
              "explain_html": explain_html, "explain_json": explain_json, "compare_json": compare_json,
              "second_box": second_box, "swap_box": swap, "task": task, "col1": col1,
-             "col2": col2, "facts": facts, "zip_button": zip_button, "model": model, "other": other,
+             "col2": col2, "facts": facts, "default": default_line, "zip_button": zip_button, "model": model, "other": other,
              "predictions": predictions, "summary": summary, "preview": preview, "confusion": confusion}
 
     def wired(handler, inputs: list | None, *names: str) -> tuple:
@@ -159,9 +163,8 @@ def build(ctx: AppContext | None = None) -> None:
         ctx.predict_pair = {"sentence1": sentence1, "sentence2": sentence2, "model": model,
                             "explain": explaining}
     if ctx is not None:  # once the viewer is known: their runs in the menus, their default named, its boxes shown
-        ctx.on_viewer_known(*wired(on_page_load, [model, other, *who], "model", "other", "facts"))
-        # its own step beside it: reading the default's config must not delay the facts line (a Load pressed at once
-        # would otherwise be overwritten by the page load's default summary)
+        ctx.on_viewer_known(*wired(on_page_load, [model, other, *who], "model", "other", "default"))
+        # its own step beside it: reading the default's config must not delay the default's line
         ctx.on_viewer_known(*wired(follow_model, [model, *who], *layout))
     zip_button.click(zip_model, [model, *who], zip_file, api_name=False)
 

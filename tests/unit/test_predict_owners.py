@@ -144,7 +144,7 @@ def test_predict_menus_on_page_load_list_the_viewers_runs(store, space):
 
     mine, theirs = _run(store, ALICE, 1), _run(store, BOB, 2)
     shown = predict_tab.on_page_load("", "", None, access.issue_ticket(ALICE))
-    model, other, facts = shown["model"], shown["other"], shown["facts"]
+    model, other, facts = shown["model"], shown["other"], shown["default"]
     values = [c[1] for c in model.choices]
     assert f"run:{mine}" in values and f"run:{theirs}" not in values
     assert f"run:{theirs}" not in [c[1] for c in other.choices]
@@ -163,3 +163,18 @@ def test_a_visitors_runs_are_selected_before_the_newest_n_are_cut(store, space, 
     assert [v for _, v in predictions.trained_models(limit=1, viewer=ALICE)] == [f"run:{mine}"]
     assert len(store.list(limit=10, owner=None)) == 4 and ALICE.runs_owner == ALICE.key
     assert access.LOCAL.runs_owner is None  # off a Space: every run
+
+
+def test_a_late_page_load_cannot_overwrite_the_facts_that_load_shows():
+    """Load and the page load write different components: a page load answered after a quick Load (a busy server)
+    once replaced the loaded model's facts with the default's line (seen in the browser suite under load)."""
+    import gradio as gr
+
+    from ui import predict_tab
+    from ui.common import AppContext
+
+    with gr.Blocks() as demo:
+        predict_tab.build(AppContext(root=demo))
+    written = {bf.name: {id(o) for o in bf.outputs} for bf in demo.fns.values()}
+    assert written["load_model"] and written["on_page_load"]
+    assert written["load_model"].isdisjoint(written["on_page_load"])
