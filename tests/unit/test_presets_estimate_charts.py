@@ -86,6 +86,14 @@ def test_eta_prefers_measured_history(tmp_path, tiny_model_dir):
     measured = estimate.estimate(cfg, 1000, str(tiny_model_dir), "tiny", store, CPU)
     assert "measured: 50.0 samples/s" in measured.how
     assert measured.seconds == pytest.approx(estimate.STARTUP_SECONDS + 1000 / 50.0)
+    # a run with dropout off trained at another pace (no masks to draw): it does not speak for one with dropout on
+    no_dropout = store.create({"per_device_train_batch_size": None, "dropout": 0.0})
+    store.update(no_dropout, status="completed", model="tiny", device=CPU.describe(), precision="fp32",
+                 samples_per_second=80.0)
+    assert "measured: 50.0 samples/s over 1 past run" in estimate.estimate(cfg, 1000, str(tiny_model_dir), "tiny",
+                                                                           store, CPU).how
+    off = estimate.estimate(cfg.replace(dropout=0.0), 1000, str(tiny_model_dir), "tiny", store, CPU)
+    assert "measured: 80.0 samples/s over 1 past run" in off.how
 
 
 def test_format_duration():
