@@ -83,3 +83,38 @@ def test_cancel_a_queued_run(tiny_model_dir, tmp_path):
     assert "cancelled" in said(runner.stop(run_id))
     assert runner.store.get(run_id).status == "cancelled"
     assert "only interrupted" in said(runner.resume(run_id))
+
+
+def test_a_run_another_runner_is_starting_is_not_taken_for_vanished(tmp_path, monkeypatch):
+    """Two runners on one store (two app processes, or one restarted): the second reconciles the first's run. While
+    it is 'starting' its process may not show the run id yet (fork before exec), so it stays alive for the grace
+    period counted from when it became 'starting' (not from when it was queued); after that it is interrupted."""
+    from trainer_backend.runs import jobs
+
+    store = RunStore(tmp_path / "r.sqlite")
+    run_id = store.create({"max_steps": 1})
+    queued_long_ago = store.get(run_id).created - 600
+    store.update(run_id, created=queued_long_ago)
+    first = JobRunner(store, autostart=False)
+    spawned = []
+    monkeypatch.setattr(first, "_spawn", lambda *a: spawned.append(a) or _Sleeping())
+    assert first.dispatch() == run_id and spawned
+    # the pid recorded is one that does not show the run id (as between fork and exec)
+    store.update(run_id, pid=os.getpid(), pid_start=None)
+    second = JobRunner(RunStore(tmp_path / "r.sqlite"), autostart=False)
+    second.reconcile()
+    assert store.get(run_id).status == "starting"
+    monkeypatch.setattr(jobs, "STARTING_GRACE_SECONDS", 0.0)
+    second.reconcile()
+    gone = store.get(run_id)
+    assert gone.status == "interrupted" and "vanished" in gone.error
+
+
+class _Sleeping:
+    """A child process handle that never exits (the first runner's own view of its child)."""
+
+    pid = os.getpid()
+    returncode = None
+
+    def poll(self):
+        return None

@@ -34,6 +34,11 @@ if TYPE_CHECKING:
 STOP_SIGNAL = signal.SIGTERM  # the child's StopFlag: a checkpoint at the step's end in the loop, else it ends now
 LOG_TAIL_LINES = 8
 PRUNE_EVERY_SECONDS = 300
+# A run another app process (or a runner before a restart) is starting: alive until it reports, for this long after
+# it became 'starting'. In that window its pid may not be recorded yet, or its process may not yet show the run id
+# in its command line (between fork and exec); on a loaded machine that took more than the old 5 s, and the second
+# runner marked a healthy run "vanished" (seen with two app processes on one run store in the test suite).
+STARTING_GRACE_SECONDS = 60.0
 log = logging.getLogger("studio.jobs")
 __all__ = ["REFUSED", "Control", "JobRunner", "Outcome", "QueueFull", "folder_bytes"]
 
@@ -161,8 +166,9 @@ class JobRunner(RunControl):
             elif thread is not None:
                 alive = thread.is_alive()
             else:
-                alive = process_matches(run.pid, run.pid_start, run.id) if run.pid else (
-                    run.status == "starting" and time.time() - run.created < 5)
+                starting_since = float(run.info.get("starting_at") or run.created or 0)
+                alive = (run.status == "starting" and time.time() - starting_since < STARTING_GRACE_SECONDS) or bool(
+                    run.pid and process_matches(run.pid, run.pid_start, run.id))
             if alive:
                 continue
             fresh = self.store.get(run.id)
@@ -199,7 +205,9 @@ class JobRunner(RunControl):
                 if row is None:
                     return None
                 run_id = row["id"]
-                con.execute("UPDATE runs SET status = 'starting' WHERE id = ?", (run_id,))
+                # when it became 'starting', in the same write: another runner's reconcile waits from then
+                con.execute("UPDATE runs SET status = 'starting', info = json_set(COALESCE(info, '{}'), "
+                            "'$.starting_at', ?) WHERE id = ?", (time.time(), run_id))
             if self.gpu_calls is not None:
                 return self._start_call(run_id, row["config"], row["output_dir"], bool(row["resume"]))
             try:
