@@ -27,6 +27,7 @@ def test_paste_a_pair_and_see_the_label_bars(page, app_url):
     page.get_by_role("tab", name="Predict").click()
     page.locator("#predict-s1 textarea").fill("<img src=x onerror=alert(1)> The ferry leaves at noon.")
     page.locator("#predict-s2 textarea").fill("At midday the ferry departs.")
+    page.wait_for_timeout(1500)  # the clear of the pair's own typing is a call: under load it can land after Predict
     page.locator("#predict-button").click()
     label = page.locator("#predict-label")
     label.locator("[data-testid='paraphrase-confidence-set'] meter").wait_for(timeout=60_000)
