@@ -2,6 +2,8 @@
 numbers, all tabs reachable, flashcards that hold their text, one-click exports, and results read against the floor."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -174,8 +176,9 @@ def test_after_start_the_progress_bar_is_in_view(sized, app_url, tiny_model_dir,
     page.get_by_role("tab", name="Train", exact=True).click()
     _choose_tiny_model_and_sample(page, tiny_model_dir)
     page.locator("#train-start").click()
-    page.locator("#train-message").get_by_text("started").or_(
-        page.locator("#train-message").get_by_text("queued")).wait_for(timeout=TIMEOUT)
+    message = page.locator("#train-message")
+    message.get_by_text("started").or_(message.get_by_text("queued")).wait_for(timeout=TIMEOUT)
+    run_id = re.search(r"\d{8}-\d{6}-[0-9a-f]{4}", message.inner_text()).group(0)
     try:
         page.wait_for_timeout(1500)  # let any scroll settle
         box = _box(page.locator("#train-progress"))
@@ -183,6 +186,20 @@ def test_after_start_the_progress_bar_is_in_view(sized, app_url, tiny_model_dir,
         assert visible, f"#train-progress at y={box['y']:.0f} is outside the {viewport['height']} px viewport"
     finally:
         page.locator("#train-stop").click()  # a test run should not keep the shared CPU busy
+        _until_ended(run_id)  # ended here, not during a later test that reads the newest run
+
+
+def _until_ended(run_id: str, timeout: float = 90) -> None:
+    """Wait for a run this test started to end (Stop pressed), then end its process by its recorded pid."""
+    import time
+
+    from tests.helpers import end_run_process
+    from trainer_backend.runs.store import FINISHED, RunStore
+
+    deadline = time.time() + timeout
+    while time.time() < deadline and RunStore().get(run_id).status not in FINISHED:
+        time.sleep(0.5)
+    end_run_process(run_id)
 
 
 def test_no_gradio_timer_flashes_over_the_flashcard_or_its_stats(sized, app_url):
@@ -252,8 +269,6 @@ def test_a_reload_shows_the_run_that_finished_not_a_cancelled_one(sized, app_url
 
 def _start_long_tiny_run(page, tiny_model_dir) -> str:
     """Start a run of the tiny model on the sample that trains long enough to be stopped; returns its id."""
-    import re
-
     _choose_tiny_model_and_sample(page, tiny_model_dir)
     page.get_by_text("Hyperparameters and switches").click()
     for label, value in (("Max steps (≤ 0: use epochs)", "3000"),):
@@ -272,8 +287,6 @@ def _start_long_tiny_run(page, tiny_model_dir) -> str:
 def test_resume_keeps_the_run_and_brings_its_progress_into_view(sized, app_url, tiny_model_dir, viewport):
     """Issue 23.5: after Resume the run keeps its name, no floor warning from the evaluation at Stop stays while it
     trains again, and the progress line is scrolled into view."""
-    import re
-
     from tests.helpers import end_run_process
     from trainer_backend.runs.store import RunStore
 
