@@ -5,6 +5,8 @@ import os
 
 import pytest
 
+from tests.helpers import type_texts
+
 pytest_plugins = ["tests.predict_fixtures"]
 pytestmark = pytest.mark.slow
 
@@ -25,9 +27,7 @@ def test_paste_a_pair_and_see_the_label_bars(page, app_url):
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.goto(app_url)
     page.get_by_role("tab", name="Predict").click()
-    page.locator("#predict-s1 textarea").fill("<img src=x onerror=alert(1)> The ferry leaves at noon.")
-    page.locator("#predict-s2 textarea").fill("At midday the ferry departs.")
-    page.wait_for_timeout(1500)  # the clear of the pair's own typing is a call: under load it can land after Predict
+    type_texts(page, "<img src=x onerror=alert(1)> The ferry leaves at noon.", "At midday the ferry departs.")
     page.locator("#predict-button").click()
     label = page.locator("#predict-label")
     label.locator("[data-testid='paraphrase-confidence-set'] meter").wait_for(timeout=60_000)
@@ -84,8 +84,7 @@ def test_explain_colours_the_words_of_both_sentences(page, app_url):
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.goto(app_url)
     page.get_by_role("tab", name="Predict").click()
-    page.locator("#predict-s1 textarea").fill("<img src=x onerror=alert(3)> Profit rose 12 percent.")
-    page.locator("#predict-s2 textarea").fill("Profit rose 21 percent.")
+    type_texts(page, "<img src=x onerror=alert(3)> Profit rose 12 percent.", "Profit rose 21 percent.")
     page.locator("#predict-explain-button").click()
     view = page.locator("#predict-explain")
     view.get_by_text("How to read it").wait_for(timeout=60_000)
@@ -99,8 +98,7 @@ def test_explain_colours_the_words_of_both_sentences(page, app_url):
 def test_compare_shows_both_answers(page, app_url):
     page.goto(app_url)
     page.get_by_role("tab", name="Predict").click()
-    page.locator("#predict-s1 textarea").fill("The ferry leaves at noon.")
-    page.locator("#predict-s2 textarea").fill("At midday the ferry departs.")
+    type_texts(page, "The ferry leaves at noon.", "At midday the ferry departs.")
     page.locator("#predict-compare-button").click()
     table = page.locator("#predict-compare")
     table.get_by_text("PyTorch fp32").wait_for(timeout=60_000)
@@ -125,15 +123,12 @@ def test_a_new_pair_leaves_no_answer_of_the_old_one(predict_page):
     """Issue 23.3: predict pair A, type pair B, press Explain: nothing about A (label, details, swap check, verdict)
     stays above B's explanation."""
     page = predict_page
-    page.locator("#predict-s1 textarea").fill("The ferry leaves at noon.")
-    page.locator("#predict-s2 textarea").fill("At midday the ferry departs.")
-    page.wait_for_timeout(1500)  # the clear of A's own typing is a queued call: under load it can land after Predict
+    type_texts(page, "The ferry leaves at noon.", "At midday the ferry departs.")
     page.locator("#predict-button").click()
     label = page.locator("#predict-label [data-testid='label-output-value']")
     label.wait_for(timeout=60_000)
     page.get_by_text("Swap check:").wait_for(timeout=30_000)
-    page.locator("#predict-s1 textarea").fill("Profit rose 12 percent.")
-    page.locator("#predict-s2 textarea").fill("Profit rose 21 percent.")
+    type_texts(page, "Profit rose 12 percent.", "Profit rose 21 percent.")
     page.locator("#predict-explain-button").click()
     page.locator("#predict-explain").get_by_text("How to read it").wait_for(timeout=60_000)
     assert label.count() == 0, "the label of the old pair is still shown"
@@ -146,8 +141,7 @@ def test_an_unsure_answer_says_so_above_the_label(predict_page):
     """Issue 23.9: when the model is unsure (orders disagree, or close to 50%) the warning heads the answer."""
     page = predict_page
     # the tiny 3-step checkpoint answers every pair near 50%: it is unsure of all of them
-    page.locator("#predict-s1 textarea").fill("Dogs bark at night.")
-    page.locator("#predict-s2 textarea").fill("The stock market closed higher on Friday.")
+    type_texts(page, "Dogs bark at night.", "The stock market closed higher on Friday.")
     page.locator("#predict-button").click()
     verdict = page.locator("#predict-verdict")
     verdict.get_by_text("The model is unsure").wait_for(timeout=60_000)

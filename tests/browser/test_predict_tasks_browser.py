@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 pytest.register_assert_rewrite("tests.predict_fixtures")
+from tests.helpers import type_texts
 from tests.predict_fixtures import SINGLE, task_rows
 
 pytest_plugins = ["tests.predict_fixtures"]
@@ -28,7 +29,7 @@ def test_the_second_box_hides_for_a_single_sentence_model(page, app_url, single_
     # the task line and the boxes' visibility may come in separate updates: wait for both, do not sample once
     second.wait_for(state="hidden", timeout=30_000)
     swap.wait_for(state="hidden", timeout=30_000)
-    page.locator("#predict-s1 textarea").fill("lovely lovely lovely garden")
+    type_texts(page, "lovely lovely lovely garden")
     page.locator("#predict-button").click()
     label = page.locator("#predict-label")
     label.locator("[data-testid='positive-confidence-set'] meter").wait_for(timeout=60_000)
