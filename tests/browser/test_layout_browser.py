@@ -190,7 +190,8 @@ def test_after_start_the_progress_bar_is_in_view(sized, app_url, tiny_model_dir,
 
 
 def _until_ended(run_id: str, timeout: float = 90) -> None:
-    """Wait for a run this test started to end (Stop pressed), then end its process by its recorded pid."""
+    """Wait for a run this test started to be recorded as ended (Stop pressed, or its process killed), then end its
+    process by its recorded pid if it still runs."""
     import time
 
     from tests.helpers import end_run_process
@@ -316,6 +317,7 @@ def test_resume_keeps_the_run_and_brings_its_progress_into_view(sized, app_url, 
         assert store.get(run_id).born == born and float(store.get(run_id).info["carried_seconds"]) >= 0
     finally:
         end_run_process(run_id)
+        _until_ended(run_id)  # marked ended here, not during the next test, whose Train tab would follow it
 
 
 _CUT_CELLS = """(ids) => {
