@@ -137,26 +137,24 @@ def one_run(name: str, cfg, seed: int, peaks: dict) -> dict:
 
 
 def parse_changes(pairs: list[str]) -> dict:
-    """`FIELD=VALUE` pairs as TrainConfig changes, each value read as its field's type (a bad field or value exits)."""
-    import dataclasses
+    """`FIELD=VALUE` pairs as TrainConfig changes, read by the CLI's own parser (types, validation): a bad field or
+    value exits with the CLI's message."""
+    from trainer_backend.__main__ import _given, parse
+    from trainer_backend.config import ConfigError
 
-    from trainer_backend.config import TrainConfig
-
-    types = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
-    changes = {}
+    argv = []
     for pair in pairs:
         name, sep, value = pair.partition("=")
-        if not sep or name not in types:
+        if not sep:
             raise SystemExit(f"--ours {pair}: expected FIELD=VALUE with a TrainConfig field")
-        kind = str(types[name])
-        try:
-            changes[name] = (value.lower() in ("1", "true", "yes") if "bool" in kind else
-                             int(value) if kind in ("int", "Optional[int]") else
-                             float(value) if "float" in kind else value)
-        except ValueError:
-            raise SystemExit(f"--ours {pair}: {value!r} is not a {kind}") from None
-    TrainConfig().replace(**changes)  # validates: a bad value is a ConfigError naming it
-    return changes
+        argv += [f"--{name}", value]
+    try:
+        cfg, _, overrides = parse(argv)
+    except ConfigError as err:
+        raise SystemExit(f"--ours: {err}") from None
+    if overrides:  # a TrainingArguments flag, not one of ours' settings
+        raise SystemExit(f"--ours: not a TrainConfig field: {', '.join(sorted(overrides))}")
+    return {name: getattr(cfg, name) for name in _given(argv)}
 
 
 def _mean_std(values: list[float]) -> tuple[float, float]:

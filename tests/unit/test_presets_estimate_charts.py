@@ -157,3 +157,13 @@ def test_frozen_layers_shorten_the_probe_estimate(monkeypatch):
     top2 = estimate.estimate(TrainConfig(max_steps=100, frozen_layers=4), 400, "m", "m", None, CPU_BF16)
     startup = estimate.STARTUP_SECONDS
     assert (top2.seconds - startup) / (full.seconds - startup) == pytest.approx((2 + 4 * 2 / 6) / 6)
+
+
+def test_the_train_bench_reads_a_variant_of_ours_as_the_cli_reads_its_flags():
+    from bench.train_speed import parse_changes
+
+    assert parse_changes(["warmup_ratio=0.1", "dropout=0", "group_by_length=false"]) == {
+        "warmup_ratio": 0.1, "dropout": 0.0, "group_by_length": False}
+    for bad in (["warmup_ratio=2"], ["nonsense=1"], ["save_strategy=no"], ["dropout"]):
+        with pytest.raises(SystemExit):
+            parse_changes(bad)
