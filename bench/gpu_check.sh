@@ -82,6 +82,15 @@ EOF
 }
 
 COMMON=(--model_name_or_path "$WORK/model" --dataset "$WORK/mrpc_sized.tsv" --num_train_epochs "$EPOCHS")
+train() {  # train NAME LABEL show|quiet [flags…]: one CLI run into $WORK/NAME (log $WORK/NAME.log), its [studio]
+  local name=$1 label=$2 choices=$3 start  # lines when `show`, then its report line
+  shift 3
+  start=$(date +%s)
+  "$PY" -m trainer_backend "${COMMON[@]}" --output_dir "$WORK/$name" --disable_tqdm true "$@" > "$WORK/$name.log" 2>&1 \
+    || { tail -30 "$WORK/$name.log"; exit 1; }
+  if [ "$choices" = show ]; then grep "^\[studio\]" "$WORK/$name.log" | sed 's/^/  /'; fi
+  report "$label (wall $(( $(date +%s) - start )) s with start-up)" "$WORK/$name"
+}
 if [ "$SAVES" = 1 ]; then
   # Same bf16 run three ways: evaluations every 10% stay, only the checkpoints (model + optimizer state, which Resume
   # needs) change. The difference is what saving costs on this machine's disk.
@@ -89,21 +98,14 @@ if [ "$SAVES" = 1 ]; then
   IFS=';' read -r -a VARIANTS <<< "${GPU_CHECK_VARIANTS:-every-evaluation:;once-per-epoch:--save_strategy epoch;none:--save_strategy no}"
   for variant in "${VARIANTS[@]}"; do
     label=${variant%%:*}; flags=${variant#*:}
-    start=$(date +%s)
     # shellcheck disable=SC2086  # $flags is a list of words on purpose
-    "$PY" -m trainer_backend "${COMMON[@]}" --precision bf16 --output_dir "$WORK/saves-$label" $flags \
-      --disable_tqdm true > "$WORK/saves-$label.log" 2>&1 || { tail -30 "$WORK/saves-$label.log"; exit 1; }
-    report "bf16, checkpoints: $label (wall $(( $(date +%s) - start )) s with start-up)" "$WORK/saves-$label"
+    train "saves-$label" "bf16, checkpoints: $label" quiet --precision bf16 $flags
   done
   echo "[gpu_check] done"
   exit 0
 fi
 for precision in bf16 fp16; do
-  start=$(date +%s)
-  "$PY" -m trainer_backend "${COMMON[@]}" --precision "$precision" --output_dir "$WORK/$precision" \
-    --disable_tqdm true > "$WORK/$precision.log" 2>&1 || { tail -30 "$WORK/$precision.log"; exit 1; }
-  grep "^\[studio\]" "$WORK/$precision.log" | sed 's/^/  /'
-  report "$precision (wall $(( $(date +%s) - start )) s with start-up)" "$WORK/$precision"
+  train "$precision" "$precision" show --precision "$precision"
 done
 
 "$ACCELERATE" launch "${LAUNCH[@]}" --mixed_precision no --dynamo_backend no -m trainer_backend "${COMMON[@]}" \

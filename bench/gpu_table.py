@@ -43,7 +43,7 @@ def describe(label: str) -> str:
         key = label.removeprefix("bf16, checkpoints: ")
         return f"bf16, {NAMES.get(key, key)}"
     if label.startswith(("bf16", "fp16")):
-        return f"{label.split(' ')[0]}, checkpoint at each of 10 evaluations (the old GPU default)"
+        return f"{label.split(' ')[0]}, {NAMES['every-evaluation']}"  # part 1 ran the old default
     return label
 
 
