@@ -13,16 +13,18 @@ from quiz.grading import COVERED, MISSED, Feedback, grade
 DATA_DIR = Path(__file__).resolve().parent.parent / "tests" / "data"
 ANSWERS_FILE = DATA_DIR / "grading_answers.yaml"
 # Four sets, written one after another for the old claim-pattern grader, each measured once before it
-# informed any change; all four are seen now. The judge (quiz/judge.py) trains on the first three and its
-# thresholds were chosen on the fourth (quiz/judge_data.py). UNSEEN_SET was written after the first judge was
-# frozen and measured it once (bench/results/grading_unseen_first_look.txt); it is seen since, and the second
-# judge used it to tune and validate (never to train). FIRST_LOOK_SET was written after the second judge was
-# frozen and committed: its first look (bench/results/grading_firstlook2.txt) is the figure that counts now.
-# Write yet another set to measure a changed judge.
+# informed any change; all four are seen now. The judge (quiz/judge.py) trains on the first three; the fourth is a
+# tuning set (quiz/judge_data.py). UNSEEN_SET was written after the first judge was frozen and measured it once
+# (bench/results/grading_unseen_first_look.txt); SECOND_LOOK_SET after the second judge was frozen
+# (bench/results/grading_firstlook2.txt). Both are seen since: the third judge (the pair judge) chose its
+# thresholds on them and watched its training with them, never trained on them. FIRST_LOOK_SET was written after
+# the third judge was frozen and committed: its first look (bench/results/grading_firstlook3.txt) is the figure
+# that counts now. Write yet another set to measure a changed judge.
 ANSWER_SETS = (ANSWERS_FILE, DATA_DIR / "grading_answers_holdout.yaml", DATA_DIR / "grading_answers_fresh.yaml",
                DATA_DIR / "grading_answers_final.yaml")
 UNSEEN_SET = DATA_DIR / "grading_answers_unseen.yaml"
-FIRST_LOOK_SET = DATA_DIR / "grading_answers_firstlook2.yaml"
+SECOND_LOOK_SET = DATA_DIR / "grading_answers_firstlook2.yaml"
+FIRST_LOOK_SET = DATA_DIR / "grading_answers_firstlook3.yaml"
 RIGHT_KINDS = ("full", "unusual", "short")   # answers whose listed ideas are all stated correctly
 WRONG_KINDS = ("wrong", "offtopic")          # answers that state no idea correctly
 KINDS = ("full", "unusual", "short", "partial", "wrong", "offtopic")

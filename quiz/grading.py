@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from quiz import claims
 from quiz.bank import Question
-from quiz.judge import Judge
+from quiz.judge import MAX_SEGMENTS, Judge
 from quiz.judge import load as load_judge
 
 COVERED, PARTLY, MISSED = "covered", "partly", "missed"
@@ -15,20 +15,19 @@ COVERED, PARTLY, MISSED = "covered", "partly", "missed"
 # 1. a misconception of the question or a `contradicts` pattern that the learner asserts (not negated, not
 #    inside "if ...", "instead of ...", "older versions ...") -> missed, with a note saying why. Patterns only
 #    veto: they are kept where they are precise (a known wrong belief), and never credit an idea on their own;
-# 2. otherwise the judge (quiz/judge.py, a classifier fine-tuned with the Trainer, scripts/train_judge.py)
-#    reads the whole answer: P(states the idea) >= COVER -> covered; >= UNSURE -> partly ("compare with our
-#    answer": the judge is unsure and says so rather than guess); below -> missed.
-# COVER and UNSURE were chosen by scripts/tune_judge.py on the tuning sets (tests/data/grading_answers_final.yaml,
-# which the judge never trained on, and the first judge's unseen set, seen since its first look and never trained
-# on), by the rule fixed in that script before the second judge was trained: UNSURE is the highest value that marks
-# no idea of a right answer missed; COVER gives the best agreement among the values that credit at most 5% of the
-# wrong answers (tuning sets: 85.2% agreement, 4 of 85 wrong answers credited; bench/results/judge_thresholds.json).
-# Both were frozen before tests/data/grading_answers_firstlook2.yaml was committed and measured. (The first judge
-# had COVER 0.4 / UNSURE 0.1 from the fourth seen set alone, and credited 15 of 55 subtly wrong unseen answers.)
+# 2. otherwise the judge (quiz/judge.py, a classifier fine-tuned with the Trainer, scripts/train_judge.py) reads
+#    the whole answer and each of its sentences: if any contradicts the idea (P(contradicts) >= VETO) -> partly,
+#    with a note (compare with our answer); else the highest P(states) >= COVER ->
+#    covered; >= UNSURE -> partly ("compare with our answer": the judge is unsure and says so rather than
+#    guess); below -> missed.
+# The thresholds were chosen by scripts/tune_judge.py on the tuning sets (never trained on: 88.2% agreement, 7 of
+# 140 wrong answers credited, no idea of a right answer missed), by the rule fixed in that script before this
+# judge was trained (bench/results/judge_thresholds.json), and frozen before the first-look set
+# (quiz/agreement.py FIRST_LOOK_SET) was written.
 COVER = 0.6
-UNSURE = 0.051
+UNSURE = 0.028
+VETO = 1.01   # 1.01: no veto. On the tuning sets every VETO on the grid vetoed more right ideas than wrong ones
 MAX_CHARS = 6000  # longer answers are checked on their beginning only
-MAX_EVIDENCE = 6  # sentences read to pick the one to quote (statuses come from the whole answer)
 
 _ENGLISH = set("""the a an is are was were be it its this that these those of to in on for with by as at from
 and or but not no so if then than because each every only one two all you your we they he she can will would
@@ -47,7 +46,7 @@ class IdeaResult:
     similarity: float
     keyword: bool
     evidence: str | None = None
-    basis: str = ""  # "judge", "unsure", "untrained", "misconception" or "" (nothing found)
+    basis: str = ""  # "judge", "unsure", "contradicts", "untrained", "misconception" or "" (nothing found)
 
 
 @dataclass(frozen=True)
@@ -121,29 +120,34 @@ def grade(question: Question, answer: str, judge: Judge | None = None) -> Feedba
                      "even when they are right; names such as `output_dir` or `np.argmax` are still recognised. "
                      "Compare with the model answer yourself.")
     judge = judge or load_judge()
-    quotable = pieces[:MAX_EVIDENCE] if len(pieces) > 1 else []
-    probs = judge.probabilities(question.topic, [" ".join(scan.split())] + quotable)
+    quotable = pieces[:MAX_SEGMENTS] if len(pieces) > 1 else []
+    scores = judge.read(question.topic, [f"{question.id}/{k.id}" for k in question.key_ideas],
+                        " ".join(scan.split()), quotable)
     voided = _voided(question, scan)
     results = []
-    for idea in question.key_ideas:
-        column = judge.column.get(f"{question.id}/{idea.id}")
-        p = float(probs[0, column]) if column is not None else 0.0
+    for idea, score in zip(question.key_ideas, scores):
         kw_hit = claims.affirmed(idea.patterns, scan) is not None
         if idea.id in voided or claims.asserted(idea.contradiction_patterns, scan):
             status, basis = MISSED, "misconception"
             note = voided.get(idea.id) or f"Have another look at: {idea.label[0].lower()}{idea.label[1:]}."
             if note not in notes:
                 notes.append(note)
-        elif column is None:
+        elif score is None:
             status, basis = PARTLY, "untrained"   # an idea added after the judge was trained
-        elif p >= COVER:
+        elif score.contradicts >= VETO:
+            status, basis = PARTLY, "contradicts"
+            note = (f"One of your sentences seems to say something other than: {idea.label[0].lower()}"
+                    f"{idea.label[1:]}. Compare it with our answer.")
+            notes.append(note)
+        elif score.states >= COVER:
             status, basis = COVERED, "judge"
-        elif p >= UNSURE:
+        elif score.states >= UNSURE:
             status, basis = PARTLY, "unsure"
         else:
             status, basis = MISSED, ""
         evidence = None
         if status != MISSED:
-            evidence = quotable[int(probs[1:, column].argmax())] if quotable and column is not None else pieces[0]
+            evidence = quotable[score.evidence] if quotable and score else pieces[0]
+        p = score.states if score else 0.0
         results.append(IdeaResult(idea.id, idea.label, status, round(p, 3), kw_hit, evidence, basis))
     return Feedback(question.id, True, tuple(results), tuple(notes))

@@ -1,39 +1,45 @@
-"""The judge's training examples (question, learner text, the key ideas it states), built from seen data only."""
+"""The judge's training pairs (a key idea, a learner's text -> states / silent / contradicts), from seen data only."""
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from quiz.agreement import ANSWER_SETS, UNSEEN_SET, Answer, load_answers
-from quiz.bank import Bank
+from quiz.agreement import ANSWER_SETS, SECOND_LOOK_SET, UNSEEN_SET, WRONG_KINDS, Answer, load_answers
+from quiz.bank import Bank, Question
 
 SENTENCES_FILE = Path(__file__).resolve().parent / "judge" / "train_sentences.yaml"
 # Written for the second adapter: more ways to state each idea, many more hard negatives, and whole answers.
 HARD_FILE = Path(__file__).resolve().parent / "judge" / "hard_sentences.yaml"
-# The answer sets the judge trains on, and the one kept aside to choose its thresholds (all four were seen by
-# the old pattern grader; none of them measures the judge's first look, see tests/data/grading_answers_unseen.yaml).
+# The answer sets the judge trains on, and those kept aside to choose its thresholds and watch its training
+# (never trained on). The fourth seen set, the first judge's unseen set and the second judge's first-look set are
+# all seen now; the figure that counts for the current judge is the first look at a set written after it was
+# frozen (quiz/agreement.py FIRST_LOOK_SET).
 TRAIN_SETS = ANSWER_SETS[:3]
 TUNE_SET = ANSWER_SETS[3]
-# The old unseen set (tests/data/grading_answers_unseen.yaml) had its first look with the first adapter; since then
-# it is seen, and it is used only to tune and validate (thresholds, the evaluation during training), never to
-# train. The figure that counts for the current judge is the first look at a set written after it was frozen.
-TUNE_SETS = (TUNE_SET, UNSEEN_SET)
+TUNE_SETS = (TUNE_SET, UNSEEN_SET, SECOND_LOOK_SET)
+
+# The judge's classes. NOT_STATES is a training label only: "silent or contradicts, we do not know which" (a whole
+# wrong answer against one idea); its loss is -log(P(silent) + P(contradicts)).
+SILENT, STATES, CONTRADICTS, NOT_STATES = 0, 1, 2, 3
+CLASSES = ("silent", "states", "contradicts")
+OTHER_IDEAS_SAMPLE = 15   # sentences of the same question's other ideas paired with each idea
 
 
 @dataclass(frozen=True)
-class Example:
-    """One training example: a question, a learner's text, and the key ideas a teacher says it states."""
+class Pair:
+    """One training pair: a key idea (as `premise` text), a learner's text, and what the text does to the idea."""
 
-    item: str
+    key: str      # "<item id>/<idea id>"
     text: str
-    states: frozenset[str]   # idea keys "<item id>/<idea id>"
+    label: int    # SILENT, STATES, CONTRADICTS or NOT_STATES
 
 
 def idea_keys(bank: Bank) -> list[str]:
-    """Every key idea of the bank, in a fixed order: the judge's output columns."""
+    """Every key idea of the bank, in a fixed order."""
     return [f"{q.id}/{k.id}" for q in bank.questions + bank.exercises for k in q.key_ideas]
 
 
@@ -54,43 +60,121 @@ def load_whole_answers(path: Path = HARD_FILE) -> dict[str, dict[str, list[str]]
     return yaml.safe_load(path.read_text(encoding="utf-8")).get("answers") or {}
 
 
-def answer_examples(answers: list[Answer]) -> list[Example]:
-    """Answers of a set, each with the ideas the teacher ticks."""
-    return [Example(a.item, a.text, frozenset(f"{a.item}/{i}" for i in a.covered)) for a in answers]
+# Systematic perturbations: one swap turns a right sentence into a fluent wrong one with the same vocabulary
+# (a wrong scope, a wrong direction, swapped terms). Hand-written on purpose: no library knows which swaps are
+# wrong *for this course*; each pair is a claim the quiz's questions can get backwards.
+SWAPS = (("longest", "shortest"), ("before", "after"), ("first", "last"), ("largest", "smallest"),
+         ("each batch", "the whole dataset"), ("per batch", "per epoch"), ("on the fly", "in advance"),
+         ("fewer", "more"), ("less", "more"), ("faster", "slower"), ("rows", "columns"), ("row", "column"),
+         ("axis=-1", "axis=0"), ("last axis", "first axis"), ("argmax", "argmin"), ("random", "pretrained"),
+         ("randomly", "from the checkpoint"), ("discarded", "reused"), ("dropped", "kept"), ("optional", "required"),
+         ("validation", "training"), ("held-out", "training"), ("unseen", "training"), ("returns", "takes"),
+         ("dictionary", "list"), ("dict", "tuple"), ("logits", "probabilities"), ("predictions", "inputs"),
+         ("test_", "eval_"), ("expected", "a bug"), ("normal", "a sign of a bug"), ("new", "old"),
+         ("GPU", "CPU"), ("16-bit", "8-bit"), ("halves", "doubles"), ("memory", "disk space"),
+         ("model", "tokenizer"), ("labels", "inputs"), ("only the loss", "accuracy and F1"))
+_NUMBER = re.compile(r"(?<![\w.])(\d[\d,]*)(?![\w.])")
+_NEGATABLE = re.compile(r"\b(is|are|does|do|can|will|was)\b( not\b)?")
 
 
-def build(bank: Bank, seed: int = 0, mixes_per_item: int = 40, answer_sets=TRAIN_SETS) -> list[Example]:
-    """Every training example: seen answer sets, the bank's references and model answers, the written sentences,
-    and answers mixed from those sentences (an idea is stated exactly when one of its `states` lines is in)."""
+def perturb(sentence: str, rng: random.Random) -> list[str]:
+    """Up to two fluent wrong versions of a right sentence: one term swapped, and a number changed or a claim
+    negated. Empty when nothing applies."""
+    out = []
+    swaps = [(a, b) for a, b in SWAPS for x, y in ((a, b), (b, a))
+             if re.search(rf"(?<!\w){re.escape(x)}(?!\w)", sentence, re.I)]
+    if swaps:
+        a, b = rng.choice(swaps)
+        x, y = (a, b) if re.search(rf"(?<!\w){re.escape(a)}(?!\w)", sentence, re.I) else (b, a)
+        out.append(re.sub(rf"(?<!\w){re.escape(x)}(?!\w)", y, sentence, count=1, flags=re.I))
+    number = _NUMBER.search(sentence)
+    negation = _NEGATABLE.search(sentence)
+    if number:
+        value = int(number[1].replace(",", ""))
+        changed = f"{value * 2 if value else 1:,}" if "," in number[1] else str(value * 2 if value else 1)
+        out.append(sentence[:number.start()] + changed + sentence[number.end():])
+    elif negation:
+        flipped = negation[1] if negation[2] else f"{negation[1]} not"
+        out.append(sentence[:negation.start()] + flipped + sentence[negation.end():])
+    return [s for s in out if s != sentence]
+
+
+def _sentences(text: str) -> list[str]:
+    return [p.strip() for p in re.split(r"(?<=[.!?;])\s+|\n+", text) if len(p.strip()) > 3]
+
+
+def answer_pairs(item: Question, answers: list[Answer], sentences: bool = True) -> list[Pair]:
+    """An answer set's pairs: the whole answer against each idea (states when the teacher ticks it), and (with
+    `sentences`) each sentence of a wrong answer (which states none)."""
+    out = []
+    for a in answers:
+        if a.item != item.id:
+            continue
+        for k in item.key_ideas:
+            key = f"{item.id}/{k.id}"
+            out.append(Pair(key, a.text, STATES if k.id in a.covered else NOT_STATES))
+            if sentences and a.kind in WRONG_KINDS:
+                out += [Pair(key, s, NOT_STATES) for s in _sentences(a.text)]
+    return out
+
+
+@dataclass(frozen=True)
+class Example:
+    """One training text read as an answer to one question, with what it does to each idea of that question."""
+
+    item: str
+    text: str
+    labels: dict   # idea key -> SILENT, STATES, CONTRADICTS or NOT_STATES (ideas left out: NOT_STATES)
+
+
+def examples(pairs: list[Pair], silent_items: dict[str, str] | None = None) -> list[Example]:
+    """Pairs grouped by (question, text): the judge reads a text once and scores every idea of its question. A
+    text seen with two labels for one idea keeps the first (STATES before anything else)."""
+    grouped: dict[tuple[str, str], dict[str, int]] = {}
+    for p in sorted(pairs, key=lambda p: p.label != STATES):
+        grouped.setdefault((p.key.split("/")[0], p.text), {}).setdefault(p.key, p.label)
+    return [Example(item, text, labels) for (item, text), labels in grouped.items()]
+
+
+def build(bank: Bank, seed: int = 0, mixes_per_item: int = 24, answer_sets=TRAIN_SETS) -> list[Pair]:
+    """Every training pair: written sentences and their perturbations, other ideas' sentences (silent), whole
+    answers, the bank's references and model answers, seen answer sets, and answers mixed from sentences."""
     rng = random.Random(seed)
     sentences = load_sentences()
     whole = load_whole_answers()
     items = bank.questions + bank.exercises
-    out = answer_examples([a for path in answer_sets for a in load_answers(path)])
+    seen = [a for path in answer_sets for a in load_answers(path)]
+    out: list[Pair] = []
     for item in items:
         keys = [f"{item.id}/{k.id}" for k in item.key_ideas]
-        out.append(Example(item.id, " ".join(item.model_answer.split()), frozenset(keys)))
-        written_answers = whole.get(item.id, {})
-        out += [Example(item.id, " ".join(t.split()), frozenset(keys)) for t in written_answers.get("right", [])]
-        out += [Example(item.id, " ".join(t.split()), frozenset()) for t in written_answers.get("wrong", [])]
         written = {key: sentences.get(key, {"states": [], "wrong": []}) for key in keys}
-        for k in item.key_ideas:
-            key = f"{item.id}/{k.id}"
-            out += [Example(item.id, s, frozenset({key})) for s in written[key]["states"] + list(k.references)]
-            out += [Example(item.id, s, frozenset()) for s in written[key]["wrong"]]
-        for _ in range(mixes_per_item):
+        rights = {f"{item.id}/{k.id}": written[f"{item.id}/{k.id}"]["states"] + list(k.references)
+                  for k in item.key_ideas}
+        out += answer_pairs(item, seen)
+        model_answer = " ".join(item.model_answer.split())
+        for key in keys:
+            out.append(Pair(key, model_answer, STATES))
+            out += [Pair(key, " ".join(t.split()), STATES) for t in whole.get(item.id, {}).get("right", [])]
+            out += [Pair(key, " ".join(t.split()), NOT_STATES) for t in whole.get(item.id, {}).get("wrong", [])]
+            out += [Pair(key, s, STATES) for s in rights[key]]
+            out += [Pair(key, s, CONTRADICTS) for s in written[key]["wrong"]]
+            out += [Pair(key, p, CONTRADICTS) for s in rights[key] for p in perturb(s, rng)]
+            on_topic = [s for other in keys if other != key for s in rights[other] + written[other]["wrong"]]
+            # the same question's other ideas: on topic, but not this idea (a sample: all of them would outnumber
+            # every other kind of pair, and the judge then learns to say "not stated" to everything)
+            out += [Pair(key, s, NOT_STATES) for s in rng.sample(on_topic, min(OTHER_IDEAS_SAMPLE, len(on_topic)))]
+            others = [s for o in items if o.id != item.id for k in o.key_ideas
+                      for s in sentences.get(f"{o.id}/{k.id}", {}).get("states", [])]
+            out += [Pair(key, s, SILENT) for s in rng.sample(others, min(6, len(others)))]
+        for _ in range(mixes_per_item):   # answers mixed from sentences: an idea is stated when its line is in
             parts, stated = [], set()
             for key in rng.sample(keys, rng.randint(1, len(keys))):
-                right = bool(written[key]["states"]) and rng.random() < 0.55
-                pool = written[key]["states"] if right else written[key]["wrong"]
+                right = rng.random() < 0.55
+                pool = rights[key] if right else written[key]["wrong"]
                 if pool:
                     parts.append(rng.choice(pool))
                     stated |= {key} if right else set()
             if parts:
                 rng.shuffle(parts)
-                out.append(Example(item.id, " ".join(parts), frozenset(stated)))
-        # Off-topic: right sentences of another question state none of this one's ideas.
-        others = [s for other in items if other.id != item.id
-                  for k in other.key_ideas for s in sentences.get(f"{other.id}/{k.id}", {}).get("states", [])]
-        out += [Example(item.id, s, frozenset()) for s in rng.sample(others, min(8, len(others)))]
+                out += [Pair(key, " ".join(parts), STATES if key in stated else NOT_STATES) for key in keys]
     return out

@@ -13,6 +13,7 @@ from trainer_backend.textsafe import code_html, md_escape
 _MARK_ICON = {"got": "✓", "partly": "◐", "missed": "↻"}
 _STATUS = {COVERED: ("✓", "stated in your answer"), PARTLY: ("◐", "partly there"), "missed": ("○", "not in your answer yet")}
 _PARTLY_WHY = {"unsure": "the checker is not sure: compare with our answer",
+               "contradicts": "a sentence of yours seems to say something else: compare with our answer",
                "untrained": "the checker was not trained on this idea yet: compare with our answer"}
 # What the checker can and cannot judge, in plain words; the figures are from bench/grading_agreement.py.
 HOW_IT_CHECKS = (

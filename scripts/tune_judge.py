@@ -1,13 +1,14 @@
-"""Choose the judge's thresholds (quiz/grading.py COVER and UNSURE) on tuning sets, from the judge's probabilities.
+"""Choose the judge's thresholds (quiz/grading.py COVER, UNSURE and VETO) on tuning sets, from its probabilities.
 
-Usage: python scripts/tune_judge.py [--sets FILE ...] [--json OUT]
-(default: the tuning sets of quiz/judge_data.py: the fourth seen set, which the judge never trained on, and the
-old unseen set, seen since its first look and used only to tune and validate, never to train)
-Each answer is graded once with the thresholds at zero, so every key idea's probability and any misconception
-veto is recorded; then every COVER on a grid is scored as the bench scores it (agreement, wrong answers credited,
-right ideas not covered). The rule: UNSURE is the highest value that marks no idea of a right answer missed on the
-tuning sets (capped at COVER / 2); COVER is the one with the best agreement among those crediting at most 5% of
-the wrong answers (the target is 10%: half of it is kept as a margin for answers written in other words).
+Usage: python scripts/tune_judge.py [--sets FILE ...] [--adapter DIR] [--json OUT]
+(default: the tuning sets of quiz/judge_data.py, none of which the judge trained on: the fourth seen set, the
+first judge's unseen set and the second judge's first-look set, all seen since)
+Each answer is read once, so every key idea's P(states), P(contradicts) and any misconception veto is recorded;
+then every (COVER, VETO) on a grid is scored as the bench scores it (agreement, wrong answers credited, right ideas
+not covered). The rule, fixed before the pair judge was trained: UNSURE is the highest value (at most COVER / 2)
+that marks no idea of a right answer missed on the tuning sets; (COVER, VETO) is the pair with the best agreement
+among those crediting at most 5% of the wrong answers (the target is 10%: half of it is kept as a margin for
+answers written in other words); ties go to the higher COVER, then the lower VETO.
 """
 from __future__ import annotations
 
@@ -19,43 +20,47 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 GRID = [round(0.05 * i, 2) for i in range(2, 20)]
+VETO_GRID = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01]   # 1.01: no veto
 MAX_WRONG_CREDITED = 0.05
-RULE = ("UNSURE: the highest value (at most COVER / 2) that marks no idea of a right answer missed; COVER: the best "
-        f"agreement among the grid values that credit at most {MAX_WRONG_CREDITED:.0%} of the wrong answers")
+RULE = ("UNSURE: the highest value (at most COVER / 2) that marks no idea of a right answer missed; (COVER, VETO): "
+        f"the best agreement among the grid values that credit at most {MAX_WRONG_CREDITED:.0%} of the wrong answers")
 
 
 def probabilities(paths, adapter: str | None = None) -> list[dict]:
-    """For every answer of the sets: kind, teacher ticks, and per idea (probability, vetoed)."""
+    """For every answer of the sets: kind, teacher ticks, and per idea (P(states), P(contradicts), vetoed)."""
     from quiz import grading, judge
     from quiz.agreement import load_answers
     from quiz.bank import default_bank
 
     bank = default_bank()
+    the_judge = judge.load(adapter) if adapter else judge.load()
     rows = []
-    cover, unsure = grading.COVER, grading.UNSURE
-    grading.COVER, grading.UNSURE = 0.0, 0.0
-    try:
-        for path in paths:
-            for a in load_answers(path):
-                item = bank.item(a.item)
-                fb = grading.grade(item, a.text, judge.load(adapter) if adapter else None)
-                rows.append({"set": Path(path).name, "item": a.item, "kind": a.kind, "teacher": sorted(a.covered),
-                             "ideas": {r.idea_id: [r.similarity, r.basis == "misconception"] for r in fb.results}})
-    finally:
-        grading.COVER, grading.UNSURE = cover, unsure
+    for path in paths:
+        for a in load_answers(path):
+            item = bank.item(a.item)
+            scan = a.text[:grading.MAX_CHARS]
+            pieces = grading.sentences(scan)
+            quotable = pieces[:judge.MAX_SEGMENTS] if len(pieces) > 1 else []
+            scores = the_judge.read(item.topic, [f"{item.id}/{k.id}" for k in item.key_ideas],
+                                    " ".join(scan.split()), quotable)
+            vetoed = grading._voided(item, scan)
+            rows.append({"set": Path(path).name, "item": a.item, "kind": a.kind, "teacher": sorted(a.covered),
+                         "ideas": {k.id: [s.states, s.contradicts, k.id in vetoed or bool(
+                             grading.claims.asserted(k.contradiction_patterns, scan))]
+                                   for k, s in zip(item.key_ideas, scores)}})
     return rows
 
 
-def score(rows, cover: float, unsure: float) -> dict:
+def score(rows, cover: float, unsure: float, veto: float) -> dict:
     """The bench's figures for these thresholds."""
     from quiz.agreement import RIGHT_KINDS, WRONG_KINDS
 
     agreed = judgements = wrong = wrong_credited = right_missed = right_not_covered = right_ideas = 0
     for r in rows:
         credited_any = False
-        for idea, (p, vetoed) in r["ideas"].items():
-            covered = not vetoed and p >= cover
-            missed = vetoed or p < unsure
+        for idea, (p, contra, vetoed) in r["ideas"].items():
+            covered = not vetoed and contra < veto and p >= cover
+            missed = vetoed or (contra < veto and p < unsure)
             teacher = idea in r["teacher"]
             judgements += 1
             agreed += covered == teacher
@@ -67,23 +72,25 @@ def score(rows, cover: float, unsure: float) -> dict:
         if r["kind"] in WRONG_KINDS:
             wrong += 1
             wrong_credited += credited_any
-    return {"cover": cover, "unsure": unsure, "agreement": round(agreed / judgements, 4),
+    return {"cover": cover, "unsure": unsure, "veto": veto, "agreement": round(agreed / judgements, 4),
             "wrong_credited": wrong_credited, "wrong": wrong, "right_missed": right_missed,
             "right_not_covered": right_not_covered, "right_ideas": right_ideas}
 
 
 def choose(rows) -> tuple[dict, list[dict]]:
     """The thresholds by the rule in the module docstring, and the whole sweep."""
+    from quiz.agreement import RIGHT_KINDS
+
+    right_ps = sorted(p for r in rows if r["kind"] in RIGHT_KINDS
+                      for idea, (p, _, vetoed) in r["ideas"].items() if idea in r["teacher"] and not vetoed)
     sweep = []
     for cover in GRID:
         unsure = round(cover / 2, 3)
-        right_ps = sorted(p for r in rows if r["kind"] in ("full", "unusual", "short")
-                          for idea, (p, vetoed) in r["ideas"].items() if idea in r["teacher"] and not vetoed)
         if right_ps:
             unsure = min(unsure, max(0.01, round(right_ps[0] - 0.005, 3)))
-        sweep.append(score(rows, cover, unsure))
+        sweep += [score(rows, cover, unsure, veto) for veto in VETO_GRID]
     ok = [s for s in sweep if s["wrong_credited"] <= MAX_WRONG_CREDITED * s["wrong"]] or sweep
-    best = max(ok, key=lambda s: (s["agreement"], s["cover"]))
+    best = max(ok, key=lambda s: (s["agreement"], s["cover"], -s["veto"]))
     return best, sweep
 
 
@@ -99,7 +106,8 @@ def main(argv=None) -> dict:
     rows = probabilities(args.sets, args.adapter)
     best, sweep = choose(rows)
     for s in sweep:
-        print(json.dumps(s))
+        if s["veto"] in (best["veto"], 1.01):
+            print(json.dumps(s))
     print("chosen:", json.dumps(best))
     if args.json:
         sets = [Path(p).name for p in args.sets]

@@ -281,8 +281,8 @@ def test_a_code_only_answer_is_not_called_foreign(bank):
 def test_evidence_quotes_the_learners_own_sentence(bank):
     # The quote is the sentence the judge rates highest; a stand-in judge that prefers the first sentence
     # checks the quoting itself, whatever the shipped judge's confidence in a short answer.
-    fb = grade(bank.item("part_c_fp16"), "It is mixed precision: most maths in 16-bit, weights in 32-bit. "
-                                         "Also I like trains.", judge=_FirstSentenceJudge(bank))
+    fb = grade(bank.item("part_c_fp16"), "Also I like trains. It is mixed precision: most maths in 16-bit, weights "
+                                         "in 32-bit.", judge=_FirstSentenceJudge(bank))
     res = next(r for r in fb.results if r.idea_id == "mixed_precision")
     assert res.status == COVERED and res.evidence.startswith("It is mixed precision")
 
@@ -292,31 +292,27 @@ def test_sentences_split_on_ends_and_lines():
 
 
 class _FixedJudge:
-    """A stand-in judge that says the same probability for every idea (to test the grader's own rules)."""
+    """A stand-in judge that says the same probabilities for every idea (to test the grader's own rules)."""
 
-    def __init__(self, bank, p: float) -> None:
-        from quiz.judge_data import idea_keys
+    def __init__(self, bank, p: float, contradicts: float = 0.0) -> None:
+        self.p, self.contradicts = p, contradicts
 
-        self.keys = idea_keys(bank)
-        self.column = {k: i for i, k in enumerate(self.keys)}
-        self.p = p
+    def read(self, premises, whole, pieces):
+        from quiz.judge import IdeaScore
 
-    def probabilities(self, topic, texts):
-        import numpy as np
-
-        return np.full((len(texts), len(self.keys)), self.p, dtype=np.float32)
+        return [IdeaScore(self.p, self.contradicts, 0) for _ in premises]
 
 
 class _FirstSentenceJudge(_FixedJudge):
-    """Sure of every idea in the whole answer and its first sentence, unsure of the other sentences."""
+    """Sure of every idea, and rates the second of the answer's sentences highest."""
 
     def __init__(self, bank) -> None:
         super().__init__(bank, 0.99)
 
-    def probabilities(self, topic, texts):
-        probs = super().probabilities(topic, texts)
-        probs[2:] = 0.2
-        return probs
+    def read(self, premises, whole, pieces):
+        from quiz.judge import IdeaScore
+
+        return [IdeaScore(self.p, 0.0, 1 if len(pieces) > 1 else 0) for _ in premises]
 
 
 @pytest.mark.parametrize("p,status,basis", [(0.95, COVERED, "judge"), (grading.COVER, COVERED, "judge"),
@@ -325,6 +321,15 @@ class _FirstSentenceJudge(_FixedJudge):
 def test_the_judges_probability_decides_and_unsure_is_partly(bank, p, status, basis):
     fb = grade(bank.item("compute_metrics"), "Some answer about metrics.", judge=_FixedJudge(bank, p))
     assert {(r.status, r.basis) for r in fb.results} == {(status, basis)}
+
+
+def test_a_sentence_that_contradicts_an_idea_keeps_it_open_with_a_note(bank):
+    if grading.VETO > 1:
+        pytest.skip("the tuning rule chose no contradiction veto")
+    fb = grade(bank.item("compute_metrics"), "It gets logits and labels.",
+               judge=_FixedJudge(bank, 0.99, contradicts=grading.VETO))
+    assert {(r.status, r.basis) for r in fb.results} == {(PARTLY, "contradicts")}
+    assert any("seems to say something other than" in n for n in fb.notes)
 
 
 def test_patterns_only_veto_never_credit(bank):
@@ -338,11 +343,16 @@ def test_patterns_only_veto_never_credit(bank):
     assert fb.covered == []
 
 
-def test_an_idea_the_judge_was_not_trained_on_is_compare_with_ours(bank):
-    j = _FixedJudge(bank, 0.99)
-    j.column = {k: i for k, i in j.column.items() if k != "compute_metrics/receives"}
-    fb = grade(bank.item("compute_metrics"), "It gets logits and labels.", judge=j)
-    assert fb.status("receives") == PARTLY and fb.results[0].basis == "untrained"
+def test_an_idea_added_after_training_is_judged_by_its_label(bank):
+    # The pair judge reads an idea's label, so a new idea needs no new output: it is judged like the others.
+    from dataclasses import replace
+
+    from quiz.bank import KeyIdea
+
+    item = bank.item("dynamic_padding")
+    new = KeyIdea("sorted", "Sorting by length before batching shrinks the padding further", ())
+    fb = grade(replace(item, key_ideas=item.key_ideas + (new,)), "It pads each batch only to its own longest pair.")
+    assert fb.status("sorted") != COVERED and fb.status("per_batch") == COVERED
 
 
 # ---- issue 19: the pattern bugs, reproduced

@@ -14,6 +14,8 @@ from quiz import judge
 from quiz.bank import default_bank
 from quiz.judge_data import (
     HARD_FILE,
+    examples,
+    perturb,
     SENTENCES_FILE,
     TRAIN_SETS,
     TUNE_SET,
@@ -25,30 +27,24 @@ from quiz.judge_data import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
+EVAL_AGREEMENT = 0.8943  # the shipped adapter's last evaluation (train_log.json)
 
 
 def test_the_adapter_is_small_and_knows_every_idea_of_the_bank():
     files = sorted(p.name for p in judge.ADAPTER_DIR.iterdir())
-    assert {"adapter_config.json", "adapter_model.safetensors", "ideas.json"} <= set(files)
+    assert {"adapter_config.json", "adapter_model.safetensors", "ideas.json", "train_log.json"} <= set(files)
     size = sum(p.stat().st_size for p in judge.ADAPTER_DIR.iterdir())
     assert size < 3_000_000, size
     keys = json.loads((judge.ADAPTER_DIR / "ideas.json").read_text())
     assert keys == idea_keys(default_bank())
+    assert judge.load().model.config.num_labels == 2 * len(keys)   # states and contradicts, per idea
 
 
 def test_the_hand_rolled_merge_gives_peft_s_logits():
     peft = pytest.importorskip("peft")
-    from transformers import AutoModelForSequenceClassification
-    from transformers.utils import logging as hf_logging
 
-    from trainer_backend.settings import packaged_model_dir
-
-    hf_logging.set_verbosity_error()
     ours = judge.load()
-    n = len(ours.keys)
-    base = AutoModelForSequenceClassification.from_pretrained(str(packaged_model_dir()), num_labels=n,
-                                                              problem_type="multi_label_classification")
-    reference = peft.PeftModel.from_pretrained(base, str(judge.ADAPTER_DIR)).eval()
+    reference = peft.PeftModel.from_pretrained(judge.base_model(ours.keys), str(judge.ADAPTER_DIR)).eval()
     enc = ours.tokenizer(["Dynamic padding"] * 2, ["It pads per batch.", "It pads to 512."], padding=True,
                          return_tensors="pt")
     with torch.inference_mode():
@@ -57,11 +53,22 @@ def test_the_hand_rolled_merge_gives_peft_s_logits():
     assert torch.allclose(expected, got, atol=1e-4), (expected - got).abs().max()
 
 
-def test_probabilities_have_one_row_per_text_and_one_column_per_idea():
+def test_probabilities_have_one_row_per_text_and_two_columns_per_idea():
     j = judge.load()
     probs = j.probabilities("Dynamic padding", ["It pads per batch.", "Unrelated words about cooking."])
-    assert probs.shape == (2, len(j.keys)) and ((probs >= 0) & (probs <= 1)).all()
-    assert j.probabilities("x", []).shape == (0, len(j.keys))
+    assert probs.shape == (2, 2 * len(j.keys)) and ((probs >= 0) & (probs <= 1)).all()
+    assert j.probabilities("x", []).shape == (0, 2 * len(j.keys))
+
+
+def test_read_takes_the_best_sentence_and_knows_a_right_claim_from_its_opposite():
+    j = judge.load()
+    pieces = ["I had a long day.", "The collator pads each batch only to the longest pair in that batch."]
+    right, untrained = j.read("Dynamic padding", ["dynamic_padding/per_batch", "dynamic_padding/nope"],
+                              " ".join(pieces), pieces)
+    assert untrained is None and right.evidence == 1 and right.states > 0.6
+    wrong = j.read("Dynamic padding", ["dynamic_padding/per_batch"],
+                   "It pads every batch to the longest pair of the whole dataset, computed once.", [])[0]
+    assert wrong.states < 0.6 < right.states
 
 
 def test_an_answer_asked_again_is_answered_from_the_cache_with_the_same_figures():
@@ -77,21 +84,32 @@ def test_an_answer_asked_again_is_answered_from_the_cache_with_the_same_figures(
     assert not np.array_equal(j.probabilities("Dynamic padding", texts[:1]), again)  # other texts: computed anew
 
 
+def test_targets_train_states_everywhere_and_contradicts_only_where_known():
+    from quiz.judge_data import CONTRADICTS, NOT_STATES, SILENT, STATES, Example
+    from scripts.train_judge import IGNORE, targets
+
+    keys = ["q/a", "q/b", "q/c", "q/d", "other/x"]
+    got = targets(Example("q", "t", {"q/a": STATES, "q/b": CONTRADICTS, "q/c": SILENT}), keys)
+    assert got == [1.0, 0.0, 0.0, 0.0, IGNORE] + [0.0, 1.0, 0.0, IGNORE, IGNORE]   # q/d left out: NOT_STATES
+    assert targets(Example("q", "t", {"q/a": NOT_STATES}), keys)[5] == IGNORE
+
+
 def test_training_data_is_seen_data_only():
-    # The sets that measure or tune the judge never feed its training: neither unseen set is among them.
-    from quiz.agreement import ANSWER_SETS, FIRST_LOOK_SET, UNSEEN_SET, load_answers
+    # The sets that measure or tune the judge never feed its training: no first-look set is among them.
+    from quiz.agreement import ANSWER_SETS, FIRST_LOOK_SET, SECOND_LOOK_SET, UNSEEN_SET, load_answers
 
     assert set(TRAIN_SETS) | {TUNE_SET} == set(ANSWER_SETS) and TUNE_SET not in TRAIN_SETS
-    assert UNSEEN_SET not in ANSWER_SETS and FIRST_LOOK_SET not in ANSWER_SETS
-    assert set(TUNE_SETS) == {TUNE_SET, UNSEEN_SET} and FIRST_LOOK_SET not in TUNE_SETS
+    assert not {UNSEEN_SET, SECOND_LOOK_SET, FIRST_LOOK_SET} & set(ANSWER_SETS)
+    assert set(TUNE_SETS) == {TUNE_SET, UNSEEN_SET, SECOND_LOOK_SET} and FIRST_LOOK_SET not in TUNE_SETS
     bank = default_bank()
     keys = set(idea_keys(bank))
     assert set(load_sentences()) <= keys  # every written sentence belongs to an idea of the bank
     assert set(load_whole_answers()) <= {q.id for q in bank.questions + bank.exercises}
-    examples = build(bank, seed=1)
-    assert all(e.states <= keys and all(k.startswith(e.item + "/") for k in e.states) for e in examples)
-    texts = {e.text for e in examples}
-    for path in (p for p in (UNSEEN_SET, FIRST_LOOK_SET) if p.exists()):
+    pairs = build(bank, seed=1)
+    assert {p.key for p in pairs} == keys and {p.label for p in pairs} == {0, 1, 2, 3}
+    assert all(set(e.labels) <= keys and all(k.startswith(e.item + "/") for k in e.labels) for e in examples(pairs))
+    texts = {p.text for p in pairs}
+    for path in (p for p in (UNSEEN_SET, SECOND_LOOK_SET, FIRST_LOOK_SET) if p.exists()):
         assert not {a.text for a in load_answers(path)} & texts, path.name
         # nor a sentence of one (a written training line is never copied out of a set that measures or tunes)
         answers = " ".join(a.text for a in load_answers(path))
@@ -115,14 +133,25 @@ def test_the_train_script_documents_how_to_reproduce():
     out = subprocess.run([sys.executable, str(ROOT / "scripts" / "train_judge.py"), "--help"], capture_output=True,
                          text=True, cwd=ROOT, check=False)
     src = (ROOT / "scripts" / "train_judge.py").read_text()
-    assert src.index("set_seed(SEED)") < src.index("from_pretrained(")  # the Lesson's advice, followed
+    assert src.index("set_seed(SEED)") < src.index("judge.base_model(keys)")  # the Lesson's advice, followed
+    assert "from_pretrained(" in Path(judge.__file__).read_text()
     assert "Trainer(" in src and "DataCollatorWithPadding" in src
     log = json.loads((judge.ADAPTER_DIR / "train_log.json").read_text())
-    # at P > 0.5, on the tuning sets; the shipped adapter continues a first run of four epochs (--init)
-    assert log["eval"]["eval_idea_agreement"] == pytest.approx(0.8672, abs=1e-3)
-    first = json.loads((judge.ADAPTER_DIR / "train_log_first_run.json").read_text())
-    assert log["init"] and first.get("init") is None and first["train"]["epoch"] == 4
+    # "states" as the most likely class, on the tuning sets' whole answers against each idea
+    assert log["eval"]["eval_idea_agreement"] == pytest.approx(EVAL_AGREEMENT, abs=1e-3)
+    assert log["epochs"] == 10 and log["lr"] == 5e-4 and log["rank"] == judge.RANK and log["layers"] == judge.LAYERS
     assert out.returncode == 0, out.stderr
+
+
+def test_perturbations_keep_the_words_and_change_the_claim():
+    import random
+
+    rng = random.Random(0)
+    swapped, negated = perturb("Each batch is padded to the longest sequence in it.", rng)
+    assert "shortest" in swapped or "the whole dataset" in swapped
+    assert "is not padded" in negated
+    assert perturb("1,377 steps in all", rng)[-1] == "2,754 steps in all"
+    assert perturb("Hello there", rng) == []
 
 
 def _tune_module():
@@ -139,22 +168,28 @@ def test_the_grader_uses_the_thresholds_the_tuning_rule_chose():
 
     saved = json.loads((ROOT / "bench" / "results" / "judge_thresholds.json").read_text())
     assert saved["sets"] == [p.name for p in TUNE_SETS]
-    assert (grading.COVER, grading.UNSURE) == (saved["chosen"]["cover"], saved["chosen"]["unsure"])
+    chosen = saved["chosen"]
+    assert (grading.COVER, grading.UNSURE, grading.VETO) == (chosen["cover"], chosen["unsure"], chosen["veto"])
     # the rule: at most 5% of the wrong answers credited, and no idea of a right answer marked missed
-    assert saved["chosen"]["wrong_credited"] <= 0.05 * saved["chosen"]["wrong"]
-    assert saved["chosen"]["right_missed"] == 0
+    assert chosen["wrong_credited"] <= 0.05 * chosen["wrong"]
+    assert chosen["right_missed"] == 0
     allowed = [s for s in saved["sweep"] if s["wrong_credited"] <= 0.05 * s["wrong"]]
-    assert saved["chosen"]["agreement"] == max(s["agreement"] for s in allowed)
+    assert chosen["agreement"] == max(s["agreement"] for s in allowed)
 
 
 def test_the_tuning_rule_trades_agreement_for_few_wrong_answers_credited():
     tune = _tune_module()
-    # two wrong answers at P 0.45 and 0.2, one right answer whose idea has P 0.5 and one right idea at 0.3
-    rows = [{"kind": "wrong", "teacher": [], "ideas": {"a": [0.45, False], "b": [0.2, False]}},
-            {"kind": "wrong", "teacher": [], "ideas": {"a": [0.1, False], "b": [0.05, False]}},
-            {"kind": "full", "teacher": ["a", "b"], "ideas": {"a": [0.5, False], "b": [0.3, False]}}]
+    # two wrong answers at P(states) 0.45 and 0.2, one right answer whose ideas have P 0.5 and 0.3
+    rows = [{"kind": "wrong", "teacher": [], "ideas": {"a": [0.45, 0.0, False], "b": [0.2, 0.0, False]}},
+            {"kind": "wrong", "teacher": [], "ideas": {"a": [0.1, 0.0, False], "b": [0.05, 0.0, False]}},
+            {"kind": "full", "teacher": ["a", "b"], "ideas": {"a": [0.5, 0.0, False], "b": [0.3, 0.0, False]}}]
     best, sweep = tune.choose(rows)
     assert best["cover"] == 0.5 and best["wrong_credited"] == 0   # 0.3 would agree more but credit a wrong answer
     assert best["unsure"] < 0.3 and best["right_missed"] == 0      # the right idea at 0.3 is "compare", not missed
-    vetoed = [{"kind": "full", "teacher": ["a"], "ideas": {"a": [0.99, True]}}]
-    assert tune.score(vetoed, 0.5, 0.1)["right_missed"] == 1      # a misconception veto always keeps it open
+    assert best["veto"] == 1.01                                     # no contradiction anywhere: no veto needed
+    vetoed = [{"kind": "full", "teacher": ["a"], "ideas": {"a": [0.99, 0.0, True]}}]
+    assert tune.score(vetoed, 0.5, 0.1, 1.01)["right_missed"] == 1  # a misconception veto always keeps it open
+    # a wrong answer the judge reads as stating an idea AND contradicting it: a veto keeps it from being credited
+    rows[0]["ideas"]["a"] = [0.9, 0.8, False]
+    best, _ = tune.choose(rows)
+    assert best["wrong_credited"] == 0 and best["veto"] <= 0.8 and best["cover"] == 0.3  # and 0.3 is safe now
