@@ -8,7 +8,7 @@ then every (COVER, VETO) on a grid is scored as the bench scores it (agreement, 
 not covered). The rule, fixed before the pair judge was trained: UNSURE is the highest value (at most COVER / 2)
 that marks no idea of a right answer missed on the tuning sets; (COVER, VETO) is the pair with the best agreement
 among those crediting at most 5% of the wrong answers (the target is 10%: half of it is kept as a margin for
-answers written in other words); ties go to the higher COVER, then the lower VETO.
+answers written in other words); ties go to the higher COVER, then the weaker veto (none at 1.01).
 """
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ def choose(rows) -> tuple[dict, list[dict]]:
             unsure = min(unsure, max(0.01, round(right_ps[0] - 0.005, 3)))
         sweep += [score(rows, cover, unsure, veto) for veto in VETO_GRID]
     ok = [s for s in sweep if s["wrong_credited"] <= MAX_WRONG_CREDITED * s["wrong"]] or sweep
-    best = max(ok, key=lambda s: (s["agreement"], s["cover"], -s["veto"]))
+    best = max(ok, key=lambda s: (s["agreement"], s["cover"], s["veto"]))
     return best, sweep
 
 

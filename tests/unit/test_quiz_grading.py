@@ -14,8 +14,10 @@ _FILLER = ("I spent the afternoon reading the course notes and rerunning the not
            "The coffee machine broke again, so everything took longer than planned. ")
 
 # (item id, kind, answer, ideas that must be COVERED, ideas that must NOT be covered)
-NOT_TICKED = 29  # of 74 ideas the samples state (26 with the first judge); none of a good sample is marked missed
-WRONGLY_TICKED: list[str] = []  # the first judge read filler about a slow afternoon as "less waste"; the second does not
+NOT_TICKED = 30  # of 74 ideas the samples state (26 with the first judge, 29 with the second); none of a good sample is marked missed
+# the first judge read filler about a slow afternoon as "less waste"; the second ticked nothing a sample rules out; the
+# third ticks "the model and the TrainingArguments" for "the model and the datasets"
+WRONGLY_TICKED: list[str] = ["trainer_inputs/partial/model_and_args"]
 SAMPLES = [
     # --- dynamic padding
     ("dynamic_padding", "good",
@@ -224,8 +226,8 @@ def _sample_tally(bank) -> tuple[list[str], list[str]]:
 
 
 def test_sample_answers(bank):
-    # These samples were written for the old pattern grader and never trained the judge. Measured with the frozen
-    # second judge (COVER 0.6): it is cautious, so a right idea is often left at "partly" (compare with our answer), and almost never
+    # These samples were written for the old pattern grader and never trained a judge. Measured with the frozen
+    # third judge (COVER 0.6): it is cautious, so a right idea is often left at "partly" (compare with our answer), and almost never
     # ticks an idea that a sample rules out. Pinned, so a changed judge has to show its own figures.
     not_ticked, wrongly_ticked = _sample_tally(bank)
     must = sum(len(s[3]) for s in SAMPLES)
@@ -297,10 +299,10 @@ class _FixedJudge:
     def __init__(self, bank, p: float, contradicts: float = 0.0) -> None:
         self.p, self.contradicts = p, contradicts
 
-    def read(self, premises, whole, pieces):
+    def read(self, topic, keys, whole, pieces):
         from quiz.judge import IdeaScore
 
-        return [IdeaScore(self.p, self.contradicts, 0) for _ in premises]
+        return [IdeaScore(self.p, self.contradicts, 0) for _ in keys]
 
 
 class _FirstSentenceJudge(_FixedJudge):
@@ -309,10 +311,10 @@ class _FirstSentenceJudge(_FixedJudge):
     def __init__(self, bank) -> None:
         super().__init__(bank, 0.99)
 
-    def read(self, premises, whole, pieces):
+    def read(self, topic, keys, whole, pieces):
         from quiz.judge import IdeaScore
 
-        return [IdeaScore(self.p, 0.0, 1 if len(pieces) > 1 else 0) for _ in premises]
+        return [IdeaScore(self.p, 0.0, 1 if len(pieces) > 1 else 0) for _ in keys]
 
 
 @pytest.mark.parametrize("p,status,basis", [(0.95, COVERED, "judge"), (grading.COVER, COVERED, "judge"),
@@ -343,16 +345,16 @@ def test_patterns_only_veto_never_credit(bank):
     assert fb.covered == []
 
 
-def test_an_idea_added_after_training_is_judged_by_its_label(bank):
-    # The pair judge reads an idea's label, so a new idea needs no new output: it is judged like the others.
+def test_an_idea_the_judge_was_not_trained_on_is_compare_with_ours(bank):
     from dataclasses import replace
 
     from quiz.bank import KeyIdea
 
     item = bank.item("dynamic_padding")
     new = KeyIdea("sorted", "Sorting by length before batching shrinks the padding further", ())
-    fb = grade(replace(item, key_ideas=item.key_ideas + (new,)), "It pads each batch only to its own longest pair.")
-    assert fb.status("sorted") != COVERED and fb.status("per_batch") == COVERED
+    fb = grade(replace(item, key_ideas=item.key_ideas + (new,)), item.model_answer)
+    assert fb.status("sorted") == PARTLY and fb.results[-1].basis == "untrained"
+    assert fb.status("per_batch") == COVERED   # the trained ideas are judged as before
 
 
 # ---- issue 19: the pattern bugs, reproduced
