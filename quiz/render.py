@@ -18,12 +18,12 @@ _PARTLY_WHY = {"unsure": "the checker is not sure: compare with our answer",
 # What the checker can and cannot judge, in plain words; the figures are from bench/grading_agreement.py.
 HOW_IT_CHECKS = (
     "How this was checked: a small model fine-tuned for the job, the way the Lesson teaches, reads your whole "
-    "answer and judges each key idea; where it is unsure it says so instead of guessing. A few common wrong "
-    "beliefs are caught by exact patterns, which can only keep an idea open, never tick it. It reads English "
-    "best and may miss a right idea in very unusual words. On 110 learner answers written after it was frozen "
-    "it agreed with a teacher on 318 of 390 key-idea judgements (first look) and marked no idea of a right "
-    "answer as missing, but it still gave credit to 14 of 55 fluent, subtly wrong answers for at least one "
-    "idea. A guide, not a mark: our answer above is the reference.")
+    "answer and each of its sentences and judges each key idea; where it is unsure it says so instead of "
+    "guessing. A few common wrong beliefs are caught by exact patterns, which can only keep an idea open, never "
+    "tick it. It reads English best and may miss a right idea in very unusual words. On 110 learner answers "
+    "written after it was frozen it agreed with a teacher on 341 of 390 key-idea judgements (first look) and "
+    "marked one idea of a right answer as missing, but it still gave credit to 16 of 55 fluent, subtly wrong "
+    "answers for at least one idea. A guide, not a mark: our answer above is the reference.")
 
 
 def _md_quote(text: str, limit: int = 160) -> str:
