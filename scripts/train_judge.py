@@ -9,7 +9,7 @@ task: the seed is set before the model is loaded (so the new head is the same in
 truncation, DataCollatorWithPadding, TrainingArguments, Trainer, train(), and an evaluation with compute_metrics on
 answers it did not train on (the tuning sets of quiz/judge_data.py, scored by the share of key-idea judgements that
 agree with the teacher). The newest first-look set, which measures the judge, is never read here. Only the LoRA
-matrices and the new head are saved: about 1.5 MB.
+matrices and the new head are saved: about 1.6 MB.
 
 Training texts (quiz/judge_data.py): each idea's written sentences (states) and its hard negatives (contradicts),
 systematic perturbations of the right sentences (one term swapped, a number changed, a claim negated:

@@ -14,16 +14,16 @@ from quiz import judge
 from quiz.bank import default_bank
 from quiz.judge_data import (
     HARD_FILE,
-    examples,
-    perturb,
     SENTENCES_FILE,
     TRAIN_SETS,
     TUNE_SET,
     TUNE_SETS,
     build,
+    examples,
     idea_keys,
     load_sentences,
     load_whole_answers,
+    perturb,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
