@@ -107,11 +107,10 @@ def settle(proc, window: float = 5.0, below_percent: float = 2.0, limit: float =
     return round(time.perf_counter() - start, 1)
 
 
-def idle_pages(url: str, pages: int, seconds: float, app_pid: int, renderers: int = 0) -> dict:
-    """Open `pages` pages on the Train tab, one after another, then measure the app's CPU over `seconds`.
-    `renderers` > 0 caps Chromium's renderer processes (--renderer-process-limit): pages of one site then share
-    them. Without a cap each page gets its own renderer, and on two cores 50 of them loading at once kept the
-    machine at a load average of 60 for over 15 minutes; the app's cost per page does not depend on it."""
+def idle_pages(url: str, pages: int, seconds: float, app_pid: int) -> dict:
+    """Open `pages` pages on the Train tab, one after another, then measure the app's CPU over `seconds`. Each page
+    is a browser context of its own with its own Chromium renderers: on two cores 50 of them do not fit (40 opened
+    in about 15 minutes at a load average of 50; README, Benchmarks), so the figure is measured with fewer pages."""
     import psutil
     from playwright.sync_api import sync_playwright
 
@@ -123,8 +122,7 @@ def idle_pages(url: str, pages: int, seconds: float, app_pid: int, renderers: in
     time.sleep(seconds)
     baseline = sum(proc.cpu_times()[:2]) - cpu0  # no page open: the job dispatcher's own loop
     with sync_playwright() as p:
-        extra = [f"--renderer-process-limit={renderers}"] if renderers > 0 else []
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + extra)
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         opened, failed = [], 0
         for n in range(pages):
             if n and n % 10 == 0:
@@ -145,7 +143,6 @@ def idle_pages(url: str, pages: int, seconds: float, app_pid: int, renderers: in
         busy = sum(proc.cpu_times()[:2]) - cpu0
         browser.close()
     return {"settled_after_s": settled, "pages": len(opened), "pages_that_did_not_open": failed, "seconds": seconds,
-            "renderer_process_limit": renderers,
             "app_cpu_seconds_no_pages": round(baseline, 2),
             "app_cpu_percent_no_pages": round(100 * baseline / seconds, 2),
             "app_cpu_seconds": round(busy, 2), "app_cpu_percent_of_one_core": round(100 * busy / seconds, 1),
@@ -163,14 +160,9 @@ def idle_sentence(result: dict) -> str:
             f"load average {result.get('load_average_1min', 0):.1f} at the end): with no page open and nothing "
             f"training the app process used **{idle['app_cpu_percent_no_pages']:.2f}% of one core** (after its "
             f"start-up warm-ups, {idle['settled_after_s']:g} s); with {idle['pages']} idle pages open on the Train tab "
-            f"(each in its own browser context{_renderers(idle)}, {idle['pages_that_did_not_open']} failed to open) "
+            f"(each in its own browser context, {idle['pages_that_did_not_open']} failed to open) "
             f"**{idle['app_cpu_percent_of_one_core']:.1f}%**, {idle['cpu_ms_per_page_second']:.2f} ms of CPU per page "
             "and second.")
-
-
-def _renderers(idle: dict) -> str:
-    limit = idle.get("renderer_process_limit", 0)
-    return f", sharing {limit} Chromium renderer processes" if limit else ""
 
 
 def write_readme(readme: Path, result: dict) -> None:
@@ -183,8 +175,6 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--pages", type=int, default=50)
     parser.add_argument("--idle-seconds", type=float, default=30)
-    parser.add_argument("--renderer-limit", type=int, default=4,
-                        help="Chromium renderer processes shared by the idle pages (0: one per page)")
     parser.add_argument("--out", help="also write the JSON result to this file")
     parser.add_argument("--write", nargs=2, metavar=("README", "RESULT"),
                         help="write the idle figures of a saved RESULT into README's block, and exit")
@@ -206,7 +196,7 @@ def main() -> None:
         load = predict_load(url, args.clients, args.requests) if args.clients else {}
         if load:
             print(f"/predict: {args.clients} clients × {args.requests}: {load}", flush=True)
-        idle = idle_pages(url, args.pages, args.idle_seconds, app.pid, args.renderer_limit) if args.pages else {}
+        idle = idle_pages(url, args.pages, args.idle_seconds, app.pid) if args.pages else {}
         print(f"idle Train pages: {idle}", flush=True)
     finally:
         app.terminate()

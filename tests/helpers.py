@@ -166,15 +166,9 @@ def write_learnable_classes(path: Path, classes: tuple[str, ...] = ("red", "gree
     return path
 
 
-# Predict clears its answers when a text box changes, by a call to the server (outside the queue). On a loaded
-# machine that call can be answered after an answer asked for right after typing, and wipe it; a person types
-# slower than that. Known race (README, under the test command); browser tests type, then give the clear this long.
-CLEAR_SETTLES_MS = 1500
-
-
 def type_texts(page, first: str, second: str | None = None) -> None:
-    """Type Predict's sentence(s), then wait for the clear that the typing sends."""
+    """Type Predict's sentence(s). Nothing to wait for: the typing hides the old answers in the page itself
+    (ui/predict_handlers.STALE_JS), with no server call that could land after the next answer."""
     page.locator("#predict-s1 textarea").fill(first)
     if second is not None:
         page.locator("#predict-s2 textarea").fill(second)
-    page.wait_for_timeout(CLEAR_SETTLES_MS)

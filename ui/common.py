@@ -167,7 +167,8 @@ class AppContext:
         explain_fn, explain_inputs, explain_outputs = pair["explain"]
         for table, fn, inputs in self._pair_links:
             table.select(by_component(fn, outputs), inputs, list(outputs.values()), api_name=False).success(
-                explain_fn, explain_inputs, explain_outputs, api_name=False, concurrency_limit=1)
+                explain_fn, explain_inputs, explain_outputs, api_name=False, concurrency_limit=1).success(
+                None, None, None, js=pair["explain_shown"], api_name=False)  # the new pair hid the old answers
 
     def wire(self) -> None:
         """Connect every recorded cross-tab link; call inside the top-level Blocks after all tabs."""

@@ -2,6 +2,7 @@
 the batched `predict`, which Gradio's batch mode needs positional (one list per output)."""
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import Any
@@ -26,10 +27,25 @@ DEFAULT_CHOICE = "(default model)"
 PLAIN_CHOICE = "(this model in plain PyTorch fp32, no fast path)"
 PREVIEW_ROWS = 20
 LOG = logging.getLogger(__name__)
-# what the tab shows about one text or pair; clear_answers empties them all when the text changes
-ANSWERS = ("verdict", "label", "details", "swap", "compare", "explain_html", "explain_json", "compare_json")
+# what the tab shows about one text or pair, by name and the element that holds it. A new text hides them all in the
+# browser (STALE_JS); each answering event shows again the ones it answered (fresh_js). Done in the page, not by a
+# server call that empties them: that call could land after the new pair's answer and wipe it (it did, on a loaded
+# machine), whereas two scripts in the same page run in the order the events happen.
+ANSWER_ELEMENTS = {"verdict": "predict-verdict", "label": "predict-label", "details": "predict-details",
+                   "swap": "predict-swap-md", "compare": "predict-compare", "explain_html": "predict-explain",
+                   "explain_json": "predict-explain-json", "compare_json": "predict-compare-json"}
+ANSWERS = tuple(ANSWER_ELEMENTS)
+STALE_JS = "() => { document.body.dataset.predictStale = %s; }" % json.dumps(" ".join(ANSWERS))
+STALE_CSS = "\n".join(f'body[data-predict-stale~="{name}"] #{element} {{ display: none !important; }}'
+                      for name, element in ANSWER_ELEMENTS.items())
+
+
+def fresh_js(*names: str) -> str:
+    """The page script that shows these answers again (they were just answered for the text in the boxes)."""
+    return ("() => { const fresh = %s; document.body.dataset.predictStale = (document.body.dataset.predictStale || '')"
+            ".split(' ').filter((p) => p && !fresh.includes(p)).join(' '); }" % json.dumps(list(names)))
 # what follows the model's task: the second box's column, the swap check, the line above and the column boxes. The
-# text boxes themselves are never updated: any update fires their change, which clears the answer (clear_answers)
+# text boxes themselves are never updated: any update fires their change, which hides the answers (STALE_JS)
 LAYOUT = ("second_box", "swap_box", "task", "col1", "col2")
 
 
@@ -129,11 +145,6 @@ def predict(sentence1: list[str], sentence2: list[str], model: list[str],
                 labels[i] = result.confidences
                 details[i] = _details(result, ms, n, predictor)
     return labels, details
-
-
-def clear_answers() -> dict[str, Any]:
-    """The text changed: no verdict, label, detail, swap check, comparison or explanation of the old one stays."""
-    return {name: None if name in ("label", "explain_json", "compare_json") else "" for name in ANSWERS}
 
 
 def default_summary(browser_id: Any = None, ticket: Any = None) -> str:

@@ -9,18 +9,18 @@ from trainer_backend.tasks import MRPC
 from ui.common import AppContext, who_inputs
 from ui.predict_answers import facts_markdown, swap_check, task_markdown
 from ui.predict_handlers import (
-    ANSWERS,
     DEFAULT_CHOICE,
     LAYOUT,
     PLAIN_CHOICE,
     PREVIEW_ROWS,
+    STALE_JS,
     _choices,
     _compare_choices,
-    clear_answers,
     compare_batch,
     compare_pair,
     explain,
     follow_model,
+    fresh_js,
     load_model,
     on_page_load,
     predict,
@@ -95,12 +95,12 @@ def build(ctx: AppContext | None = None) -> None:
             verdict_md = gr.Markdown(elem_id="predict-verdict")  # "the model is unsure", above the answer
             label = gr.Label(num_top_classes=MAX_CLASSES_SHOWN, label="Prediction", elem_id="predict-label")
             details = gr.Markdown(elem_id="predict-details")
-            swap_md = gr.Markdown()
+            swap_md = gr.Markdown(elem_id="predict-swap-md")
             compare_md = gr.Markdown(elem_id="predict-compare")
             explain_html = gr.HTML(elem_id="predict-explain")
             with gr.Accordion("Explanation and comparison as data", open=False):
-                explain_json = gr.JSON(label="Explain: words and scores")
-                compare_json = gr.JSON(label="Compare: both answers")
+                explain_json = gr.JSON(label="Explain: words and scores", elem_id="predict-explain-json")
+                compare_json = gr.JSON(label="Compare: both answers", elem_id="predict-compare-json")
             gr.Examples(EXAMPLES, inputs=[sentence1, sentence2], label="Examples (the last five are near misses)")
         with gr.Tab("A file of pairs"):
             gr.Markdown("Upload pairs (or single sentences, for a single-sentence model) as CSV, TSV or JSONL with the "
@@ -133,23 +133,25 @@ def build(ctx: AppContext | None = None) -> None:
         """(fn, inputs, outputs) for a listener: the handler answering {component: update} for its named outputs."""
         return by_component(handler, parts), inputs, [parts[n] for n in names]
 
-    answers, layout = list(ANSWERS), list(LAYOUT)
-    # a new pair (typed, pasted or an example) clears every answer about the old one. Outside the queue: queued
-    # behind other requests, the clear for pair A could land after A's own answer and wipe it (it returns constants)
-    gr.on([sentence1.change, sentence2.change], *wired(clear_answers, None, *answers), api_name=False,
-          show_progress="hidden", queue=False)
+    layout = list(LAYOUT)
+    # a new pair (typed, pasted or an example) hides every answer about the old one, in the page (STALE_JS: no
+    # server call that could land after the new answer); each answer below shows its own parts again when it lands
+    gr.on([sentence1.change, sentence2.change], None, None, None, js=STALE_JS, api_name=False)
     # batched: Gradio's batch mode zips one list per output, so predict answers positionally
     gr.on([predict_button.click, sentence1.submit, sentence2.submit], predict, [sentence1, sentence2, model, *who],
           [label, details], api_name="predict", batch=True, max_batch_size=MAX_BATCH, concurrency_limit=1,
+          ).then(None, None, None, js=fresh_js("label", "details"), api_name=False
           ).then(*wired(swap_check, [sentence1, sentence2, model, swap, *who], "verdict", "swap"),
-                 api_name=False)
+                 api_name=False).then(None, None, None, js=fresh_js("verdict", "swap"), api_name=False)
     batch_button.click(*wired(predict_batch, [upload, col1, col2, col_label, model, *who], "predictions", "summary",
                               "preview", "confusion"), api_name="predict_batch",
                        concurrency_limit=1)
     explaining = wired(explain, [sentence1, sentence2, model, *who], "explain_html", "explain_json")
-    explain_button.click(*explaining, api_name="explain", concurrency_limit=1)
+    explain_button.click(*explaining, api_name="explain", concurrency_limit=1).then(
+        None, None, None, js=fresh_js("explain_html", "explain_json"), api_name=False)
     compare_button.click(*wired(compare_pair, [sentence1, sentence2, model, other, *who], "compare", "compare_json"),
-                         api_name="compare", concurrency_limit=1)
+                         api_name="compare", concurrency_limit=1).then(
+        None, None, None, js=fresh_js("compare", "compare_json"), api_name=False)
     compare_file_button.click(compare_batch, [upload, col1, col2, col_label, model, other, *who], compare_file_md,
                               api_name="compare_batch", concurrency_limit=1)
     load_button.click(*wired(load_model, [model, *who], "facts", "zip_button", *layout), api_name=False,
@@ -161,7 +163,7 @@ def build(ctx: AppContext | None = None) -> None:
     refresh_button.click(*wired(refresh_models, [model, other, *who], "model", "other"), api_name=False)
     if ctx is not None:  # a pair from another tab (Train's mistakes) lands here and is explained
         ctx.predict_pair = {"sentence1": sentence1, "sentence2": sentence2, "model": model,
-                            "explain": explaining}
+                            "explain": explaining, "explain_shown": fresh_js("explain_html", "explain_json")}
     if ctx is not None:  # once the viewer is known: their runs in the menus, their default named, its boxes shown
         ctx.on_viewer_known(*wired(on_page_load, [model, other, *who], "model", "other", "default"))
         # its own step beside it: reading the default's config must not delay the default's line

@@ -225,7 +225,7 @@ def test_the_boxes_follow_the_model(single_checkpoint, three_class_checkpoint, t
     assert "*paraphrase* or *not paraphrase*" in mrpc["task"]
     broken = h.follow_model("/no/such/folder")  # unknown: two boxes, Predict says why when asked
     assert broken["second_box"].constructor_args["visible"] is True
-    assert set(h.clear_answers()) == set(h.ANSWERS)
+    assert set(h.ANSWER_ELEMENTS) == set(h.ANSWERS)
 
 
 def test_handlers_answer_by_name_for_a_single_sentence_model(single_checkpoint, tmp_path, monkeypatch):
