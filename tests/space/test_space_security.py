@@ -319,12 +319,13 @@ def test_a_batch_never_answers_one_visitor_as_another(space, carol, carols_run):
         page.locator("#predict-s2 textarea").fill(pair[1])
         details = page.locator("#predict-details")
         for round_ in range(6):
-            page.locator("#predict-s1 textarea").fill(f"{pair[0]} ({round_})")  # clears the last answer
-            expect(details).not_to_contain_text("confidence", timeout=10_000)
+            page.locator("#predict-s1 textarea").fill(f"{pair[0]} ({round_})")  # hides the last answer
+            expect(details).to_be_hidden(timeout=10_000)
             jobs = flood(6)
             page.locator("#predict-button").click()
             jobs += flood(6)
-            expect(details).to_contain_text("confidence", timeout=60_000)
+            expect(details).to_be_visible(timeout=60_000)   # shown again only once this round's answer has landed
+            expect(details).to_contain_text("confidence")
             carol_details.append(details.inner_text())
             bob_answers.extend(outcome(job) for job in jobs)
 
