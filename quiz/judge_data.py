@@ -1,4 +1,5 @@
-"""The judge's training pairs (a key idea, a learner's text -> states / silent / contradicts), from seen data only."""
+"""The judge's training data, from seen data only: (key idea, learner's text -> states / silent / contradicts)
+pairs, grouped into one example per (question, text) with a target for each idea of that question."""
 from __future__ import annotations
 
 import random
@@ -22,16 +23,15 @@ TRAIN_SETS = ANSWER_SETS[:3]
 TUNE_SET = ANSWER_SETS[3]
 TUNE_SETS = (TUNE_SET, UNSEEN_SET, SECOND_LOOK_SET)
 
-# The judge's classes. NOT_STATES is a training label only: "silent or contradicts, we do not know which" (a whole
-# wrong answer against one idea); its loss is -log(P(silent) + P(contradicts)).
+# What a text does to an idea. NOT_STATES means "silent or contradicts, we do not know which" (a whole wrong answer
+# against one idea): "states" is trained to 0 and "contradicts" gets no loss (scripts/train_judge.py targets).
 SILENT, STATES, CONTRADICTS, NOT_STATES = 0, 1, 2, 3
-CLASSES = ("silent", "states", "contradicts")
 OTHER_IDEAS_SAMPLE = 15   # sentences of the same question's other ideas paired with each idea
 
 
 @dataclass(frozen=True)
 class Pair:
-    """One training pair: a key idea (as `premise` text), a learner's text, and what the text does to the idea."""
+    """One training pair: a key idea, a learner's text, and what the text does to the idea."""
 
     key: str      # "<item id>/<idea id>"
     text: str
@@ -160,8 +160,10 @@ def build(bank: Bank, seed: int = 0, mixes_per_item: int = 24, answer_sets=TRAIN
             out += [Pair(key, s, CONTRADICTS) for s in written[key]["wrong"]]
             out += [Pair(key, p, CONTRADICTS) for s in rights[key] for p in perturb(s, rng)]
             on_topic = [s for other in keys if other != key for s in rights[other] + written[other]["wrong"]]
-            # the same question's other ideas: on topic, but not this idea (a sample: all of them would outnumber
-            # every other kind of pair, and the judge then learns to say "not stated" to everything)
+            # the same question's other ideas: on topic, but not this idea. A sample (with every pair, the dropped
+            # three-class pair judge learnt to say "not stated" to everything); grouped into examples, an idea a
+            # text is not listed with is NOT_STATES anyway. Kept as drawn: the shipped adapter's data came from
+            # this random sequence, so the script reproduces it
             out += [Pair(key, s, NOT_STATES) for s in rng.sample(on_topic, min(OTHER_IDEAS_SAMPLE, len(on_topic)))]
             others = [s for o in items if o.id != item.id for k in o.key_ideas
                       for s in sentences.get(f"{o.id}/{k.id}", {}).get("states", [])]
