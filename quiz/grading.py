@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from quiz import claims
 from quiz.bank import Question
-from quiz.judge import MAX_SEGMENTS, Judge
+from quiz.judge import MAX_SEGMENTS, IdeaScore, Judge
 from quiz.judge import load as load_judge
 
 COVERED, PARTLY, MISSED = "covered", "partly", "missed"
@@ -104,6 +104,29 @@ def _voided(question: Question, scan: str) -> dict[str, str]:
     return out
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What the grader reads from an answer before any threshold (scripts/tune_judge.py reads the same)."""
+
+    pieces: list[str]                # the answer's sentences and lines
+    quotable: list[str]              # those the judge read one by one (none when the answer is one piece)
+    scores: list[IdeaScore | None]   # per key idea, in the question's order; None: the judge was not trained on it
+    vetoes: list[str | None]         # per key idea, the note of a misconception or `contradicts` pattern asserted
+
+
+def read(question: Question, scan: str, judge: Judge) -> Reading:
+    """The judge's scores and the patterns' vetoes of every key idea, for an answer already cut to MAX_CHARS."""
+    pieces = sentences(scan)
+    quotable = pieces[:MAX_SEGMENTS] if len(pieces) > 1 else []
+    scores = judge.read(question.topic, [f"{question.id}/{k.id}" for k in question.key_ideas],
+                        " ".join(scan.split()), quotable)
+    voided = _voided(question, scan)
+    vetoes = [(voided.get(k.id) or f"Have another look at: {k.label[0].lower()}{k.label[1:]}.")
+              if k.id in voided or claims.asserted(k.contradiction_patterns, scan) else None
+              for k in question.key_ideas]
+    return Reading(pieces, quotable, scores, vetoes)
+
+
 def grade(question: Question, answer: str, judge: Judge | None = None) -> Feedback:
     """Check an answer against the question's key ideas; never raises on odd input."""
     answer = answer if isinstance(answer, str) else ""
@@ -111,7 +134,6 @@ def grade(question: Question, answer: str, judge: Judge | None = None) -> Feedba
         results = tuple(IdeaResult(k.id, k.label, MISSED, 0.0, False) for k in question.key_ideas)
         return Feedback(question.id, False, results, ("No answer yet: the checklist shows what to look for.",))
     scan = answer[:MAX_CHARS]
-    pieces = sentences(scan)
     notes: list[str] = []
     if len(answer) > MAX_CHARS:
         notes.append("That is a long answer; only its beginning was checked. Short answers are easier to review.")
@@ -119,26 +141,20 @@ def grade(question: Question, answer: str, judge: Judge | None = None) -> Feedba
         notes.append("The checker reads English best, so ideas written in another language may show as missed "
                      "even when they are right; names such as `output_dir` or `np.argmax` are still recognised. "
                      "Compare with the model answer yourself.")
-    judge = judge or load_judge()
-    quotable = pieces[:MAX_SEGMENTS] if len(pieces) > 1 else []
-    scores = judge.read(question.topic, [f"{question.id}/{k.id}" for k in question.key_ideas],
-                        " ".join(scan.split()), quotable)
-    voided = _voided(question, scan)
+    reading = read(question, scan, judge or load_judge())
     results = []
-    for idea, score in zip(question.key_ideas, scores):
+    for idea, score, veto in zip(question.key_ideas, reading.scores, reading.vetoes):
         kw_hit = claims.affirmed(idea.patterns, scan) is not None
-        if idea.id in voided or claims.asserted(idea.contradiction_patterns, scan):
+        if veto is not None:
             status, basis = MISSED, "misconception"
-            note = voided.get(idea.id) or f"Have another look at: {idea.label[0].lower()}{idea.label[1:]}."
-            if note not in notes:
-                notes.append(note)
+            if veto not in notes:
+                notes.append(veto)
         elif score is None:
             status, basis = PARTLY, "untrained"   # an idea added after the judge was trained
         elif score.contradicts >= VETO:
             status, basis = PARTLY, "contradicts"
-            note = (f"One of your sentences seems to say something other than: {idea.label[0].lower()}"
-                    f"{idea.label[1:]}. Compare it with our answer.")
-            notes.append(note)
+            notes.append(f"One of your sentences seems to say something other than: {idea.label[0].lower()}"
+                         f"{idea.label[1:]}. Compare it with our answer.")
         elif score.states >= COVER:
             status, basis = COVERED, "judge"
         elif score.states >= UNSURE:
@@ -147,7 +163,7 @@ def grade(question: Question, answer: str, judge: Judge | None = None) -> Feedba
             status, basis = MISSED, ""
         evidence = None
         if status != MISSED:
-            evidence = quotable[score.evidence] if quotable and score else pieces[0]
+            evidence = reading.quotable[score.evidence] if reading.quotable and score else reading.pieces[0]
         p = score.states if score else 0.0
         results.append(IdeaResult(idea.id, idea.label, status, round(p, 3), kw_hit, evidence, basis))
     return Feedback(question.id, True, tuple(results), tuple(notes))

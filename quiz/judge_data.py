@@ -127,7 +127,7 @@ class Example:
     labels: dict   # idea key -> SILENT, STATES, CONTRADICTS or NOT_STATES (ideas left out: NOT_STATES)
 
 
-def examples(pairs: list[Pair], silent_items: dict[str, str] | None = None) -> list[Example]:
+def examples(pairs: list[Pair]) -> list[Example]:
     """Pairs grouped by (question, text): the judge reads a text once and scores every idea of its question. A
     text seen with two labels for one idea keeps the first (STATES before anything else)."""
     grouped: dict[tuple[str, str], dict[str, int]] = {}
@@ -151,6 +151,8 @@ def build(bank: Bank, seed: int = 0, mixes_per_item: int = 24, answer_sets=TRAIN
         rights = {f"{item.id}/{k.id}": written[f"{item.id}/{k.id}"]["states"] + list(k.references)
                   for k in item.key_ideas}
         out += answer_pairs(item, seen)
+        others = [s for o in items if o.id != item.id for k in o.key_ideas   # other questions' right sentences
+                  for s in sentences.get(f"{o.id}/{k.id}", {}).get("states", [])]
         model_answer = " ".join(item.model_answer.split())
         for key in keys:
             out.append(Pair(key, model_answer, STATES))
@@ -165,8 +167,6 @@ def build(bank: Bank, seed: int = 0, mixes_per_item: int = 24, answer_sets=TRAIN
             # text is not listed with is NOT_STATES anyway. Kept as drawn: the shipped adapter's data came from
             # this random sequence, so the script reproduces it
             out += [Pair(key, s, NOT_STATES) for s in rng.sample(on_topic, min(OTHER_IDEAS_SAMPLE, len(on_topic)))]
-            others = [s for o in items if o.id != item.id for k in o.key_ideas
-                      for s in sentences.get(f"{o.id}/{k.id}", {}).get("states", [])]
             out += [Pair(key, s, SILENT) for s in rng.sample(others, min(6, len(others)))]
         for _ in range(mixes_per_item):   # answers mixed from sentences: an idea is stated when its line is in
             parts, stated = [], set()

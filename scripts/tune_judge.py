@@ -38,16 +38,10 @@ def probabilities(paths, adapter: str | None = None) -> list[dict]:
     for path in paths:
         for a in load_answers(path):
             item = bank.item(a.item)
-            scan = a.text[:grading.MAX_CHARS]
-            pieces = grading.sentences(scan)
-            quotable = pieces[:judge.MAX_SEGMENTS] if len(pieces) > 1 else []
-            scores = the_judge.read(item.topic, [f"{item.id}/{k.id}" for k in item.key_ideas],
-                                    " ".join(scan.split()), quotable)
-            vetoed = grading._voided(item, scan)
+            reading = grading.read(item, a.text[:grading.MAX_CHARS], the_judge)
             rows.append({"set": Path(path).name, "item": a.item, "kind": a.kind, "teacher": sorted(a.covered),
-                         "ideas": {k.id: [s.states, s.contradicts, k.id in vetoed or bool(
-                             grading.claims.asserted(k.contradiction_patterns, scan))]
-                                   for k, s in zip(item.key_ideas, scores)}})
+                         "ideas": {k.id: [s.states, s.contradicts, veto is not None]
+                                   for k, s, veto in zip(item.key_ideas, reading.scores, reading.vetoes)}})
     return rows
 
 
