@@ -134,24 +134,30 @@ def build(ctx: AppContext | None = None) -> None:
         return by_component(handler, parts), inputs, [parts[n] for n in names]
 
     layout = list(LAYOUT)
+    def shown_after(event, script: str) -> None:
+        """Run `script` (fresh_js: show the answers again) once `event` has answered; not when it failed, as they
+        would be the old pair's."""
+        event.success(None, None, None, js=script, api_name=False)
+
     # a new pair (typed, pasted or an example) hides every answer about the old one, in the page (STALE_JS: no
     # server call that could land after the new answer); each answer below shows its own parts again when it lands
     gr.on([sentence1.change, sentence2.change], None, None, None, js=STALE_JS, api_name=False)
     # batched: Gradio's batch mode zips one list per output, so predict answers positionally
-    gr.on([predict_button.click, sentence1.submit, sentence2.submit], predict, [sentence1, sentence2, model, *who],
-          [label, details], api_name="predict", batch=True, max_batch_size=MAX_BATCH, concurrency_limit=1,
-          ).then(None, None, None, js=fresh_js("label", "details"), api_name=False
-          ).then(*wired(swap_check, [sentence1, sentence2, model, swap, *who], "verdict", "swap"),
-                 api_name=False).then(None, None, None, js=fresh_js("verdict", "swap"), api_name=False)
+    predicting = gr.on([predict_button.click, sentence1.submit, sentence2.submit], predict,
+                       [sentence1, sentence2, model, *who], [label, details], api_name="predict", batch=True,
+                       max_batch_size=MAX_BATCH, concurrency_limit=1)
+    shown_after(predicting, fresh_js("label", "details"))
+    shown_after(predicting.then(*wired(swap_check, [sentence1, sentence2, model, swap, *who], "verdict", "swap"),
+                                api_name=False), fresh_js("verdict", "swap"))
     batch_button.click(*wired(predict_batch, [upload, col1, col2, col_label, model, *who], "predictions", "summary",
                               "preview", "confusion"), api_name="predict_batch",
                        concurrency_limit=1)
     explaining = wired(explain, [sentence1, sentence2, model, *who], "explain_html", "explain_json")
-    explain_button.click(*explaining, api_name="explain", concurrency_limit=1).then(
-        None, None, None, js=fresh_js("explain_html", "explain_json"), api_name=False)
-    compare_button.click(*wired(compare_pair, [sentence1, sentence2, model, other, *who], "compare", "compare_json"),
-                         api_name="compare", concurrency_limit=1).then(
-        None, None, None, js=fresh_js("compare", "compare_json"), api_name=False)
+    explained = fresh_js("explain_html", "explain_json")
+    shown_after(explain_button.click(*explaining, api_name="explain", concurrency_limit=1), explained)
+    shown_after(compare_button.click(*wired(compare_pair, [sentence1, sentence2, model, other, *who], "compare",
+                                            "compare_json"), api_name="compare", concurrency_limit=1),
+                fresh_js("compare", "compare_json"))
     compare_file_button.click(compare_batch, [upload, col1, col2, col_label, model, other, *who], compare_file_md,
                               api_name="compare_batch", concurrency_limit=1)
     load_button.click(*wired(load_model, [model, *who], "facts", "zip_button", *layout), api_name=False,
@@ -163,7 +169,7 @@ def build(ctx: AppContext | None = None) -> None:
     refresh_button.click(*wired(refresh_models, [model, other, *who], "model", "other"), api_name=False)
     if ctx is not None:  # a pair from another tab (Train's mistakes) lands here and is explained
         ctx.predict_pair = {"sentence1": sentence1, "sentence2": sentence2, "model": model,
-                            "explain": explaining, "explain_shown": fresh_js("explain_html", "explain_json")}
+                            "explain": explaining, "explain_shown": explained}
     if ctx is not None:  # once the viewer is known: their runs in the menus, their default named, its boxes shown
         ctx.on_viewer_known(*wired(on_page_load, [model, other, *who], "model", "other", "default"))
         # its own step beside it: reading the default's config must not delay the default's line
