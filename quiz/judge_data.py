@@ -11,6 +11,7 @@ import yaml
 
 from quiz.agreement import ANSWER_SETS, SECOND_LOOK_SET, UNSEEN_SET, WRONG_KINDS, Answer, load_answers
 from quiz.bank import Bank, Question
+from quiz.grading import sentences as split_sentences
 
 SENTENCES_FILE = Path(__file__).resolve().parent / "judge" / "train_sentences.yaml"
 # Written for the second adapter: more ways to state each idea, many more hard negatives, and whole answers.
@@ -99,10 +100,6 @@ def perturb(sentence: str, rng: random.Random) -> list[str]:
     return [s for s in out if s != sentence]
 
 
-def _sentences(text: str) -> list[str]:
-    return [p.strip() for p in re.split(r"(?<=[.!?;])\s+|\n+", text) if len(p.strip()) > 3]
-
-
 def answer_pairs(item: Question, answers: list[Answer], sentences: bool = True) -> list[Pair]:
     """An answer set's pairs: the whole answer against each idea (states when the teacher ticks it), and (with
     `sentences`) each sentence of a wrong answer (which states none)."""
@@ -114,7 +111,7 @@ def answer_pairs(item: Question, answers: list[Answer], sentences: bool = True) 
             key = f"{item.id}/{k.id}"
             out.append(Pair(key, a.text, STATES if k.id in a.covered else NOT_STATES))
             if sentences and a.kind in WRONG_KINDS:
-                out += [Pair(key, s, NOT_STATES) for s in _sentences(a.text)]
+                out += [Pair(key, s, NOT_STATES) for s in split_sentences(a.text) if len(s) > 3]  # as the grader splits
     return out
 
 
