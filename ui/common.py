@@ -123,16 +123,17 @@ class AppContext:
     _train_links: list[tuple[gr.Button, str]] = field(default_factory=list)
     _data_links: list[tuple[gr.Button, str]] = field(default_factory=list)
     _pair_links: list[tuple[Any, Any, list]] = field(default_factory=list)
-    _viewer_loads: list[tuple[Any, Any, Any]] = field(default_factory=list)
+    _viewer_loads: list[tuple[Any, Any, Any, dict]] = field(default_factory=list)
 
-    def on_viewer_known(self, fn, inputs: list, outputs: list) -> None:
+    def on_viewer_known(self, fn, inputs: list, outputs: list, **event: Any) -> None:
         """Run fn on page load once the viewer is known (menus of a visitor's own runs); chained by
-        `load_viewer`, or straight away on the root's load when this tab runs alone (no viewer: the local user)."""
+        `load_viewer`, or straight away on the root's load when this tab runs alone (no viewer: the local user).
+        `event`: further listener arguments (e.g. a concurrency_id shared with another event)."""
         if self.viewer is None:
             if self.root is not None:
-                self.root.load(fn, inputs, outputs, api_name=False, show_progress="hidden")
+                self.root.load(fn, inputs, outputs, api_name=False, show_progress="hidden", **event)
             return
-        self._viewer_loads.append((fn, inputs, outputs))
+        self._viewer_loads.append((fn, inputs, outputs, event))
 
     def load_viewer(self) -> None:
         """The page-load chain: the browser's visitor id, then the viewer's key, then what waited for it."""
@@ -140,8 +141,8 @@ class AppContext:
             return
         event = self.root.load(ensure_visitor_id, self.visitor, self.visitor, api_name=False).then(
             remember_viewer, self.visitor, self.viewer, api_name=False, show_progress="hidden")
-        for fn, inputs, outputs in self._viewer_loads:
-            event.then(fn, inputs, outputs, api_name=False, show_progress="hidden")
+        for fn, inputs, outputs, more in self._viewer_loads:
+            event.then(fn, inputs, outputs, api_name=False, show_progress="hidden", **more)
 
     def link_to_train(self, button: gr.Button, preset: str) -> None:
         """Make `button` switch to the Train tab with `preset` selected (wired by `wire`)."""

@@ -183,11 +183,13 @@ def refresh_models(current: str, other: str = PLAIN_CHOICE, browser_id: Any = No
             "other": gr.Dropdown(choices=_compare_choices(who), value=other or PLAIN_CHOICE)}
 
 
-def on_page_load(current: str, other: str = PLAIN_CHOICE, browser_id: Any = None,
-                 ticket: Any = None) -> dict[str, Any]:
+def on_page_load(browser_id: Any = None, ticket: Any = None) -> dict[str, Any]:
     """A (re)loaded page lists the runs finished or pushed since the app started and names the default (the boxes
-    its model reads come from follow_model, wired beside this)."""
-    return {**refresh_models(current, other, browser_id, ticket), "default": default_summary(browser_id, ticket)}
+    its model reads come from follow_model, wired beside this). The menus' choices only, not their values: this
+    answer can land after a model the visitor chose in the first seconds, and must not put the old one back."""
+    who = viewer_of(browser_id, ticket)
+    return {"model": gr.Dropdown(choices=_choices(who)), "other": gr.Dropdown(choices=_compare_choices(who)),
+            "default": default_summary(browser_id, ticket)}
 
 
 def explain(sentence1: str, sentence2: str, model: str | None = None, browser_id: Any = None,

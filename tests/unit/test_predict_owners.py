@@ -143,7 +143,7 @@ def test_predict_menus_on_page_load_list_the_viewers_runs(store, space):
     from ui import predict_tab
 
     mine, theirs = _run(store, ALICE, 1), _run(store, BOB, 2)
-    shown = predict_tab.on_page_load("", "", None, access.issue_ticket(ALICE))
+    shown = predict_tab.on_page_load(None, access.issue_ticket(ALICE))
     model, other, facts = shown["model"], shown["other"], shown["default"]
     values = [c[1] for c in model.choices]
     assert f"run:{mine}" in values and f"run:{theirs}" not in values
@@ -178,3 +178,26 @@ def test_a_late_page_load_cannot_overwrite_the_facts_that_load_shows():
     written = {bf.name: {id(o) for o in bf.outputs} for bf in demo.fns.values()}
     assert written["load_model"] and written["on_page_load"]
     assert written["load_model"].isdisjoint(written["on_page_load"])
+
+
+def test_a_late_page_load_cannot_undo_a_model_chosen_in_the_first_seconds(store):
+    """The page load's menus carry choices, never a value, and its layout step shares one FIFO lane with the model's
+    change: a page load answered late once put the default's two boxes back after a single-sentence model was chosen
+    (seen once in the browser suite under load)."""
+    import gradio as gr
+
+    from ui import predict_tab
+    from ui.common import AppContext
+
+    shown = predict_tab.on_page_load(None, "")
+    # an update sends only the arguments given (gradio.blocks.postprocess_update_dict): choices, no value
+    assert shown["model"].choices and set(shown["model"].constructor_args) == {"choices"}
+    assert set(shown["other"].constructor_args) == {"choices"}
+    ctx = AppContext(root=None)
+    with gr.Blocks() as demo:
+        ctx.root = demo
+        predict_tab.build(ctx)
+    lanes = {(bf.name, bf.concurrency_id, bf.concurrency_limit) for bf in demo.fns.values()
+             if bf.name == "follow_model"}
+    assert len(lanes) == 1 and len([bf for bf in demo.fns.values() if bf.name == "follow_model"]) == 2
+    assert next(iter(lanes))[1:] == (predict_tab.LAYOUT_LANE, 1)
