@@ -7,8 +7,11 @@ present, else the bundled sample. Our Predictor is loaded exactly as the app loa
 Runtime int8/fp32) serves only if it passed the accuracy gate on the validation pairs; the gate's verdict is in
 the output. Three contenders run side by side in one process: the pipeline, our PyTorch path and our serving
 path. Every measurement interleaves them (A, B, C, A, B, C, ...) and is repeated in --rounds rounds, so load
-from other processes hits all alike; ratios are medians of per-round ratios. The last line printed is JSON with
-single_p50_ratio (pipeline p50 / ours) and batch_ratio (our pairs/s / pipeline pairs/s).
+from other processes hits all alike; ratios are medians of per-round ratios. Single pairs are also timed in blocks
+(each contender answers a round's pairs in a row, the blocks alternating), as a server answers one request after
+another, beside the per-request headline. Last, the CPU's ceiling: the model's FLOPs over its measured matmul
+rate, for the batch and for a single pair. The last line printed is JSON with single_p50_ratio (pipeline p50 /
+ours), single_steady_ratio (the same in blocks) and batch_ratio (our pairs/s / pipeline pairs/s).
 """
 from __future__ import annotations
 
@@ -83,26 +86,71 @@ def cpu_description() -> dict:
     return {"cpu": name, "isa": isa, "vnni": bool({"avx512_vnni", "avx_vnni"} & flags), "cores": os.cpu_count()}
 
 
-def ceiling(folder: Path, tokenizer, chunk: list[tuple[str, str]], pipeline_rate: float) -> dict:
-    """What this CPU could do at best on the batch: the model's FLOPs per pair (real tokens, no padding) against
-    the machine's measured matmul rate of an encoder-shaped matmul in fp32, bf16 (where native) and int8. The
-    ratio ceilings say how far above the pipeline any engine of that precision could go on this machine."""
+def ceiling(folder: Path, tokenizer, chunk: list[tuple[str, str]], pipeline_rate: float,
+            singles: list[tuple[str, str]] = (), pipeline_single_ms: float | None = None) -> dict:
+    """What this CPU could do at best: the model's FLOPs per pair (real tokens, no padding) against the machine's
+    measured matmul rate of an encoder-shaped matmul in fp32, bf16 (where native) and int8. The ratio ceilings say
+    how far above the pipeline any engine of that precision could go on this machine: on the batch (pairs/s), and
+    for a single pair (the median single request's FLOPs at that rate: a floor on its time, overheads left out)."""
     from bench import hardware
 
     config = json.loads((folder / "config.json").read_text())
+
+    def flops(pair: tuple[str, str]) -> float:
+        n = len(tokenizer(*pair, truncation=True, max_length=128)["input_ids"])
+        return hardware.inference_flops_per_token(config, n) * n
+
     lengths = [len(tokenizer(a, b, truncation=True, max_length=128)["input_ids"]) for a, b in chunk]
     mean_len = statistics.fmean(lengths)
     flops_per_pair = hardware.inference_flops_per_token(config, mean_len) * mean_len
+    single_flops = statistics.median(flops(p) for p in singles) if singles else None
     peaks = {"fp32": hardware.linear_peak("fp32"), "int8": hardware.int8_matmul_peak()}
     if settings.cpu_has_fast_bf16():
         peaks["bf16"] = hardware.linear_peak("bf16")
     out = {"tokens_per_pair": round(mean_len, 1), "gflop_per_pair": round(flops_per_pair / 1e9, 3),
            "pipeline_gflops": round(pipeline_rate * flops_per_pair / 1e9, 1)}
+    if single_flops:
+        out["single_gflop_per_pair"] = round(single_flops / 1e9, 3)
     for name, peak in peaks.items():
         out[f"{name}_peak_gops"] = round(peak, 1)
         out[f"{name}_ceiling_pairs_per_s"] = round(peak * 1e9 / flops_per_pair, 1)
         out[f"{name}_ceiling_ratio"] = round(peak * 1e9 / flops_per_pair / pipeline_rate, 2)
+        if single_flops and pipeline_single_ms:
+            floor_ms = single_flops / (peak * 1e9) * 1000
+            out[f"{name}_single_floor_ms"] = round(floor_ms, 2)
+            out[f"{name}_single_ceiling_ratio"] = round(pipeline_single_ms / floor_ms, 2)
     return out
+
+
+def time_singles(contenders: dict, pairs: list[tuple[str, str]], rounds: int, single: int) -> tuple:
+    """Single-pair requests: per request, the contenders interleaved (p50, p90 and per-round ratios), then the
+    same pairs in blocks (steady p50); also returns the pairs timed."""
+    singles = {k: [] for k in contenders}
+    round_ratios, per_round = [], max(1, single // rounds)
+    for r in range(rounds):
+        this = {k: [] for k in contenders}
+        for i in range(per_round):
+            pair = pairs[((r * per_round + i) * 7) % len(pairs)]
+            for name, fn in contenders.items():
+                this[name].append(timed(lambda: fn([pair])))
+        for name in contenders:
+            singles[name] += this[name]
+        round_ratios.append(statistics.median(this["pipeline"]) / statistics.median(this["ours"]))
+    p50 = {k: statistics.median(v) * 1000 for k, v in singles.items()}
+    p90 = {k: statistics.quantiles(v, n=10)[-1] * 1000 for k, v in singles.items()}
+    # The same single pairs in blocks (a contender answers a block of requests in a row, then the next; the blocks
+    # still alternate, round after round): as a server answers requests one after another with one engine. Per
+    # request, every answer of ours follows two PyTorch calls, whose OpenMP threads keep spinning on the cores for a
+    # while and slow the next engine; reported beside the headline ratio, which stays the per-request one.
+    steady = {k: [] for k in contenders}
+    single_pairs = [pairs[((r * per_round + i) * 7) % len(pairs)] for r in range(rounds) for i in range(per_round)]
+    for r in range(rounds):
+        block = single_pairs[r * per_round:(r + 1) * per_round]
+        for name, fn in contenders.items():
+            fn([block[0]])  # the block's first call pays for the previous contender's threads: untimed
+            steady[name] += [timed(lambda: fn([pair])) for pair in block]
+    steady_p50 = {k: statistics.median(v) * 1000 for k, v in steady.items()}
+    return p50, p90, round_ratios, steady_p50, single_pairs
 
 
 def timed(fn) -> float:
@@ -162,19 +210,7 @@ def main() -> int:
     for i in range(10):  # warm-up
         for fn in contenders.values():
             fn([pairs[i]])
-    singles = {k: [] for k in contenders}
-    round_ratios, per_round = [], max(1, args.single // args.rounds)
-    for r in range(args.rounds):
-        this = {k: [] for k in contenders}
-        for i in range(per_round):
-            pair = pairs[((r * per_round + i) * 7) % len(pairs)]
-            for name, fn in contenders.items():
-                this[name].append(timed(lambda: fn([pair])))
-        for name in contenders:
-            singles[name] += this[name]
-        round_ratios.append(statistics.median(this["pipeline"]) / statistics.median(this["ours"]))
-    p50 = {k: statistics.median(v) * 1000 for k, v in singles.items()}
-    p90 = {k: statistics.quantiles(v, n=10)[-1] * 1000 for k, v in singles.items()}
+    p50, p90, round_ratios, steady_p50, single_pairs = time_singles(contenders, pairs, args.rounds, args.single)
 
     chunk = [pairs[(i * 13) % len(pairs)] for i in range(args.batch)]
     rates = {k: [] for k in contenders}
@@ -212,6 +248,8 @@ def main() -> int:
         "single_p50_ms": {k: round(v, 2) for k, v in p50.items()},
         "single_p90_ms": {k: round(v, 2) for k, v in p90.items()},
         "single_round_ratios": [round(x, 3) for x in round_ratios],
+        "single_steady_p50_ms": {k: round(v, 2) for k, v in steady_p50.items()},
+        "single_steady_ratio": round(steady_p50["pipeline"] / steady_p50["ours"], 3),
         "batch_pairs_per_s": {k: round(statistics.median(v), 1) for k, v in rates.items()},
         "batch_pairs_per_s_best": {k: round(max(v), 1) for k, v in rates.items()},
         "pipeline_batch_size_32_pairs_per_s": round(pipe32, 1),
@@ -227,10 +265,13 @@ def main() -> int:
     }
     result["burst16_ratio"] = round(result["burst16_ms"]["pipeline"] / result["burst16_ms"]["ours"], 3)
     result["fp32_only_path"] = bool(args.no_bf16)
-    result["ceiling"] = ceiling(folder, ours.tokenizer, chunk, result["batch_pairs_per_s"]["pipeline"])
+    result["ceiling"] = ceiling(folder, ours.tokenizer, chunk, result["batch_pairs_per_s"]["pipeline"], single_pairs,
+                                steady_p50["pipeline"])
     print(f"pairs: {source}; {result['cpu']} ({result['isa']}); answers vs pipeline within {diffs}")
     print("single pair p50: " + ", ".join(f"{k} {v:.2f} ms" for k, v in p50.items())
           + f" -> ratio {result['single_p50_ratio']} (per round {result['single_round_ratios']})")
+    print("single pair p50 in blocks: " + ", ".join(f"{k} {v:.2f} ms" for k, v in steady_p50.items())
+          + f" -> ratio {result['single_steady_ratio']}")
     print(f"batch of {len(chunk)}: " + ", ".join(f"{k} {v} pairs/s" for k, v in result["batch_pairs_per_s"].items())
           + f" (pipeline batch_size=32: {pipe32:.1f}) -> ratio {result['batch_ratio']}")
     print(f"explain: median {result['explain_s']['median']} s; load average {result['load_avg_1min']}")

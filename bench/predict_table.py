@@ -43,6 +43,13 @@ def table(result: dict) -> str:
                  f"per-round ratios {', '.join(f'{x:.2f}' for x in result['single_round_ratios'])}). "
                  f"**512 pairs: {batch:.2f}× the throughput** (target ≥ 5×: {'met' if batch >= 5 else 'not met'}; "
                  f"per-round {', '.join(f'{x:.2f}' for x in result['batch_round_ratios'])}).")
+    steady = result.get("single_steady_p50_ms")
+    if steady:
+        lines.append("")
+        lines.append(f"Single pairs in blocks (each contender answering a round's pairs in a row, as a server answers "
+                     f"one request after another; the blocks alternate): pipeline {steady['pipeline']:.1f} ms, ours "
+                     f"{steady['ours']:.1f} ms at p50, **{result['single_steady_ratio']:.2f}×** (the headline above "
+                     "stays the per-request figure, where each answer of ours follows two PyTorch calls).")
     checks = "; ".join(f"{engines.short_title(c['engine'])} {'passed' if c['passed'] else 'failed'}: same "
                        f"answer on {c['agreement']:.1%} of {c['pairs']} pairs, accuracy {c['accuracy']:.3f} vs "
                        f"PyTorch {c['reference_accuracy']:.3f}" for c in result.get("gate_checks", []))
@@ -67,6 +74,15 @@ def table(result: dict) -> str:
                      "matmul, no engine could pass " + "; ".join(
                          f"{rate:.0f} pairs/s = {ratio:.1f}× the pipeline in {name} ({peak:.0f} G{'OP' if name == 'int8' else 'FLOP'}/s)"
                          for name, rate, ratio, peak in rates) + ".")
+        floors = [(name, ceiling[f"{name}_single_floor_ms"], ceiling[f"{name}_single_ceiling_ratio"])
+                  for name in ("fp32", "bf16", "int8") if ceiling.get(f"{name}_single_floor_ms") is not None]
+        if floors and steady:
+            lines.append("")
+            lines.append(f"**Ceiling for a single pair**: the median single request costs "
+                         f"{ceiling['single_gflop_per_pair']:.2f} GFLOP; at the same rates its model time cannot go "
+                         "under " + "; ".join(f"{ms:.1f} ms in {name} ({ratio:.1f}× the pipeline's "
+                                              f"{steady['pipeline']:.1f} ms in blocks)" for name, ms, ratio in floors)
+                         + ", before any tokenizing or Python.")
     return "\n".join(lines)
 
 

@@ -64,3 +64,17 @@ def test_the_fp32_path_says_so_and_shows_the_ceiling():
     assert "1.11 GFLOP per pair (51 real tokens)" in text and "157 pairs/s = 2.3× the pipeline in fp32" in text
     assert "218 pairs/s = 3.2× the pipeline in int8 (241 GOP/s)" in text
     assert "Ceiling" not in bench_table.table(RESULT)  # older results have none
+
+
+def test_single_pairs_in_blocks_and_their_ceiling_are_shown_when_measured():
+    ceiling = {"tokens_per_pair": 51.1, "gflop_per_pair": 1.109, "pipeline_gflops": 74.6, "fp32_peak_gops": 174.4,
+               "fp32_ceiling_pairs_per_s": 157.4, "fp32_ceiling_ratio": 2.34, "single_gflop_per_pair": 1.02,
+               "fp32_single_floor_ms": 5.85, "fp32_single_ceiling_ratio": 2.61}
+    steady = {**RESULT, "single_steady_p50_ms": {"pipeline": 15.3, "ours_pytorch": 14.0, "ours": 8.6},
+              "single_steady_ratio": 1.78, "ceiling": ceiling}
+    text = bench_table.table(steady)
+    assert "pipeline 15.3 ms, ours 8.6 ms at p50, **1.78×**" in text
+    assert "1.02 GFLOP; at the same rates its model time cannot go under 5.8 ms in fp32 (2.6× the pipeline's" in text
+    # the headline stays the per-request ratio; older results (no blocks, no single floor) show neither line
+    assert "3.00× faster at p50" in text
+    assert "in blocks" not in bench_table.table(RESULT) and "single pair**" not in bench_table.table(RESULT)
