@@ -28,6 +28,30 @@ from bench import hardware
 from bench.readme_block import replace_block
 
 FALL = 0.02  # the loss "falls" in the first quarter when it drops by at least this much below its first log
+UNDER_CHANCE = 0.05  # the loss has "left chance" when its running mean is this far under the chance loss
+WINDOW = 5           # logs in that running mean (one log is a handful of batches of 8: noisy)
+
+
+def chance_loss(data: str) -> float:
+    """The loss of always answering the training split's label shares (their entropy, in nats): where the training
+    loss sits until the model has learned something (ln 2 = 0.69 for balanced labels; MRPC's 68/32: 0.63)."""
+    import math
+
+    from trainer_backend import data as studio_data
+
+    dd = studio_data.sample() if data == "sample" else studio_data.from_mrpc_folder(data)
+    labels = list(dd["train"]["label"])
+    shares = [labels.count(k) / len(labels) for k in set(labels)]
+    return -sum(p * math.log(p) for p in shares if p)
+
+
+def left_chance(losses: list[float], chance: float) -> float | None:
+    """The share of the run at which the loss's running mean over WINDOW logs first lies UNDER_CHANCE under the
+    chance loss; None when it never does."""
+    for i in range(WINDOW - 1, len(losses)):
+        if statistics.fmean(losses[i - WINDOW + 1:i + 1]) <= chance - UNDER_CHANCE:
+            return (i + 1) / len(losses)
+    return None
 
 
 def one_run(seed: int, data: str, no_bf16: bool, work: Path) -> dict:
@@ -74,25 +98,36 @@ START, END = "<!-- bench:quick:start -->", "<!-- bench:quick:end -->"
 def markdown(logs: list[Path]) -> str:
     """The README's Quick-look table from one or more logs (each: a header line, then one line per run)."""
     out = ["| data | path | CPU (flags) | seed | Start → exit | val. accuracy | F1 | loss: first logs → last |"
-           " falls in 1st quarter |", "|---|---|---|---|---|---|---|---|---|"]
-    sentences = []
+           " falls in 1st quarter | leaves chance at |", "|---|---|---|---|---|---|---|---|---|---|"]
+    sentences, chances = [], {}
     for log in logs:
         lines = [json.loads(x) for x in log.read_text().splitlines() if x.strip()]
         header = next(x for x in lines if "machine" in x)
         rows = [x for x in lines if "seed" in x]
         m = header["machine"]
         path = "fp32 only (`--no-bf16`)" if header["fp32_only_path"] else "as detected"
+        chance = {d: chance_loss(d) for d in {r["data"] for r in rows}}
+        chances.update(chance)
         for r in rows:
             loss = f"{', '.join(f'{x:.2f}' for x in r['losses'][:3])} → {r['losses'][-1]:.2f}"
+            left = left_chance(r["losses"], chance[r["data"]])
+            leaves = "never" if left is None else f"{left:.0%} of the run"
             out.append(f"| {'sample' if r['data'] == 'sample' else 'MRPC folder'} ({r['n_validation']} val.) | {path} "
                        f"| {m['cpu']} ({', '.join(m['cpu_flags'])}) | {r['seed']} | {r['wall_s']:.0f} s | "
-                       f"{r['accuracy']:.4f} | {r['f1']:.4f} | {loss} | {'yes' if r['loss_falls_in_first_quarter'] else 'no'} |")
+                       f"{r['accuracy']:.4f} | {r['f1']:.4f} | {loss} | {'yes' if r['loss_falls_in_first_quarter'] else 'no'} "
+                       f"| {leaves} |")
         s = summarize(rows, header)
         sentences.append(f"`{log.name}` ({header['started']}): mean accuracy {s['accuracy_mean']:.4f} ± "
                          f"{s['accuracy_std']:.4f} over {s['runs']} run(s), mean {s['wall_s_mean']:.0f} s from Start "
                          f"to exit (max {s['wall_s_max']:.0f} s); the machine was "
                          + ("quiet" if s["quiet"] else f"shared with other jobs (load average up to "
                                                       f"{s['max_load_average']:.1f} on {m['cores']} cores)") + ".")
+    sentences.append(f"*Leaves chance at*: the first log at which the training loss, averaged over {WINDOW} logs, lies "
+                     f"{UNDER_CHANCE} under the chance loss of the data (always answering its label shares: "
+                     + ", ".join(f"{v:.2f} on {'the sample' if d == 'sample' else 'MRPC'}" for d, v in chances.items())
+                     + "), as a share of the run's logs. *Falls in 1st "
+                     f"quarter*: a log in the first quarter {FALL} under the first log (which a new head settling to "
+                     "chance from its random start also gives).")
     return "\n".join(out + [""] + sentences)
 
 
