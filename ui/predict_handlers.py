@@ -165,14 +165,20 @@ def default_summary(browser_id: Any = None, ticket: Any = None) -> str:
 
 
 def load_model(model: str, browser_id: Any = None, ticket: Any = None, progress=gr.Progress()) -> dict[str, Any]:
-    """Load (or fetch from the cache) the chosen model, with progress, and show its facts and its boxes."""
+    """Load (or fetch from the cache) the chosen model, with progress, and show its facts. Its boxes come from
+    follow_loaded, chained after this: a Load takes seconds, and the visitor may choose another model meanwhile."""
     try:
         predictor = serving.get_predictor(model, progress=lambda f, desc: progress(f, desc=desc),
                                           viewer=viewer_of(browser_id, ticket))
     except serving.InferenceError as err:
         return {"facts": _warn(str(err)), "zip_button": gr.Button(visible=False)}
-    return {"facts": facts_markdown(predictor), "zip_button": gr.Button(visible=serving.has_weights(predictor.loaded_from)),
-            **layout(predictor.task, columns=False)}
+    return {"facts": facts_markdown(predictor), "zip_button": gr.Button(visible=serving.has_weights(predictor.loaded_from))}
+
+
+def follow_loaded(model: str, browser_id: Any = None, ticket: Any = None) -> dict[str, Any]:
+    """After a Load: the boxes of the model chosen *now* (a Hub model's config is in the cache once loaded), keeping
+    the column names typed for the file."""
+    return layout(_task(model, browser_id, ticket), columns=False)
 
 
 def refresh_models(current: str, other: str = PLAIN_CHOICE, browser_id: Any = None,

@@ -19,6 +19,7 @@ from ui.predict_handlers import (
     compare_batch,
     compare_pair,
     explain,
+    follow_loaded,
     follow_model,
     fresh_js,
     load_model,
@@ -161,8 +162,12 @@ def build(ctx: AppContext | None = None) -> None:
                 fresh_js("compare", "compare_json"))
     compare_file_button.click(compare_batch, [upload, col1, col2, col_label, model, other, *who], compare_file_md,
                               api_name="compare_batch", concurrency_limit=1)
-    load_button.click(*wired(load_model, [model, *who], "facts", "zip_button", *layout), api_name=False,
-                      concurrency_limit=2)
+    # Load's own answer is the facts; the boxes follow in the layout lane, for the model in the box when Load ends
+    # (it may have changed while Load ran: the lane then answers in order, never with the loaded model's boxes)
+    load_button.click(*wired(load_model, [model, *who], "facts", "zip_button"), api_name=False,
+                      concurrency_limit=2).then(*wired(follow_loaded, [model, *who], *layout), api_name=False,
+                                                show_progress="hidden", concurrency_id=LAYOUT_LANE,
+                                                concurrency_limit=1)
     # another model chosen (from the menu, typed, or sent by Train's mistakes table): its boxes, from its config (a
     # Hub model's only once it is in this machine's cache: Load brings it, and Load's answer sets the boxes too).
     # Not after each answer: updating the boxes fires their change, which clears the answer just given

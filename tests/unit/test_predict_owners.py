@@ -181,9 +181,9 @@ def test_a_late_page_load_cannot_overwrite_the_facts_that_load_shows():
 
 
 def test_a_late_page_load_cannot_undo_a_model_chosen_in_the_first_seconds(store):
-    """The page load's menus carry choices, never a value, and its layout step shares one FIFO lane with the model's
-    change: a page load answered late once put the default's two boxes back after a single-sentence model was chosen
-    (seen once in the browser suite under load)."""
+    """The page load's menus carry choices, never a value, and every step that lays out the boxes (the page load's,
+    the model's change, the one after a Load) shares one FIFO lane: a page load answered late once put the default's
+    two boxes back after a single-sentence model was chosen (seen once in the browser suite under load)."""
     import gradio as gr
 
     from ui import predict_tab
@@ -197,7 +197,8 @@ def test_a_late_page_load_cannot_undo_a_model_chosen_in_the_first_seconds(store)
     with gr.Blocks() as demo:
         ctx.root = demo
         predict_tab.build(ctx)
-    lanes = {(bf.name, bf.concurrency_id, bf.concurrency_limit) for bf in demo.fns.values()
-             if bf.name == "follow_model"}
-    assert len(lanes) == 1 and len([bf for bf in demo.fns.values() if bf.name == "follow_model"]) == 2
-    assert next(iter(lanes))[1:] == (predict_tab.LAYOUT_LANE, 1)
+    second_box = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "predict-s2-box")
+    layout_writers = [bf for bf in demo.fns.values() if second_box in bf.outputs]
+    # the page load's, each model change's and the one after each Load: all in one lane, one at a time
+    assert sorted(bf.name for bf in layout_writers) == ["follow_loaded", "follow_model", "follow_model"]
+    assert {(bf.concurrency_id, bf.concurrency_limit) for bf in layout_writers} == {(predict_tab.LAYOUT_LANE, 1)}

@@ -248,8 +248,10 @@ def test_handlers_answer_by_name_for_a_single_sentence_model(single_checkpoint, 
                                                                                                 "predicted positive"]
     assert "sentence" in batch["preview"].columns
     loaded = h.load_model(model)
-    assert "classes, in order: negative, positive" in loaded["facts"] and loaded["second_box"].constructor_args["visible"] is False
-    assert "value" not in loaded["col1"].constructor_args  # a Load keeps the column names typed
+    assert "classes, in order: negative, positive" in loaded["facts"] and "second_box" not in loaded
+    boxes = h.follow_loaded(model)  # chained after Load, for the model chosen when Load ends
+    assert boxes["second_box"].constructor_args["visible"] is False
+    assert "value" not in boxes["col1"].constructor_args  # a Load keeps the column names typed
 
 
 def test_three_class_compare_and_unsure_verdict(three_class_checkpoint):
