@@ -169,7 +169,7 @@ def build(ctx: AppContext | None = None) -> None:
                                                 show_progress="hidden", concurrency_id=LAYOUT_LANE,
                                                 concurrency_limit=1)
     # another model chosen (from the menu, typed, or sent by Train's mistakes table): its boxes, from its config (a
-    # Hub model's only once it is in this machine's cache: Load brings it, and Load's answer sets the boxes too).
+    # Hub model's only once it is in this machine's cache: Load brings it, and the step after Load sets the boxes).
     # Not after each answer: updating the boxes fires their change, which clears the answer just given
     # One queue lane for the boxes' layout (the page load's and each model change's, FIFO, one at a time): a page
     # load's layout for the default can otherwise be answered after the model the visitor chose in the first
