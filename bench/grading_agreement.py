@@ -1,9 +1,9 @@
 """Benchmark: how often the quiz grader agrees with a teacher on learner answers, set by set, unseen set first.
 
 Usage: python bench/grading_agreement.py [--answers FILE ...] [--bank quiz/bank.yaml] [-v] [--write README.md]
-(default: the newest unseen set when it exists, then the second and the first judge's first-look sets (seen since:
-the pair judge tuned its thresholds and watched its training on them), then the four seen sets in tests/data/, each
-on its own, then every set but the newest together; the judge trained on the first three seen sets)
+(default: the newest unseen set when it exists, then the third, second and first judge's first-look sets (seen
+since: the fourth judge chose its thresholds on the third's and trained on the other two), then the four seen sets
+in tests/data/ (trained on), each on its own, then every set but the newest together)
 Every answer in the file has the key ideas a teacher ticks; the grader's "covered" is compared with each
 tick. Printed: agreement over all key-idea judgements, ideas of fully right answers the grader marked
 missed (and not covered), fully right answers with any idea marked missed, and wrong or off-topic answers credited with any idea. The
@@ -25,21 +25,24 @@ START, END = "<!-- bench:grading:start -->", "<!-- bench:grading:end -->"
 
 
 def role(path: str | Path) -> str:
-    """What a set is to the current judge: "unseen", "tuning" or "seen"."""
-    from quiz.agreement import FIRST_LOOK_SET, SECOND_LOOK_SET, UNSEEN_SET
+    """What a set is to the current judge: "unseen", "tuning" or "seen" (trained on)."""
+    from quiz.agreement import FIRST_LOOK_SET
+    from quiz.judge_data import TUNE_SETS
 
     resolved = Path(path).resolve()
     if resolved == FIRST_LOOK_SET.resolve():
         return "unseen"
-    return "tuning" if resolved in (UNSEEN_SET.resolve(), SECOND_LOOK_SET.resolve()) else "seen"
+    return "tuning" if resolved in {p.resolve() for p in TUNE_SETS} else "seen"
 
 
 def main(argv: list[str] | None = None) -> dict:
-    from quiz.agreement import ANSWER_SETS, FIRST_LOOK_SET, SECOND_LOOK_SET, UNSEEN_SET, load_answers, measure
+    from quiz.agreement import (ANSWER_SETS, FIRST_LOOK_SET, SECOND_LOOK_SET, THIRD_LOOK_SET, UNSEEN_SET, load_answers,
+                                measure)
     from quiz.bank import default_bank, load_bank
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    defaults = [str(p) for p in (FIRST_LOOK_SET, SECOND_LOOK_SET, UNSEEN_SET) if p.exists()] + [str(p) for p in ANSWER_SETS]
+    defaults = [str(p) for p in (FIRST_LOOK_SET, THIRD_LOOK_SET, SECOND_LOOK_SET, UNSEEN_SET) if p.exists()] + [
+        str(p) for p in ANSWER_SETS]
     parser.add_argument("--answers", nargs="*", default=defaults)
     parser.add_argument("--bank", default=None, help="a bank file (default: the packaged quiz/bank.yaml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="list every disagreement")
@@ -52,7 +55,7 @@ def main(argv: list[str] | None = None) -> dict:
         everything += answers if role(path) != "unseen" else []
         if len(args.answers) > 1:
             title = Path(path).name + {"unseen": " (UNSEEN: written after the judge was frozen)",
-                                       "tuning": " (an earlier judge's first-look set; tuned on since)",
+                                       "tuning": " (an earlier judge's first-look set; thresholds chosen on it)",
                                        "seen": ""}[role(path)]
             rows.append((path, _report(title, measure(answers, bank), args.verbose)))
     if not everything:
@@ -82,13 +85,14 @@ def _report(title: str, result, verbose: bool) -> dict:
 
 
 _LABELS = {
-    "grading_answers_firstlook3.yaml": "**unseen, first look (the figure that counts)**",
-    "grading_answers_firstlook2.yaml": "the second judge's first-look set (tuned and validated on since)",
-    "grading_answers_unseen.yaml": "the first judge's first-look set (tuned and validated on since)",
+    "grading_answers_firstlook4.yaml": "**unseen, first look (the figure that counts)**",
+    "grading_answers_firstlook3.yaml": "the third judge's first-look set (thresholds chosen on it since)",
+    "grading_answers_firstlook2.yaml": "the second judge's first-look set (trained on since)",
+    "grading_answers_unseen.yaml": "the first judge's first-look set (trained on since)",
     "grading_answers.yaml": "seen: set 1 (trained on)",
     "grading_answers_holdout.yaml": "seen: set 2 (trained on)",
     "grading_answers_fresh.yaml": "seen: set 3 (trained on)",
-    "grading_answers_final.yaml": "seen: set 4 (tuned and validated on)",
+    "grading_answers_final.yaml": "seen: set 4 (trained on)",
 }
 
 

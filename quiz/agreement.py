@@ -13,18 +13,19 @@ from quiz.grading import COVERED, MISSED, Feedback, grade
 DATA_DIR = Path(__file__).resolve().parent.parent / "tests" / "data"
 ANSWERS_FILE = DATA_DIR / "grading_answers.yaml"
 # Four sets, written one after another for the old claim-pattern grader, each measured once before it
-# informed any change; all four are seen now. The judge (quiz/judge.py) trains on the first three; the fourth is a
-# tuning set (quiz/judge_data.py). UNSEEN_SET was written after the first judge was frozen and measured it once
-# (bench/results/grading_unseen_first_look.txt); SECOND_LOOK_SET after the second judge was frozen
-# (bench/results/grading_firstlook2.txt). Both are seen since: the third judge (the pair judge) chose its
-# thresholds on them and watched its training with them, never trained on them. FIRST_LOOK_SET was written after
-# the third judge was frozen and committed: its first look (bench/results/grading_firstlook3.txt) is the figure
-# that counts now. Write yet another set to measure a changed judge.
+# informed any change; all four are seen now. UNSEEN_SET was written after the first judge was frozen and measured
+# it once (bench/results/grading_unseen_first_look.txt); SECOND_LOOK_SET after the second judge
+# (bench/results/grading_firstlook2.txt); THIRD_LOOK_SET after the third (bench/results/grading_firstlook3.txt).
+# The fourth judge (quiz/judge.py) trains on the four seen sets, UNSEEN_SET and SECOND_LOOK_SET, and chose its
+# thresholds on THIRD_LOOK_SET (quiz/judge_data.py), never trained on. FIRST_LOOK_SET was written after the fourth
+# judge was frozen and committed: its first look (bench/results/grading_firstlook4.txt) is the figure that counts
+# now. Write yet another set to measure a changed judge.
 ANSWER_SETS = (ANSWERS_FILE, DATA_DIR / "grading_answers_holdout.yaml", DATA_DIR / "grading_answers_fresh.yaml",
                DATA_DIR / "grading_answers_final.yaml")
 UNSEEN_SET = DATA_DIR / "grading_answers_unseen.yaml"
 SECOND_LOOK_SET = DATA_DIR / "grading_answers_firstlook2.yaml"
-FIRST_LOOK_SET = DATA_DIR / "grading_answers_firstlook3.yaml"
+THIRD_LOOK_SET = DATA_DIR / "grading_answers_firstlook3.yaml"
+FIRST_LOOK_SET = DATA_DIR / "grading_answers_firstlook4.yaml"
 RIGHT_KINDS = ("full", "unusual", "short")   # answers whose listed ideas are all stated correctly
 WRONG_KINDS = ("wrong", "offtopic")          # answers that state no idea correctly
 KINDS = ("full", "unusual", "short", "partial", "wrong", "offtopic")

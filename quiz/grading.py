@@ -20,13 +20,13 @@ COVERED, PARTLY, MISSED = "covered", "partly", "missed"
 #    with a note (compare with our answer); else the highest P(states) >= COVER ->
 #    covered; >= UNSURE -> partly ("compare with our answer": the judge is unsure and says so rather than
 #    guess); below -> missed.
-# The thresholds were chosen by scripts/tune_judge.py on the tuning sets (never trained on: 88.2% agreement, 7 of
-# 140 wrong answers credited, no idea of a right answer missed), by the rule fixed in that script before this
-# judge was trained (bench/results/judge_thresholds.json), and frozen before the first-look set
-# (quiz/agreement.py FIRST_LOOK_SET) was written.
-COVER = 0.6
-UNSURE = 0.028
-VETO = 1.01   # 1.01: no veto. On the tuning sets every VETO on the grid vetoed more right ideas than wrong ones
+# The thresholds were chosen by scripts/tune_judge.py on the tuning set (the third judge's first-look set, never
+# trained on: 90.5% agreement, 6 of 55 wrong answers credited, no idea of a right answer missed; no pair on the grid
+# credited 5 or fewer while every model answer covered its own ideas), by the rule in that script, set before the
+# first-look set (quiz/agreement.py FIRST_LOOK_SET) was written (bench/results/judge_thresholds.json).
+COVER = 0.7
+UNSURE = 0.137
+VETO = 1.01   # 1.01: no veto (every veto on the grid cost more right ideas than it saved, or a model answer's idea)
 MAX_CHARS = 6000  # longer answers are checked on their beginning only
 
 _ENGLISH = set("""the a an is are was were be it its this that these those of to in on for with by as at from

@@ -1,14 +1,22 @@
 """Choose the judge's thresholds (quiz/grading.py COVER, UNSURE and VETO) on tuning sets, from its probabilities.
 
 Usage: python scripts/tune_judge.py [--sets FILE ...] [--adapter DIR] [--json OUT]
-(default: the tuning sets of quiz/judge_data.py, none of which the judge trained on: the fourth seen set, the
-first judge's unseen set and the second judge's first-look set, all seen since)
+(default: the tuning set of quiz/judge_data.py, which the judge never trained on: the third judge's first-look set,
+seen since)
 Each answer is read once, so every key idea's P(states), P(contradicts) and any misconception veto is recorded;
 then every (COVER, VETO) on a grid is scored as the bench scores it (agreement, wrong answers credited, right ideas
-not covered). The rule, fixed before the pair judge was trained: UNSURE is the highest value (at most COVER / 2)
-that marks no idea of a right answer missed on the tuning sets; (COVER, VETO) is the pair with the best agreement
-among those crediting at most 5% of the wrong answers (the target is 10%: half of it is kept as a margin for
-answers written in other words); ties go to the higher COVER, then the weaker veto (none at 1.01).
+not covered). The rule: UNSURE is the highest value (at most COVER / 2) that marks no idea of a right answer missed
+on the tuning sets; (COVER, VETO) is the pair with the best agreement among those crediting at most 10% of the wrong
+answers (the target) and leaving every model answer of the bank covering all its own ideas (when no pair meets
+both, the model answers stay whole and the fewest wrong answers credited decides); ties go to the higher COVER,
+then the weaker veto (none at 1.01).
+
+The rule's history. Fixed before the third judge was trained, it kept half of the 10% target as a margin (at most
+5% credited) and had no model-answer condition; the third judge then credited 5% on its tuning sets and 29% on its
+first look, so the margin did not protect it. For the fourth judge, after seeing its tuning sweep and before its
+first-look set was written, the margin was dropped and the model-answer condition added: on its single tuning set
+of 55 wrong answers the 5% margin (2 answers) chose COVER 0.85, which showed 45 of 167 right ideas as "compare with
+our answer" there, 53 ideas of the bank's own good sample answers, and left a model answer short of its own idea.
 """
 from __future__ import annotations
 
@@ -21,28 +29,38 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 GRID = [round(0.05 * i, 2) for i in range(2, 20)]
 VETO_GRID = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01]   # 1.01: no veto
-MAX_WRONG_CREDITED = 0.05
+MAX_WRONG_CREDITED = 0.10
 RULE = ("UNSURE: the highest value (at most COVER / 2) that marks no idea of a right answer missed; (COVER, VETO): "
-        f"the best agreement among the grid values that credit at most {MAX_WRONG_CREDITED:.0%} of the wrong answers")
+        f"the best agreement among the grid values that credit at most {MAX_WRONG_CREDITED:.0%} of the wrong answers "
+        "and leave every model answer covering all its own ideas")
 
 
 def probabilities(paths, adapter: str | None = None) -> list[dict]:
-    """For every answer of the sets: kind, teacher ticks, and per idea (P(states), P(contradicts), vetoed)."""
+    """For every answer of the sets: kind, teacher ticks, and per idea (P(states), P(contradicts), vetoed); then
+    every model answer of the bank (set "model answers", kind "model", every idea ticked)."""
     from quiz import grading, judge
     from quiz.agreement import load_answers
     from quiz.bank import default_bank
 
     bank = default_bank()
     the_judge = judge.load(adapter) if adapter else judge.load()
-    rows = []
-    for path in paths:
-        for a in load_answers(path):
-            item = bank.item(a.item)
-            reading = grading.read(item, a.text[:grading.MAX_CHARS], the_judge)
-            rows.append({"set": Path(path).name, "item": a.item, "kind": a.kind, "teacher": sorted(a.covered),
-                         "ideas": {k.id: [s.states, s.contradicts, veto is not None]
-                                   for k, s, veto in zip(item.key_ideas, reading.scores, reading.vetoes)}})
-    return rows
+
+    def row(item, text: str, name: str, kind: str, ticked) -> dict:
+        reading = grading.read(item, text[:grading.MAX_CHARS], the_judge)
+        return {"set": name, "item": item.id, "kind": kind, "teacher": sorted(ticked),
+                "ideas": {k.id: [s.states, s.contradicts, veto is not None]
+                          for k, s, veto in zip(item.key_ideas, reading.scores, reading.vetoes)}}
+
+    rows = [row(bank.item(a.item), a.text, Path(path).name, a.kind, a.covered)
+            for path in paths for a in load_answers(path)]
+    return rows + [row(q, q.model_answer, "model answers", "model", [k.id for k in q.key_ideas])
+                   for q in bank.questions + bank.exercises]
+
+
+def model_answers_covered(rows, cover: float, veto: float) -> bool:
+    """Every model answer covers all its own ideas at these thresholds."""
+    return all(not vetoed and contra < veto and p >= cover
+               for r in rows if r["kind"] == "model" for p, contra, vetoed in r["ideas"].values())
 
 
 def score(rows, cover: float, unsure: float, veto: float) -> dict:
@@ -50,7 +68,7 @@ def score(rows, cover: float, unsure: float, veto: float) -> dict:
     from quiz.agreement import RIGHT_KINDS, WRONG_KINDS
 
     agreed = judgements = wrong = wrong_credited = right_missed = right_not_covered = right_ideas = 0
-    for r in rows:
+    for r in (r for r in rows if r["kind"] != "model"):  # the model answers only constrain the choice
         credited_any = False
         for idea, (p, contra, vetoed) in r["ideas"].items():
             covered = not vetoed and contra < veto and p >= cover
@@ -83,7 +101,11 @@ def choose(rows) -> tuple[dict, list[dict]]:
         if right_ps:
             unsure = min(unsure, max(0.01, round(right_ps[0] - 0.005, 3)))
         sweep += [score(rows, cover, unsure, veto) for veto in VETO_GRID]
-    ok = [s for s in sweep if s["wrong_credited"] <= MAX_WRONG_CREDITED * s["wrong"]] or sweep
+    whole = [s for s in sweep if model_answers_covered(rows, s["cover"], s["veto"])] or sweep
+    ok = [s for s in whole if s["wrong_credited"] <= MAX_WRONG_CREDITED * s["wrong"]]
+    if not ok:  # none meets both: the model answers stay whole, and the fewest wrong answers credited
+        fewest = min(s["wrong_credited"] for s in whole)
+        ok = [s for s in whole if s["wrong_credited"] == fewest]
     best = max(ok, key=lambda s: (s["agreement"], s["cover"], s["veto"]))
     return best, sweep
 

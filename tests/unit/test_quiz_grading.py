@@ -380,6 +380,10 @@ def test_the_collators_own_tokenizer_argument_is_not_the_old_trainer_argument(ba
     assert fb.status("collator_tokenizer") != MISSED and not fb.notes
     old = grade(bank.item("trainer_inputs"), "Trainer(model=model, args=args, tokenizer=tokenizer)")
     assert old.status("collator_tokenizer") == MISSED
+    # prose about the argument is not passing it: "the tokenizer= keyword was removed" once vetoed a right answer
+    said = grade(bank.item("trainer_inputs"), "The tokenizer goes in processing_class, because the tokenizer= "
+                                              "keyword was removed in transformers 5.")
+    assert not any("no `tokenizer=` argument" in n for n in said.notes)
 
 
 def test_fine_tuning_is_not_fine(bank):

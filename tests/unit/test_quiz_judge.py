@@ -16,7 +16,6 @@ from quiz.judge_data import (
     HARD_FILE,
     SENTENCES_FILE,
     TRAIN_SETS,
-    TUNE_SET,
     TUNE_SETS,
     build,
     examples,
@@ -96,11 +95,12 @@ def test_targets_train_states_everywhere_and_contradicts_only_where_known():
 
 def test_training_data_is_seen_data_only():
     # The sets that measure or tune the judge never feed its training: no first-look set is among them.
-    from quiz.agreement import ANSWER_SETS, FIRST_LOOK_SET, SECOND_LOOK_SET, UNSEEN_SET, load_answers
+    from quiz.agreement import (ANSWER_SETS, FIRST_LOOK_SET, SECOND_LOOK_SET, THIRD_LOOK_SET, UNSEEN_SET,
+                                load_answers)
 
-    assert set(TRAIN_SETS) | {TUNE_SET} == set(ANSWER_SETS) and TUNE_SET not in TRAIN_SETS
-    assert not {UNSEEN_SET, SECOND_LOOK_SET, FIRST_LOOK_SET} & set(ANSWER_SETS)
-    assert set(TUNE_SETS) == {TUNE_SET, UNSEEN_SET, SECOND_LOOK_SET} and FIRST_LOOK_SET not in TUNE_SETS
+    assert set(TRAIN_SETS) == {*ANSWER_SETS, UNSEEN_SET, SECOND_LOOK_SET}
+    assert TUNE_SETS == (THIRD_LOOK_SET,) and not {THIRD_LOOK_SET, FIRST_LOOK_SET} & set(TRAIN_SETS)
+    assert FIRST_LOOK_SET not in TUNE_SETS
     bank = default_bank()
     keys = set(idea_keys(bank))
     assert set(load_sentences()) <= keys  # every written sentence belongs to an idea of the bank
@@ -109,7 +109,7 @@ def test_training_data_is_seen_data_only():
     assert {p.key for p in pairs} == keys and {p.label for p in pairs} == {0, 1, 2, 3}
     assert all(set(e.labels) <= keys and all(k.startswith(e.item + "/") for k in e.labels) for e in examples(pairs))
     texts = {p.text for p in pairs}
-    for path in (p for p in (UNSEEN_SET, SECOND_LOOK_SET, FIRST_LOOK_SET) if p.exists()):
+    for path in (p for p in (THIRD_LOOK_SET, FIRST_LOOK_SET) if p.exists()):  # the sets that tune or measure it
         assert not {a.text for a in load_answers(path)} & texts, path.name
         # nor a sentence of one (a written training line is never copied out of a set that measures or tunes)
         answers = " ".join(a.text for a in load_answers(path))
