@@ -36,8 +36,15 @@ def role(path: str | Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    from quiz.agreement import (ANSWER_SETS, FIRST_LOOK_SET, SECOND_LOOK_SET, THIRD_LOOK_SET, UNSEEN_SET, load_answers,
-                                measure)
+    from quiz.agreement import (
+        ANSWER_SETS,
+        FIRST_LOOK_SET,
+        SECOND_LOOK_SET,
+        THIRD_LOOK_SET,
+        UNSEEN_SET,
+        load_answers,
+        measure,
+    )
     from quiz.bank import default_bank, load_bank
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from quiz import claims
 from quiz.bank import Question
@@ -21,12 +21,13 @@ COVERED, PARTLY, MISSED = "covered", "partly", "missed"
 #    covered; >= UNSURE -> partly ("compare with our answer": the judge is unsure and says so rather than
 #    guess); below -> missed.
 # The thresholds were chosen by scripts/tune_judge.py on the tuning set (the third judge's first-look set, never
-# trained on: 90.5% agreement, 6 of 55 wrong answers credited, no idea of a right answer missed; no pair on the grid
-# credited 5 or fewer while every model answer covered its own ideas), by the rule in that script, set before the
-# first-look set (quiz/agreement.py FIRST_LOOK_SET) was written (bench/results/judge_thresholds.json).
+# trained on), with the sentence-support guard below in place: 90.8% agreement, 3 of 55 wrong answers credited, no
+# idea of a right answer missed, every model answer whole; by the rule in that script, set before the first-look
+# set (quiz/agreement.py FIRST_LOOK_SET) was read (bench/results/judge_thresholds.json).
 COVER = 0.7
 UNSURE = 0.137
 VETO = 1.01   # 1.01: no veto (every veto on the grid cost more right ideas than it saved, or a model answer's idea)
+SUPPORT = 0.15  # a sentence shows a faint sign of an idea from here (see supported; an everyday ramble's sentences: 0.05-0.2)
 MAX_CHARS = 6000  # longer answers are checked on their beginning only
 
 _ENGLISH = set("""the a an is are was were be it its this that these those of to in on for with by as at from
@@ -114,12 +115,26 @@ class Reading:
     vetoes: list[str | None]         # per key idea, the note of a misconception or `contradicts` pattern asserted
 
 
+def supported(scores: list) -> list:
+    """Whole-answer credit needs a sentence behind it. The judge reads long texts as full answers: an off-topic
+    ramble of a few sentences scored 0.9 for every idea while each of its sentences scored under 0.2 (found after
+    the fourth judge was frozen, before its first-look set was read; the third judge did the same, less often). So
+    an idea that no single sentence hints at (P < SUPPORT) is at most "partly" (just under COVER: compare with our
+    answer), and where
+    no sentence hints at any idea of the question, the answer is off topic and the whole answer counts for nothing."""
+    on_topic = any(s is not None and s.support >= SUPPORT for s in scores)
+    return [s if s is None or s.support >= SUPPORT or s.states < UNSURE
+            else replace(s, states=min(s.states, COVER - 0.001) if on_topic else s.support) for s in scores]
+
+
 def read(question: Question, scan: str, judge: Judge) -> Reading:
     """The judge's scores and the patterns' vetoes of every key idea, for an answer already cut to MAX_CHARS."""
     pieces = sentences(scan)
     quotable = pieces[:MAX_SEGMENTS] if len(pieces) > 1 else []
     scores = judge.read(question.topic, [f"{question.id}/{k.id}" for k in question.key_ideas],
                         " ".join(scan.split()), quotable)
+    if quotable:
+        scores = supported(scores)
     voided = _voided(question, scan)
     vetoes = [(voided.get(k.id) or f"Have another look at: {k.label[0].lower()}{k.label[1:]}.")
               if k.id in voided or claims.asserted(k.contradiction_patterns, scan) else None

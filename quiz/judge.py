@@ -32,6 +32,7 @@ class IdeaScore:
     states: float        # the highest P(states) over the answer's pieces (the whole answer and its sentences)
     contradicts: float   # the highest P(contradicts) over the same pieces
     evidence: int        # index of the sentence that states it best (into the pieces passed in)
+    support: float = 1.0  # the highest P(states) of a single sentence (the whole answer's when it is one sentence)
 
 
 class Judge:
@@ -86,7 +87,8 @@ class Judge:
                 continue
             states, contradicts = probs[:, c], probs[:, n + c]
             sentences = states[1:] if len(states) > 1 else states
-            out.append(IdeaScore(float(states.max()), float(contradicts.max()), int(sentences.argmax())))
+            out.append(IdeaScore(float(states.max()), float(contradicts.max()), int(sentences.argmax()),
+                                 float(sentences.max())))
         return out
 
 

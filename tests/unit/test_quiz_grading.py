@@ -14,10 +14,12 @@ _FILLER = ("I spent the afternoon reading the course notes and rerunning the not
            "The coffee machine broke again, so everything took longer than planned. ")
 
 # (item id, kind, answer, ideas that must be COVERED, ideas that must NOT be covered)
-NOT_TICKED = 30  # of 74 ideas the samples state (26 with the first judge, 29 with the second); none of a good sample is marked missed
+NOT_TICKED = 37  # of 74 ideas the samples state (26, 29, 30 with the first three judges); no good sample marked missed
 # the first judge read filler about a slow afternoon as "less waste"; the second ticked nothing a sample rules out; the
-# third ticks "the model and the TrainingArguments" for "the model and the datasets"
-WRONGLY_TICKED: list[str] = ["trainer_inputs/partial/model_and_args"]
+# third ticked "the model and the TrainingArguments" for "the model and the datasets"; the fourth (with the sentence-
+# support guard) ticks nothing a sample rules out; without that guard it ticked all three dynamic-padding ideas for
+# eighty repeats of the filler
+WRONGLY_TICKED: list[str] = []
 SAMPLES = [
     # --- dynamic padding
     ("dynamic_padding", "good",
@@ -227,8 +229,8 @@ def _sample_tally(bank) -> tuple[list[str], list[str]]:
 
 def test_sample_answers(bank):
     # These samples were written for the old pattern grader and never trained a judge. Measured with the frozen
-    # third judge (COVER 0.6): it is cautious, so a right idea is often left at "partly" (compare with our answer), and almost never
-    # ticks an idea that a sample rules out. Pinned, so a changed judge has to show its own figures.
+    # fourth judge (COVER 0.7): it is cautious, so a right idea is often left at "partly" (compare with our answer),
+    # and it ticks no idea that a sample rules out. Pinned, so a changed judge has to show its own figures.
     not_ticked, wrongly_ticked = _sample_tally(bank)
     must = sum(len(s[3]) for s in SAMPLES)
     assert len(not_ticked) == NOT_TICKED, (must, not_ticked)
@@ -403,3 +405,26 @@ def test_non_string_answer_is_treated_as_empty(bank):
     assert not fb.attempted and set(fb.missed) == {"receives", "argmax_and_score", "returns_dict"}
     assert MISSED == "missed"
     assert PARTLY == "partly"
+
+
+def test_an_off_topic_ramble_earns_little(bank):
+    """The judge reads a long text as a full answer (every idea near 0.9 for a ramble of everyday sentences, each
+    under 0.2): whole-answer credit needs a sentence that shows some sign of the idea (grading.supported)."""
+    from quiz import grading
+
+    ramble = ("I spent the afternoon reading the course notes and rerunning the notebook on a laptop. "
+              "The coffee machine broke again, so everything took longer than planned. My cat sat on the keyboard "
+              "twice. Later we walked to the station and missed the train by a minute. The weather was grey but "
+              "warm for December. In the evening I cooked lentil soup and watched half of a documentary about whales.")
+    covered = {item: grade(bank.item(item), ramble).covered
+               for item in ("dynamic_padding", "training_arguments", "trainer_inputs", "part_c_fp16", "loss_not_enough")}
+    # without the guard all 18 of these ideas were covered; with it three are left, one idea in each of three items
+    # (a ramble sentence scores 0.15-0.2 for it, above the faint-sign level; 0.25 cost the tuning set 1.5 points)
+    assert covered == {"dynamic_padding": ["less_waste"], "training_arguments": ["hyperparameters"],
+                       "trainer_inputs": [], "part_c_fp16": [], "loss_not_enough": ["generalisation"]}
+    unguarded = grading.supported
+    try:
+        grading.supported = lambda scores: scores
+        assert sum(len(grade(bank.item(i), ramble).covered) for i in covered) == 18
+    finally:
+        grading.supported = unguarded
