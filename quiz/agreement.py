@@ -26,6 +26,9 @@ UNSEEN_SET = DATA_DIR / "grading_answers_unseen.yaml"
 SECOND_LOOK_SET = DATA_DIR / "grading_answers_firstlook2.yaml"
 THIRD_LOOK_SET = DATA_DIR / "grading_answers_firstlook3.yaml"
 FIRST_LOOK_SET = DATA_DIR / "grading_answers_firstlook4.yaml"
+# Written after a fifth-judge candidate was frozen (bench/results/judge5_candidate, not shipped): a second set the
+# shipped fourth judge never saw (bench/results/grading_firstlook5.txt). Not trained or tuned on.
+SECOND_UNSEEN_SET = DATA_DIR / "grading_answers_firstlook5.yaml"
 RIGHT_KINDS = ("full", "unusual", "short")   # answers whose listed ideas are all stated correctly
 WRONG_KINDS = ("wrong", "offtopic")          # answers that state no idea correctly
 KINDS = ("full", "unusual", "short", "partial", "wrong", "offtopic")
