@@ -119,12 +119,12 @@ def supported(scores: list) -> list:
     """Whole-answer credit needs a sentence behind it. The judge reads long texts as full answers: an off-topic
     ramble of a few sentences scored 0.9 for every idea while each of its sentences scored under 0.2 (found after
     the fourth judge was frozen, before its first-look set was read; the third judge did the same, less often). So
-    an idea that no single sentence hints at (P < SUPPORT) is at most "partly" (just under COVER: compare with our
-    answer), and where
+    an idea that no single sentence hints at (P < SUPPORT) is at most "partly" (flagged `unsupported`, whatever the
+    thresholds: compare with our answer), and where
     no sentence hints at any idea of the question, the answer is off topic and the whole answer counts for nothing."""
     on_topic = any(s is not None and s.support >= SUPPORT for s in scores)
     return [s if s is None or s.support >= SUPPORT or s.states < UNSURE
-            else replace(s, states=min(s.states, COVER - 0.001) if on_topic else s.support) for s in scores]
+            else replace(s, unsupported=True) if on_topic else replace(s, states=s.support) for s in scores]
 
 
 def read(question: Question, scan: str, judge: Judge) -> Reading:
@@ -170,7 +170,7 @@ def grade(question: Question, answer: str, judge: Judge | None = None) -> Feedba
             status, basis = PARTLY, "contradicts"
             notes.append(f"One of your sentences seems to say something other than: {idea.label[0].lower()}"
                          f"{idea.label[1:]}. Compare it with our answer.")
-        elif score.states >= COVER:
+        elif score.states >= COVER and not score.unsupported:
             status, basis = COVERED, "judge"
         elif score.states >= UNSURE:
             status, basis = PARTLY, "unsure"

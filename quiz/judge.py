@@ -33,6 +33,7 @@ class IdeaScore:
     contradicts: float   # the highest P(contradicts) over the same pieces
     evidence: int        # index of the sentence that states it best (into the pieces passed in)
     support: float = 1.0  # the highest P(states) of a single sentence (the whole answer's when it is one sentence)
+    unsupported: bool = False  # no single sentence shows a sign of the idea: never "covered" (grading.supported)
 
 
 class Judge:

@@ -48,7 +48,7 @@ def probabilities(paths, adapter: str | None = None) -> list[dict]:
     def row(item, text: str, name: str, kind: str, ticked) -> dict:
         reading = grading.read(item, text[:grading.MAX_CHARS], the_judge)
         return {"set": name, "item": item.id, "kind": kind, "teacher": sorted(ticked),
-                "ideas": {k.id: [s.states, s.contradicts, veto is not None]
+                "ideas": {k.id: [s.states, s.contradicts, veto is not None, s.unsupported]
                           for k, s, veto in zip(item.key_ideas, reading.scores, reading.vetoes)}}
 
     rows = [row(bank.item(a.item), a.text, Path(path).name, a.kind, a.covered)
@@ -59,8 +59,8 @@ def probabilities(paths, adapter: str | None = None) -> list[dict]:
 
 def model_answers_covered(rows, cover: float, veto: float) -> bool:
     """Every model answer covers all its own ideas at these thresholds."""
-    return all(not vetoed and contra < veto and p >= cover
-               for r in rows if r["kind"] == "model" for p, contra, vetoed in r["ideas"].values())
+    return all(not vetoed and not unsupported and contra < veto and p >= cover
+               for r in rows if r["kind"] == "model" for p, contra, vetoed, unsupported in r["ideas"].values())
 
 
 def score(rows, cover: float, unsure: float, veto: float) -> dict:
@@ -70,8 +70,8 @@ def score(rows, cover: float, unsure: float, veto: float) -> dict:
     agreed = judgements = wrong = wrong_credited = right_missed = right_not_covered = right_ideas = 0
     for r in (r for r in rows if r["kind"] != "model"):  # the model answers only constrain the choice
         credited_any = False
-        for idea, (p, contra, vetoed) in r["ideas"].items():
-            covered = not vetoed and contra < veto and p >= cover
+        for idea, (p, contra, vetoed, unsupported) in r["ideas"].items():
+            covered = not vetoed and not unsupported and contra < veto and p >= cover
             missed = vetoed or (contra < veto and p < unsure)
             teacher = idea in r["teacher"]
             judgements += 1
@@ -94,14 +94,17 @@ def choose(rows) -> tuple[dict, list[dict]]:
     from quiz.agreement import RIGHT_KINDS
 
     right_ps = sorted(p for r in rows if r["kind"] in RIGHT_KINDS
-                      for idea, (p, _, vetoed) in r["ideas"].items() if idea in r["teacher"] and not vetoed)
+                      for idea, (p, _, vetoed, _u) in r["ideas"].items() if idea in r["teacher"] and not vetoed)
     sweep = []
     for cover in GRID:
         unsure = round(cover / 2, 3)
         if right_ps:
             unsure = min(unsure, max(0.01, round(right_ps[0] - 0.005, 3)))
         sweep += [score(rows, cover, unsure, veto) for veto in VETO_GRID]
-    whole = [s for s in sweep if model_answers_covered(rows, s["cover"], s["veto"])] or sweep
+    whole = [s for s in sweep if model_answers_covered(rows, s["cover"], s["veto"])]
+    if not whole:  # said, not silent: no thresholds keep every model answer whole for this judge
+        print("warning: at no (COVER, VETO) on the grid does every model answer cover its own ideas")
+        whole = [{**s, "model_answers_whole": False} for s in sweep]
     ok = [s for s in whole if s["wrong_credited"] <= MAX_WRONG_CREDITED * s["wrong"]]
     if not ok:  # none meets both: the model answers stay whole, and the fewest wrong answers credited
         fewest = min(s["wrong_credited"] for s in whole)

@@ -189,16 +189,19 @@ def test_the_grader_uses_the_thresholds_the_tuning_rule_chose():
 def test_the_tuning_rule_trades_agreement_for_few_wrong_answers_credited():
     tune = _tune_module()
     # two wrong answers at P(states) 0.45 and 0.2, one right answer whose ideas have P 0.5 and 0.3
-    rows = [{"kind": "wrong", "teacher": [], "ideas": {"a": [0.45, 0.0, False], "b": [0.2, 0.0, False]}},
-            {"kind": "wrong", "teacher": [], "ideas": {"a": [0.1, 0.0, False], "b": [0.05, 0.0, False]}},
-            {"kind": "full", "teacher": ["a", "b"], "ideas": {"a": [0.5, 0.0, False], "b": [0.3, 0.0, False]}}]
+    rows = [{"kind": "wrong", "teacher": [], "ideas": {"a": [0.45, 0.0, False, False], "b": [0.2, 0.0, False, False]}},
+            {"kind": "wrong", "teacher": [], "ideas": {"a": [0.1, 0.0, False, False], "b": [0.05, 0.0, False, False]}},
+            {"kind": "full", "teacher": ["a", "b"], "ideas": {"a": [0.5, 0.0, False, False], "b": [0.3, 0.0, False, False]}}]
     best, sweep = tune.choose(rows)
     assert best["cover"] == 0.5 and best["wrong_credited"] == 0   # 0.3 would agree more but credit a wrong answer
     assert best["unsure"] < 0.3 and best["right_missed"] == 0      # the right idea at 0.3 is "compare", not missed
     assert best["veto"] == 1.01                                     # no contradiction anywhere: no veto needed
-    vetoed = [{"kind": "full", "teacher": ["a"], "ideas": {"a": [0.99, 0.0, True]}}]
+    vetoed = [{"kind": "full", "teacher": ["a"], "ideas": {"a": [0.99, 0.0, True, False]}}]
     assert tune.score(vetoed, 0.5, 0.1, 1.01)["right_missed"] == 1  # a misconception veto always keeps it open
+    # an idea no sentence supports (grading.supported) is never credited, at any COVER: the sweep sees what ships
+    unsupported = [{"kind": "wrong", "teacher": [], "ideas": {"a": [0.99, 0.0, False, True]}}]
+    assert all(tune.score(unsupported, c, 0.1, 1.01)["wrong_credited"] == 0 for c in tune.GRID)
     # a wrong answer the judge reads as stating an idea AND contradicting it: a veto keeps it from being credited
-    rows[0]["ideas"]["a"] = [0.9, 0.8, False]
+    rows[0]["ideas"]["a"] = [0.9, 0.8, False, False]
     best, _ = tune.choose(rows)
     assert best["wrong_credited"] == 0 and best["veto"] == 0.8 and best["cover"] == 0.3  # and 0.3 is safe now
