@@ -127,6 +127,26 @@ def supported(scores: list) -> list:
             else replace(s, unsupported=True) if on_topic else replace(s, states=s.support) for s in scores]
 
 
+def decide(score, vetoed: bool, cover: float | None = None, unsure: float | None = None,
+           veto: float | None = None) -> tuple[str, str]:
+    """One idea's (status, basis) from the judge's score (an IdeaScore, None for an idea it was not trained on) and
+    a pattern's veto, at the given thresholds (default: this module's). grade() and scripts/tune_judge.py's sweep
+    both decide here, so the thresholds are chosen on the grader that ships."""
+    cover, unsure, veto = (COVER if cover is None else cover, UNSURE if unsure is None else unsure,
+                           VETO if veto is None else veto)
+    if vetoed:
+        return MISSED, "misconception"
+    if score is None:
+        return PARTLY, "untrained"   # an idea added after the judge was trained
+    if score.contradicts >= veto:
+        return PARTLY, "contradicts"
+    if score.states >= cover and not score.unsupported:
+        return COVERED, "judge"
+    if score.states >= unsure:
+        return PARTLY, "unsure"
+    return MISSED, ""
+
+
 def read(question: Question, scan: str, judge: Judge) -> Reading:
     """The judge's scores and the patterns' vetoes of every key idea, for an answer already cut to MAX_CHARS."""
     pieces = sentences(scan)
@@ -160,22 +180,12 @@ def grade(question: Question, answer: str, judge: Judge | None = None) -> Feedba
     results = []
     for idea, score, veto in zip(question.key_ideas, reading.scores, reading.vetoes):
         kw_hit = claims.affirmed(idea.patterns, scan) is not None
-        if veto is not None:
-            status, basis = MISSED, "misconception"
-            if veto not in notes:
-                notes.append(veto)
-        elif score is None:
-            status, basis = PARTLY, "untrained"   # an idea added after the judge was trained
-        elif score.contradicts >= VETO:
-            status, basis = PARTLY, "contradicts"
+        status, basis = decide(score, veto is not None)
+        if basis == "misconception" and veto not in notes:
+            notes.append(veto)
+        elif basis == "contradicts":
             notes.append(f"One of your sentences seems to say something other than: {idea.label[0].lower()}"
                          f"{idea.label[1:]}. Compare it with our answer.")
-        elif score.states >= COVER and not score.unsupported:
-            status, basis = COVERED, "judge"
-        elif score.states >= UNSURE:
-            status, basis = PARTLY, "unsure"
-        else:
-            status, basis = MISSED, ""
         evidence = None
         if status != MISSED:
             evidence = reading.quotable[score.evidence] if reading.quotable and score else reading.pieces[0]

@@ -57,22 +57,35 @@ def probabilities(paths, adapter: str | None = None) -> list[dict]:
                    for q in bank.questions + bank.exercises]
 
 
+def _status(idea: list, cover: float, unsure: float, veto: float) -> str:
+    """The grader's own decision (quiz.grading.decide) for one recorded idea [P(states), P(contradicts), vetoed,
+    unsupported] at these thresholds."""
+    from quiz import grading
+    from quiz.judge import IdeaScore
+
+    p, contra, vetoed, unsupported = idea
+    return grading.decide(IdeaScore(p, contra, 0, unsupported=unsupported), vetoed, cover, unsure, veto)[0]
+
+
 def model_answers_covered(rows, cover: float, veto: float) -> bool:
     """Every model answer covers all its own ideas at these thresholds."""
-    return all(not vetoed and not unsupported and contra < veto and p >= cover
-               for r in rows if r["kind"] == "model" for p, contra, vetoed, unsupported in r["ideas"].values())
+    from quiz.grading import COVERED
+
+    return all(_status(idea, cover, 0.0, veto) == COVERED
+               for r in rows if r["kind"] == "model" for idea in r["ideas"].values())
 
 
 def score(rows, cover: float, unsure: float, veto: float) -> dict:
     """The bench's figures for these thresholds."""
     from quiz.agreement import RIGHT_KINDS, WRONG_KINDS
+    from quiz.grading import COVERED, MISSED
 
     agreed = judgements = wrong = wrong_credited = right_missed = right_not_covered = right_ideas = 0
     for r in (r for r in rows if r["kind"] != "model"):  # the model answers only constrain the choice
         credited_any = False
-        for idea, (p, contra, vetoed, unsupported) in r["ideas"].items():
-            covered = not vetoed and not unsupported and contra < veto and p >= cover
-            missed = vetoed or (contra < veto and p < unsure)
+        for idea, recorded in r["ideas"].items():
+            status = _status(recorded, cover, unsure, veto)
+            covered, missed = status == COVERED, status == MISSED
             teacher = idea in r["teacher"]
             judgements += 1
             agreed += covered == teacher
