@@ -127,10 +127,10 @@ def time_singles(contenders: dict, pairs: list[tuple[str, str]], rounds: int, si
     same pairs in blocks (steady p50); also returns the pairs timed."""
     singles = {k: [] for k in contenders}
     round_ratios, per_round = [], max(1, single // rounds)
+    single_pairs = [pairs[(i * 7) % len(pairs)] for i in range(rounds * per_round)]
     for r in range(rounds):
         this = {k: [] for k in contenders}
-        for i in range(per_round):
-            pair = pairs[((r * per_round + i) * 7) % len(pairs)]
+        for pair in single_pairs[r * per_round:(r + 1) * per_round]:
             for name, fn in contenders.items():
                 this[name].append(timed(lambda: fn([pair])))
         for name in contenders:
@@ -143,7 +143,6 @@ def time_singles(contenders: dict, pairs: list[tuple[str, str]], rounds: int, si
     # request, every answer of ours follows two PyTorch calls, whose OpenMP threads keep spinning on the cores for a
     # while and slow the next engine; reported beside the headline ratio, which stays the per-request one.
     steady = {k: [] for k in contenders}
-    single_pairs = [pairs[((r * per_round + i) * 7) % len(pairs)] for r in range(rounds) for i in range(per_round)]
     for r in range(rounds):
         block = single_pairs[r * per_round:(r + 1) * per_round]
         for name, fn in contenders.items():

@@ -35,7 +35,10 @@ from ui.train_view import by_component
 __all__ = ["DEFAULT_CHOICE", "PLAIN_CHOICE", "build", "facts_markdown", "on_page_load", "predict", "preview_frame",
            "zip_model"]
 MAX_BATCH = 16
-LAYOUT_LANE = "predict-layout"  # the queue lane of the boxes' layout (see model.change below)
+# One queue lane for the boxes' layout (the page load's, each model change's and the step after each Load: FIFO, one
+# at a time): a page load's layout for the default could otherwise be answered after the model the visitor chose in
+# the first seconds, and lay the default's boxes back out. A config read: milliseconds, so one lane for all is cheap.
+LAYOUT_LANE = {"concurrency_id": "predict-layout", "concurrency_limit": 1}
 MAX_CLASSES_SHOWN = 10  # bars in the answer: every class of a GLUE task, the top ten of a larger head
 EXAMPLES = [  # written for this app; the last five are near misses that share most of their words
     ["The library stays open until nine on weekdays.", "On weekdays the library closes at nine."],
@@ -166,16 +169,11 @@ def build(ctx: AppContext | None = None) -> None:
     # (it may have changed while Load ran: the lane then answers in order, never with the loaded model's boxes)
     load_button.click(*wired(load_model, [model, *who], "facts", "zip_button"), api_name=False,
                       concurrency_limit=2).then(*wired(follow_loaded, [model, *who], *layout), api_name=False,
-                                                show_progress="hidden", concurrency_id=LAYOUT_LANE,
-                                                concurrency_limit=1)
+                                                show_progress="hidden", **LAYOUT_LANE)
     # another model chosen (from the menu, typed, or sent by Train's mistakes table): its boxes, from its config (a
     # Hub model's only once it is in this machine's cache: Load brings it, and the step after Load sets the boxes).
     # Not after each answer: updating the boxes fires their change, which clears the answer just given
-    # One queue lane for the boxes' layout (the page load's and each model change's, FIFO, one at a time): a page
-    # load's layout for the default can otherwise be answered after the model the visitor chose in the first
-    # seconds, and lay the default's boxes back out. A config read: milliseconds, so one lane for all is cheap.
-    model.change(*wired(follow_model, [model, *who], *layout), api_name=False, show_progress="hidden",
-                 concurrency_id=LAYOUT_LANE, concurrency_limit=1)
+    model.change(*wired(follow_model, [model, *who], *layout), api_name=False, show_progress="hidden", **LAYOUT_LANE)
     refresh_button.click(*wired(refresh_models, [model, other, *who], "model", "other"), api_name=False)
     if ctx is not None:  # a pair from another tab (Train's mistakes) lands here and is explained
         ctx.predict_pair = {"sentence1": sentence1, "sentence2": sentence2, "model": model,
@@ -183,8 +181,7 @@ def build(ctx: AppContext | None = None) -> None:
     if ctx is not None:  # once the viewer is known: their runs in the menus, their default named, its boxes shown
         ctx.on_viewer_known(*wired(on_page_load, who, "model", "other", "default"))
         # its own step beside it: reading the default's config must not delay the default's line
-        ctx.on_viewer_known(*wired(follow_model, [model, *who], *layout), concurrency_id=LAYOUT_LANE,
-                            concurrency_limit=1)
+        ctx.on_viewer_known(*wired(follow_model, [model, *who], *layout), **LAYOUT_LANE)
     zip_button.click(zip_model, [model, *who], zip_file, api_name=False)
 
 

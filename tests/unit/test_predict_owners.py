@@ -201,4 +201,4 @@ def test_a_late_page_load_cannot_undo_a_model_chosen_in_the_first_seconds(store)
     layout_writers = [bf for bf in demo.fns.values() if second_box in bf.outputs]
     # the page load's, each model change's and the one after each Load: all in one lane, one at a time
     assert sorted(bf.name for bf in layout_writers) == ["follow_loaded", "follow_model", "follow_model"]
-    assert {(bf.concurrency_id, bf.concurrency_limit) for bf in layout_writers} == {(predict_tab.LAYOUT_LANE, 1)}
+    assert {(bf.concurrency_id, bf.concurrency_limit) for bf in layout_writers} == {("predict-layout", 1)}
