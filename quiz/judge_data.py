@@ -9,21 +9,27 @@ from pathlib import Path
 
 import yaml
 
-from quiz.agreement import ANSWER_SETS, SECOND_LOOK_SET, THIRD_LOOK_SET, UNSEEN_SET, WRONG_KINDS, Answer, load_answers
+from quiz.agreement import (ANSWER_SETS, FIRST_LOOK_SET, SECOND_LOOK_SET, SECOND_UNSEEN_SET, THIRD_LOOK_SET,
+                            UNSEEN_SET, WRONG_KINDS, Answer, load_answers)
 from quiz.bank import Bank, Question
 from quiz.grading import sentences as split_sentences
 
 SENTENCES_FILE = Path(__file__).resolve().parent / "judge" / "train_sentences.yaml"
 # Written for the second adapter: more ways to state each idea, many more hard negatives, and whole answers.
 HARD_FILE = Path(__file__).resolve().parent / "judge" / "hard_sentences.yaml"
+# Written for the sixth judge (scripts/label_sentences.py): the sentence of each right answer that states a ticked idea.
+RIGHT_SENTENCES_FILE = Path(__file__).resolve().parent / "judge" / "right_sentences.yaml"
 # The answer sets the judge trains on, and the one kept aside to choose its thresholds and watch its training (never
 # trained on). The third judge trained on the first three seen sets only and credited 16 of 55 fluent wrong answers
 # on its first look; in hindsight no thresholds fixed that (bench/results/judge_hindsight_firstlook3.json), while a
 # judge trained on every earlier set but that one credited 10 of 55 of it at the same thresholds. So the fourth
 # judge trains on all of them but the third judge's first-look set, which chooses its thresholds; the figure that
 # counts is the first look at a set written after it was frozen (quiz/agreement.py FIRST_LOOK_SET).
-TRAIN_SETS = (*ANSWER_SETS, UNSEEN_SET, SECOND_LOOK_SET)
-TUNE_SETS = (THIRD_LOOK_SET,)
+# The sixth judge trains also on the third and fourth judges' first-look sets (a fifth candidate trained with the
+# third's credited 0 of 55 wrong answers on its first look) and chooses its thresholds on the set written after the
+# fifth candidate, which no judge trained on.
+TRAIN_SETS = (*ANSWER_SETS, UNSEEN_SET, SECOND_LOOK_SET, THIRD_LOOK_SET, FIRST_LOOK_SET)
+TUNE_SETS = (SECOND_UNSEEN_SET,)
 
 # What a text does to an idea. NOT_STATES means "silent or contradicts, we do not know which" (a whole wrong answer
 # against one idea): "states" is trained to 0 and "contradicts" gets no loss (scripts/train_judge.py targets).
@@ -99,6 +105,14 @@ def perturb(sentence: str, rng: random.Random) -> list[str]:
         flipped = negation[1] if negation[2] else f"{negation[1]} not"
         out.append(sentence[:negation.start()] + flipped + sentence[negation.end():])
     return [s for s in out if s != sentence]
+
+
+def right_sentence_pairs(path: Path = RIGHT_SENTENCES_FILE) -> list[Pair]:
+    """Each labelled sentence of a right answer states its idea (scripts/label_sentences.py); none if no file."""
+    if not path.exists():
+        return []
+    rows = yaml.safe_load(path.read_text(encoding="utf-8"))["labels"]
+    return [Pair(f"{r['item']}/{r['idea']}", r["sentence"], STATES) for r in rows]
 
 
 def answer_pairs(item: Question, answers: list[Answer], sentences: bool = True) -> list[Pair]:
@@ -177,4 +191,4 @@ def build(bank: Bank, seed: int = 0, mixes_per_item: int = 24, answer_sets=TRAIN
             if parts:
                 rng.shuffle(parts)
                 out += [Pair(key, " ".join(parts), STATES if key in stated else NOT_STATES) for key in keys]
-    return out
+    return out + right_sentence_pairs()

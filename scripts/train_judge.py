@@ -15,7 +15,8 @@ Training texts (quiz/judge_data.py): each idea's written sentences (states) and 
 systematic perturbations of the right sentences (one term swapped, a number changed, a claim negated:
 contradicts), the same question's other ideas (on topic, not this idea), other questions' sentences (silent),
 whole answers and the earlier answer sets (quiz/judge_data.py TRAIN_SETS: the four seen sets and the first and
-second judges' first-look sets; the third judge's first-look set is kept aside to choose the thresholds). Where a
+second judges' first-look sets, and since the sixth judge the third and fourth judges'; the set written after the
+fifth-judge candidate is kept aside to choose the thresholds). Where a
 text's relation to an idea is "not stated, but we do not know whether it is contradicted" (a whole wrong answer),
 the contradicts output gets no loss.
 
@@ -27,8 +28,19 @@ epochs (0.77 at the end) and for 6 epochs of 12 (stopped); at lr 5e-4 it left th
 The fourth judge (shipped now) is the same shape, recipe and seed on more answer sets: the third, trained on the
 first three seen sets only, credited 16 of 55 fluent wrong answers of its first-look set, and no thresholds fixed
 that in hindsight; trained on every earlier set but that one, it credited 10 of 55 of them at the same thresholds.
-`python -m scripts.train_judge` (10 epochs, lr 5e-4, seed 7) with the same data and library pins reproduces it
-(its train_log.json records the run); then scripts/tune_judge.py chooses the grader's thresholds.
+`python -m scripts.train_judge` (10 epochs, lr 5e-4, seed 7) with the same data and library pins reproduced it.
+
+The sixth judge (shipped now) starts from the fourth and trains on: everything above, the third and fourth judges'
+first-look sets, and one labelled sentence per ticked idea of every right answer (quiz/judge/right_sentences.yaml,
+scripts/label_sentences.py: the fourth judge read single sentences poorly, e.g. 0.06 for "Nothing is broken." as
+"the report is expected"). Why it starts from the fourth: trained from a fresh adapter on that data (seed 7, lr
+5e-4, 10 epochs, 660 s), the judge sat at "not stated" for every tuning answer for eight epochs (training loss
+~0.52 throughout, idea agreement 0.58-0.60), the stall described above; short probes at lr 2.5e-4 and without the
+new sentences stalled too. Continued from the fourth judge's adapter (lr 2.5e-4, 4 epochs, 270 s) it left no such
+phase (tuning agreement 0.915 after one epoch, 0.926 at the end). To reproduce it, put the fourth judge's adapter
+in a folder (`git archive bb0698f quiz/judge/adapter | tar -x -C /tmp` gives /tmp/quiz/judge/adapter) and run
+`python -m scripts.train_judge --init /tmp/quiz/judge/adapter --lr 2.5e-4 --epochs 4`.
+Then scripts/tune_judge.py chooses the grader's thresholds.
 """
 from __future__ import annotations
 
@@ -81,6 +93,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--epochs", type=float, default=10)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--lr", type=float, default=LEARNING_RATE)
+    parser.add_argument("--init", default=None,
+                        help="start from this saved adapter (its LoRA matrices and head) instead of a fresh one")
     parser.add_argument("--max-steps", type=int, default=-1, help="stop after this many steps (a quick check)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -121,7 +135,12 @@ def main(argv: list[str] | None = None) -> dict:
     lora = LoraConfig(task_type=TaskType.SEQ_CLS, r=judge.RANK, lora_alpha=2 * judge.RANK, lora_dropout=0.1,
                       target_modules=["query", "key", "value", "dense"], layers_to_transform=judge.LAYERS,
                       modules_to_save=["classifier", "pooler"])
-    model = get_peft_model(model, lora)
+    if args.init:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, args.init, is_trainable=True)
+    else:
+        model = get_peft_model(model, lora)
     model.print_trainable_parameters()
     training_args = TrainingArguments(
         output_dir=str(ROOT / ".judge_run"), use_cpu=True, seed=SEED, num_train_epochs=args.epochs,
@@ -136,7 +155,7 @@ def main(argv: list[str] | None = None) -> dict:
     eval_metrics = trainer.evaluate()
     model.save_pretrained(args.out)
     Path(args.out, "ideas.json").write_text(json.dumps(keys, indent=0) + "\n", encoding="utf-8")
-    log = {"seed": SEED, "epochs": args.epochs, "lr": args.lr, "max_steps": args.max_steps, "rank": judge.RANK,
+    log = {"seed": SEED, "init": args.init and Path(args.init).name, "epochs": args.epochs, "lr": args.lr, "max_steps": args.max_steps, "rank": judge.RANK,
            "layers": judge.LAYERS, "train_examples": len(train_examples), "tune_examples": len(tune_examples),
            "seconds": round(time.time() - started), "train": train_output.metrics,
            "global_step": train_output.global_step, "eval": eval_metrics}
