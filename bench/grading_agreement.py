@@ -1,9 +1,9 @@
 """Benchmark: how often the quiz grader agrees with a teacher on learner answers, set by set, unseen set first.
 
 Usage: python bench/grading_agreement.py [--answers FILE ...] [--bank quiz/bank.yaml] [-v] [--write README.md]
-(default: the newest unseen set when it exists, then the third, second and first judge's first-look sets (seen
-since: the fourth judge chose its thresholds on the third's and trained on the other two), then the four seen sets
-in tests/data/ (trained on), each on its own, then every set but the newest together)
+(default: the newest unseen set when it exists, then the sets written after earlier judges, newest first (seen
+since: the sixth judge chose its thresholds on the fifth and trained on the others), then the four seen sets in
+tests/data/ (trained on), each on its own, then every set but the newest together)
 Every answer in the file has the key ideas a teacher ticks; the grader's "covered" is compared with each
 tick. Printed: agreement over all key-idea judgements, ideas of fully right answers the grader marked
 missed (and not covered), fully right answers with any idea marked missed, and wrong or off-topic answers credited with any idea. The
@@ -38,7 +38,9 @@ def role(path: str | Path) -> str:
 def main(argv: list[str] | None = None) -> dict:
     from quiz.agreement import (
         ANSWER_SETS,
+        FIFTH_LOOK_SET,
         FIRST_LOOK_SET,
+        FOURTH_LOOK_SET,
         SECOND_LOOK_SET,
         THIRD_LOOK_SET,
         UNSEEN_SET,
@@ -48,7 +50,8 @@ def main(argv: list[str] | None = None) -> dict:
     from quiz.bank import default_bank, load_bank
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    defaults = [str(p) for p in (FIRST_LOOK_SET, THIRD_LOOK_SET, SECOND_LOOK_SET, UNSEEN_SET) if p.exists()] + [
+    earlier = (FIRST_LOOK_SET, FIFTH_LOOK_SET, FOURTH_LOOK_SET, THIRD_LOOK_SET, SECOND_LOOK_SET, UNSEEN_SET)
+    defaults = [str(p) for p in earlier if p.exists()] + [
         str(p) for p in ANSWER_SETS]
     parser.add_argument("--answers", nargs="*", default=defaults)
     parser.add_argument("--bank", default=None, help="a bank file (default: the packaged quiz/bank.yaml)")
@@ -62,7 +65,7 @@ def main(argv: list[str] | None = None) -> dict:
         everything += answers if role(path) != "unseen" else []
         if len(args.answers) > 1:
             title = Path(path).name + {"unseen": " (UNSEEN: written after the judge was frozen)",
-                                       "tuning": " (an earlier judge's first-look set; thresholds chosen on it)",
+                                       "tuning": " (written after an earlier judge; thresholds chosen on it)",
                                        "seen": ""}[role(path)]
             rows.append((path, _report(title, measure(answers, bank), args.verbose)))
     if not everything:
@@ -92,8 +95,10 @@ def _report(title: str, result, verbose: bool) -> dict:
 
 
 _LABELS = {
-    "grading_answers_firstlook4.yaml": "**unseen, first look (the figure that counts)**",
-    "grading_answers_firstlook3.yaml": "the third judge's first-look set (thresholds chosen on it since)",
+    "grading_answers_firstlook6.yaml": "**unseen, first look (the figure that counts)**",
+    "grading_answers_firstlook5.yaml": "the set written after the fifth candidate (thresholds chosen on it since)",
+    "grading_answers_firstlook4.yaml": "the fourth judge's first-look set (trained on since)",
+    "grading_answers_firstlook3.yaml": "the third judge's first-look set (trained on since)",
     "grading_answers_firstlook2.yaml": "the second judge's first-look set (trained on since)",
     "grading_answers_unseen.yaml": "the first judge's first-look set (trained on since)",
     "grading_answers.yaml": "seen: set 1 (trained on)",

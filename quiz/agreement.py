@@ -13,22 +13,22 @@ from quiz.grading import COVERED, MISSED, Feedback, grade
 DATA_DIR = Path(__file__).resolve().parent.parent / "tests" / "data"
 ANSWERS_FILE = DATA_DIR / "grading_answers.yaml"
 # Four sets, written one after another for the old claim-pattern grader, each measured once before it
-# informed any change; all four are seen now. UNSEEN_SET was written after the first judge was frozen and measured
-# it once (bench/results/grading_unseen_first_look.txt); SECOND_LOOK_SET after the second judge
-# (bench/results/grading_firstlook2.txt); THIRD_LOOK_SET after the third (bench/results/grading_firstlook3.txt).
-# The fourth judge (quiz/judge.py) trains on the four seen sets, UNSEEN_SET and SECOND_LOOK_SET, and chose its
-# thresholds on THIRD_LOOK_SET (quiz/judge_data.py), never trained on. FIRST_LOOK_SET was written after the fourth
-# judge was frozen and committed: its first look (bench/results/grading_firstlook4.txt) is the figure that counts
-# now. Write yet another set to measure a changed judge.
+# informed any change; all four are seen now. Then one set per judge, each written by a helper after that judge was
+# frozen and measured by it once: UNSEEN_SET (the first judge, bench/results/grading_unseen_first_look.txt),
+# SECOND_LOOK_SET (the second), THIRD_LOOK_SET (the third), FOURTH_LOOK_SET (the fourth,
+# bench/results/grading_firstlook4.txt), FIFTH_LOOK_SET (written after a fifth-judge candidate that was not shipped,
+# bench/results/grading_firstlook5.txt). The sixth judge (quiz/judge.py) trains on all of them but the fifth, which
+# chose its thresholds (quiz/judge_data.py). FIRST_LOOK_SET was written after the sixth judge was frozen and
+# committed: its first look (bench/results/grading_firstlook6.txt) is the figure that counts now. Write yet another
+# set to measure a changed judge.
 ANSWER_SETS = (ANSWERS_FILE, DATA_DIR / "grading_answers_holdout.yaml", DATA_DIR / "grading_answers_fresh.yaml",
                DATA_DIR / "grading_answers_final.yaml")
 UNSEEN_SET = DATA_DIR / "grading_answers_unseen.yaml"
 SECOND_LOOK_SET = DATA_DIR / "grading_answers_firstlook2.yaml"
 THIRD_LOOK_SET = DATA_DIR / "grading_answers_firstlook3.yaml"
-FIRST_LOOK_SET = DATA_DIR / "grading_answers_firstlook4.yaml"
-# Written after a fifth-judge candidate was frozen (bench/results/judge5_candidate, not shipped): a second set the
-# shipped fourth judge never saw (bench/results/grading_firstlook5.txt). Not trained or tuned on.
-SECOND_UNSEEN_SET = DATA_DIR / "grading_answers_firstlook5.yaml"
+FOURTH_LOOK_SET = DATA_DIR / "grading_answers_firstlook4.yaml"
+FIFTH_LOOK_SET = DATA_DIR / "grading_answers_firstlook5.yaml"
+FIRST_LOOK_SET = DATA_DIR / "grading_answers_firstlook6.yaml"
 RIGHT_KINDS = ("full", "unusual", "short")   # answers whose listed ideas are all stated correctly
 WRONG_KINDS = ("wrong", "offtopic")          # answers that state no idea correctly
 KINDS = ("full", "unusual", "short", "partial", "wrong", "offtopic")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from quiz.agreement import (ANSWER_SETS, FIRST_LOOK_SET, SECOND_LOOK_SET, SECOND_UNSEEN_SET, THIRD_LOOK_SET,
+from quiz.agreement import (ANSWER_SETS, FIFTH_LOOK_SET, FOURTH_LOOK_SET, SECOND_LOOK_SET, THIRD_LOOK_SET,
                             UNSEEN_SET, WRONG_KINDS, Answer, load_answers)
 from quiz.bank import Bank, Question
 from quiz.grading import sentences as split_sentences
@@ -28,8 +28,8 @@ RIGHT_SENTENCES_FILE = Path(__file__).resolve().parent / "judge" / "right_senten
 # The sixth judge trains also on the third and fourth judges' first-look sets (a fifth candidate trained with the
 # third's credited 0 of 55 wrong answers on its first look) and chooses its thresholds on the set written after the
 # fifth candidate, which no judge trained on.
-TRAIN_SETS = (*ANSWER_SETS, UNSEEN_SET, SECOND_LOOK_SET, THIRD_LOOK_SET, FIRST_LOOK_SET)
-TUNE_SETS = (SECOND_UNSEEN_SET,)
+TRAIN_SETS = (*ANSWER_SETS, UNSEEN_SET, SECOND_LOOK_SET, THIRD_LOOK_SET, FOURTH_LOOK_SET)
+TUNE_SETS = (FIFTH_LOOK_SET,)
 
 # What a text does to an idea. NOT_STATES means "silent or contradicts, we do not know which" (a whole wrong answer
 # against one idea): "states" is trained to 0 and "contradicts" gets no loss (scripts/train_judge.py targets).

@@ -39,7 +39,9 @@ scripts/label_sentences.py: the fourth judge read single sentences poorly, e.g. 
 new sentences stalled too. Continued from the fourth judge's adapter (lr 2.5e-4, 4 epochs, 270 s) it left no such
 phase (tuning agreement 0.915 after one epoch, 0.926 at the end). To reproduce it, put the fourth judge's adapter
 in a folder (`git archive bb0698f quiz/judge/adapter | tar -x -C /tmp` gives /tmp/quiz/judge/adapter) and run
-`python -m scripts.train_judge --init /tmp/quiz/judge/adapter --lr 2.5e-4 --epochs 4`.
+`python -m scripts.train_judge --init /tmp/quiz/judge/adapter --lr 2.5e-4 --epochs 4`. `--init` needs the same
+ideas as the adapter it starts from (the head has two outputs per idea): after a new idea is added to the bank,
+train from a fresh adapter and watch the training's evaluation for the stall.
 Then scripts/tune_judge.py chooses the grader's thresholds.
 """
 from __future__ import annotations

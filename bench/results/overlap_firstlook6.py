@@ -1,0 +1,20 @@
+"""Set-6 answers that are near copies of an earlier set's answer (share of their 6-word runs found in one earlier answer of the same item)."""
+import re, glob, json, yaml
+from pathlib import Path
+from quiz import agreement
+from quiz.bank import default_bank
+def grams(t, n=6):
+    w = re.findall(r"[a-z0-9]+", t.lower()); return {" ".join(w[i:i+n]) for i in range(len(w)-n+1)}
+earlier = [(Path(f).name, a) for f in sorted(glob.glob('tests/data/grading_answers*.yaml')) if 'firstlook6' not in f
+           for a in agreement.load_answers(f)]
+six = agreement.load_answers(agreement.FIRST_LOOK_SET)
+near = []
+for a in six:
+    g = grams(a.text)
+    if not g: continue
+    best = max(((len(g & grams(b.text)) / len(g), name) for name, b in earlier if b.item == a.item), default=(0, ""))
+    if best[0] >= 0.3:
+        near.append(a); print(f"{best[0]:.2f} {best[1]} {a.item}/{a.kind}: {a.text[:70]}")
+print(len(near), "near copies")
+rest = [a for a in six if a not in near]
+print(json.dumps(agreement.measure(rest, default_bank()).summary()))
