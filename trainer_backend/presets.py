@@ -26,7 +26,9 @@ QUICK_DESCRIPTION = ("A short run that visibly learns: 500 steps of 8 pairs (4,0
 # CPU. There Quick look is 250 steps and the encoder takes steps twice as large (1e-4; the head keeps its 1e-3, 10x):
 # the encoder has to learn the comparison before the loss can leave chance (a linear probe on the packaged model's
 # frozen [CLS], pooled or mean-pooled pair features scores 0.45-0.51 on the sample's validation pairs, so no choice
-# of pooling gives the head a head start, and freezing lower layers stopped learning altogether within 150 steps; 150 steps left one seed of three at chance).
+# of pooling gives the standard head a head start (only a head built on the two sentences' cosine would:
+# bench/head_start_probe.py), and freezing lower layers stopped learning altogether within 150 steps; 150 steps left
+# one seed of three at chance).
 # Measured numbers are in bench/results/quick_look_*.jsonl and the README, not here.
 QUICK_FP32_SIZES = {"max_steps": 250, "per_device_train_batch_size": 8, "max_train_samples": 2000,
                     "learning_rate": 1e-4, "head_lr_factor": 10, "eval_strategy": "steps", "eval_steps": 0.25}
