@@ -9,8 +9,17 @@ from pathlib import Path
 
 import yaml
 
-from quiz.agreement import (ANSWER_SETS, FIFTH_LOOK_SET, FOURTH_LOOK_SET, SECOND_LOOK_SET, THIRD_LOOK_SET,
-                            UNSEEN_SET, WRONG_KINDS, Answer, load_answers)
+from quiz.agreement import (
+    ANSWER_SETS,
+    FIFTH_LOOK_SET,
+    FOURTH_LOOK_SET,
+    SECOND_LOOK_SET,
+    THIRD_LOOK_SET,
+    UNSEEN_SET,
+    WRONG_KINDS,
+    Answer,
+    load_answers,
+)
 from quiz.bank import Bank, Question
 from quiz.grading import sentences as split_sentences
 

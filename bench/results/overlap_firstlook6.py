@@ -1,8 +1,15 @@
-"""Set-6 answers that are near copies of an earlier set's answer (share of their 6-word runs found in one earlier answer of the same item)."""
-import re, glob, json, yaml
+"""Set-6 answers that are near copies of an earlier set's answer: at least 30% of their six-word runs in one earlier
+answer of the same question; then the bench's figures without them (bench/results/grading_firstlook6.txt).
+Run from the repository root: PYTHONPATH=. python bench/results/overlap_firstlook6.py"""
+import glob
+import json
+import re
 from pathlib import Path
+
 from quiz import agreement
 from quiz.bank import default_bank
+
+
 def grams(t, n=6):
     w = re.findall(r"[a-z0-9]+", t.lower()); return {" ".join(w[i:i+n]) for i in range(len(w)-n+1)}
 earlier = [(Path(f).name, a) for f in sorted(glob.glob('tests/data/grading_answers*.yaml')) if 'firstlook6' not in f
