@@ -1,8 +1,8 @@
 """Choose the judge's thresholds (quiz/grading.py COVER, UNSURE and VETO) on tuning sets, from its probabilities.
 
 Usage: python scripts/tune_judge.py [--sets FILE ...] [--adapter DIR] [--json OUT]
-(default: the tuning set of quiz/judge_data.py, which the judge never trained on: the third judge's first-look set,
-seen since)
+(default: the tuning set of quiz/judge_data.py, which the judge never trained on: since the sixth judge, the set
+written after the fifth-judge candidate)
 Each answer is read once, so every key idea's P(states), P(contradicts) and any misconception veto is recorded;
 then every (COVER, VETO) on a grid is scored as the bench scores it (agreement, wrong answers credited, right ideas
 not covered). The rule: UNSURE is the highest value (at most COVER / 2) that marks no idea of a right answer missed
@@ -17,6 +17,9 @@ first look, so the margin did not protect it. For the fourth judge, after seeing
 first-look set was written, the margin was dropped and the model-answer condition added: on its single tuning set
 of 55 wrong answers the 5% margin (2 answers) chose COVER 0.85, which showed 45 of 167 right ideas as "compare with
 our answer" there, 53 ideas of the bank's own good sample answers, and left a model answer short of its own idea.
+The sixth judge's thresholds came from this rule unchanged (COVER 0.5, UNSURE 0.016, no veto). Its UNSURE, set by
+the one faintest right idea of the tuning set, shows most ideas of wrong answers as "compare with our answer" rather
+than "not yet" (README); a next rule could bound that share.
 """
 from __future__ import annotations
 
