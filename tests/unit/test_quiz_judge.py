@@ -98,18 +98,11 @@ def test_targets_train_states_everywhere_and_contradicts_only_where_known():
 def test_training_data_is_seen_data_only():
     # The sets that measure or tune the judge never feed its training: not the set that chose its thresholds, not
     # the one written after it was frozen.
-    from quiz.agreement import (
-        ANSWER_SETS,
-        FIFTH_LOOK_SET,
-        FIRST_LOOK_SET,
-        FOURTH_LOOK_SET,
-        SECOND_LOOK_SET,
-        THIRD_LOOK_SET,
-        UNSEEN_SET,
-        load_answers,
-    )
+    from quiz import agreement as sets
+    from quiz.agreement import FIFTH_LOOK_SET, FIRST_LOOK_SET, load_answers
 
-    assert set(TRAIN_SETS) == {*ANSWER_SETS, UNSEEN_SET, SECOND_LOOK_SET, THIRD_LOOK_SET, FOURTH_LOOK_SET}
+    assert set(TRAIN_SETS) == {*sets.ANSWER_SETS, sets.UNSEEN_SET, sets.SECOND_LOOK_SET, sets.THIRD_LOOK_SET,
+                               sets.FOURTH_LOOK_SET}
     assert TUNE_SETS == (FIFTH_LOOK_SET,) and not {FIFTH_LOOK_SET, FIRST_LOOK_SET} & set(TRAIN_SETS)
     assert FIRST_LOOK_SET not in TUNE_SETS
     bank = default_bank()
