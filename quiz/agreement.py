@@ -17,10 +17,12 @@ ANSWERS_FILE = DATA_DIR / "grading_answers.yaml"
 # frozen and measured by it once: UNSEEN_SET (the first judge, bench/results/grading_unseen_first_look.txt),
 # SECOND_LOOK_SET (the second), THIRD_LOOK_SET (the third), FOURTH_LOOK_SET (the fourth,
 # bench/results/grading_firstlook4.txt), FIFTH_LOOK_SET (written after a fifth-judge candidate that was not shipped,
-# bench/results/grading_firstlook5.txt). The sixth judge (quiz/judge.py) trains on all of them but the fifth, which
-# chose its thresholds (quiz/judge_data.py). FIRST_LOOK_SET was written after the sixth judge was frozen and
-# committed: its first look (bench/results/grading_firstlook6.txt) is the figure that counts now. Write yet another
-# set to measure a changed judge.
+# bench/results/grading_firstlook5.txt), SIXTH_LOOK_SET (the sixth judge's first look: all three targets met,
+# bench/results/grading_firstlook6.txt) and SEVENTH_SET (a second unseen set for it, written right after: all three
+# missed, bench/results/grading_firstlook7.txt). The sixth judge trains on the sets up to the fourth; its thresholds
+# were chosen again, by a rule with a margin, on the fifth, sixth and seventh pooled (quiz/judge_data.py).
+# FIRST_LOOK_SET was written after those thresholds were frozen and committed: its first look
+# (bench/results/grading_firstlook8.txt) is the figure that counts now. Write yet another set to measure a change.
 ANSWER_SETS = (ANSWERS_FILE, DATA_DIR / "grading_answers_holdout.yaml", DATA_DIR / "grading_answers_fresh.yaml",
                DATA_DIR / "grading_answers_final.yaml")
 UNSEEN_SET = DATA_DIR / "grading_answers_unseen.yaml"
@@ -28,7 +30,9 @@ SECOND_LOOK_SET = DATA_DIR / "grading_answers_firstlook2.yaml"
 THIRD_LOOK_SET = DATA_DIR / "grading_answers_firstlook3.yaml"
 FOURTH_LOOK_SET = DATA_DIR / "grading_answers_firstlook4.yaml"
 FIFTH_LOOK_SET = DATA_DIR / "grading_answers_firstlook5.yaml"
-FIRST_LOOK_SET = DATA_DIR / "grading_answers_firstlook6.yaml"
+SIXTH_LOOK_SET = DATA_DIR / "grading_answers_firstlook6.yaml"
+SEVENTH_SET = DATA_DIR / "grading_answers_firstlook7.yaml"
+FIRST_LOOK_SET = DATA_DIR / "grading_answers_firstlook8.yaml"
 RIGHT_KINDS = ("full", "unusual", "short")   # answers whose listed ideas are all stated correctly
 WRONG_KINDS = ("wrong", "offtopic")          # answers that state no idea correctly
 KINDS = ("full", "unusual", "short", "partial", "wrong", "offtopic")

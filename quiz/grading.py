@@ -20,14 +20,16 @@ COVERED, PARTLY, MISSED = "covered", "partly", "missed"
 #    with a note (compare with our answer); else the highest P(states) >= COVER ->
 #    covered; >= UNSURE -> partly ("compare with our answer": the judge is unsure and says so rather than
 #    guess); below -> missed.
-# The thresholds were chosen by scripts/tune_judge.py on the tuning set (quiz/judge_data.py TUNE_SETS: the set
-# written after the fifth-judge candidate, never trained on), with the sentence-support guard below in place: 94.4%
-# agreement, 2 of 55 wrong answers credited, no idea of a right answer missed, every model answer whole; by the rule
-# in that script, before the sixth judge's first-look set was written (bench/results/judge_thresholds.json).
-# UNSURE is low because the rule puts it just under the faintest right idea of the tuning set: below it an idea is
-# "missed", above it the learner is asked to compare with our answer.
-COVER = 0.5
-UNSURE = 0.016
+# The thresholds were chosen by scripts/tune_judge.py on the tuning sets (quiz/judge_data.py TUNE_SETS: the set
+# written after the fifth-judge candidate and the sixth judge's two unseen sets, pooled; never trained on), with the
+# sentence-support guard below in place: 92.7% agreement, 8 of 165 wrong answers credited (the rule's margin: at most
+# 5%), no idea of a right answer missed, every model answer whole; by the rule in that script, before the set that
+# measures them (quiz/agreement.py FIRST_LOOK_SET) was written (bench/results/judge_thresholds.json). The first
+# thresholds of this judge (0.5 / 0.016, chosen on one set without a margin) met the targets on its first look and
+# missed them on a second unseen set. UNSURE is low because the rule puts it just under the faintest right idea of
+# the tuning sets: below it an idea is "missed", above it the learner is asked to compare with our answer.
+COVER = 0.7
+UNSURE = 0.015
 VETO = 1.01   # 1.01: no veto (the rule's choice; the sweep in bench/results/judge_thresholds.json)
 SUPPORT = 0.15  # a sentence shows a faint sign of an idea from here (see supported; an everyday ramble's sentences: 0.05-0.2)
 MAX_CHARS = 6000  # longer answers are checked on their beginning only

@@ -18,7 +18,8 @@ ADAPTER_DIR = Path(__file__).resolve().parent / "judge" / "adapter"
 RANK = 8
 LAYERS = [2, 3, 4, 5]  # LoRA in the top four of six layers: training need not backpropagate further
 MAX_LENGTH = 192
-MAX_SEGMENTS = 6       # sentences of an answer read one by one (the whole answer is read too)
+MAX_SEGMENTS = 10      # sentences of an answer read one by one (the whole answer is read too); was 6 until the
+#                        sixth judge's second thresholds: a model answer stated an idea only in its 8th piece
 CACHED_ANSWERS = 2048  # judged answers kept per process: a few KB each, at most ~50 MB if every answer were 6,000 characters
 _LOCK = threading.Lock()
 _LORA_KEY = re.compile(r"^base_model\.model\.(?P<module>.+)\.lora_(?P<ab>[AB])\.weight$")

@@ -1,13 +1,13 @@
 """Choose the judge's thresholds (quiz/grading.py COVER, UNSURE and VETO) on tuning sets, from its probabilities.
 
 Usage: python scripts/tune_judge.py [--sets FILE ...] [--adapter DIR] [--json OUT]
-(default: the tuning set of quiz/judge_data.py, which the judge never trained on: since the sixth judge, the set
-written after the fifth-judge candidate)
+(default: the tuning sets of quiz/judge_data.py, which the judge never trained on: since the sixth judge's second
+thresholds, the set written after the fifth-judge candidate and the sixth judge's two unseen sets, pooled)
 Each answer is read once, so every key idea's P(states), P(contradicts) and any misconception veto is recorded;
 then every (COVER, VETO) on a grid is scored as the bench scores it (agreement, wrong answers credited, right ideas
 not covered). The rule: UNSURE is the highest value (at most COVER / 2) that marks no idea of a right answer missed
-on the tuning sets; (COVER, VETO) is the pair with the best agreement among those crediting at most 10% of the wrong
-answers (the target) and leaving every model answer of the bank covering all its own ideas (when no pair meets
+on the tuning sets; (COVER, VETO) is the pair with the best agreement among those crediting at most 5% of the wrong
+answers (half the target) and leaving every model answer of the bank covering all its own ideas (when no pair meets
 both, the model answers stay whole and the fewest wrong answers credited decides); ties go to the higher COVER,
 then the weaker veto (none at 1.01).
 
@@ -17,9 +17,12 @@ first look, so the margin did not protect it. For the fourth judge, after seeing
 first-look set was written, the margin was dropped and the model-answer condition added: on its single tuning set
 of 55 wrong answers the 5% margin (2 answers) chose COVER 0.85, which showed 45 of 167 right ideas as "compare with
 our answer" there, 53 ideas of the bank's own good sample answers, and left a model answer short of its own idea.
-The sixth judge's thresholds came from this rule unchanged (COVER 0.5, UNSURE 0.016, no veto). Its UNSURE, set by
-the one faintest right idea of the tuning set, shows most ideas of wrong answers as "compare with our answer" rather
-than "not yet" (README); a next rule could bound that share.
+The sixth judge's first thresholds came from that rule (COVER 0.5, UNSURE 0.016, no veto, chosen on one set of 55
+wrong answers): its first look met the 10% target (4 of 55 credited) and a second unseen set, written right after,
+did not (11 of 55): aimed at the target itself, on one set, the rule misses it about as often as it meets it. So
+the margin is back, now on a pool large enough to hold it: every set the judge never trained on (the fifth
+candidate's set and the sixth judge's two unseen sets, 165 wrong answers), at most 5% credited there. With one set
+of 55, 5% was 2 answers and chose COVER 0.85; on 165 it is 8.
 """
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 GRID = [round(0.05 * i, 2) for i in range(2, 20)]
 VETO_GRID = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01]   # 1.01: no veto
-MAX_WRONG_CREDITED = 0.10
+MAX_WRONG_CREDITED = 0.05   # half the 10% target, on every set the judge never trained on, pooled (see the history)
 RULE = ("UNSURE: the highest value (at most COVER / 2) that marks no idea of a right answer missed; (COVER, VETO): "
         f"the best agreement among the grid values that credit at most {MAX_WRONG_CREDITED:.0%} of the wrong answers "
         "and leave every model answer covering all its own ideas")
