@@ -99,12 +99,12 @@ def test_training_data_is_seen_data_only():
     # The sets that measure or tune the judge never feed its training: not the set that chose its thresholds, not
     # the one written after it was frozen.
     from quiz import agreement as sets
-    from quiz.agreement import FIFTH_LOOK_SET, FIRST_LOOK_SET, load_answers
+    from quiz.agreement import FIRST_LOOK_SET, load_answers
 
     assert set(TRAIN_SETS) == {*sets.ANSWER_SETS, sets.UNSEEN_SET, sets.SECOND_LOOK_SET, sets.THIRD_LOOK_SET,
                                sets.FOURTH_LOOK_SET}
-    assert TUNE_SETS == (FIFTH_LOOK_SET,) and not {FIFTH_LOOK_SET, FIRST_LOOK_SET} & set(TRAIN_SETS)
-    assert FIRST_LOOK_SET not in TUNE_SETS
+    assert TUNE_SETS == (sets.FIFTH_LOOK_SET, sets.SIXTH_LOOK_SET, sets.SEVENTH_SET)
+    assert not {*TUNE_SETS, FIRST_LOOK_SET} & set(TRAIN_SETS) and FIRST_LOOK_SET not in TUNE_SETS
     bank = default_bank()
     keys = set(idea_keys(bank))
     assert set(load_sentences()) <= keys  # every written sentence belongs to an idea of the bank
@@ -116,7 +116,7 @@ def test_training_data_is_seen_data_only():
     # (the fifth set's short compute_metrics answer is word for word one of the third set's: two helpers wrote the
     # same terse line; bench/results/grading_firstlook5.txt)
     repeated = {'Gets (logits, labels); returns a dict like {"accuracy": ..., "f1": ...}.'}
-    for path in (p for p in (FIFTH_LOOK_SET, FIRST_LOOK_SET) if p.exists()):  # the sets that tune or measure it
+    for path in (p for p in (*TUNE_SETS, FIRST_LOOK_SET) if p.exists()):  # the sets that tune or measure it
         assert not ({a.text for a in load_answers(path)} - repeated) & texts, path.name
         # nor a sentence of one (a written training line is never copied out of a set that measures or tunes)
         answers = " ".join(a.text for a in load_answers(path))
@@ -182,14 +182,15 @@ def test_the_grader_uses_the_thresholds_the_tuning_rule_chose():
     assert saved["sets"] == [p.name for p in TUNE_SETS]
     chosen = saved["chosen"]
     assert (grading.COVER, grading.UNSURE, grading.VETO) == (chosen["cover"], chosen["unsure"], chosen["veto"])
-    # the rule: no idea of a right answer marked missed; every model answer whole; at most 10% of the wrong answers
-    # credited, or (no pair on the grid managed both, as for the fourth judge) the fewest credited
+    # the rule: no idea of a right answer marked missed; every model answer whole; at most 5% of the wrong answers
+    # credited on the pooled tuning sets (half the target), or (no pair on the grid managed both) the fewest credited
     assert chosen["right_missed"] == 0
     tune = _tune_module()
     rows = tune.probabilities([str(p) for p in TUNE_SETS])
     assert tune.model_answers_covered(rows, chosen["cover"], chosen["veto"])
     whole = [s for s in saved["sweep"] if tune.model_answers_covered(rows, s["cover"], s["veto"])]
-    allowed = [s for s in whole if s["wrong_credited"] <= 0.10 * s["wrong"]] or [
+    assert tune.MAX_WRONG_CREDITED == 0.05
+    allowed = [s for s in whole if s["wrong_credited"] <= 0.05 * s["wrong"]] or [
         s for s in whole if s["wrong_credited"] == min(w["wrong_credited"] for w in whole)]
     assert chosen["agreement"] == max(s["agreement"] for s in allowed)
 
@@ -236,9 +237,10 @@ def test_the_labelled_sentences_come_from_right_answers_that_tick_their_idea():
     assert len(rows) == 917
     assert all(r["idea"] in ticked.get((r["item"], r["sentence"]), set()) for r in rows)
     assert sum(r["by"] == "claim" for r in rows) == 819 and all(r["p"] >= 0.3 for r in rows if r["by"] == "judge")
-    # (every label comes from a training answer, checked above; the first-look set, written later, repeats some
-    # sentences of earlier sets, which bench/results/grading_firstlook6.txt reports, so only the tuning set's are
-    # compared here: its repeated compute_metrics answer's two pieces and one four-word line anyone writes)
+    # (every label comes from a training answer, checked above; the sets written after the labels repeat some
+    # sentences of earlier sets, which bench/results/grading_firstlook6.txt reports, so only the fifth set's are
+    # compared here, the one that existed when they were made: its repeated compute_metrics answer's two pieces
+    # and one four-word line anyone writes)
     tuning = {s for a in load_answers(FIFTH_LOOK_SET) for s in grading.sentences(a.text)}
     common = {"Gets (logits, labels);", 'returns a dict like {"accuracy": ..., "f1": ...}.', "trainer.train() starts it."}
     assert not {r["sentence"] for r in rows} & tuning - common
