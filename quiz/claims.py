@@ -13,6 +13,7 @@ HYPOTHETICAL = frozenset("""if unless instead rather unlike than whereas otherwi
 compared older earlier previously formerly used suppose imagine""".split())
 SCOPE_WORDS = 6  # how many words before a hit are read for a negation or a hypothetical
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
+_CLAUSE_END = re.compile(r"[.!?](?=[\s\"'’”)]|$)")  # the end of the clause a hit sits in (not the dot of np.argmax)
 _CLAUSE_BREAK = re.compile(r"[,;:()\[\]—–]|\s-\s|\b(?:but|although|though|whereas|while|so|because|since|and|then|until|"
                            r"which|however|yet)\b", re.IGNORECASE)
 _WORD = re.compile(r"[a-z]+(?:['’][a-z]+)?", re.IGNORECASE)
@@ -30,11 +31,12 @@ class Hit:
     text: str
     negated: bool
     hypothetical: bool
+    question: bool = False  # the clause it sits in ends with "?": asked (or quoted), not claimed
 
     @property
     def asserted(self) -> bool:
-        """The learner states this themselves: neither negated nor only supposed."""
-        return not self.negated and not self.hypothetical
+        """The learner states this themselves: neither negated, nor only supposed, nor asked."""
+        return not self.negated and not self.hypothetical and not self.question
 
 
 def sentences(text: str) -> list[str]:
@@ -104,7 +106,9 @@ def hits(pattern: re.Pattern[str], text: str) -> list[Hit]:
             if not whole_word(sentence, m.start(), m.end()):
                 continue
             words, opens = _scope_words(sentence, m.start())
-            out.append(Hit(sentence, m.group(0), _negated(words, opens), any(w in HYPOTHETICAL for w in words)))
+            end = _CLAUSE_END.search(sentence, m.end())
+            out.append(Hit(sentence, m.group(0), _negated(words, opens), any(w in HYPOTHETICAL for w in words),
+                           question=bool(end) and end.group(0) == "?"))
     return out
 
 

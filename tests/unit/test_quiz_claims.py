@@ -51,3 +51,16 @@ def test_answer_level_patterns_only_look_at_the_start():
     p = (compile_pattern(r"\A\W*yes\b"),)
     assert asserted(p, "  Yes, it is broken.")
     assert not asserted(p, "No, it is expected.\nYes, the head is new.")
+
+
+def test_a_question_or_a_quoted_question_is_asked_not_claimed():
+    # a support-ticket answer quoted the learner's question; the misconception fired on the quote and marked a
+    # fully right answer wrong (the sixth judge's first look at its second thresholds)
+    corrupt = compile_pattern(r"corrupt\w*")
+    quoted = 'Ticket #4417, "is the checkpoint corrupted?" -- Resolution: working as intended.'
+    assert asserted((corrupt,), quoted) is None
+    assert asserted((corrupt,), "Is the download corrupted? No, it is expected.") is None
+    assert asserted((corrupt,), "The checkpoint is corrupted. Download it again.") is not None
+    assert asserted((corrupt,), "It got corrupted, see np.argmax in the docs.") is not None  # a dot in code
+    hit = hits(corrupt, quoted)[0]
+    assert hit.question and not hit.negated and not hit.asserted
