@@ -2,8 +2,9 @@
 
 Usage: python bench/grading_agreement.py [--answers FILE ...] [--bank quiz/bank.yaml] [-v] [--write README.md]
 (default: the newest unseen set when it exists, then the sets written after earlier judges, newest first (seen
-since: the sixth judge chose its thresholds on the fifth and trained on the others), then the four seen sets in
-tests/data/ (trained on), each on its own, then every set but the newest together)
+since: the sixth judge chose its thresholds on the fifth to seventh, a pattern fix came from the eighth, and it
+trained on the others), then the four seen sets in tests/data/ (trained on), each on its own, then every set but
+the newest together)
 Every answer in the file has the key ideas a teacher ticks; the grader's "covered" is compared with each
 tick. Printed: agreement over all key-idea judgements, ideas of fully right answers the grader marked
 missed (and not covered), fully right answers with any idea marked missed, and wrong or off-topic answers credited with any idea. The
@@ -38,10 +39,13 @@ def role(path: str | Path) -> str:
 def main(argv: list[str] | None = None) -> dict:
     from quiz.agreement import (
         ANSWER_SETS,
+        EIGHTH_LOOK_SET,
         FIFTH_LOOK_SET,
         FIRST_LOOK_SET,
         FOURTH_LOOK_SET,
         SECOND_LOOK_SET,
+        SEVENTH_SET,
+        SIXTH_LOOK_SET,
         THIRD_LOOK_SET,
         UNSEEN_SET,
         load_answers,
@@ -50,7 +54,8 @@ def main(argv: list[str] | None = None) -> dict:
     from quiz.bank import default_bank, load_bank
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    earlier = (FIRST_LOOK_SET, FIFTH_LOOK_SET, FOURTH_LOOK_SET, THIRD_LOOK_SET, SECOND_LOOK_SET, UNSEEN_SET)
+    earlier = (FIRST_LOOK_SET, EIGHTH_LOOK_SET, SEVENTH_SET, SIXTH_LOOK_SET, FIFTH_LOOK_SET, FOURTH_LOOK_SET,
+               THIRD_LOOK_SET, SECOND_LOOK_SET, UNSEEN_SET)
     defaults = [str(p) for p in earlier if p.exists()] + [
         str(p) for p in ANSWER_SETS]
     parser.add_argument("--answers", nargs="*", default=defaults)
@@ -95,7 +100,10 @@ def _report(title: str, result, verbose: bool) -> dict:
 
 
 _LABELS = {
-    "grading_answers_firstlook6.yaml": "**unseen, first look (the figure that counts)**",
+    "grading_answers_firstlook9.yaml": "**unseen, first look (the figure that counts)**",
+    "grading_answers_firstlook8.yaml": "the first look at these thresholds (a pattern fix came from it since)",
+    "grading_answers_firstlook7.yaml": "the sixth judge's second unseen set (thresholds chosen on it since)",
+    "grading_answers_firstlook6.yaml": "the sixth judge's first-look set (thresholds chosen on it since)",
     "grading_answers_firstlook5.yaml": "the set written after the fifth candidate (thresholds chosen on it since)",
     "grading_answers_firstlook4.yaml": "the fourth judge's first-look set (trained on since)",
     "grading_answers_firstlook3.yaml": "the third judge's first-look set (trained on since)",
