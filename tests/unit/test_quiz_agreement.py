@@ -1,5 +1,5 @@
-"""The grader against a teacher: the newest unseen set's first look, the tuning set (the set written after the
-fifth-judge candidate), the sets trained on, as bench/grading_agreement.py prints them, pinned; the README's table is the bench's."""
+"""The grader against a teacher: the newest unseen set's first look, the set that first measured these thresholds,
+the three tuning sets, the sets trained on, as bench/grading_agreement.py prints them, pinned; the README's table is the bench's."""
 from __future__ import annotations
 
 import importlib.util
@@ -14,32 +14,40 @@ from quiz.bank import default_bank
 KINDS_PER_QUESTION = {"full", "unusual", "short", "partial", "wrong", "offtopic"}
 ROOT = Path(__file__).resolve().parents[2]
 
-# bench/results/grading_firstlook6.txt: measured once, after the sixth judge (adapter, thresholds and the
-# sentence-support guard) was frozen and committed (66e3c87) and the set was committed (969456a). Targets: >= 90%
-# agreement, no right answer marked wrong, <= 1 in 10 subtly wrong answers credited. Change these only with a new
-# judge AND a new unseen set. First look: 91.5% agreement, 0 of 55 right answers marked wrong, 4 of 55 credited:
-# all three met; the fourth judge on the same set: 87.2%, 2 of 55, 5 of 55.
-FIRST_LOOK = {"answers": 110, "judgements": 390, "agreed": 357, "right_answers": 55,
-              "right_answers_marked_wrong": 0, "right_ideas": 169, "right_missed": 0,
-              "right_not_covered": 12, "wrong_answers": 55, "wrong_credited": 4}
-# The set written after the fifth-judge candidate (the fourth judge's second unseen set: 350/390, 4 of 55, 1 of 55):
-# the sixth judge chose its thresholds on it and watched its training with it, never trained on it.
-TUNING = {agreement.FIFTH_LOOK_SET: {"answers": 110, "judgements": 390, "agreed": 368,
-                                     "right_answers_marked_wrong": 0, "wrong_answers": 55, "wrong_credited": 2}}
+# bench/results/grading_firstlook9.txt: measured once, after the grader (the sixth judge, thresholds chosen on three
+# pooled sets with a margin, the question fix) was frozen and committed (b3a09da) and the set was committed.
+# Targets: >= 90% agreement, no right answer marked wrong, <= 1 in 10 subtly wrong answers credited. Change these
+# only with a new grader AND a new unseen set. First look: 93.8%, 1 of 55 right answers marked wrong (a pattern's
+# veto; missed by one answer), 5 of 55 credited. The sixth judge's earlier looks: set 6 (first thresholds) 357,
+# 0, 4 (all met); set 7 350, 1, 11 (all missed); set 8 (these thresholds) 361, 1, 2.
+FIRST_LOOK = {"answers": 110, "judgements": 390, "agreed": 366, "right_answers": 55,
+              "right_answers_marked_wrong": 1, "right_ideas": 170, "right_missed": 1,
+              "right_not_covered": 10, "wrong_answers": 55, "wrong_credited": 5}
+# The first look at these thresholds (361/390, 1 of 55, 2 of 55); the question fix came from it, so it is seen.
+EIGHTH = {"answers": 110, "judgements": 390, "agreed": 365, "right_answers_marked_wrong": 0, "wrong_answers": 55,
+          "wrong_credited": 2}
+# The three sets the thresholds were chosen on, pooled (never trained on).
+TUNING = {agreement.FIFTH_LOOK_SET: {"answers": 110, "judgements": 390, "agreed": 360,
+                                     "right_answers_marked_wrong": 0, "wrong_answers": 55, "wrong_credited": 1},
+          agreement.SIXTH_LOOK_SET: {"answers": 110, "judgements": 390, "agreed": 363,
+                                     "right_answers_marked_wrong": 0, "wrong_answers": 55, "wrong_credited": 3},
+          agreement.SEVENTH_SET: {"answers": 110, "judgements": 390, "agreed": 361,
+                                  "right_answers_marked_wrong": 0, "wrong_answers": 55, "wrong_credited": 4}}
 # The first to fourth judges' first-look sets (their first looks: 334, 318, 341 and 348 of 390): trained on since.
-TRAINED = {agreement.UNSEEN_SET: {"answers": 110, "judgements": 390, "agreed": 376,
-                                  "right_answers_marked_wrong": 0, "wrong_answers": 55, "wrong_credited": 2},
-           agreement.SECOND_LOOK_SET: {"answers": 110, "judgements": 390, "agreed": 377,
-                                       "right_answers_marked_wrong": 0, "wrong_answers": 55, "wrong_credited": 1},
-           agreement.THIRD_LOOK_SET: {"answers": 110, "judgements": 390, "agreed": 367,
-                                      "right_answers_marked_wrong": 0, "wrong_answers": 55, "wrong_credited": 2},
-           agreement.FOURTH_LOOK_SET: {"answers": 110, "judgements": 390, "agreed": 372,
-                                       "right_answers_marked_wrong": 0, "wrong_answers": 55, "wrong_credited": 4}}
+TRAINED = {agreement.UNSEEN_SET: {"answers": 110, "judgements": 390, "agreed": 370,
+                                  "right_answers_marked_wrong": 0, "wrong_answers": 55, "wrong_credited": 0},
+           agreement.SECOND_LOOK_SET: {"answers": 110, "judgements": 390, "agreed": 376,
+                                       "right_answers_marked_wrong": 0, "wrong_answers": 55, "wrong_credited": 0},
+           agreement.THIRD_LOOK_SET: {"answers": 110, "judgements": 390, "agreed": 371,
+                                      "right_answers_marked_wrong": 0, "wrong_answers": 55, "wrong_credited": 1},
+           agreement.FOURTH_LOOK_SET: {"answers": 110, "judgements": 390, "agreed": 370,
+                                       "right_answers_marked_wrong": 0, "wrong_answers": 55, "wrong_credited": 3}}
 # The four seen sets together: all trained the sixth judge.
-SEEN = {"answers": 314, "judgements": 1091, "agreed": 1026, "right_missed": 0, "wrong_answers": 114,
+SEEN = {"answers": 314, "judgements": 1091, "agreed": 994, "right_missed": 0, "wrong_answers": 114,
         "wrong_credited": 1}
 LOOK_SETS = [agreement.UNSEEN_SET, agreement.SECOND_LOOK_SET, agreement.THIRD_LOOK_SET, agreement.FOURTH_LOOK_SET,
-             agreement.FIFTH_LOOK_SET, agreement.FIRST_LOOK_SET]
+             agreement.FIFTH_LOOK_SET, agreement.SIXTH_LOOK_SET, agreement.SEVENTH_SET, agreement.EIGHTH_LOOK_SET,
+             agreement.FIRST_LOOK_SET]
 
 
 def _bench():
@@ -72,8 +80,7 @@ def test_each_seen_set_has_eight_varied_answers_per_question():
             assert all(a.covered <= ideas for a in mine), (path.name, item)
 
 
-@pytest.mark.parametrize("path", LOOK_SETS, ids=["unseen", "firstlook2", "firstlook3", "firstlook4", "firstlook5",
-                                                  "firstlook6"])
+@pytest.mark.parametrize("path", LOOK_SETS, ids=["unseen", *(f"firstlook{i}" for i in range(2, 10))])
 def test_each_unseen_set_has_ten_answers_per_question_half_subtly_wrong(path):
     bank = default_bank()
     answers = agreement.load_answers(path)
@@ -118,8 +125,13 @@ def test_the_first_look_is_pinned(by_set):
     _pinned(by_set[agreement.FIRST_LOOK_SET], FIRST_LOOK)
 
 
-def test_the_tuning_set_figures_are_pinned(by_set):
-    _pinned(by_set[agreement.FIFTH_LOOK_SET], TUNING[agreement.FIFTH_LOOK_SET])
+@pytest.mark.parametrize("path", list(TUNING), ids=["firstlook5", "firstlook6", "firstlook7"])
+def test_the_tuning_sets_figures_are_pinned(by_set, path):
+    _pinned(by_set[path], TUNING[path])
+
+
+def test_the_set_that_first_measured_these_thresholds_is_pinned(by_set):
+    _pinned(by_set[agreement.EIGHTH_LOOK_SET], EIGHTH)
 
 
 @pytest.mark.parametrize("path", list(TRAINED), ids=["unseen", "firstlook2", "firstlook3", "firstlook4"])
@@ -152,7 +164,7 @@ def test_bench_prints_the_first_look_set_first_and_writes_the_table(capsys, tmp_
     summary = bench.main(["--answers", str(agreement.FIRST_LOOK_SET), str(agreement.UNSEEN_SET),
                           "--write", str(readme)])
     out = capsys.readouterr().out
-    assert out.index("grading_answers_firstlook6.yaml (UNSEEN") < out.index("== grading_answers_unseen.yaml")
+    assert out.index("grading_answers_firstlook9.yaml (UNSEEN") < out.index("== grading_answers_unseen.yaml")
     assert f"agreement with the teacher: {FIRST_LOOK['agreed']}/{FIRST_LOOK['judgements']}" in out
     assert summary["agreed"] == TRAINED[agreement.UNSEEN_SET]["agreed"]  # the JSON line leaves the newest set out
     text = readme.read_text(encoding="utf-8")
