@@ -37,27 +37,14 @@ def role(path: str | Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    from quiz.agreement import (
-        ANSWER_SETS,
-        EIGHTH_LOOK_SET,
-        FIFTH_LOOK_SET,
-        FIRST_LOOK_SET,
-        FOURTH_LOOK_SET,
-        SECOND_LOOK_SET,
-        SEVENTH_SET,
-        SIXTH_LOOK_SET,
-        THIRD_LOOK_SET,
-        UNSEEN_SET,
-        load_answers,
-        measure,
-    )
+    from quiz import agreement as sets
+    from quiz.agreement import load_answers, measure
     from quiz.bank import default_bank, load_bank
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    earlier = (FIRST_LOOK_SET, EIGHTH_LOOK_SET, SEVENTH_SET, SIXTH_LOOK_SET, FIFTH_LOOK_SET, FOURTH_LOOK_SET,
-               THIRD_LOOK_SET, SECOND_LOOK_SET, UNSEEN_SET)
-    defaults = [str(p) for p in earlier if p.exists()] + [
-        str(p) for p in ANSWER_SETS]
+    earlier = (sets.FIRST_LOOK_SET, sets.EIGHTH_LOOK_SET, sets.SEVENTH_SET, sets.SIXTH_LOOK_SET, sets.FIFTH_LOOK_SET,
+               sets.FOURTH_LOOK_SET, sets.THIRD_LOOK_SET, sets.SECOND_LOOK_SET, sets.UNSEEN_SET)
+    defaults = [str(p) for p in earlier if p.exists()] + [str(p) for p in sets.ANSWER_SETS]
     parser.add_argument("--answers", nargs="*", default=defaults)
     parser.add_argument("--bank", default=None, help="a bank file (default: the packaged quiz/bank.yaml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="list every disagreement")
