@@ -1,7 +1,7 @@
 """Set-6 answers that are near copies of an earlier set's answer: at least 30% of their six-word runs in one earlier
-answer of the same question; then the bench's figures without them (bench/results/grading_firstlook6.txt).
+answer of the same question; then the bench's figures without them, with the grader as it is now (the figures at
+the sixth judge's first thresholds are recorded in bench/results/grading_firstlook6.txt).
 Run from the repository root: PYTHONPATH=. python bench/results/overlap_firstlook6.py"""
-import glob
 import json
 import re
 from pathlib import Path
@@ -12,9 +12,10 @@ from quiz.bank import default_bank
 
 def grams(t, n=6):
     w = re.findall(r"[a-z0-9]+", t.lower()); return {" ".join(w[i:i+n]) for i in range(len(w)-n+1)}
-earlier = [(Path(f).name, a) for f in sorted(glob.glob('tests/data/grading_answers*.yaml')) if 'firstlook6' not in f
-           for a in agreement.load_answers(f)]
-six = agreement.load_answers(agreement.FIRST_LOOK_SET)
+written_before = (*agreement.ANSWER_SETS, agreement.UNSEEN_SET, agreement.SECOND_LOOK_SET, agreement.THIRD_LOOK_SET,
+                  agreement.FOURTH_LOOK_SET, agreement.FIFTH_LOOK_SET)
+earlier = [(Path(f).name, a) for f in written_before for a in agreement.load_answers(f)]
+six = agreement.load_answers(agreement.SIXTH_LOOK_SET)
 near = []
 for a in six:
     g = grams(a.text)

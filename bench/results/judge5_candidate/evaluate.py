@@ -1,4 +1,6 @@
-"""The fifth-judge candidate (not shipped; see bench/results/grading_firstlook5.txt) on an answer set: python bench/results/judge5_candidate/evaluate.py FILE [-v]."""
+"""The fifth-judge candidate (not shipped; see bench/results/grading_firstlook5.txt) on an answer set: python
+bench/results/judge5_candidate/evaluate.py FILE [-v]. It reads answers with the grader as it is now (ten sentences,
+the question fix), so its figures can differ a little from the recorded first look, made with six sentences."""
 import json
 import sys
 
