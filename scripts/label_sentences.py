@@ -44,10 +44,12 @@ def labels(answer_sets, adapter: str | None = None) -> list[dict]:
     texts += [(q, q.model_answer, {k.id for k in q.key_ideas}) for q in bank.questions + bank.exercises]
     out = []
     for item, text, ticked in texts:
-        reading = grading.read(item, " ".join(text.split())[:grading.MAX_CHARS], the_judge)
+        scan = " ".join(text.split())[:grading.MAX_CHARS]
+        reading = grading.read(item, scan, the_judge)
         if not reading.quotable:
             continue
-        probs = the_judge.probabilities(item.topic, reading.quotable)
+        # the rows grading.read had the judge compute (whole answer first, then its sentences): from the judge's cache
+        probs = the_judge.probabilities(item.topic, [scan, *reading.quotable])[1:]
         for idea, s in zip(item.key_ideas, reading.scores):
             if idea.id not in ticked or s is None:
                 continue

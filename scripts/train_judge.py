@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--init", default=None,
                         help="start from this saved adapter (its LoRA matrices and head) instead of a fresh one")
     parser.add_argument("--freeze-pooler", action="store_true",
-                        help="keep the encoder's pooler as loaded (a fresh adapter then trains only LoRA and the head)")
+                        help="with a fresh adapter: keep the encoder's pooler as loaded (only LoRA and the head train)")
     parser.add_argument("--max-steps", type=int, default=-1, help="stop after this many steps (a quick check)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -140,14 +140,14 @@ def main(argv: list[str] | None = None) -> dict:
     # Seed BEFORE loading: the new head is drawn inside from_pretrained, before the Trainer's own set_seed.
     set_seed(SEED)
     model = judge.base_model(keys)
-    lora = LoraConfig(task_type=TaskType.SEQ_CLS, r=judge.RANK, lora_alpha=2 * judge.RANK, lora_dropout=0.1,
-                      target_modules=["query", "key", "value", "dense"], layers_to_transform=judge.LAYERS,
-                      modules_to_save=["classifier"] if args.freeze_pooler else ["classifier", "pooler"])
-    if args.init:
+    if args.init:   # its LoRA shape and saved modules come with it
         from peft import PeftModel
 
         model = PeftModel.from_pretrained(model, args.init, is_trainable=True)
     else:
+        lora = LoraConfig(task_type=TaskType.SEQ_CLS, r=judge.RANK, lora_alpha=2 * judge.RANK, lora_dropout=0.1,
+                          target_modules=["query", "key", "value", "dense"], layers_to_transform=judge.LAYERS,
+                          modules_to_save=["classifier"] if args.freeze_pooler else ["classifier", "pooler"])
         model = get_peft_model(model, lora)
     model.print_trainable_parameters()
     training_args = TrainingArguments(
