@@ -91,6 +91,20 @@ def _negated(words: list[str], opens_sentence: bool) -> bool:
     return False
 
 
+def _negated_inside(matched: str, pattern: re.Pattern[str]) -> bool:
+    """A negator inside the matched text turns the rest of it around ("the longest of THESE pairs, NOT of the
+    whole dataset"), unless the pattern spells that negator itself ("no padding is needed", "seeds don't
+    matter", `(?<!not )`): then the pattern was written with it in mind. Found on the ninth answer set, where a
+    misconception matched across a "not" that the check before the match could not see."""
+    for w in _WORD.findall(matched):
+        w = w.lower()
+        stem = w[:-2] if w.endswith(("n't", "n’t")) else w  # "don't" -> "don", as a pattern's "don.t" spells it
+        if (w in NEGATORS or stem != w) and not re.search(rf"(?<![a-z]){re.escape(stem)}(?![a-z])",
+                                                          pattern.pattern, re.IGNORECASE):
+            return True
+    return False
+
+
 def hits(pattern: re.Pattern[str], text: str) -> list[Hit]:
     """Every whole-word match of `pattern` in `text`, sentence by sentence, with its scope.
 
@@ -107,7 +121,8 @@ def hits(pattern: re.Pattern[str], text: str) -> list[Hit]:
                 continue
             words, opens = _scope_words(sentence, m.start())
             end = _CLAUSE_END.search(sentence, m.end())
-            out.append(Hit(sentence, m.group(0), _negated(words, opens), any(w in HYPOTHETICAL for w in words),
+            negated = _negated(words, opens) or _negated_inside(m.group(0), pattern)
+            out.append(Hit(sentence, m.group(0), negated, any(w in HYPOTHETICAL for w in words),
                            question=bool(end) and end.group(0) == "?"))
     return out
 

@@ -13,8 +13,9 @@ COVERED, PARTLY, MISSED = "covered", "partly", "missed"
 
 # How an idea is judged:
 # 1. a misconception of the question or a `contradicts` pattern that the learner asserts (not negated, not
-#    inside "if ...", "instead of ...", "older versions ...") -> missed, with a note saying why. Patterns only
-#    veto: they are kept where they are precise (a known wrong belief), and never credit an idea on their own;
+#    inside "if ...", "instead of ...", "older versions ...", nor across a "not" inside the match) -> missed, with a
+#    note saying why, unless the judge is near certain the idea is stated (OVERRIDE). Patterns only veto: they are
+#    kept where they are precise (a known wrong belief), and never credit an idea on their own;
 # 2. otherwise the judge (quiz/judge.py, a classifier fine-tuned with the Trainer, scripts/train_judge.py) reads
 #    the whole answer and each of its sentences: if any contradicts the idea (P(contradicts) >= VETO) -> partly,
 #    with a note (compare with our answer); else the highest P(states) >= COVER ->
@@ -31,6 +32,7 @@ COVERED, PARTLY, MISSED = "covered", "partly", "missed"
 COVER = 0.7
 UNSURE = 0.015
 VETO = 1.01   # 1.01: no veto (the rule's choice; the sweep in bench/results/judge_thresholds.json)
+OVERRIDE = 0.97  # a pattern's veto stands unless the judge is this sure the idea is stated (see decide)
 SUPPORT = 0.15  # a sentence shows a faint sign of an idea from here (see supported; an everyday ramble's sentences: 0.05-0.2)
 MAX_CHARS = 6000  # longer answers are checked on their beginning only
 
@@ -135,10 +137,15 @@ def decide(score, vetoed: bool, cover: float | None = None, unsure: float | None
            veto: float | None = None) -> tuple[str, str]:
     """One idea's (status, basis) from the judge's score (an IdeaScore, None for an idea it was not trained on) and
     a pattern's veto, at the given thresholds (default: this module's). grade() and scripts/tune_judge.py's sweep
-    both decide here, so the thresholds are chosen on the grader that ships."""
+    both decide here, so the thresholds are chosen on the grader that ships.
+
+    A pattern's veto stands unless the judge is near certain (P(states) >= OVERRIDE, with a sentence behind it):
+    over the thirteen answer sets up to the ninth, vetoes hit 521 ideas of wrong answers, the judge's highest
+    P(states) among them 0.948, and one ticked idea of a right answer, which the judge read at 0.99 (a pattern
+    that matched across a "not"). Chosen after the ninth set was read, so the tenth measures it."""
     cover, unsure, veto = (COVER if cover is None else cover, UNSURE if unsure is None else unsure,
                            VETO if veto is None else veto)
-    if vetoed:
+    if vetoed and not (score is not None and score.states >= OVERRIDE and not score.unsupported):
         return MISSED, "misconception"
     if score is None:
         return PARTLY, "untrained"   # an idea added after the judge was trained

@@ -33,6 +33,17 @@ def test_negation_in_the_words_before_a_claim():
     assert affirmed((compile_pattern("call .train"),), "Nothing happens until you call .train() on it.")
 
 
+def test_a_negation_inside_the_match_turns_it_around_unless_the_pattern_spells_it():
+    # set 9: "the longest of THESE 8 pairs, not of the whole dataset" matched the whole-dataset misconception
+    whole = (compile_pattern(r"batch\w*\b.{0,50}\blongest\b.{0,40}\b(whole|entire) data ?set"),)
+    assert not asserted(whole, "batch length == the longest of THESE 8 pairs, not of the whole dataset")
+    assert not asserted(whole, "each batch is padded to its longest, which isn't the whole dataset's")
+    assert asserted(whole, "each batch is padded to the longest pair of the whole dataset")
+    # a pattern written with the negator in it means it
+    assert asserted((compile_pattern(r"no padding (is )?needed"),), "With the collator no padding is needed.")
+    assert asserted((compile_pattern(r"seeds? don.t matter"),), "Seeds don't matter here.")
+
+
 def test_the_answer_word_no_is_not_a_negation():
     assert affirmed((compile_pattern("expected"),), "No it's expected.")
     assert not affirmed((compile_pattern("expected"),), "It is no expected thing.")

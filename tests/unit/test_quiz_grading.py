@@ -344,10 +344,15 @@ def test_a_sentence_that_contradicts_an_idea_keeps_it_open_with_a_note(bank, mon
 
 def test_patterns_only_veto_never_credit(bank):
     # A sure judge is overruled by a misconception the learner asserts, and a pattern alone credits nothing.
-    sure = _FixedJudge(bank, 0.99)
-    fb = grade(bank.item("part_c_fp16"), "It stores all the weights in 16 bits, so it is faster on a GPU.", sure)
+    answer = "It stores all the weights in 16 bits, so it is faster on a GPU."
+    sure = _FixedJudge(bank, (grading.COVER + grading.OVERRIDE) / 2)
+    fb = grade(bank.item("part_c_fp16"), answer, sure)
     assert fb.status("mixed_precision") == MISSED and fb.status("faster_lighter") == COVERED
     assert any("weights stay in 32-bit" in n for n in fb.notes)
+    # Only a judge near certain that the idea is stated keeps it (a pattern can misread, as one did on set 9),
+    # and then no note blames the learner for it.
+    fb = grade(bank.item("part_c_fp16"), answer, _FixedJudge(bank, grading.OVERRIDE))
+    assert fb.status("mixed_precision") == COVERED and not any("weights stay in 32-bit" in n for n in fb.notes)
     unsure = _FixedJudge(bank, 0.0)
     fb = grade(bank.item("dynamic_padding"), "It pads per batch, on the fly, so less wasted compute.", unsure)
     assert fb.covered == []

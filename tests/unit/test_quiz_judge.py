@@ -205,8 +205,10 @@ def test_the_tuning_rule_trades_agreement_for_few_wrong_answers_credited():
     assert best["cover"] == 0.5 and best["wrong_credited"] == 0   # 0.3 would agree more but credit a wrong answer
     assert best["unsure"] < 0.3 and best["right_missed"] == 0      # the right idea at 0.3 is "compare", not missed
     assert best["veto"] == 1.01                                     # no contradiction anywhere: no veto needed
-    vetoed = [{"kind": "full", "teacher": ["a"], "ideas": {"a": [0.99, 0.0, True, False]}}]
-    assert tune.score(vetoed, 0.5, 0.1, 1.01)["right_missed"] == 1  # a misconception veto always keeps it open
+    vetoed = [{"kind": "full", "teacher": ["a"], "ideas": {"a": [0.95, 0.0, True, False]}}]
+    assert tune.score(vetoed, 0.5, 0.1, 1.01)["right_missed"] == 1  # a misconception veto keeps it open ...
+    vetoed[0]["ideas"]["a"][0] = 0.99
+    assert tune.score(vetoed, 0.5, 0.1, 1.01)["right_missed"] == 0  # ... unless the judge is near certain
     # an idea no sentence supports (grading.supported) is never credited, at any COVER: the sweep sees what ships
     unsupported = [{"kind": "wrong", "teacher": [], "ideas": {"a": [0.99, 0.0, False, True]}}]
     assert all(tune.score(unsupported, c, 0.1, 1.01)["wrong_credited"] == 0 for c in tune.GRID)
