@@ -2,6 +2,7 @@
 
     python -m bench.readme_table /tmp/bench.jsonl              # print the Markdown
     python -m bench.readme_table /tmp/bench.jsonl --write README.md   # replace the block between the markers
+    python -m bench.readme_table run1.jsonl run2.jsonl --write README.md   # several runs of one setup, pooled
 
 Exit code 2 when the README lacks the pair of markers (or holds either twice), as before it used
 bench/readme_block.replace_block, the one marker writer every bench shares.
@@ -44,7 +45,8 @@ def ours_sentence(rows: list[dict]) -> str:
 
 def load_sentence(header: dict, lines: list[dict], cores: int) -> str:
     """What the machine's load was during the runs (logged by the bench), in words: quiet or shared."""
-    loads = [header.get("load_average_at_start", 0.0)] + [x["load_average"] for x in lines if "load_average" in x]
+    loads = ([x.get("load_average_at_start", 0.0) for x in lines if "machine" in x]
+             + [x["load_average"] for x in lines if "load_average" in x])
     worst = max(loads)
     if was_quiet(loads, cores):
         return (f"The machine was quiet: no other jobs ran (load average at most {worst:.1f} on {cores} cores, "
@@ -57,8 +59,26 @@ def _pm(mean: float, std: float, fmt: str) -> str:
     return f"{fmt.format(mean)} ± {fmt.format(std)}"
 
 
+SAME_SETUP = ("model", "data", "seed_epochs", "max_train", "max_eval", "fp32_only_path")
+
+
+def pooled_lines(logs: list[list[dict]]) -> list[dict]:
+    """The lines of several logs of one setup as one log (more seeds, each run's seeds interleaved in itself).
+    Logs of different setups (model, data, epochs, path, CPU) or that repeat a seed are refused: pooling them would
+    compare unlike runs."""
+    headers = [next(x for x in lines if "machine" in x) for lines in logs]
+    for h in headers[1:]:
+        if any(h.get(k) != headers[0].get(k) for k in SAME_SETUP) or h["machine"]["cpu"] != headers[0]["machine"]["cpu"]:
+            raise SystemExit("these logs are not of one setup (model, data, epochs, path or CPU differ)")
+    seeds = [(x["recipe"], x["seed"]) for lines in logs for x in lines if "recipe" in x]
+    if len(seeds) != len(set(seeds)):
+        raise SystemExit("these logs repeat a seed of a recipe")
+    return [x for lines in logs for x in lines]
+
+
 def markdown(lines: list[dict]) -> str:
-    header = next(x for x in lines if "machine" in x)
+    headers = [x for x in lines if "machine" in x]
+    header = headers[0]
     rows = [x for x in lines if "recipe" in x]
     best = best_peaks(lines)
     s = summarize(rows, header, best)
@@ -66,7 +86,9 @@ def markdown(lines: list[dict]) -> str:
     m = header["machine"]
     peaks = ", ".join(f"{k} {v:,.0f} GFLOP/s" for k, v in best.items())
     n_peaks = sum(1 for x in lines if x.get("peaks"))
-    out = [f"Measured {header['started']} on **{m['cpu']}** ({m['cores']} cores, torch {m['torch_threads']} threads; "
+    when = (header["started"] if len(headers) == 1 else
+            f"in {len(headers)} runs of the bench, pooled ({', '.join(h['started'] for h in headers)})")
+    out = [f"Measured {when} on **{m['cpu']}** ({m['cores']} cores, torch {m['torch_threads']} threads; "
            f"flags: {', '.join(m['cpu_flags']) or 'none of note'}; native bf16: {'yes' if m['bf16_native'] else 'no'}"
            + ("; **fp32-only path**: bf16 turned off with `--no-bf16`, as on a CPU without it" if header.get("fp32_only_path") else "")
            + "). "
@@ -121,11 +143,17 @@ def markdown(lines: list[dict]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("log", help="JSON-lines log written by bench/train_speed.py --log")
+    parser.add_argument("log", nargs="+", help="JSON-lines log(s) written by bench/train_speed.py --log; several "
+                        "logs of one setup are pooled")
     parser.add_argument("--write", default=None, help=f"README to update between {START} and {END} (a log of the "
                         f"fp32-only path: between {START_FP32} and {END_FP32})")
     args = parser.parse_args()
-    lines = [json.loads(x) for x in Path(args.log).read_text().splitlines() if x.strip()]
+    logs = [[json.loads(x) for x in Path(log).read_text().splitlines() if x.strip()] for log in args.log]
+    try:
+        lines = pooled_lines(logs)
+    except SystemExit as refused:
+        print(refused, file=sys.stderr)
+        return 2
     text = markdown(lines)
     if not args.write:
         print(text)

@@ -52,3 +52,28 @@ def test_a_log_of_the_fp32_only_path_goes_to_its_own_block_and_names_the_recipe(
     assert "bf16 table" in text and "old fp32 table" not in text
     block = text.split(readme_table.START_FP32)[1]
     assert "**fp32-only path**" in block and "dropout off while training, evaluated 10 times" in block
+
+
+def test_two_runs_of_one_setup_are_pooled_and_unlike_runs_refused(tmp_path, monkeypatch, capsys):
+    """Issue 20: a second run with other seeds adds evidence; its rows pool with the first's, and the figures are those
+    of one log holding every run. Logs of another setup, or repeating a seed, are refused."""
+    import json
+
+    lines = [json.loads(x) for x in open(LOG, encoding="utf-8") if x.strip()]
+    header = next(x for x in lines if "machine" in x)
+    runs = [x for x in lines if "recipe" in x]
+    first_seed = runs[0]["seed"]
+    one = [header, *(r for r in runs if r["seed"] == first_seed)]
+    two = [{**header, "started": "later"}, *(r for r in runs if r["seed"] != first_seed)]
+    pooled = readme_table.markdown(readme_table.pooled_lines([one, two]))
+    whole = readme_table.markdown([header, *runs])
+    assert "in 2 runs of the bench, pooled" in pooled and ", later)" in pooled
+    assert pooled.split("| recipe |")[1] == whole.split("| recipe |")[1]  # the same rows, means and verdict
+    paths = []
+    for name, log in (("a", one), ("b", [{**two[0], "data": "sample"}, *two[1:]]), ("c", one)):
+        paths.append(tmp_path / f"{name}.jsonl")
+        paths[-1].write_text("".join(json.dumps(x) + "\n" for x in log), encoding="utf-8")
+    for other in paths[1:]:   # another dataset; the same seeds again
+        monkeypatch.setattr(sys, "argv", ["readme_table", str(paths[0]), str(other)])
+        assert readme_table.main() == 2
+    assert "not of one setup" in capsys.readouterr().err
