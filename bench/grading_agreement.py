@@ -1,14 +1,14 @@
 """Benchmark: how often the quiz grader agrees with a teacher on learner answers, set by set, unseen set first.
 
 Usage: python bench/grading_agreement.py [--answers FILE ...] [--bank quiz/bank.yaml] [-v] [--write README.md]
-(default: the newest unseen set when it exists, then the sets written after earlier judges, newest first (seen
-since: the sixth judge chose its thresholds on the fifth to seventh, a pattern fix came from the eighth, and it
-trained on the others), then the four seen sets in tests/data/ (trained on), each on its own, then every set but
-the newest together)
+(default: the unseen sets (written after the grader as it ships was frozen) pooled, then each of them, then the
+sets written after earlier graders, newest first (seen since: the ninth led to the veto override, the eighth to a
+pattern fix, the sixth judge chose its thresholds on the fifth to seventh and trained on the others), then the four
+seen sets in tests/data/ (trained on), each on its own, then every set but the unseen ones together)
 Every answer in the file has the key ideas a teacher ticks; the grader's "covered" is compared with each
 tick. Printed: agreement over all key-idea judgements, ideas of fully right answers the grader marked
 missed (and not covered), fully right answers with any idea marked missed, and wrong or off-topic answers credited with any idea. The
-last line is JSON (the sets other than the newest, together). `-v` lists every disagreement. `--write README.md`
+last line is JSON (the sets other than the unseen ones, together). `-v` lists every disagreement. `--write README.md`
 replaces the README's grader table (between its markers) with these figures, so it is never typed by hand.
 Runs offline in about a minute.
 """
@@ -25,13 +25,16 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 START, END = "<!-- bench:grading:start -->", "<!-- bench:grading:end -->"
 
 
+POOLED = "unseen sets pooled"  # the table row of the unseen sets together
+
+
 def role(path: str | Path) -> str:
-    """What a set is to the current judge: "unseen", "tuning" or "seen" (trained on)."""
-    from quiz.agreement import FIRST_LOOK_SET
+    """What a set is to the current judge: "unseen", "tuning" or "seen" (trained on, or read since)."""
+    from quiz.agreement import UNSEEN_SETS
     from quiz.judge_data import TUNE_SETS
 
     resolved = Path(path).resolve()
-    if resolved == FIRST_LOOK_SET.resolve():
+    if str(path) == POOLED or resolved in {p.resolve() for p in UNSEEN_SETS}:
         return "unseen"
     return "tuning" if resolved in {p.resolve() for p in TUNE_SETS} else "seen"
 
@@ -42,7 +45,7 @@ def main(argv: list[str] | None = None) -> dict:
     from quiz.bank import default_bank, load_bank
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    earlier = (sets.FIRST_LOOK_SET, sets.EIGHTH_LOOK_SET, sets.SEVENTH_SET, sets.SIXTH_LOOK_SET, sets.FIFTH_LOOK_SET,
+    earlier = (*sets.UNSEEN_SETS, sets.NINTH_LOOK_SET, sets.EIGHTH_LOOK_SET, sets.SEVENTH_SET, sets.SIXTH_LOOK_SET, sets.FIFTH_LOOK_SET,
                sets.FOURTH_LOOK_SET, sets.THIRD_LOOK_SET, sets.SECOND_LOOK_SET, sets.UNSEEN_SET)
     defaults = [str(p) for p in earlier if p.exists()] + [str(p) for p in sets.ANSWER_SETS]
     parser.add_argument("--answers", nargs="*", default=defaults)
@@ -51,15 +54,18 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--write", default=None, help="a README whose grader table is replaced by these figures")
     args = parser.parse_args(argv)
     bank = load_bank(args.bank) if args.bank else default_bank()
-    everything, rows = [], []
+    everything, unseen, rows = [], [], []
     for path in args.answers:
         answers = load_answers(path)
         everything += answers if role(path) != "unseen" else []
+        unseen += answers if role(path) == "unseen" else []
         if len(args.answers) > 1:
             title = Path(path).name + {"unseen": " (UNSEEN: written after the judge was frozen)",
                                        "tuning": " (written after an earlier judge; thresholds chosen on it)",
                                        "seen": ""}[role(path)]
             rows.append((path, _report(title, measure(answers, bank), args.verbose)))
+    if sum(role(p) == "unseen" for p in args.answers) > 1:  # more than one unseen set: pooled, they count
+        rows.insert(0, (POOLED, _report(f"{POOLED} (the figure that counts)", measure(unseen, bank), False)))
     if not everything:
         everything = answers
     result = measure(everything, bank)
@@ -87,7 +93,10 @@ def _report(title: str, result, verbose: bool) -> dict:
 
 
 _LABELS = {
-    "grading_answers_firstlook9.yaml": "**unseen, first look (the figure that counts)**",
+    POOLED: "**unseen: sets 10 and 11 pooled (the figure that counts)**",
+    "grading_answers_firstlook10.yaml": "unseen: set 10, the first look at the grader as it ships",
+    "grading_answers_firstlook11.yaml": "unseen: set 11, written by a second helper, the grader unchanged",
+    "grading_answers_firstlook9.yaml": "the first look at the question fix (the veto override came from it since)",
     "grading_answers_firstlook8.yaml": "the first look at these thresholds (a pattern fix came from it since)",
     "grading_answers_firstlook7.yaml": "the sixth judge's second unseen set (thresholds chosen on it since)",
     "grading_answers_firstlook6.yaml": "the sixth judge's first-look set (thresholds chosen on it since)",
@@ -109,7 +118,7 @@ def table(rows: list[tuple[str, dict]]) -> str:
              "| wrong answers credited with an idea |", "|---|---|---|---|"]
     for path, s in rows:
         name = Path(path).name
-        bold = "**" if role(path) == "unseen" else ""
+        bold = "**" if path == POOLED else ""
         rate = s["wrong_credited"] / s["wrong_answers"] if s["wrong_answers"] else 0.0
         lines.append(
             f"| {_LABELS.get(name, name)} | {bold}{s['agreement']:.1%} ({s['agreed']}/{s['judgements']}){bold} "

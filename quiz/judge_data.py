@@ -35,7 +35,7 @@ RIGHT_SENTENCES_FILE = Path(__file__).resolve().parent / "judge" / "right_senten
 # on its first look; in hindsight no thresholds fixed that (bench/results/judge_hindsight_firstlook3.json), while a
 # judge trained on every earlier set but that one credited 10 of 55 of it at the same thresholds. So the fourth
 # judge trains on all of them but the third judge's first-look set, which chooses its thresholds; the figure that
-# counts is the first look at a set written after it was frozen (quiz/agreement.py FIRST_LOOK_SET).
+# counts is the first look at sets written after it was frozen (quiz/agreement.py UNSEEN_SETS).
 # The sixth judge trains also on the third and fourth judges' first-look sets (a fifth candidate trained with the
 # third's credited 0 of 55 wrong answers on its first look) and chooses its thresholds on the set written after the
 # fifth candidate, which no judge trained on.

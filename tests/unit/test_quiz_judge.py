@@ -99,12 +99,13 @@ def test_training_data_is_seen_data_only():
     # The sets that measure or tune the judge never feed its training: not the set that chose its thresholds, not
     # the one written after it was frozen.
     from quiz import agreement as sets
-    from quiz.agreement import FIRST_LOOK_SET, load_answers
+    from quiz.agreement import UNSEEN_SETS, load_answers
 
     assert set(TRAIN_SETS) == {*sets.ANSWER_SETS, sets.UNSEEN_SET, sets.SECOND_LOOK_SET, sets.THIRD_LOOK_SET,
                                sets.FOURTH_LOOK_SET}
     assert TUNE_SETS == (sets.FIFTH_LOOK_SET, sets.SIXTH_LOOK_SET, sets.SEVENTH_SET)
-    assert not {*TUNE_SETS, FIRST_LOOK_SET} & set(TRAIN_SETS) and FIRST_LOOK_SET not in TUNE_SETS
+    assert not {*TUNE_SETS, *UNSEEN_SETS, sets.EIGHTH_LOOK_SET, sets.NINTH_LOOK_SET} & set(TRAIN_SETS)
+    assert not set(UNSEEN_SETS) & set(TUNE_SETS)
     bank = default_bank()
     keys = set(idea_keys(bank))
     assert set(load_sentences()) <= keys  # every written sentence belongs to an idea of the bank
@@ -116,7 +117,7 @@ def test_training_data_is_seen_data_only():
     # (the fifth set's short compute_metrics answer is word for word one of the third set's: two helpers wrote the
     # same terse line; bench/results/grading_firstlook5.txt)
     repeated = {'Gets (logits, labels); returns a dict like {"accuracy": ..., "f1": ...}.'}
-    for path in (p for p in (*TUNE_SETS, FIRST_LOOK_SET) if p.exists()):  # the sets that tune or measure it
+    for path in (*TUNE_SETS, *UNSEEN_SETS):  # the sets that tune or measure it
         assert not ({a.text for a in load_answers(path)} - repeated) & texts, path.name
         # nor a sentence of one (a written training line is never copied out of a set that measures or tunes)
         answers = " ".join(a.text for a in load_answers(path))
