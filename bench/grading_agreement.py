@@ -121,7 +121,7 @@ def table(rows: list[tuple[str, dict]]) -> str:
         bold = "**" if path == POOLED else ""
         rate = s["wrong_credited"] / s["wrong_answers"] if s["wrong_answers"] else 0.0
         lines.append(
-            f"| {_LABELS.get(name, name)} | {bold}{s['agreement']:.1%} ({s['agreed']}/{s['judgements']}){bold} "
+            f"| {_LABELS.get(name, name)} | {bold}{s['agreed'] / s['judgements']:.1%} ({s['agreed']}/{s['judgements']}){bold} "
             f"| {bold}{s['right_answers_marked_wrong']} of {s['right_answers']}{bold} ({s['right_missed']} of "
             f"{s['right_ideas']} ideas; {s['right_not_covered'] - s['right_missed']} shown ◐) "
             f"| {bold}{s['wrong_credited']} of {s['wrong_answers']} ({rate:.0%}){bold} |")
