@@ -12,7 +12,7 @@ from trainer_backend.runs.store import RunStore
 from trainer_backend.serving.cache import in_use as models_in_use
 from ui import lesson_tab, predict_tab, quiz_tab, train_tab
 from ui.common import TAB_IDS, AppContext, timer_off, timer_on, viewer_box, visitor_state
-from ui.queue_polling import quiet_when_idle, rare_analytics
+from ui.queue_polling import quiet_when_idle
 from ui.services import Services
 from ui.theme import CSS, HEAD, THEME
 from web import downloads
@@ -85,7 +85,6 @@ def launch(demo: gr.Blocks, **kwargs) -> tuple:
         threading.Thread(target=serving.warm_default, name="predict-warm-up", daemon=True).start()
     # The quiz's judge loads while the first page renders, so the first feedback does not wait for it.
     threading.Thread(target=judge.warm_up, name="quiz-judge-warm-up", daemon=True).start()
-    rare_analytics()  # Gradio rebuilt a pandas summary of its last 10,000 events after each event (ui/queue_polling.py)
     demo.queue(default_concurrency_limit=8, max_size=lim.gradio_queue)
     quiet_when_idle(demo._queue)  # Gradio polls its queue every 1 ms even when idle (ui/queue_polling.py)
     return demo.launch(

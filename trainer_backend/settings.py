@@ -273,9 +273,19 @@ def child_environment() -> dict[str, str]:
     return env
 
 
+GRADIO_ANALYTICS_EVERY = 1000  # events between two rebuilds of Gradio's monitoring summary (Gradio's default: 1)
+
+
 def prepare_process() -> None:
-    """Process-wide defaults for the app (called by app.py when it builds its services, never at import)."""
+    """Process-wide defaults for the app (called by app.py when it builds its services, never at import).
+
+    After every event Gradio's queue rebuilds the summary its monitoring page shows: a pandas DataFrame of up to
+    10,000 recent events, grouped, with percentiles (`Queue.compute_analytics_summary`). Profiled with py-spy on the
+    app with ten idle Train pages, that rebuild was the largest single share of the app's CPU, above the events
+    themselves, and it grows with the events kept; Gradio's own setting makes it rebuild every
+    GRADIO_ANALYTICS_EVERY events instead (read when the queue is made, after this). A value the owner sets wins."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # the app forks training processes
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(GRADIO_ANALYTICS_EVERY))
 
 
 def env_number(name: str, space_default: float, local_default: float) -> float:

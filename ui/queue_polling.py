@@ -9,23 +9,11 @@ that, so the first request after a quiet spell waits at most that long to be pic
 """
 from __future__ import annotations
 
-import os
 import time
 
 BUSY_WINDOW_S = 5.0      # after the last queued or running event, keep Gradio's fast polling this long
 IDLE_SLEEP_S = 0.1       # then poll for new events 10 times a second
 IDLE_PROGRESS_SLEEP_S = 0.25
-ANALYTICS_EVERY = 1000   # events between two rebuilds of Gradio's monitoring summary (Gradio's default: every event)
-
-
-def rare_analytics() -> None:
-    """Call before ``demo.queue()``. After every event Gradio's queue rebuilds the summary its monitoring page shows:
-    a pandas DataFrame of up to 10,000 recent events, grouped, with percentiles (`Queue.compute_analytics_summary`).
-    Profiled with py-spy on the app with ten idle Train pages, that rebuild was the largest single share of the
-    app's CPU, above the events themselves, and it grows with the events kept. Gradio's own setting,
-    GRADIO_ANALYTICS_CACHE_FREQUENCY, makes it rebuild every ANALYTICS_EVERY events instead; a value the owner
-    sets wins."""
-    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(ANALYTICS_EVERY))
 
 
 def _adaptive(queue_class: type) -> type:

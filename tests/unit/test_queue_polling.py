@@ -38,19 +38,22 @@ def test_idle_queue_polls_slowly_and_busy_queue_fast(monkeypatch):
     assert q.sleep_when_free == queue_polling.IDLE_SLEEP_S  # quiet for the whole window: slow again
 
 
+
 def test_gradio_rebuilds_its_monitoring_summary_every_thousand_events_not_every_event(monkeypatch):
+    from trainer_backend import settings
+
     records = [{"function": "f", "status": "success", "process_time": 0.01}] * 50
     monkeypatch.delenv("GRADIO_ANALYTICS_CACHE_FREQUENCY", raising=False)
     plain = _queue()
     plain.events_recorded = 1
     assert plain.compute_analytics_summary(records)["functions"]  # Gradio's default: rebuilt after one event
-    queue_polling.rare_analytics()
+    settings.prepare_process()   # what app.py does when it builds its services, before the queue is made
     q = _queue()
-    assert q.ANAYLTICS_CACHE_FREQUENCY == queue_polling.ANALYTICS_EVERY  # (Gradio's spelling)
-    q.events_recorded = queue_polling.ANALYTICS_EVERY - 1
+    assert q.ANAYLTICS_CACHE_FREQUENCY == settings.GRADIO_ANALYTICS_EVERY  # (Gradio's spelling)
+    q.events_recorded = settings.GRADIO_ANALYTICS_EVERY - 1
     assert q.compute_analytics_summary(records) == {"functions": {}}   # not yet: the cached (empty) summary
-    q.events_recorded = queue_polling.ANALYTICS_EVERY
+    q.events_recorded = settings.GRADIO_ANALYTICS_EVERY
     assert q.compute_analytics_summary(records)["functions"]["f"]["total_requests"] == 50
     monkeypatch.setenv("GRADIO_ANALYTICS_CACHE_FREQUENCY", "7")   # the owner's value wins
-    queue_polling.rare_analytics()
+    settings.prepare_process()
     assert _queue().ANAYLTICS_CACHE_FREQUENCY == 7
