@@ -41,7 +41,7 @@ def role(path: str | Path) -> str:
 
 def main(argv: list[str] | None = None) -> dict:
     from quiz import agreement as sets
-    from quiz.agreement import load_answers, measure
+    from quiz.agreement import load_answers, measure, pooled
     from quiz.bank import default_bank, load_bank
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -54,21 +54,19 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--write", default=None, help="a README whose grader table is replaced by these figures")
     args = parser.parse_args(argv)
     bank = load_bank(args.bank) if args.bank else default_bank()
-    everything, unseen, rows = [], [], []
+    seen, unseen, rows = [], [], []
     for path in args.answers:
-        answers = load_answers(path)
-        everything += answers if role(path) != "unseen" else []
-        unseen += answers if role(path) == "unseen" else []
+        kind = role(path)
+        measured = measure(load_answers(path), bank)
+        (unseen if kind == "unseen" else seen).append(measured)
         if len(args.answers) > 1:
             title = Path(path).name + {"unseen": " (UNSEEN: written after the judge was frozen)",
                                        "tuning": " (written after an earlier judge; thresholds chosen on it)",
-                                       "seen": ""}[role(path)]
-            rows.append((path, _report(title, measure(answers, bank), args.verbose)))
-    if sum(role(p) == "unseen" for p in args.answers) > 1:  # more than one unseen set: pooled, they count
-        rows.insert(0, (POOLED, _report(f"{POOLED} (the figure that counts)", measure(unseen, bank), False)))
-    if not everything:
-        everything = answers
-    result = measure(everything, bank)
+                                       "seen": ""}[kind]
+            rows.append((path, _report(title, measured, args.verbose)))
+    if len(unseen) > 1:  # more than one unseen set: pooled, they count
+        rows.insert(0, (POOLED, _report(f"{POOLED} (the figure that counts)", pooled(unseen), False)))
+    result = pooled(seen or unseen[-1:])   # each set graded once; with only unseen sets, the last one
     summary = _report("seen sets together" if len(args.answers) > 1 else Path(args.answers[0]).name, result,
                       args.verbose and len(args.answers) == 1)
     if args.write:

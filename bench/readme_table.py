@@ -43,8 +43,8 @@ def ours_sentence(rows: list[dict]) -> str:
             + f", evaluated {' or '.join(str(n) for n in evaluations)} times. ")
 
 
-def load_sentence(header: dict, lines: list[dict], cores: int) -> str:
-    """What the machine's load was during the runs (logged by the bench), in words: quiet or shared."""
+def load_sentence(lines: list[dict], cores: int) -> str:
+    """What the machine's load was during the runs (every header's start and each run, as logged), in words."""
     loads = ([x.get("load_average_at_start", 0.0) for x in lines if "machine" in x]
              + [x["load_average"] for x in lines if "load_average" in x])
     worst = max(loads)
@@ -96,7 +96,7 @@ def markdown(lines: list[dict]) -> str:
            + (f" (first {header['max_train']:,} training pairs" if header.get("max_train") else "")
            + (f", {header['max_eval']:,} validation pairs)" if header.get("max_eval") else
               (")" if header.get("max_train") else "")) + ", "
-           f"seed recipe {header['seed_epochs']:g} epochs. " + ours_sentence(rows) + load_sentence(header, lines, m['cores']), "",
+           f"seed recipe {header['seed_epochs']:g} epochs. " + ours_sentence(rows) + load_sentence(lines, m['cores']), "",
            "| recipe | seed | val. accuracy | val. F1 | wall time | samples/s (steps only) | precision | FLOP/s (% of peak) |",
            "|---|---|---|---|---|---|---|---|"]
     for r in rows:

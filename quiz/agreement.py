@@ -1,9 +1,9 @@
 """How far the grader agrees with a teacher on a set of learner answers with expected key-idea judgements."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import yaml
 
@@ -111,6 +111,22 @@ def load_answers(path: str | Path = ANSWERS_FILE) -> list[Answer]:
 def load_all() -> list[Answer]:
     """Every answer of the four seen sets."""
     return [a for path in ANSWER_SETS for a in load_answers(path)]
+
+
+def pooled(results: Iterable[Agreement]) -> Agreement:
+    """Several sets' figures as one. Every figure is a count over answers (by_kind per kind, disagreements in
+    order), so this equals measuring the sets' answers together, without grading them a second time."""
+    out = Agreement()
+    for r in results:
+        for f in fields(Agreement):
+            if f.name == "by_kind":
+                for kind, (agreed, judged) in r.by_kind.items():
+                    tally = out.by_kind.setdefault(kind, [0, 0])
+                    tally[0] += agreed
+                    tally[1] += judged
+            else:   # the counts add up; the disagreements list is extended
+                setattr(out, f.name, getattr(out, f.name) + getattr(r, f.name))
+    return out
 
 
 def measure(answers: list[Answer] | None = None, bank: Bank | None = None,

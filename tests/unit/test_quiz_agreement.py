@@ -73,11 +73,7 @@ def by_set():
 
 
 def _pooled(by_set) -> agreement.Agreement:
-    pooled = agreement.Agreement()
-    for path in agreement.UNSEEN_SETS:
-        for k in FIRST_LOOK:
-            setattr(pooled, k, getattr(pooled, k) + getattr(by_set[path], k))
-    return pooled
+    return agreement.pooled(by_set[path] for path in agreement.UNSEEN_SETS)
 
 
 def test_each_seen_set_has_eight_varied_answers_per_question():
@@ -167,12 +163,12 @@ def test_the_earlier_first_look_sets_figures_are_pinned(by_set, path):
 
 
 def test_the_seen_figures_are_pinned(by_set):
-    seen = agreement.Agreement()
-    for path in agreement.ANSWER_SETS:
-        r = by_set[path]
-        for k in SEEN:
-            setattr(seen, k, getattr(seen, k) + getattr(r, k))
-    _pinned(seen, SEEN)
+    _pinned(agreement.pooled(by_set[path] for path in agreement.ANSWER_SETS), SEEN)
+
+
+def test_pooled_figures_equal_measuring_the_sets_together(by_set):
+    together = agreement.measure([a for p in agreement.UNSEEN_SETS for a in agreement.load_answers(p)])
+    assert _pooled(by_set) == together  # every count, by_kind and the disagreements in order
 
 
 def test_the_readme_table_is_the_bench_s_own(by_set):
