@@ -54,13 +54,41 @@ def left_chance(losses: list[float], chance: float) -> float | None:
     return None
 
 
-def one_run(seed: int, data: str, no_bf16: bool, work: Path) -> dict:
+def evaluations(stdout: str) -> list[dict]:
+    """The run's evaluations on the validation pairs, in order, from the Trainer's log lines on stdout
+    (`{'eval_loss': '0.705', 'eval_accuracy': '0.46', ...}`): loss and accuracy of each. Quick look evaluates at each
+    quarter, so the first is the validation loss after the first quarter — on real pairs only, whatever trained."""
+    import ast
+
+    out = []
+    for line in stdout.splitlines():
+        line = line.strip()
+        if line.startswith("{") and "'eval_loss'" in line:
+            try:
+                logged = ast.literal_eval(line)
+            except (ValueError, SyntaxError):
+                continue
+            out.append({"loss": round(float(logged["eval_loss"]), 4),
+                        "accuracy": round(float(logged.get("eval_accuracy", "nan")), 4)})
+    return out
+
+
+def _first_evaluation(row: dict) -> str:
+    evals = row.get("evaluations")  # absent from logs written before it was kept
+    return f"{evals[0]['loss']:.3f}, {evals[0]['accuracy']:.3f}" if evals else "—"
+
+
+def _share(left: float | None) -> str:
+    return "never" if left is None else f"{left:.0%} of the run"
+
+
+def one_run(seed: int, data: str, no_bf16: bool, work: Path, flags: list[str] = ()) -> dict:
     out = work / f"seed-{seed}"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "STUDIO_FORCE_CPU": "1", "TOKENIZERS_PARALLELISM": "false"}
     if no_bf16:
         env["STUDIO_CPU_BF16"] = "off"
     cmd = [sys.executable, "-m", "trainer_backend", "--preset", "Quick look", "--dataset", data, "--seed", str(seed),
-           "--output_dir", str(out)]
+           "--output_dir", str(out), *flags]
     start = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - start
@@ -69,12 +97,13 @@ def one_run(seed: int, data: str, no_bf16: bool, work: Path) -> dict:
     record = json.loads((out / "studio_run.json").read_text())
     metrics = record.get("metrics") or {}
     losses = [loss for _, loss in record.get("loss_curve") or []]
+    evals = evaluations(proc.stdout)
     quarter = losses[: max(2, len(losses) // 4)]
     falls = bool(losses) and min(quarter[1:] or quarter) <= losses[0] - FALL
     return {"seed": seed, "data": data, "fp32_only_path": no_bf16, "precision": record.get("precision"),
             "wall_s": round(wall, 1), "accuracy": metrics.get("eval_accuracy"), "f1": metrics.get("eval_f1"),
             "n_validation": record.get("n_validation"), "losses": [round(x, 3) for x in losses],
-            "loss_falls_in_first_quarter": falls, "notes": record.get("notes"),
+            "loss_falls_in_first_quarter": falls, "evaluations": evals, "notes": record.get("notes"),
             "load_average": round(os.getloadavg()[0], 2)}
 
 
@@ -98,7 +127,8 @@ START, END = "<!-- bench:quick:start -->", "<!-- bench:quick:end -->"
 def markdown(logs: list[Path]) -> str:
     """The README's Quick-look table from one or more logs (each: a header line, then one line per run)."""
     out = ["| data | path | CPU (flags) | seed | Start → exit | val. accuracy | F1 | loss: first logs → last |"
-           " falls in 1st quarter | leaves chance at |", "|---|---|---|---|---|---|---|---|---|---|"]
+           " falls in 1st quarter | leaves chance at | validation after 1st quarter: loss, acc. |",
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
     sentences, chances = [], {}
     for log in logs:
         lines = [json.loads(x) for x in log.read_text().splitlines() if x.strip()]
@@ -111,11 +141,11 @@ def markdown(logs: list[Path]) -> str:
         for r in rows:
             loss = f"{', '.join(f'{x:.2f}' for x in r['losses'][:3])} → {r['losses'][-1]:.2f}"
             left = left_chance(r["losses"], chance[r["data"]])
-            leaves = "never" if left is None else f"{left:.0%} of the run"
+            leaves = _share(left)
             out.append(f"| {'sample' if r['data'] == 'sample' else 'MRPC folder'} ({r['n_validation']} val.) | {path} "
                        f"| {m['cpu']} ({', '.join(m['cpu_flags'])}) | {r['seed']} | {r['wall_s']:.0f} s | "
                        f"{r['accuracy']:.4f} | {r['f1']:.4f} | {loss} | {'yes' if r['loss_falls_in_first_quarter'] else 'no'} "
-                       f"| {leaves} |")
+                       f"| {leaves} | {_first_evaluation(r)} |")
         s = summarize(rows, header)
         sentences.append(f"`{log.name}` ({header['started']}): mean accuracy {s['accuracy_mean']:.4f} ± "
                          f"{s['accuracy_std']:.4f} over {s['runs']} run(s), mean {s['wall_s_mean']:.0f} s from Start "
@@ -140,6 +170,8 @@ def main() -> int:
     parser.add_argument("--seeds", default="1,2,3")
     parser.add_argument("--data", default="sample", help="'sample' (the offline default) or an MRPC folder")
     parser.add_argument("--no-bf16", action="store_true", help="the fp32-only path (STUDIO_CPU_BF16=off)")
+    parser.add_argument("--flags", default="", help="extra training flags laid over the preset (exploring a "
+                        "change before it goes into the preset), e.g. '--learning_rate 2e-4'; logged in the header")
     parser.add_argument("--log", help="append the header and each run here as JSON lines")
     parser.add_argument("--summarize", help="print the summary of a log and exit")
     parser.add_argument("--write", nargs="+", metavar=("README", "LOG"),
@@ -154,7 +186,8 @@ def main() -> int:
         print(json.dumps(summary))
         return 0
     header = {"machine": hardware.describe_machine("cpu"), "fp32_only_path": args.no_bf16,
-              "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "load_average_at_start": os.getloadavg()[0]}
+              "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "load_average_at_start": os.getloadavg()[0],
+              **({"flags": args.flags} if args.flags else {})}
     print(f"[bench] machine: {header['machine']}; fp32-only path: {args.no_bf16}", flush=True)
     log = Path(args.log) if args.log else None
     if log:
@@ -162,16 +195,17 @@ def main() -> int:
         with log.open("a") as f:
             f.write(json.dumps(header) + "\n")
     work = Path(tempfile.mkdtemp(prefix="bench-quick-"))
-    rows = []
+    rows, chance = [], chance_loss(args.data)
     for seed in (int(s) for s in args.seeds.split(",")):
-        row = one_run(seed, args.data, args.no_bf16, work)
+        row = one_run(seed, args.data, args.no_bf16, work, args.flags.split())
         rows.append(row)
         if log:
             with log.open("a") as f:
                 f.write(json.dumps(row) + "\n")
         print(f"[bench] seed {seed}: {row['wall_s']:.0f} s, accuracy {row['accuracy']:.4f} on "
               f"{row['n_validation']} pairs ({row['precision']}), loss {row['losses'][:3]}…{row['losses'][-2:]}, "
-              f"falls in the first quarter: {row['loss_falls_in_first_quarter']}", flush=True)
+              f"leaves chance at {_share(left_chance(row['losses'], chance))}, validation after each quarter: "
+              f"{row['evaluations']}", flush=True)
     print(json.dumps(summarize(rows, header)))
     return 0
 

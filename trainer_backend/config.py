@@ -11,6 +11,7 @@ SCHEDULERS = ("linear", "cosine", "cosine_with_restarts", "polynomial", "constan
 STRATEGIES = ("no", "steps", "epoch")
 AUTO = "auto"
 DEFAULT_HEAD_LR_FACTOR = 20.0  # why 20: recipe.head_learning_rate
+MAX_EASY_RATIO = 3.0  # easy_pairs.MAX_RATIO: beyond it a run would mostly train the made-up task
 
 
 class ConfigError(ValueError):
@@ -70,6 +71,9 @@ class TrainConfig:
         "help": "Dropout while training, in the encoder (hidden and attention) and before the head. Empty: the "
                 "checkpoint's own (0.1 for BERT-like models); 0 turns it off. Predictions never use dropout."})
     max_train_samples: Optional[int] = field(default=None, metadata={"help": "Use only the first N training pairs."})
+    easy_pair_ratio: float = field(default=0.0, metadata={
+        "help": "Paraphrase tasks: made-up easy pairs per real training pair (a sentence beside itself, two "
+                "unrelated sentences), mixed in so a short run learns to compare the two texts early. 0: none."})
     max_eval_samples: Optional[int] = field(default=None, metadata={"help": "Use only the first N validation pairs."})
     output_dir: str = field(default="outputs/run", metadata={"help": "Where checkpoints, the final model and results go."})
     push_to_hub: bool = field(default=False, metadata={"help": "Push the final model to the Hub (needs a token)."})
@@ -142,6 +146,9 @@ class TrainConfig:
             problems.append("eval_strategy='steps' needs eval_steps: a whole number of steps, or a fraction below 1")
         if self.dropout is not None and not 0 <= self.dropout < 1:
             problems.append(f"dropout={self.dropout} must be at least 0 and below 1 (empty: the model's own)")
+        if not 0 <= self.easy_pair_ratio <= MAX_EASY_RATIO:
+            problems.append(f"easy_pair_ratio={self.easy_pair_ratio} must be 0 to {MAX_EASY_RATIO:g} (made-up pairs per "
+                            "real pair; 0: none)")
         if not 0 <= self.frozen_layers <= 48:
             problems.append(f"frozen_layers={self.frozen_layers} must be 0 to 48 (0: every layer learns)")
         for name in ("logging_steps", "max_train_samples", "max_eval_samples"):
@@ -198,6 +205,8 @@ FORM: dict[str, dict[str, Any]] = {
     "frozen_layers": {"label": "Frozen lower layers (0 = all learn)", "ui": "switches", "min": 0, "max": 48},
     "dropout": {"label": "Dropout (empty = the model's own)", "ui": "switches", "min": 0, "max": 0.9, "empty": None},
     "max_train_samples": {"label": "Max training pairs (0 = all)", "ui": "switches", "min": 0, "empty": 0},
+    "easy_pair_ratio": {"label": "Easy pairs per real pair (paraphrase tasks; 0 = none)", "ui": "switches", "min": 0,
+                        "max": MAX_EASY_RATIO},
     "max_eval_samples": {"label": "Max validation pairs (0 = all)", "ui": "switches", "min": 0, "empty": 0},
     "output_dir": {"label": "Output folder", "ui": "cli"},
     "push_to_hub": {"label": "Push to the Hub", "ui": "cli"},

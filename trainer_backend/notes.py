@@ -103,6 +103,16 @@ class DropoutSet(_Note):
     was: float | None = None
 
 
+class EasyPairs(_Note):
+    """Made-up easy pairs were mixed into the training split (easy_pairs.py): `added` of them beside `real` real
+    pairs; `added` 0 with `skipped` set: asked for, but the task is not a paraphrase task."""
+
+    kind: Literal["easy_pairs"] = "easy_pairs"
+    added: int
+    real: int
+    skipped: str = ""
+
+
 class CheckpointsPerEpoch(_Note):
     """On a GPU, a run that evaluates every few steps saved its checkpoint once per epoch, not at each evaluation."""
 
@@ -124,7 +134,7 @@ class PushSkipped(_Note):
 
 
 NOTE_TYPES = (ModelChosen, DataChosen, BatchSize, LearningRates, PrecisionChosen, Fp16OnCpu, MetricSource, TaskChosen,
-              FrozenEmbeddings, FrozenLayers, DropoutSet, CheckpointsPerEpoch, TimeLimit, PushSkipped)
+              FrozenEmbeddings, FrozenLayers, DropoutSet, EasyPairs, CheckpointsPerEpoch, TimeLimit, PushSkipped)
 Note = Annotated[Union[NOTE_TYPES], Field(discriminator="kind")]
 KINDS = frozenset(cls.model_fields["kind"].default for cls in NOTE_TYPES)
 

@@ -64,6 +64,16 @@ def _frozen_layers(note: n.FrozenLayers) -> str:
             "through the frozen ones")
 
 
+def _easy_pairs(note: n.EasyPairs) -> str:
+    if note.skipped:
+        return f"no easy pairs added: {note.skipped}"
+    return (f"{note.added:,} made-up easy pairs mixed into the {note.real:,} real training pairs — half a sentence "
+            "beside itself (paraphrase), half two unrelated sentences (not): an encoder trained on single sentences "
+            "has never compared two texts, and on real pairs alone (which share most of their words either way) "
+            "its loss sits at chance for most of a short run; the easy pairs teach it to look at what the two texts "
+            "share first, so the loss falls early. Validation and test pairs are all real")
+
+
 def time_limit_text(minutes: float | None) -> str:
     """The note, and the run's error line, when a run stops at the app's time limit."""
     limit = f" of {minutes:g} min" if minutes else ""
@@ -82,6 +92,7 @@ _WORDS: dict[type, Callable[..., str]] = {
     n.FrozenEmbeddings: _frozen_embeddings,
     n.FrozenLayers: _frozen_layers,
     n.DropoutSet: _dropout,
+    n.EasyPairs: _easy_pairs,
     n.CheckpointsPerEpoch: lambda x: (
         "checkpoint once per epoch, evaluations as set: on a GPU a save (weights and optimizer state, 1.3 GB for "
         "bert-base) costs more than the steps between two evaluations; Stop still saves one where it ends"),

@@ -39,6 +39,7 @@ class Hyperparameters(BaseModel):
     group_by_length: bool | None = None
     frozen_layers: int | None = None
     dropout: float | None = None   # None: the checkpoint's own
+    easy_pair_ratio: float | None = None  # made-up easy pairs per real one (None: none, or a run from before them)
     lr_scheduler_type: str | None = None
     weight_decay: float | None = None
 

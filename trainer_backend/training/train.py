@@ -12,7 +12,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
-from trainer_backend import recipe, settings
+from trainer_backend import easy_pairs, recipe, settings
 from trainer_backend.config import ConfigError, TrainConfig
 from trainer_backend.data import DataError, LoadedData, load_data, tokenize
 from trainer_backend.metrics import confusion, logits_to_predictions, metric_from_hub, metrics_for
@@ -29,6 +29,7 @@ from trainer_backend.modeling import (
 from trainer_backend.notes import (
     DataChosen,
     DropoutSet,
+    EasyPairs,
     FrozenEmbeddings,
     FrozenLayers,
     MetricSource,
@@ -200,6 +201,17 @@ def run_training(cfg: TrainConfig, run_id: str | None = None, store: RunStore | 
     return result
 
 
+def mix_in_easy_pairs(data: Any, ratio: float, seed: int) -> EasyPairs:
+    """Add made-up easy pairs to `data`'s training split in place (paraphrase tasks only); the note says how many,
+    or why none."""
+    real = len(data.dataset["train"])
+    if not easy_pairs.applies(data.task):
+        return EasyPairs(added=0, real=real, skipped="they are made for a paraphrase task (two texts, labels "
+                         f"not_paraphrase/paraphrase), and this one's labels are {', '.join(data.task.label_names)}")
+    data.dataset["train"], added = easy_pairs.add_easy_pairs(data.dataset["train"], ratio, seed)
+    return EasyPairs(added=added, real=real)
+
+
 def prepare(cfg: TrainConfig, hw: settings.Hardware) -> Prepared:
     """Data, model with its new head, the hardware recipe, and the record of what was chosen and why."""
     from transformers import set_seed
@@ -210,8 +222,9 @@ def prepare(cfg: TrainConfig, hw: settings.Hardware) -> Prepared:
     loaded = load_for_classification(cfg.model_name_or_path, task=data.task)
     resolved = recipe.resolve(cfg, loaded.name, hw)
     config = metric_config(data.task)
+    summary, n_real = data.summary(), len(data.dataset["train"])  # before any made-up easy pairs join the split
     notes: list[Note] = [ModelChosen(name=loaded.name, reason=loaded.reason),
-                         DataChosen(summary=data.summary(), reason=data.reason), *resolved.notes,
+                         DataChosen(summary=summary, reason=data.reason), *resolved.notes,
                          MetricSource(hub=metric_from_hub(config=config), config=config)]
     if not data.task.is_mrpc:
         notes.append(TaskChosen(columns=list(data.task.text_columns), labels=list(data.task.label_names)))
@@ -223,14 +236,16 @@ def prepare(cfg: TrainConfig, hw: settings.Hardware) -> Prepared:
         notes.append(FrozenLayers(layers=layers, of=len(encoder_layers(loaded.model)), parameters=frozen))
     if cfg.dropout is not None:
         notes.append(DropoutSet(p=cfg.dropout, was=set_dropout(loaded.model, cfg.dropout)))
+    if cfg.easy_pair_ratio:
+        notes.append(mix_in_easy_pairs(data, cfg.easy_pair_ratio, cfg.seed))
     total, trainable = count_parameters(loaded.model)
     for note in notes:
         print(f"[studio] {note_text(note)}", flush=True)
     tokenized = tokenize(data.dataset, loaded.tokenizer, cfg.max_length)
     record = RunRecord(
-        base_model=loaded.name, data=data.summary(), precision=resolved.precision, device=hw.describe(),
+        base_model=loaded.name, data=summary, precision=resolved.precision, device=hw.describe(),
         notes=notes, head_swap=loaded.report.to_dict(), parameters={"total": total, "trainable": trainable},
-        n_train=len(data.dataset["train"]), n_validation=len(data.dataset["validation"]), task=data.task.name,
+        n_train=n_real, n_validation=len(data.dataset["validation"]), task=data.task.name,
         text_columns=list(data.task.text_columns), label_names=list(data.task.label_names))
     return Prepared(data, loaded, resolved, tokenized, record)
 
@@ -283,7 +298,7 @@ def evaluate(cfg: TrainConfig, prepared: Prepared, fitted: Fitted, reporter: Rep
         learning_rate=args.learning_rate, head_learning_rate=prepared.resolved.head_learning_rate,
         batch_size=args.per_device_train_batch_size, epochs=args.num_train_epochs, max_steps=args.max_steps,
         seed=args.seed, max_length=cfg.max_length, group_by_length=cfg.group_by_length,
-        frozen_layers=cfg.frozen_layers, dropout=cfg.dropout,
+        frozen_layers=cfg.frozen_layers, dropout=cfg.dropout, easy_pair_ratio=cfg.easy_pair_ratio or None,
         lr_scheduler_type=getattr(args.lr_scheduler_type, "value", str(args.lr_scheduler_type)),
         weight_decay=args.weight_decay)
     losses = [(h["step"], h["loss"]) for h in trainer.state.log_history if "loss" in h]
