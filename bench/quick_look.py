@@ -73,6 +73,16 @@ def evaluations(stdout: str) -> list[dict]:
     return out
 
 
+def _data_name(data: str) -> str:
+    return "sample" if data == "sample" else "MRPC folder"
+
+
+def _training_pairs(row: dict) -> str:
+    """'real + easy' when the run mixed in made-up easy pairs (its easy_pairs note), else 'real only'."""
+    easy = [n for n in row.get("notes") or [] if isinstance(n, dict) and n.get("kind") == "easy_pairs"]
+    return f"real + {easy[0]['added']:,} easy" if easy and easy[0].get("added") else "real only"
+
+
 def _first_evaluation(row: dict) -> str:
     evals = row.get("evaluations")  # absent from logs written before it was kept
     return f"{evals[0]['loss']:.3f}, {evals[0]['accuracy']:.3f}" if evals else "—"
@@ -126,9 +136,9 @@ START, END = "<!-- bench:quick:start -->", "<!-- bench:quick:end -->"
 
 def markdown(logs: list[Path]) -> str:
     """The README's Quick-look table from one or more logs (each: a header line, then one line per run)."""
-    out = ["| data | path | CPU (flags) | seed | Start → exit | val. accuracy | F1 | loss: first logs → last |"
+    out = ["| data | training pairs | path | CPU (flags) | seed | Start → exit | val. accuracy | F1 | loss: first logs → last |"
            " falls in 1st quarter | leaves chance at | validation after 1st quarter: loss, acc. |",
-           "|---|---|---|---|---|---|---|---|---|---|---|"]
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     sentences, chances = [], {}
     for log in logs:
         lines = [json.loads(x) for x in log.read_text().splitlines() if x.strip()]
@@ -137,12 +147,12 @@ def markdown(logs: list[Path]) -> str:
         m = header["machine"]
         path = "fp32 only (`--no-bf16`)" if header["fp32_only_path"] else "as detected"
         chance = {d: chance_loss(d) for d in {r["data"] for r in rows}}
-        chances.update(chance)
+        chances.update({_data_name(d): v for d, v in chance.items()})
         for r in rows:
             loss = f"{', '.join(f'{x:.2f}' for x in r['losses'][:3])} → {r['losses'][-1]:.2f}"
             left = left_chance(r["losses"], chance[r["data"]])
             leaves = _share(left)
-            out.append(f"| {'sample' if r['data'] == 'sample' else 'MRPC folder'} ({r['n_validation']} val.) | {path} "
+            out.append(f"| {_data_name(r['data'])} ({r['n_validation']} val.) | {_training_pairs(r)} | {path} "
                        f"| {m['cpu']} ({', '.join(m['cpu_flags'])}) | {r['seed']} | {r['wall_s']:.0f} s | "
                        f"{r['accuracy']:.4f} | {r['f1']:.4f} | {loss} | {'yes' if r['loss_falls_in_first_quarter'] else 'no'} "
                        f"| {leaves} | {_first_evaluation(r)} |")
@@ -153,8 +163,8 @@ def markdown(logs: list[Path]) -> str:
                          + ("quiet" if s["quiet"] else f"shared with other jobs (load average up to "
                                                       f"{s['max_load_average']:.1f} on {m['cores']} cores)") + ".")
     sentences.append(f"*Leaves chance at*: the first log at which the training loss, averaged over {WINDOW} logs, lies "
-                     f"{UNDER_CHANCE} under the chance loss of the data (always answering its label shares: "
-                     + ", ".join(f"{v:.2f} on {'the sample' if d == 'sample' else 'MRPC'}" for d, v in chances.items())
+                     f"{UNDER_CHANCE} under the chance loss of the real training pairs (always answering their label shares: "
+                     + ", ".join(f"{v:.2f} on the {d}" for d, v in chances.items())
                      + "), as a share of the run's logs. *Falls in 1st "
                      f"quarter*: a log in the first quarter {FALL} under the first log (which a new head settling to "
                      "chance from its random start also gives).")

@@ -55,11 +55,10 @@ def add_easy_pairs(train, ratio: float, seed: int):
     (dataset, number added). The new rows take the split's own features (columns sentence1/sentence2/label)."""
     from datasets import Dataset, concatenate_datasets
 
-    train = train.select_columns(["sentence1", "sentence2", "label"])
-    n = how_many(len(train), ratio)
-    rows = easy_rows(list(train["sentence1"]), list(train["sentence2"]), n, seed)
+    rows = easy_rows(list(train["sentence1"]), list(train["sentence2"]), how_many(len(train), ratio), seed)
     if not rows:
         return train, 0
+    train = train.select_columns(["sentence1", "sentence2", "label"])
     extra = Dataset.from_dict({"sentence1": [a for a, _, _ in rows], "sentence2": [b for _, b, _ in rows],
                                "label": [y for _, _, y in rows]}, features=train.features)
     return concatenate_datasets([train, extra]).shuffle(seed=seed), len(rows)

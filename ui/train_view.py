@@ -53,6 +53,8 @@ def _settings_summary(run: Run) -> str:
         parts.append(f"{c['frozen_layers']} layers frozen")
     if c.get("dropout") is not None:
         parts.append(f"dropout {c['dropout']:g}")
+    if c.get("easy_pair_ratio"):
+        parts.append(f"easy pairs {c['easy_pair_ratio']:g}× real")
     return " · ".join(str(p) for p in parts)
 
 

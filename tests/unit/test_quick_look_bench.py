@@ -1,6 +1,7 @@
 """bench/quick_look.py's reading of a run's loss: where it leaves chance, against the data's own chance loss."""
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -27,3 +28,29 @@ def test_the_loss_leaves_chance_where_its_running_mean_goes_under_it():
     assert quick_look.left_chance(settling, chance) is None
     # one low log among chance-level ones is noise, not leaving chance
     assert quick_look.left_chance([0.69, 0.69, 0.50, 0.69, 0.69, 0.69], chance) is None
+
+
+def test_the_validation_after_each_quarter_is_read_from_the_trainers_log_lines():
+    stdout = "\n".join([
+        "[studio] model: MiniLM",
+        "{'loss': '0.6473', 'grad_norm': '1.264', 'learning_rate': '5e-05', 'epoch': '0.05'}",
+        "{'eval_loss': '0.705', 'eval_accuracy': '0.4625', 'eval_f1': '0.5825', 'epoch': '0.04'}",
+        "{'eval_loss': 'not a number', broken",
+        "{'eval_loss': '0.61', 'eval_accuracy': '0.7', 'epoch': '0.08'}",
+    ])
+    assert quick_look.evaluations(stdout) == [{"loss": 0.705, "accuracy": 0.4625}, {"loss": 0.61, "accuracy": 0.7}]
+
+
+def test_the_table_says_which_runs_mixed_in_easy_pairs(tmp_path):
+    header = {"machine": {"cpu": "CPU X", "cores": 2, "cpu_flags": ["avx2"]}, "fp32_only_path": True,
+              "started": "today", "load_average_at_start": 0.5}
+    row = {"seed": 1, "data": "sample", "wall_s": 80.0, "accuracy": 0.8, "f1": 0.8, "n_validation": 80,
+           "losses": [0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.2, 0.2], "loss_falls_in_first_quarter": True,
+           "load_average": 1.0, "evaluations": [{"loss": 0.65, "accuracy": 0.6}],
+           "notes": [{"kind": "model", "name": "m"}, {"kind": "easy_pairs", "added": 400, "real": 400}]}
+    before = {**row, "notes": ["model: m"], "evaluations": None}
+    log = tmp_path / "q.jsonl"
+    log.write_text("\n".join(json.dumps(x) for x in (header, row, before)) + "\n")
+    lines = quick_look.markdown([log]).splitlines()
+    assert "| sample (80 val.) | real + 400 easy |" in lines[2] and lines[2].endswith("| 0.650, 0.600 |")
+    assert "| sample (80 val.) | real only |" in lines[3] and lines[3].endswith("| — |")

@@ -44,6 +44,9 @@ WORDED = [
                                                             "(15.0M parameters)"),
     (n.DropoutSet(p=0.0, was=0.1), "dropout off while training (the checkpoint's own: 0.1): a short fine-tune"),
     (n.DropoutSet(p=0.2, was=None), "dropout 0.2 while training"),
+    (n.EasyPairs(added=2000, real=2000), "2,000 made-up easy pairs mixed into the 2,000 real training pairs — half a "
+                                         "sentence beside itself (paraphrase)"),
+    (n.EasyPairs(added=0, real=67, skipped="not a paraphrase task"), "no easy pairs added: not a paraphrase task"),
     (n.CheckpointsPerEpoch(), "checkpoint once per epoch, evaluations as set: on a GPU a save"),
     (n.TimeLimit(minutes=30), "stopped at this app's time limit of 30 min per run (checkpoint saved"),
     (n.PushSkipped(reason="no token"), "push skipped: no token"),
