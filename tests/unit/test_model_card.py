@@ -145,3 +145,11 @@ def test_head_swap_section_lists_a_few_names(swap_size):
     else:
         assert "## Head swap" in text and f", {swap_size}:" in text
         assert ("more" in text.split("## Head swap")[1].split("##")[0]) == (swap_size > model_card.HEAD_SWAP_SHOWN)
+
+
+def test_a_model_trained_with_easy_pairs_says_so_and_one_without_does_not():
+    hyper = {**_run()["hyperparameters"], "easy_pair_ratio": 1.0}
+    card = ModelCard(render_card(_run(hyperparameters=hyper), "x-finetuned-mrpc")).text
+    assert "- Mixed into the training pairs: 1 made-up easy pair(s) per real one" in card
+    assert "results above are on real validation pairs only" in card
+    assert "made-up" not in ModelCard(render_card(_run(), "x-finetuned-mrpc")).text

@@ -331,6 +331,11 @@ def _card_rest(run: dict[str, Any], lines: list[str], metrics: dict[str, Any], h
     lines += ["", "## Training", "", f"- Base model: {base}",
               f"- Data: {md_escape(run.get('data') or 'not recorded')}",
               f"- Precision: {md_escape(run.get('precision', 'not recorded'))}"]
+    easy = hyper.get("easy_pair_ratio")
+    if isinstance(easy, (int, float)) and easy > 0:
+        lines.append(f"- Mixed into the training pairs: {easy:g} made-up easy pair(s) per real one (a sentence beside "
+                     "itself as a paraphrase, two unrelated sentences as not), so a short run learns to compare the "
+                     "two texts early; the results above are on real validation pairs only")
     if run.get("created"):
         lines.append(f"- Finished: {md_escape(run['created'])}")
     if hyper:
