@@ -11,6 +11,7 @@ from pathlib import Path
 from trainer_backend import recipe, settings
 from trainer_backend.config import TrainConfig
 from trainer_backend.data import LoadedData, load_data, resolve_dataset
+from trainer_backend.easy_pairs import how_many
 from trainer_backend.modeling import resolve_model
 from trainer_backend.runs.store import RunStore
 
@@ -123,6 +124,7 @@ def samples_to_train(cfg: TrainConfig, n_train: int, batch: int) -> int:
     if cfg.max_steps > 0:
         return cfg.max_steps * batch * cfg.gradient_accumulation_steps
     n = min(n_train, cfg.max_train_samples or n_train)
+    n += how_many(n, cfg.easy_pair_ratio)  # an epoch also passes over the made-up easy pairs (paraphrase tasks)
     return int(n * cfg.num_train_epochs)
 
 

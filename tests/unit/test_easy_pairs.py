@@ -115,3 +115,13 @@ def test_a_run_prepared_with_easy_pairs_trains_on_both_and_records_the_real_coun
     assert EasyPairs(added=400, real=400) in prepared.record.notes
     again = prepare(cfg, FP32_CPU)  # a resumed run rebuilds the same split
     assert again.tokenized["train"]["input_ids"] == prepared.tokenized["train"]["input_ids"]
+
+
+def test_an_epoch_of_a_run_with_easy_pairs_is_counted_over_both_in_the_eta():
+    from web.estimate import samples_to_train
+
+    plain = TrainConfig(num_train_epochs=2, max_train_samples=300)
+    assert samples_to_train(plain, 400, 8) == 600
+    assert samples_to_train(plain.replace(easy_pair_ratio=1.0), 400, 8) == 1200
+    steps_budget = presets.get(presets.QUICK_LOOK, FP32_CPU).config  # a step budget does not grow with them
+    assert samples_to_train(steps_budget, 400, 8) == 250 * 8
