@@ -30,15 +30,19 @@ def applies(task) -> bool:
 
 
 def easy_rows(first: list[str], second: list[str], n: int, seed: int) -> list[tuple[str, str, int]]:
-    """`n` (sentence1, sentence2, label) rows from the split's own sentences, half of each kind, alternating:
-    a sentence beside itself (label 1, paraphrase; sentence1 and sentence2 take turns) and pair i's first sentence
-    beside another pair's second sentence (label 0), skipping the rare case where the two texts are equal."""
+    """Up to `n` (sentence1, sentence2, label) rows from the split's own sentences, half of each kind, alternating:
+    a sentence beside itself (label 1, paraphrase; a pair's first or second sentence, at random) and pair i's first
+    sentence beside another pair's second sentence (label 0), skipping draws where the two texts are equal. The labels
+    are MRPC's ids (0 not_paraphrase, 1 paraphrase: `applies` admits only that task). Draws are capped, so a split
+    whose sentences are all the same ends with fewer rows instead of looping."""
     texts = len(first)
     if texts < 2 or n <= 0:
         return []
     rng = random.Random(seed)
     rows: list[tuple[str, str, int]] = []
-    while len(rows) < n:
+    for _ in range(20 * n):
+        if len(rows) == n:
+            break
         i = rng.randrange(texts)
         if len(rows) % 2 == 0:
             text = first[i] if rng.random() < 0.5 else second[i]

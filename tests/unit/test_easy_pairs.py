@@ -125,3 +125,8 @@ def test_an_epoch_of_a_run_with_easy_pairs_is_counted_over_both_in_the_eta():
     assert samples_to_train(plain.replace(easy_pair_ratio=1.0), 400, 8) == 1200
     steps_budget = presets.get(presets.QUICK_LOOK, FP32_CPU).config  # a step budget does not grow with them
     assert samples_to_train(steps_budget, 400, 8) == 250 * 8
+
+
+def test_a_split_of_one_repeated_sentence_ends_without_looping():
+    rows = easy_pairs.easy_rows(["same"] * 5, ["same"] * 5, 10, seed=0)
+    assert [y for *_, y in rows] == [1]  # no unrelated partner exists: the first positive, then no negative, ever
