@@ -16,11 +16,14 @@ from __future__ import annotations
 import random
 
 from trainer_backend.config import MAX_EASY_RATIO as MAX_RATIO  # noqa: F401 - the bound TrainConfig checks
+from trainer_backend.data import MAX_ROWS
 
 
 def how_many(n_real: int, ratio: float) -> int:
-    """The number of easy pairs for `n_real` real ones at `ratio` made-up pairs per real pair."""
-    return max(0, round(n_real * ratio))
+    """The number of easy pairs for `n_real` real ones at `ratio` made-up pairs per real pair, so that the split
+    never holds more rows than the app lets any split hold (data.MAX_ROWS): memory stays within the bound a Space
+    was sized for."""
+    return max(0, min(round(n_real * ratio), MAX_ROWS - n_real))
 
 
 def applies(task) -> bool:

@@ -130,3 +130,9 @@ def test_an_epoch_of_a_run_with_easy_pairs_is_counted_over_both_in_the_eta():
 def test_a_split_of_one_repeated_sentence_ends_without_looping():
     rows = easy_pairs.easy_rows(["same"] * 5, ["same"] * 5, 10, seed=0)
     assert [y for *_, y in rows] == [1]  # no unrelated partner exists: the first positive, then no negative, ever
+
+
+def test_a_split_with_easy_pairs_stays_within_the_row_limit_of_any_split():
+    assert easy_pairs.how_many(400, 1.0) == 400 and easy_pairs.how_many(400, 0.5) == 200
+    assert easy_pairs.how_many(150_000, 3.0) == data.MAX_ROWS - 150_000
+    assert easy_pairs.how_many(data.MAX_ROWS, 1.0) == 0
