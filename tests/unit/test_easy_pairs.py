@@ -136,3 +136,14 @@ def test_a_split_with_easy_pairs_stays_within_the_row_limit_of_any_split():
     assert easy_pairs.how_many(400, 1.0) == 400 and easy_pairs.how_many(400, 0.5) == 200
     assert easy_pairs.how_many(150_000, 3.0) == data.MAX_ROWS - 150_000
     assert easy_pairs.how_many(data.MAX_ROWS, 1.0) == 0
+
+
+def test_the_ratio_recorded_is_the_one_used_so_a_skipped_task_claims_none():
+    from trainer_backend.runs.record import RunRecord
+    from trainer_backend.training.train import easy_ratio_used
+
+    cfg = TrainConfig(easy_pair_ratio=1.0)
+    added = RunRecord(notes=[EasyPairs(added=400, real=400)])
+    skipped = RunRecord(notes=[EasyPairs(added=0, real=67, skipped="not a paraphrase task")])
+    assert easy_ratio_used(cfg, added) == 1.0
+    assert easy_ratio_used(cfg, skipped) is None and easy_ratio_used(TrainConfig(), RunRecord()) is None

@@ -212,6 +212,13 @@ def mix_in_easy_pairs(data: Any, ratio: float, seed: int) -> EasyPairs:
     return EasyPairs(added=added, real=real)
 
 
+def easy_ratio_used(cfg: TrainConfig, record: RunRecord) -> float | None:
+    """The easy-pair ratio the run trained with: None when it asked for none or its task skipped them (so the
+    model card never claims pairs that were not added)."""
+    added = any(isinstance(n, EasyPairs) and n.added for n in record.notes)
+    return cfg.easy_pair_ratio if added else None
+
+
 def prepare(cfg: TrainConfig, hw: settings.Hardware) -> Prepared:
     """Data, model with its new head, the hardware recipe, and the record of what was chosen and why."""
     from transformers import set_seed
@@ -298,7 +305,7 @@ def evaluate(cfg: TrainConfig, prepared: Prepared, fitted: Fitted, reporter: Rep
         learning_rate=args.learning_rate, head_learning_rate=prepared.resolved.head_learning_rate,
         batch_size=args.per_device_train_batch_size, epochs=args.num_train_epochs, max_steps=args.max_steps,
         seed=args.seed, max_length=cfg.max_length, group_by_length=cfg.group_by_length,
-        frozen_layers=cfg.frozen_layers, dropout=cfg.dropout, easy_pair_ratio=cfg.easy_pair_ratio or None,
+        frozen_layers=cfg.frozen_layers, dropout=cfg.dropout, easy_pair_ratio=easy_ratio_used(cfg, prepared.record),
         lr_scheduler_type=getattr(args.lr_scheduler_type, "value", str(args.lr_scheduler_type)),
         weight_decay=args.weight_decay)
     losses = [(h["step"], h["loss"]) for h in trainer.state.log_history if "loss" in h]
