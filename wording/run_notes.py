@@ -71,7 +71,8 @@ def _easy_pairs(note: n.EasyPairs) -> str:
             "beside itself (paraphrase), half two unrelated sentences (not): an encoder trained on single sentences "
             "has never compared two texts, and on real pairs alone (which share most of their words either way) "
             "its loss sits at chance for most of a short run; the easy pairs teach it to look at what the two texts "
-            "share first, so the loss falls early. Validation and test pairs are all real")
+            "share first, so the loss falls early. The training loss mixes both kinds (its early fall is mostly the "
+            "easy pairs being learned); validation and test pairs are all real")
 
 
 def time_limit_text(minutes: float | None) -> str:

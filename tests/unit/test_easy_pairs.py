@@ -77,6 +77,7 @@ def test_training_on_a_task_that_is_not_paraphrase_skips_them_and_says_why(tmp_p
     assert (note.added, note.real, len(paraphrase.dataset["train"])) == (400, 400, 800)
     assert len(paraphrase.dataset["validation"]) == 80  # validation stays all real
     assert note_text(note).startswith("400 made-up easy pairs mixed into the 400 real training pairs")
+    assert "its early fall is mostly the easy pairs being learned" in note_text(note)  # what the learner sees, plainly
 
 
 def test_quick_look_mixes_them_in_only_on_the_fp32_path_and_says_so():
