@@ -15,7 +15,7 @@ from ui.common import TAB_IDS, AppContext, timer_off, timer_on, viewer_box, visi
 from ui.queue_polling import quiet_when_idle
 from ui.services import Services
 from ui.theme import CSS, HEAD, THEME
-from web import downloads
+from web import downloads, estimate
 from web.limits import limits as web_limits
 
 TITLE = "Fine-tuning studio · BERT on MRPC"
@@ -49,6 +49,8 @@ def build_app(runner: JobRunner | None = None) -> gr.Blocks:
     settings.seal_owner_secrets()  # on a Space the owner's HF_TOKEN leaves this process before any visitor arrives
     ctx = AppContext(services=Services(runner or job_runner()))
     ctx.services.runner.cache_in_use = models_in_use  # the cache pruner keeps what Predict has loaded
+    if not settings.hardware().is_gpu:
+        estimate.probe_gflops()  # the ETA's speed probe, taken before the first page's handlers load the machine
     # Old download copies Gradio keeps for visitors are deleted after an hour (checked every 10 minutes).
     with gr.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:
         ctx.root = demo
