@@ -122,15 +122,28 @@ def ceiling(folder: Path, tokenizer, chunk: list[tuple[str, str]], pipeline_rate
     return out
 
 
+BATCH_PAIRS = 512  # pairs in the batch test (--batch)
+
+
+def single_pairs(pairs: list[tuple[str, str]], n: int) -> list[tuple[str, str]]:
+    """The `n` pairs sent one at a time (every 7th, wrapping): the same in every bench that compares with these."""
+    return [pairs[(i * 7) % len(pairs)] for i in range(n)]
+
+
+def batch_chunk(pairs: list[tuple[str, str]], n: int = BATCH_PAIRS) -> list[tuple[str, str]]:
+    """The `n` pairs of the batch test (every 13th, wrapping)."""
+    return [pairs[(i * 13) % len(pairs)] for i in range(n)]
+
+
 def time_singles(contenders: dict, pairs: list[tuple[str, str]], rounds: int, single: int) -> tuple:
     """Single-pair requests: per request, the contenders interleaved (p50, p90 and per-round ratios), then the
     same pairs in blocks (steady p50); also returns the pairs timed."""
     singles = {k: [] for k in contenders}
     round_ratios, per_round = [], max(1, single // rounds)
-    single_pairs = [pairs[(i * 7) % len(pairs)] for i in range(rounds * per_round)]
+    chosen = single_pairs(pairs, rounds * per_round)
     for r in range(rounds):
         this = {k: [] for k in contenders}
-        for pair in single_pairs[r * per_round:(r + 1) * per_round]:
+        for pair in chosen[r * per_round:(r + 1) * per_round]:
             for name, fn in contenders.items():
                 this[name].append(timed(lambda: fn([pair])))
         for name in contenders:
@@ -144,12 +157,12 @@ def time_singles(contenders: dict, pairs: list[tuple[str, str]], rounds: int, si
     # while and slow the next engine; reported beside the headline ratio, which stays the per-request one.
     steady = {k: [] for k in contenders}
     for r in range(rounds):
-        block = single_pairs[r * per_round:(r + 1) * per_round]
+        block = chosen[r * per_round:(r + 1) * per_round]
         for name, fn in contenders.items():
             fn([block[0]])  # the block's first call pays for the previous contender's threads: untimed
             steady[name] += [timed(lambda: fn([pair])) for pair in block]
     steady_p50 = {k: statistics.median(v) * 1000 for k, v in steady.items()}
-    return p50, p90, round_ratios, steady_p50, single_pairs
+    return p50, p90, round_ratios, steady_p50, chosen
 
 
 def timed(fn) -> float:
@@ -161,7 +174,7 @@ def timed(fn) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--single", type=int, default=300, help="single-pair requests per contender")
-    parser.add_argument("--batch", type=int, default=512, help="pairs in the batch test")
+    parser.add_argument("--batch", type=int, default=BATCH_PAIRS, help="pairs in the batch test")
     parser.add_argument("--rounds", type=int, default=5, help="rounds of the single and batch tests")
     parser.add_argument("--model", help="a trained checkpoint folder (default: MiniLM with a random head)")
     parser.add_argument("--out", help="also write the JSON result to this file")
@@ -211,7 +224,7 @@ def main() -> int:
             fn([pairs[i]])
     p50, p90, round_ratios, steady_p50, single_pairs = time_singles(contenders, pairs, args.rounds, args.single)
 
-    chunk = [pairs[(i * 13) % len(pairs)] for i in range(args.batch)]
+    chunk = batch_chunk(pairs, args.batch)
     rates = {k: [] for k in contenders}
     batch_ratios = []
     for _ in range(args.rounds):

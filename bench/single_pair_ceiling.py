@@ -31,7 +31,6 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from bench import hardware  # noqa: E402
 from bench.readme_block import replace_block  # noqa: E402
 
-BATCH_TOKENS = 54  # real tokens of predict_speed's mean 512-pair batch pair (README, Predict: "54 real tokens")
 BEGIN, END = "<!-- single-pair-ceiling:begin -->", "<!-- single-pair-ceiling:end -->"
 
 
@@ -40,34 +39,39 @@ def layer_shapes(hidden: int) -> list[tuple[int, int]]:
     return [(hidden, hidden)] * 4 + [(hidden, 4 * hidden), (4 * hidden, hidden)]
 
 
-def layer_rate(rows: int, hidden: int, dtype: str = "fp32", seconds: float = 0.6) -> float:
-    """GFLOP/s (GOP/s for int8) of one layer's six matmuls at `rows` tokens: their FLOPs over the sum of each one's
-    best time, so the shapes weigh as much as they cost in the model."""
-    import torch
-
+def _weighted(hidden: int, rows: int, rate_of) -> float:
+    """One layer's six matmuls at `rows` tokens as one rate: their operations over the sum of each one's best time
+    (`rate_of(fan_in, fan_out, ops)`, GOP/s), so the shapes weigh as much as they cost in the model."""
     total_ops = total_s = 0.0
     for fan_in, fan_out in layer_shapes(hidden):
+        ops = 2 * rows * fan_in * fan_out
+        total_ops += ops
+        total_s += ops / (rate_of(fan_in, fan_out, ops) * 1e9)
+    return total_ops / total_s / 1e9
+
+
+def layer_rate(rows: int, hidden: int, dtype: str = "fp32", seconds: float = 0.6) -> float:
+    """GFLOP/s (GOP/s for int8) of one layer's six matmuls at `rows` tokens in PyTorch."""
+    import torch
+
+    def rate_of(fan_in: int, fan_out: int, ops: int) -> float:
         layer = torch.nn.Linear(fan_in, fan_out)
         if dtype == "int8":
             layer = torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(layer), {torch.nn.Linear},
                                                            dtype=torch.qint8)
-        ops = 2 * rows * fan_in * fan_out
-        rate = hardware._best_rate(layer, torch.randn(rows, fan_in), ops, seconds)  # GOP/s
-        total_ops += ops
-        total_s += ops / (rate * 1e9)
-    return total_ops / total_s / 1e9
+        return hardware._best_rate(layer, torch.randn(rows, fan_in), ops, seconds)
+
+    return _weighted(hidden, rows, rate_of)
 
 
 def ort_layer_rate(rows: int, hidden: int, threads: int, seconds: float = 0.6) -> float:
     """The same as `layer_rate` in fp32 through ONNX Runtime's own matmul (MLAS), the library the app's fp32 engine
     uses: each shape as a one-node MatMul graph, best of three windows."""
     import numpy as np
-    import onnx
     import onnxruntime as ort
     from onnx import TensorProto, helper, numpy_helper
 
-    total_ops = total_s = 0.0
-    for fan_in, fan_out in layer_shapes(hidden):
+    def rate_of(fan_in: int, fan_out: int, ops: int) -> float:
         weight = numpy_helper.from_array(np.random.randn(fan_in, fan_out).astype(np.float32), "w")
         graph = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], "matmul",
                                   [helper.make_tensor_value_info("x", TensorProto.FLOAT, [rows, fan_in])],
@@ -77,27 +81,28 @@ def ort_layer_rate(rows: int, hidden: int, threads: int, seconds: float = 0.6) -
         options.intra_op_num_threads = threads
         session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
         x = np.random.randn(rows, fan_in).astype(np.float32)
-        ops = 2 * rows * fan_in * fan_out
-        rate = hardware._best_rate(lambda v: session.run(None, {"x": v}), x, ops, seconds)
-        total_ops += ops
-        total_s += ops / (rate * 1e9)
-    del onnx  # imported for its helpers' registration only
-    return total_ops / total_s / 1e9
+        return hardware._best_rate(lambda v: session.run(None, {"x": v}), x, ops, seconds)
+
+    return _weighted(hidden, rows, rate_of)
 
 
 def measure(rounds: int, per_round: int) -> dict:
     import torch
     from transformers import AutoTokenizer, pipeline
 
-    from bench.predict_speed import build_checkpoint, load_pairs, timed
+    from bench.predict_speed import batch_chunk, build_checkpoint, load_pairs, single_pairs, timed
 
     pairs, source = load_pairs()
     folder = build_checkpoint(Path(tempfile.mkdtemp(prefix="bench-ceiling-")))
     config = json.loads((folder / "config.json").read_text())
     tokenizer = AutoTokenizer.from_pretrained(str(folder))
     pipe = pipeline("text-classification", model=str(folder), tokenizer=str(folder), device="cpu")
-    singles = [pairs[(i * 7) % len(pairs)] for i in range(rounds * per_round)]  # predict_speed's single pairs
-    tokens = [len(tokenizer(a, b, truncation=True, max_length=128)["input_ids"]) for a, b in singles]
+    def n_tokens(pair: tuple[str, str]) -> int:
+        return len(tokenizer(*pair, truncation=True, max_length=128)["input_ids"])
+
+    singles = single_pairs(pairs, rounds * per_round)
+    tokens = [n_tokens(p) for p in singles]
+    batch_tokens = statistics.fmean(n_tokens(p) for p in batch_chunk(pairs))  # predict_speed's batch, as its ceiling
     median_tokens = int(statistics.median(tokens))
     flops = statistics.median(hardware.inference_flops_per_token(config, n) * n for n in tokens)
     hidden = config["hidden_size"]
@@ -122,7 +127,7 @@ def measure(rounds: int, per_round: int) -> dict:
             "fp32_gflops_at_single_shape_onnxruntime": [round(x, 1) for x in ort_rates],
             "fp32_gflops_at_4096_rows": [round(x, 1) for x in batch_rates],
             "fp32_gflops_at_4096_rows_onnxruntime": [round(x, 1) for x in ort_batch_rates],
-            "batch_gflop_per_pair": round(hardware.inference_flops_per_token(config, BATCH_TOKENS) * BATCH_TOKENS / 1e9, 3),
+            "batch_gflop_per_pair": round(hardware.inference_flops_per_token(config, batch_tokens) * batch_tokens / 1e9, 3),
             "int8_gops_at_single_shape": [round(x, 1) for x in int8_rates],
             "fp32_single_floor_ms": round(floor_ms, 2), "fp32_single_ceiling_ratio": round(pipeline_ms / floor_ms, 2),
             "int8_single_floor_ms": round(int8_floor_ms, 2),

@@ -11,7 +11,7 @@ SCHEDULERS = ("linear", "cosine", "cosine_with_restarts", "polynomial", "constan
 STRATEGIES = ("no", "steps", "epoch")
 AUTO = "auto"
 DEFAULT_HEAD_LR_FACTOR = 20.0  # why 20: recipe.head_learning_rate
-MAX_EASY_RATIO = 3.0  # easy_pairs.MAX_RATIO: beyond it a run would mostly train the made-up task
+MAX_EASY_RATIO = 3.0  # easy pairs per real pair (easy_pairs.py): beyond it a run would mostly train the made-up task
 
 
 class ConfigError(ValueError):

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import random
 
-from trainer_backend.config import MAX_EASY_RATIO as MAX_RATIO  # noqa: F401 - the bound TrainConfig checks
 from trainer_backend.data import MAX_ROWS
 
 

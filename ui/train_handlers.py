@@ -9,7 +9,7 @@ from typing import Any
 
 import gradio as gr
 
-from trainer_backend import easy_pairs, presets, recipe, settings
+from trainer_backend import presets, recipe, settings
 from trainer_backend.config import ConfigError, TrainConfig, config_to_command
 from trainer_backend.data import DataError, load_data, resolve_dataset
 from trainer_backend.hub_check import check_hub_repo
@@ -133,8 +133,7 @@ def preset_on_this_data(name: str) -> str:
         spec, _ = resolve_dataset(p.config.dataset)
         n_train = _train_size(spec, p.config.sentence1_column, p.config.sentence2_column, p.config.label_column,
                               settings.hub_read_token(None))
-        n_used = min(n_train, p.config.max_train_samples or n_train)
-        n_used += easy_pairs.how_many(n_used, p.config.easy_pair_ratio)  # they join the split an epoch passes over
+        n_used = estimate.training_rows(p.config, n_train)
         _, model_name, _ = resolve_model(p.config.model_name_or_path)
         batch = recipe.resolve(p.config, model_name).batch_size
         steps = recipe.total_steps(p.config, n_used, batch)

@@ -126,12 +126,17 @@ def mean_tokens(train) -> float:
     return chars / CHARS_PER_TOKEN + 1 + len(texts)
 
 
+def training_rows(cfg: TrainConfig, n_train: int) -> int:
+    """The rows one epoch passes over: the real training pairs up to the cap, and the made-up easy pairs joined to
+    them (paraphrase tasks; counted for any task, which at worst overstates a run whose task skips them)."""
+    n = min(n_train, cfg.max_train_samples or n_train)
+    return n + how_many(n, cfg.easy_pair_ratio)
+
+
 def samples_to_train(cfg: TrainConfig, n_train: int, batch: int) -> int:
     if cfg.max_steps > 0:
         return cfg.max_steps * batch * cfg.gradient_accumulation_steps
-    n = min(n_train, cfg.max_train_samples or n_train)
-    n += how_many(n, cfg.easy_pair_ratio)  # an epoch also passes over the made-up easy pairs (paraphrase tasks)
-    return int(n * cfg.num_train_epochs)
+    return int(training_rows(cfg, n_train) * cfg.num_train_epochs)
 
 
 def from_history(store: RunStore, model: str, device: str, precision: str, batch: int,

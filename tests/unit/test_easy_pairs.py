@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from trainer_backend import data, easy_pairs, presets, settings
-from trainer_backend.config import ConfigError, TrainConfig
+from trainer_backend.config import MAX_EASY_RATIO, ConfigError, TrainConfig
 from trainer_backend.notes import EasyPairs
 from trainer_backend.tasks import MRPC, TaskSpec
 from wording.run_notes import note_text
@@ -61,7 +61,7 @@ def test_only_a_paraphrase_task_gets_them():
 def test_a_ratio_out_of_bounds_is_refused_by_name(bad):
     with pytest.raises(ConfigError, match=r"easy_pair_ratio=.* must be 0 to 3 \(made-up pairs per real pair"):
         TrainConfig(easy_pair_ratio=bad)
-    assert TrainConfig(easy_pair_ratio=easy_pairs.MAX_RATIO).easy_pair_ratio == 3.0
+    assert TrainConfig(easy_pair_ratio=MAX_EASY_RATIO).easy_pair_ratio == 3.0
 
 
 def test_training_on_a_task_that_is_not_paraphrase_skips_them_and_says_why(tmp_path):
