@@ -15,7 +15,7 @@ import numpy as np
 from trainer_backend import settings
 
 KEEP_EXPORTS = 4           # checkpoints whose engine files are kept on disk (least recently used go first)
-GATE_VERSION = 9  # bump when the export or quantization recipe or the gate's record changes
+GATE_VERSION = 10 # bump when the export or quantization recipe or the gate's record changes
 PYTORCH = "pytorch"        # the plain model: always there, never in the registry
 PYTORCH_FP32 = "pytorch-fp32"  # the reference every engine is checked against
 
@@ -53,15 +53,20 @@ class Backend(Protocol):
 
     engine: str          # the registry name of the engine that made it
     detail: str          # what is particular about this one (shown beside the title), or ""
-    path: Path | None    # its file on disk, if it has one
+    path: Path | None    # its file on disk, if it has one (an engine reading several also has `paths`: all of them)
     bytes: int           # memory it holds
 
     def logits(self, arrays: dict) -> np.ndarray: ...
 
 
+def files(backend: Backend) -> tuple[Path, ...]:
+    """Every file a backend reads (none for one that lives in memory only)."""
+    return tuple(p for p in getattr(backend, "paths", (backend.path,)) if p is not None)
+
+
 def disk_bytes(backend: Backend) -> int:
-    """The size of a backend's file on disk (0 for one that lives in memory only)."""
-    return backend.path.stat().st_size if backend.path is not None and backend.path.is_file() else 0
+    """The size of a backend's files on disk (0 for one that lives in memory only)."""
+    return sum(p.stat().st_size for p in files(backend) if p.is_file())
 
 
 @dataclass
@@ -87,6 +92,7 @@ class Engine(Protocol):
     short: str                 # what the README's bench tables call it
     modes: frozenset[str]      # PREDICT_FASTPATH modes that check it; empty: only where the CPU computes bf16
     native_bf16: bool          # checked only on CPUs with native bf16 (and then in every mode but off)
+    settles: bool              # a pass ends the search for candidates (False: the next ones are checked too)
 
     def open(self, ctx: BuildContext) -> Backend: ...
 
@@ -101,6 +107,7 @@ class EngineSpec:
     opener: Callable[[BuildContext], Backend]
     modes: frozenset[str] = frozenset()
     native_bf16: bool = False
+    settles: bool = True
 
     def open(self, ctx: BuildContext) -> Backend:
         return self.opener(ctx)

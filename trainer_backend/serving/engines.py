@@ -20,6 +20,7 @@ from trainer_backend.serving.engine import (
 
 ENGINES: list[Engine] = [
     engine_onnx.INT8,
+    engine_onnx.CHECKED,
     engine_onnx.INT8_BLOCKS,
     engine_onnx.INT8_MIXED,
     engine_onnx.FP32,

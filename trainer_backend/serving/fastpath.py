@@ -237,18 +237,21 @@ class _Gate:
         return result
 
     def run(self, candidates: list[str], extra: list[str]) -> list[Check]:
-        """The candidates in order until one passes (slower ones need no check), then every extra engine."""
+        """The candidates in order until one that settles passes (slower ones need no check), then every extra
+        engine. An engine that does not settle (int8 with close calls in fp32: faster than fp32 only while few rows
+        are close calls) is checked and timed beside the next ones."""
         reference = _argmax(self.ctx.score(self.pairs.firsts, self.pairs.seconds, PYTORCH_FP32))
         checks: list[Check] = []
         for name in candidates:
             checks.append(self.checked(name, reference))
-            if checks[-1].passed:
+            if checks[-1].passed and getattr(engines.get(name), "settles", True):
                 break
         return checks + [self.checked(name, reference) for name in extra]
 
     def keep_winners(self, checks: list[Check]) -> None:
         """Only the engines that passed keep their files: 1-2 models per checkpoint."""
-        winners = [self.backends[c.engine].path for c in checks if c.passed and c.engine in self.backends]
+        winners = [f for c in checks if c.passed and c.engine in self.backends
+                   for f in engine.files(self.backends[c.engine])]
         for leftover in self.ctx.folder.glob("*.onnx"):
             if leftover not in winners:
                 leftover.unlink(missing_ok=True)
