@@ -16,6 +16,7 @@ ours), single_steady_ratio (the same in blocks) and batch_ratio (our pairs/s / p
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -165,6 +166,18 @@ def time_singles(contenders: dict, pairs: list[tuple[str, str]], rounds: int, si
     return p50, p90, round_ratios, steady_p50, chosen
 
 
+@contextlib.contextmanager
+def counting_close_calls(backend, into: dict, key: str):
+    """For int8 with close calls in fp32 (a backend that counts them): the share of rows fp32 answered again while
+    the block ran, stored as into[key]; nothing for other engines."""
+    counts = hasattr(backend, "rechecked")
+    if counts:
+        backend.rows = backend.rechecked = 0
+    yield
+    if counts:
+        into[key] = round(backend.rechecked / max(backend.rows, 1), 3)
+
+
 def timed(fn) -> float:
     start = time.perf_counter()
     fn()
@@ -222,16 +235,19 @@ def main() -> int:
     for i in range(10):  # warm-up
         for fn in contenders.values():
             fn([pairs[i]])
-    p50, p90, round_ratios, steady_p50, single_pairs = time_singles(contenders, pairs, args.rounds, args.single)
+    rechecked: dict = {}  # int8 with close calls in fp32: the share of rows fp32 answered again
+    with counting_close_calls(ours.fast, rechecked, "single"):
+        p50, p90, round_ratios, steady_p50, single_pairs = time_singles(contenders, pairs, args.rounds, args.single)
 
     chunk = batch_chunk(pairs, args.batch)
     rates = {k: [] for k in contenders}
     batch_ratios = []
-    for _ in range(args.rounds):
-        got = {name: len(chunk) / timed(lambda: fn(chunk)) for name, fn in contenders.items()}
-        for name, rate in got.items():
-            rates[name].append(rate)
-        batch_ratios.append(got["ours"] / got["pipeline"])
+    with counting_close_calls(ours.engine_for(len(chunk)), rechecked, "batch"):
+        for _ in range(args.rounds):
+            got = {name: len(chunk) / timed(lambda: fn(chunk)) for name, fn in contenders.items()}
+            for name, rate in got.items():
+                rates[name].append(rate)
+            batch_ratios.append(got["ours"] / got["pipeline"])
     pipe32 = len(chunk) / timed(lambda: pipe([{"text": a, "text_pair": b} for a, b in chunk], batch_size=32))
 
     # a burst of 16 single requests arriving together: the pipeline answers them one by one, the app's
@@ -277,6 +293,8 @@ def main() -> int:
     }
     result["burst16_ratio"] = round(result["burst16_ms"]["pipeline"] / result["burst16_ms"]["ours"], 3)
     result["fp32_only_path"] = bool(args.no_bf16)
+    if rechecked:
+        result["close_calls_in_fp32"] = rechecked
     result["ceiling"] = ceiling(folder, ours.tokenizer, chunk, result["batch_pairs_per_s"]["pipeline"], single_pairs,
                                 steady_p50["pipeline"])
     print(f"pairs: {source}; {result['cpu']} ({result['isa']}); answers vs pipeline within {diffs}")
