@@ -50,6 +50,13 @@ def table(result: dict) -> str:
                      f"one request after another; the blocks alternate): pipeline {steady['pipeline']:.1f} ms, ours "
                      f"{steady['ours']:.1f} ms at p50, **{result['single_steady_ratio']:.2f}×** (the headline above "
                      "stays the per-request figure, where each answer of ours follows two PyTorch calls).")
+    close = result.get("close_calls_in_fp32")
+    if close:
+        lines.append("")
+        lines.append("Close calls answered again in fp32 while timed: "
+                     + ", ".join(f"{share:.0%} of the {what}" for what, share in
+                                 (("single pairs", close.get("single")), ("batch's rows", close.get("batch")))
+                                 if share is not None) + ".")
     checks = "; ".join(f"{engines.short_title(c['engine'])} {'passed' if c['passed'] else 'failed'}: same "
                        f"answer on {c['agreement']:.1%} of {c['pairs']} pairs, accuracy {c['accuracy']:.3f} vs "
                        f"PyTorch {c['reference_accuracy']:.3f}" for c in result.get("gate_checks", []))
@@ -110,7 +117,8 @@ def main() -> int:
         result = load(path)
         path = ", fp32-only path (`--no-bf16`: bf16 engines left out, as on a CPU without native bf16)" if result.get(
             "fp32_only_path") else ""
-        heading = f"*{result['torch_threads']} thread{'s' if result['torch_threads'] != 1 else ''} per contender{path}:*"
+        heading = (f"*{result['torch_threads']} thread{'s' if result['torch_threads'] != 1 else ''} per contender"
+                   f"{path}, {result['model']}:*")
         parts.append(heading + "\n\n" + table(result) if len(args.results) > 1 else table(result))
     text = "\n\n".join(parts)
     if args.readme:
