@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from trainer_backend import serving
-from trainer_backend.serving import fastpath
+from trainer_backend.serving import engine_onnx, fastpath
 from trainer_backend.tasks import TaskSpec
 from trainer_backend.textsafe import md_escape
 from ui.common import viewer_of
@@ -96,8 +96,10 @@ def _engine_lines(predictor: serving.Predictor) -> tuple[str, list[str]]:
                        "(it passed the same check and was faster on its batch)")
     chosen = next((c for c in info.checks if c.engine == info.engine and c.passed), None)
     if predictor.fast is not None and chosen is not None:
+        recheck = (" Pairs it is not clearly sure about are answered again by the full-precision copy."
+                   if info.engine == engine_onnx.CHECKED.name else "")
         return (f"**Answers with a faster copy of the model** that gives the same answer on {chosen.agreement:.1%} "
-                f"of the {chosen.pairs} validation pairs ({md_escape(info.title)}).", details)
+                f"of the {chosen.pairs} validation pairs ({md_escape(info.title)}).{recheck}", details)
     return f"**Answers with {plain}**: no faster copy was used ({md_escape(serving_reason(info).split(':')[0])}).", details
 
 

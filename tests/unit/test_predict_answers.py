@@ -41,3 +41,19 @@ def test_the_first_load_answers_with_pytorch_and_the_faster_engine_is_checked_be
     assert "being checked" not in facts and "Engine details" in facts
     if predictor.fast is not None:
         assert "faster copy of the model** that gives the same answer on" in facts
+
+
+def test_int8_with_close_calls_in_fp32_says_in_plain_words_what_it_does():
+    from types import SimpleNamespace
+
+    from trainer_backend.serving import engine_onnx, fastpath
+    from ui.predict_answers import _engine_lines
+
+    def lines(name: str) -> str:
+        check = fastpath.Check(name, 1.0, 0.8, 0.8, 408, True, pairs_per_s=200.0, single_ms=6.0)
+        info = fastpath.Serving(name, fastpath.Route.CHECKED, [check], "the run's validation split", 3.0)
+        return _engine_lines(SimpleNamespace(use_bf16=False, serving=info, checking=False, fast=object()))[0]
+    said = lines(engine_onnx.CHECKED.name)
+    assert "same answer on 100.0% of the 408 validation pairs" in said
+    assert "not clearly sure about are answered again by the full-precision copy" in said
+    assert "not clearly sure" not in lines(engine_onnx.FP32.name)
