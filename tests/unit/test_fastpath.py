@@ -427,3 +427,23 @@ def test_int8_with_close_calls_in_fp32_is_calibrated_once_and_keeps_both_files(t
     np.testing.assert_array_equal(predictor.probabilities(firsts, seconds, engine=again)[0],
                                   predictor.probabilities(firsts, seconds, engine=int8)[0])
     assert again.rechecked == len(PAIRS) and again.rows == 2 * len(PAIRS)
+
+
+def test_a_pass_that_does_not_settle_leaves_the_next_engines_checked(tmp_path):
+    """int8 with close calls in fp32 passes but may be slower than fp32: the search goes on until an engine that
+    settles passes, and no further."""
+    import contextlib
+    from types import SimpleNamespace
+
+    from trainer_backend.serving.engine import EngineSpec
+
+    def spec(name: str, settles: bool = True) -> EngineSpec:
+        return EngineSpec(name, name.title(), name, lambda ctx: SimpleNamespace(engine=name, detail="", path=None,
+                                                                                bytes=0),
+                          frozenset({"settle-test"}), settles=settles)
+    ctx = engine.BuildContext(None, None, tmp_path, 1, _gate_pairs(20), _scorer(set()), lambda f, d: None)
+    with contextlib.ExitStack() as stack:
+        for s in (spec("loose", settles=False), spec("firm"), spec("never")):
+            stack.enter_context(engines.registered(s))
+        checks = fastpath._Gate(ctx).run(engines.candidates("settle-test"), [])
+    assert [(c.engine, c.passed) for c in checks] == [("loose", True), ("firm", True)]

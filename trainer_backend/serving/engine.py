@@ -15,7 +15,7 @@ import numpy as np
 from trainer_backend import settings
 
 KEEP_EXPORTS = 4           # checkpoints whose engine files are kept on disk (least recently used go first)
-GATE_VERSION = 10 # bump when the export or quantization recipe or the gate's record changes
+GATE_VERSION = 10  # bump when the export or quantization recipe or the gate's record changes
 PYTORCH = "pytorch"        # the plain model: always there, never in the registry
 PYTORCH_FP32 = "pytorch-fp32"  # the reference every engine is checked against
 

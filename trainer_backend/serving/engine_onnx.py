@@ -205,8 +205,8 @@ class CheckedBackend:
     Why: dynamic int8 is the fastest engine here (about half fp32's time for a single pair), but the answers it
     changes are pairs near the decision boundary (18 of 408 MRPC validation answers of a 3-epoch MiniLM checkpoint,
     which failed the gate), and fp32 ONNX gives PyTorch's answer. So int8 is measured once per checkpoint on
-    calibration pairs: how far it moves the gap between any two classes' logits (`shift`), alone and in batches (the
-    activation scale of a batch is shared by its rows, so int8 moves batches further). A row whose int8 margin (top
+    calibration pairs: how far it moves the gap between any two classes' logits (`shift`), alone and in batches (a
+    batch's rows share one activation scale, so a row moves differently in a batch than alone). A row whose int8 margin (top
     logit minus the runner-up) exceeds CLOSE_CALL_SAFETY times the largest shift seen keeps its int8 answer: int8
     would have to move it further than on any calibration pair to change it. The others go through fp32. The gate
     still checks the result like any engine, and times it, so it serves only where it is faster than fp32 alone.
@@ -225,10 +225,10 @@ class CheckedBackend:
 
     def close_calls(self, logits: np.ndarray) -> np.ndarray:
         """The rows whose int8 answer the fp32 model must give instead (indices)."""
-        shift = self.single_shift if len(logits) == 1 else self.batch_shift
+        largest = self.single_shift if len(logits) == 1 else self.batch_shift
         top = np.sort(logits, axis=-1)
         margin = top[:, -1] - top[:, -2] if logits.shape[-1] > 1 else np.full(len(logits), np.inf)
-        return np.flatnonzero(margin <= CLOSE_CALL_SAFETY * shift)
+        return np.flatnonzero(margin <= CLOSE_CALL_SAFETY * largest)
 
     def logits(self, arrays: dict) -> np.ndarray:
         out = self.fast.logits(arrays)
@@ -255,8 +255,7 @@ def shift(moved: Sequence[Sequence[float]], reference: Sequence[Sequence[float]]
 
 
 def _open_checked(ctx: BuildContext) -> CheckedBackend:
-    int8 = _quantized(INT8.name, "model-int8", quantize_int8)(ctx)
-    fp32 = _open_fp32(ctx)
+    int8, fp32 = INT8.open(ctx), FP32.open(ctx)  # the two engines' own files, shared with them
     saved = ctx.folder / "checked.json"
     key = {"version": GATE_VERSION, "source": ctx.pairs.source, "pairs": len(ctx.pairs)}
     try:
