@@ -427,6 +427,12 @@ def test_int8_with_close_calls_in_fp32_is_calibrated_once_and_keeps_both_files(t
     np.testing.assert_array_equal(predictor.probabilities(firsts, seconds, engine=again)[0],
                                   predictor.probabilities(firsts, seconds, engine=int8)[0])
     assert again.rechecked == len(PAIRS) and again.rows == 2 * len(PAIRS)
+    # too few validation examples to measure int8's moves: the engine is not built (the gate records why)
+    few = fastpath.GatePairs(pairs.firsts[:8], pairs.seconds[:8], pairs.labels[:8], "eight pairs")
+    with pytest.raises(ValueError, match="too few to measure"):
+        engines.open_engine("onnx-int8-checked", engine.BuildContext(predictor.model, predictor.tokenizer,
+                                                                     tmp_path / "few", 1, few, score,
+                                                                     lambda f, d: None))
 
 
 def test_a_pass_that_does_not_settle_leaves_the_next_engines_checked(tmp_path):

@@ -27,6 +27,7 @@ SENSITIVITY_PAIRS = 128    # validation pairs used to rank layers by how much in
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 INT8_BLOCK = 64           # rows of a weight matrix (and values of an activation row) that share one int8 scale
 CLOSE_CALL_SAFETY = 1.5   # a close call: an int8 margin within this many times the largest shift int8 was seen to make
+MIN_CALIBRATION_PAIRS = 32  # fewer validation pairs than this say too little about how far int8 can move an answer
 
 
 class OrtBackend:
@@ -255,6 +256,9 @@ def shift(moved: Sequence[Sequence[float]], reference: Sequence[Sequence[float]]
 
 
 def _open_checked(ctx: BuildContext) -> CheckedBackend:
+    if len(ctx.pairs) < MIN_CALIBRATION_PAIRS:
+        raise ValueError(f"{len(ctx.pairs)} validation examples are too few to measure how far int8 moves an answer "
+                         f"(at least {MIN_CALIBRATION_PAIRS})")
     int8, fp32 = INT8.open(ctx), FP32.open(ctx)  # the two engines' own files, shared with them
     saved = ctx.folder / "checked.json"
     key = {"version": GATE_VERSION, "source": ctx.pairs.source, "pairs": len(ctx.pairs)}
