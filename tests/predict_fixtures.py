@@ -163,3 +163,34 @@ def single_checkpoint(tiny_model_dir, tmp_path_factory) -> Path:
 def pytorch_only(monkeypatch) -> None:
     """PyTorch answers (the gate has its own tests): no engine check competing for the CPU in the background."""
     monkeypatch.setenv("PREDICT_FASTPATH", "off")
+
+
+# --- the fast path's tests (test_fastpath.py, test_close_calls.py) ------------------------------------------
+PREDICT_PAIRS = [(a, b) for a, b, _ in pair_rows()[:12]] + [("Short.", "A much longer second sentence, to pad a batch.")]
+
+
+def load_in_mode(folder: Path, monkeypatch, mode: str):
+    """The tiny run loaded as the app loads it, with PREDICT_FASTPATH=mode (its engine check runs before return)."""
+    from trainer_backend import serving
+
+    monkeypatch.setenv("PREDICT_FASTPATH", mode)
+    return serving.load_predictor(serving.ModelRef(str(folder), "tiny run", "chosen"))
+
+
+def gate_pairs(n: int):
+    """n made-up validation pairs labelled 0, 1, 0, 1, ... (for the gate without a model)."""
+    from trainer_backend.serving import fastpath
+
+    return fastpath.GatePairs([f"a{i}" for i in range(n)], [f"b{i}" for i in range(n)], [i % 2 for i in range(n)],
+                              "test pairs")
+
+
+def flipping_scorer(flip: set[int]):
+    """PyTorch answers = the labels; the candidate flips the answers at the indices in `flip`."""
+    def score(firsts, seconds, engine):
+        rows = []
+        for i in range(len(firsts)):
+            y = i % 2 if engine == "pytorch-fp32" or i not in flip else 1 - i % 2
+            rows.append([0.2, 0.8] if y else [0.8, 0.2])
+        return rows
+    return score
