@@ -38,19 +38,18 @@ def measure(folder: Path) -> dict:
     ctx = engine.BuildContext(predictor.model, predictor.tokenizer, engine.export_dir(engine.weights_digest(
         predictor.model)), predictor._torch.get_num_threads(), pairs, score, lambda f, d: None)
     checked = engines.open_engine(engine_onnx.CHECKED.name, ctx)
-    plain = engine_onnx.OrtBackend(checked.fast.path, "onnx-int8", ctx.threads)
+    plain = checked.fast  # dynamic int8 alone: the engine's own fast half
     start = checked.calibrated_on
-    firsts = pairs.firsts[start:]
-    seconds = None if pairs.seconds is None else pairs.seconds[start:]
+    unseen = fastpath.GatePairs(pairs.firsts[start:], None if pairs.seconds is None else pairs.seconds[start:],
+                                None, pairs.source)
 
     def answers(backend, alone: bool) -> list[int]:
-        rows = ([p for i in range(len(firsts)) for p in score([firsts[i]], None if seconds is None else
-                                                              [seconds[i]], backend)]
-                if alone else score(firsts, seconds, backend))
-        return [max(range(len(r)), key=r.__getitem__) for r in rows]
+        rows = ([row for i in range(len(unseen)) for row in score(*unseen.one(i), backend)] if alone
+                else score(unseen.firsts, unseen.seconds, backend))
+        return fastpath.argmax(rows)
     reference = answers("pytorch-fp32", False)
     result = {"checkpoint": str(folder), "gate_data": pairs.source, "calibration_pairs": start,
-              "unseen_pairs": len(firsts), "serving": predictor.serving.engine,
+              "unseen_pairs": len(unseen), "serving": predictor.serving.engine,
               "batch_engine": predictor.serving.batch_engine or predictor.serving.engine,
               "bounds": {"single": round(checked.single_shift, 3), "batch": round(checked.batch_shift, 3),
                          "safety": engine_onnx.CLOSE_CALL_SAFETY},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,6 +131,16 @@ def weights_digest(model) -> str:
         digest.update(name.encode())
         digest.update(tensor.detach().float().cpu().contiguous().numpy().tobytes())
     return digest.hexdigest()
+
+
+def remembered(path: Path, key: dict) -> dict | None:
+    """A JSON record kept beside a checkpoint's engine files ({"key": ..., ...}), if it was made the same way (`key`)
+    as now; None when it is missing, unreadable or stale."""
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except (OSError, ValueError):
+        return None
+    return saved if isinstance(saved, dict) and saved.get("key") == key else None
 
 
 def export_dir(digest: str) -> Path:

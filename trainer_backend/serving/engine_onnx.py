@@ -21,6 +21,7 @@ from trainer_backend.serving.engine import (
     GatePairs,
     Progress,
     Scorer,
+    remembered,
 )
 
 SENSITIVITY_PAIRS = 128    # validation pairs used to rank layers by how much int8 moves their answers
@@ -262,11 +263,8 @@ def _open_checked(ctx: BuildContext) -> CheckedBackend:
     int8, fp32 = INT8.open(ctx), FP32.open(ctx)  # the two engines' own files, shared with them
     saved = ctx.folder / "checked.json"
     key = {"version": GATE_VERSION, "source": ctx.pairs.source, "pairs": len(ctx.pairs)}
-    try:
-        bounds = json.loads(saved.read_text(encoding="utf-8")) if saved.is_file() else {}
-    except (OSError, ValueError):
-        bounds = {}
-    if bounds.get("key") != key:
+    bounds = remembered(saved, key)
+    if bounds is None:
         firsts, seconds = ctx.pairs.head(SENSITIVITY_PAIRS)
         ctx.progress(0.95, f"Fast path: how far int8 moves the answers of {len(firsts)} validation examples")
         batch = shift(ctx.score(firsts, seconds, int8), ctx.score(firsts, seconds, fp32))

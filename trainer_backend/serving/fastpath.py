@@ -153,7 +153,7 @@ def validation_pairs(folder: Path | None, record: RunRecord | None, task: TaskSp
 
 
 # --- the gate -----------------------------------------------------------------------------------
-def _argmax(rows: list[list[float]]) -> list[int]:
+def argmax(rows: list[list[float]]) -> list[int]:
     """Each row's class: the index of its largest probability (any number of classes)."""
     return [max(range(len(r)), key=r.__getitem__) for r in rows]
 
@@ -169,7 +169,7 @@ def check(engine: str, backend, pairs: GatePairs, reference: list[int], score: S
     try:
         score(*pairs.head(2), backend)  # warm-up: the first call of a session is slower
         start = time.perf_counter()
-        got = _argmax(score(pairs.firsts, pairs.seconds, backend))
+        got = argmax(score(pairs.firsts, pairs.seconds, backend))
         speed = len(got) / max(time.perf_counter() - start, 1e-9)
         probes = [pairs.one(i) for i in range(min(SINGLE_PROBES, len(pairs)))]
         for a, b in probes:  # untimed first: OpenVINO prepares its kernels once per new input shape
@@ -240,7 +240,7 @@ class _Gate:
         """The candidates in order until one that settles passes (slower ones need no check), then every extra
         engine. An engine that does not settle (int8 with close calls in fp32: faster than fp32 only while few rows
         are close calls) is checked and timed beside the next ones."""
-        reference = _argmax(self.ctx.score(self.pairs.firsts, self.pairs.seconds, PYTORCH_FP32))
+        reference = argmax(self.ctx.score(self.pairs.firsts, self.pairs.seconds, PYTORCH_FP32))
         checks: list[Check] = []
         for name in candidates:
             checks.append(self.checked(name, reference))
@@ -259,11 +259,8 @@ class _Gate:
 
 def _remembered(gate_file: Path, key: dict) -> list[Check] | None:
     """The checks saved for these weights, when they were made the same way (key) as now."""
-    try:
-        saved = json.loads(gate_file.read_text(encoding="utf-8")) if gate_file.is_file() else None
-    except (OSError, ValueError):
-        return None
-    return [Check(**c) for c in saved["checks"]] if saved and saved.get("key") == key else None
+    saved = engine.remembered(gate_file, key)
+    return [Check(**c) for c in saved["checks"]] if saved else None
 
 
 def _verdict(gate: _Gate, checks: list[Check], seconds: float, cached: bool) -> tuple[object | None, Serving]:
